@@ -1,0 +1,1 @@
+"""laborgraph's surfaces: settings, the HTTP API and the CLI."""

@@ -1,0 +1,33 @@
+"""The one settings object, read from the environment by the CLI and the server alike."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "laborgraph"
+
+
+class Settings(BaseSettings):
+    """Configuration; every field is an environment variable (names in ``validation_alias``)."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    store: Literal["embedded", "neo4j"] = Field("embedded", validation_alias="LABORGRAPH_STORE")
+    data_dir: Path = Field(default_factory=default_data_dir, validation_alias="LABORGRAPH_DATA_DIR")
+    neo4j_uri: str = Field("bolt://localhost:7687", validation_alias="NEO4J_URI")
+    neo4j_user: str = Field("neo4j", validation_alias="NEO4J_USER")
+    neo4j_password: SecretStr = Field(SecretStr(""), validation_alias="NEO4J_PASSWORD")
+    neo4j_database: str = Field("neo4j", validation_alias="NEO4J_DATABASE")
+    # Comma-separated "name:scope:sha256-hex" entries; make one with `laborgraph keys new`.
+    api_keys: str = Field("", validation_alias="LABORGRAPH_API_KEYS")
+    scoring_file: Path | None = Field(None, validation_alias="LABORGRAPH_SCORING_FILE")
+    min_headcount: int = Field(5, ge=0, validation_alias="LABORGRAPH_MIN_HEADCOUNT")
+    max_upload_mb: float = Field(50, gt=0, validation_alias="LABORGRAPH_MAX_UPLOAD_MB")

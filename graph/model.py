@@ -1,0 +1,223 @@
+"""The domain model: entities, links and the graph data a bundle carries.
+
+Every model is frozen and forbids unknown fields; unknown bundle columns travel in
+``extra`` so they are kept but can never overwrite a core field.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from graph.vocabulary import (
+    DEFAULT_GRADE,
+    LEVER_DIMENSIONS,
+    Dimension,
+    EmploymentType,
+    EntityKind,
+    EvidenceGrade,
+    Lever,
+    LinkType,
+    OrgKind,
+    SourceKind,
+    Status,
+    UnitFunction,
+    WorkSetting,
+)
+
+# Ids travel in URLs, CSV cells and Cypher parameters; "/" is kept free for condition ids.
+Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:~-]{0,127}$")]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Scalar = str | int | float | bool
+Extra = dict[str, Scalar]
+
+
+def check_country(code: str) -> str:
+    """Return an upper-case ISO 3166-1 alpha-2 code or raise ValueError."""
+    import pycountry  # imported on use: a 10k-entry table nobody needs at import
+
+    code = code.strip().upper()
+    if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
+        raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code")
+    return code
+
+
+class Record(BaseModel):
+    """Fields every entity and link shares: evidence and kept extra columns."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
+
+    evidence_grade: EvidenceGrade | None = None
+    source_ids: tuple[Id, ...] = ()
+    extra: Extra = Field(default_factory=dict)
+
+    @property
+    def grade(self) -> EvidenceGrade:
+        return self.evidence_grade or DEFAULT_GRADE
+
+
+class Organization(Record):
+    entity: Literal[EntityKind.organization] = EntityKind.organization
+    id: Id
+    name: Name
+    kinds: tuple[OrgKind, ...] = Field(min_length=1)
+    country: str
+
+    _country = field_validator("country")(check_country)
+
+
+class Unit(Record):
+    entity: Literal[EntityKind.unit] = EntityKind.unit
+    id: Id
+    organization_id: Id
+    name: Name
+    function: UnitFunction = UnitFunction.other
+
+
+class Cohort(Record):
+    entity: Literal[EntityKind.cohort] = EntityKind.cohort
+    id: Id
+    name: Name
+    country: str
+    employment_type: EmploymentType = EmploymentType.unknown
+    work_setting: WorkSetting = WorkSetting.unknown
+    headcount: int | None = Field(default=None, ge=0)
+    task_types: tuple[str, ...] = ()
+
+    _country = field_validator("country")(check_country)
+
+
+def derive_pay_status(value: float, benchmark: float) -> Status:
+    """Status of effective pay against a living-wage benchmark in the same unit."""
+    if value < benchmark:
+        return Status.violates
+    if value < 1.1 * benchmark:
+        return Status.at_risk
+    return Status.meets
+
+
+class Condition(Record):
+    """One dimension of one cohort's conditions; its id is ``cohort_id/dimension``."""
+
+    entity: Literal[EntityKind.condition] = EntityKind.condition
+    cohort_id: Id
+    dimension: Dimension
+    status: Status
+    value: float | None = None
+    value_unit: str | None = None
+    benchmark: float | None = None
+    observed_at: date | None = None
+    note: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_pay(cls, data: object) -> object:
+        if not isinstance(data, dict) or data.get("dimension") != Dimension.pay:
+            return data
+        value, benchmark = data.get("value"), data.get("benchmark")
+        if value is None or benchmark is None:
+            return data
+        try:
+            derived = derive_pay_status(float(value), float(benchmark))
+        except (TypeError, ValueError):
+            return data  # field validation reports the non-number
+        return {**data, "status": derived}
+
+    @property
+    def id(self) -> str:
+        return condition_id(self.cohort_id, self.dimension)
+
+
+def condition_id(cohort_id: str, dimension: str) -> str:
+    return f"{cohort_id}/{dimension}"
+
+
+class Decision(Record):
+    entity: Literal[EntityKind.decision] = EntityKind.decision
+    id: Id
+    unit_id: Id
+    lever: Lever
+    applies_to: Id
+    project: str | None = None
+    dimensions: tuple[Dimension, ...] = ()
+    made_at: date | None = None
+    description: str | None = None
+
+    @property
+    def effective_dimensions(self) -> tuple[Dimension, ...]:
+        """The decision's own dimensions, or its lever's defaults."""
+        return self.dimensions or LEVER_DIMENSIONS[self.lever]
+
+
+class Source(Record):
+    entity: Literal[EntityKind.source] = EntityKind.source
+    id: Id
+    title: Name
+    kind: SourceKind = SourceKind.other
+    url: str | None = None
+    published_at: date | None = None
+
+
+Entity = Annotated[
+    Organization | Unit | Cohort | Condition | Decision | Source, Field(discriminator="entity")
+]
+ENTITY_MODELS: dict[EntityKind, type[Record]] = {
+    EntityKind.organization: Organization,
+    EntityKind.unit: Unit,
+    EntityKind.cohort: Cohort,
+    EntityKind.condition: Condition,
+    EntityKind.decision: Decision,
+    EntityKind.source: Source,
+}
+
+LinkKey = tuple[str, LinkType, str, str]  # (from_id, type, to_id, project or "")
+
+
+class Link(Record):
+    from_id: Id
+    to_id: Id
+    type: LinkType
+    project: str | None = None
+    since: date | None = None
+    until: date | None = None
+
+    @property
+    def key(self) -> LinkKey:
+        return (self.from_id, self.type, self.to_id, self.project or "")
+
+
+class GraphData(BaseModel):
+    """Entities and links to upsert, as one validated bundle carries them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    organizations: list[Organization] = []
+    units: list[Unit] = []
+    cohorts: list[Cohort] = []
+    conditions: list[Condition] = []
+    decisions: list[Decision] = []
+    sources: list[Source] = []
+    links: list[Link] = []
+
+    def entities(self) -> list[Organization | Unit | Cohort | Condition | Decision | Source]:
+        return [
+            *self.organizations,
+            *self.units,
+            *self.cohorts,
+            *self.conditions,
+            *self.decisions,
+            *self.sources,
+        ]
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "organizations": len(self.organizations),
+            "units": len(self.units),
+            "cohorts": len(self.cohorts),
+            "conditions": len(self.conditions),
+            "decisions": len(self.decisions),
+            "sources": len(self.sources),
+            "links": len(self.links),
+        }

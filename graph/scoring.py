@@ -1,0 +1,98 @@
+"""Scoring configuration (loaded from a TOML file on demand) and the scoring rules."""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from graph.errors import ConfigError
+from graph.model import Condition
+from graph.vocabulary import Dimension, EvidenceGrade, Status
+
+DEFAULT_SCORING_FILE = Path(__file__).with_name("scoring.toml")
+
+Severity = int
+
+
+class SeverityAdjustment(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    at_risk: int
+    unknown: int
+    pay_below_half_benchmark: int
+
+
+class Likelihood(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    violates: float = Field(ge=0, le=1)
+    at_risk: float = Field(ge=0, le=1)
+    unknown: float = Field(ge=0, le=1)
+
+
+class EvidencePolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    stale_after_days: int = Field(gt=0)
+
+
+class ScoringConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    severity: dict[Dimension, int]
+    severity_adjustment: SeverityAdjustment
+    likelihood: Likelihood
+    confidence: dict[EvidenceGrade, float]
+    evidence: EvidencePolicy
+
+    def severity_of(self, condition: Condition) -> tuple[Severity, list[str]]:
+        """Severity of a condition (1-5) and the reasons, in words."""
+        base = self.severity[condition.dimension]
+        reasons = [f"{condition.dimension.value} has base severity {base}"]
+        adjust = self.severity_adjustment
+        level = base
+        if condition.status is Status.at_risk:
+            level += adjust.at_risk
+            reasons.append(f"at risk rather than violated ({adjust.at_risk:+d})")
+        elif condition.status is Status.unknown:
+            level += adjust.unknown
+            reasons.append(f"status unknown ({adjust.unknown:+d})")
+        if (
+            condition.dimension is Dimension.pay
+            and condition.value is not None
+            and condition.benchmark
+            and condition.value < condition.benchmark / 2
+        ):
+            level += adjust.pay_below_half_benchmark
+            unit = f" {condition.value_unit}" if condition.value_unit else ""
+            reasons.append(
+                f"pay {condition.value:g}{unit} is below half the benchmark "
+                f"{condition.benchmark:g}{unit} ({adjust.pay_below_half_benchmark:+d})"
+            )
+        return max(1, min(5, level)), reasons
+
+    def likelihood_of(self, status: Status) -> float | None:
+        """Likelihood by status; None for ``meets``, which yields no risk."""
+        status = Status(status)
+        if status is Status.meets:
+            return None
+        return float(getattr(self.likelihood, status.value))
+
+
+@cache
+def load_scoring(path: Path | None = None) -> ScoringConfig:
+    """Read a scoring file (the packaged defaults when ``path`` is None)."""
+    path = path or DEFAULT_SCORING_FILE
+    try:
+        with open(path, "rb") as handle:
+            raw = tomllib.load(handle)
+        config = ScoringConfig.model_validate(raw)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read scoring file {path}: {exc}") from exc
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"scoring file {path} is not valid: {problems}") from exc
+    missing = [d.value for d in Dimension if d not in config.severity]
+    missing += [g.value for g in EvidenceGrade if g not in config.confidence]
+    if missing:
+        raise ConfigError(f"scoring file {path} lacks: {', '.join(missing)}")
+    return config

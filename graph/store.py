@@ -1,0 +1,68 @@
+"""The store contract: what every backend (embedded, Neo4j) must do, and nothing more.
+
+Writes are whole-bundle upserts that either fully happen or not at all. Reads are entity
+look-ups and ``view()``, which returns a GraphView holding at least what the analysis of
+one question needs. The questions themselves are pure functions in ``graph.analysis``,
+so both backends answer them with the same code and are held to one conformance suite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Protocol
+
+from pydantic import BaseModel
+
+from graph.model import GraphData
+from graph.view import AnyEntity, GraphView
+from graph.vocabulary import EntityKind
+
+# Hard bound on how far any traversal goes, in links (DOMAIN.md section 2).
+MAX_DEPTH = 10
+DEFAULT_DEPTH = 6
+
+
+class EntityPage(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    items: list[AnyEntity]
+
+
+class GraphStore(Protocol):
+    backend: str  # "embedded" or "neo4j"
+
+    def ping(self) -> None:
+        """Raise StoreUnavailable unless the store answers now."""
+
+    def describe(self) -> str:
+        """Where the store lives, for humans (a path or a URI without credentials)."""
+
+    def close(self) -> None: ...
+
+    def kinds_of(self, ids: Collection[str]) -> dict[str, EntityKind]:
+        """The kind of each id already in the graph; unknown ids are left out."""
+
+    def write(self, data: GraphData) -> None:
+        """Upsert entities and links in one all-or-nothing transaction."""
+
+    def get(self, entity_id: str) -> AnyEntity:
+        """One entity by id (a condition by ``cohort_id/dimension``); NotFound if absent."""
+
+    def page(
+        self, kind: EntityKind, *, offset: int = 0, limit: int = 50, text: str | None = None
+    ) -> EntityPage:
+        """Entities of one kind ordered by id; ``text`` filters names case-insensitively."""
+
+    def counts(self) -> dict[EntityKind | str, int]:
+        """How many entities of each kind, and ``links``."""
+
+    def view(self, around: str | None = None) -> GraphView:
+        """The whole graph, or a view holding everything a question about ``around`` needs.
+
+        For an organization, unit or decision: its decisions, their units and organizations,
+        and everything downstream of those organizations and of what the decisions apply
+        to, within MAX_DEPTH links. For a cohort or a condition: everything upstream of the
+        cohort within MAX_DEPTH links, the decisions applying there, their units and their
+        organizations. NotFound if ``around`` is unknown.
+        """

@@ -1,0 +1,192 @@
+"""GraphView: the in-memory graph that every analysis function reads.
+
+Organizations and cohorts are the nodes of a networkx ``MultiDiGraph``; supply links and
+``ENGAGES`` links are its edges, keyed by (type, project) so parallel links on different
+projects stay distinct. Units, decisions, conditions and sources sit beside it in dicts.
+The embedded store keeps one view of the whole graph; the Neo4j store builds a view of the
+region a question needs. Both build it with ``GraphView.upsert``, so both read data the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from graph.errors import NotFound
+from graph.model import (
+    Cohort,
+    Condition,
+    Decision,
+    GraphData,
+    Link,
+    Organization,
+    Record,
+    Source,
+    Unit,
+)
+from graph.vocabulary import SUPPLY_LINKS, Dimension, EntityKind, LinkType
+
+AnyEntity = Organization | Unit | Cohort | Condition | Decision | Source
+
+
+def merge(old: Record | None, new: Record) -> Record:
+    """Upsert rule: fields the new record carries replace the old ones; others are kept."""
+    if old is None or type(old) is not type(new):
+        return new
+    update = {name: getattr(new, name) for name in new.model_fields_set if name != "extra"}
+    if new.extra:
+        update["extra"] = {**old.extra, **new.extra}
+    return old.model_copy(update=update)
+
+
+@dataclass
+class GraphView:
+    graph: nx.MultiDiGraph = field(default_factory=nx.MultiDiGraph)
+    units: dict[str, Unit] = field(default_factory=dict)
+    decisions: dict[str, Decision] = field(default_factory=dict)
+    conditions: dict[str, dict[Dimension, Condition]] = field(default_factory=dict)
+    sources: dict[str, Source] = field(default_factory=dict)
+    # Each project belongs to the buyer whose CONTRACTS link carries it.
+    project_owner: dict[str, str] = field(default_factory=dict)
+    # What analysis derives and may reuse (e.g. tier walks); emptied on every change.
+    memo: dict[object, object] = field(default_factory=dict)
+
+    # -- building -------------------------------------------------------------------
+
+    @classmethod
+    def of(cls, data: GraphData) -> GraphView:
+        view = cls()
+        view.upsert(data)
+        return view
+
+    def copy(self) -> GraphView:
+        """An independent view sharing the (frozen) records: readers of this one are unaffected."""
+        return GraphView(
+            graph=self.graph.copy(),
+            units=dict(self.units),
+            decisions=dict(self.decisions),
+            conditions={cohort: dict(dims) for cohort, dims in self.conditions.items()},
+            sources=dict(self.sources),
+            project_owner=dict(self.project_owner),
+        )
+
+    def merged(self, data: GraphData) -> GraphData:
+        """What ``data`` becomes once merged with what the view already holds."""
+        def old(record: Record) -> Record | None:
+            try:
+                return self.get(record.id)  # type: ignore[attr-defined]
+            except NotFound:
+                return None
+
+        def old_link(link: Link) -> Link | None:
+            edge = self.graph.get_edge_data(link.from_id, link.to_id, (link.type, link.project or ""))
+            return edge["link"] if edge else None
+
+        return GraphData(
+            organizations=[merge(old(e), e) for e in data.organizations],
+            units=[merge(old(e), e) for e in data.units],
+            cohorts=[merge(old(e), e) for e in data.cohorts],
+            conditions=[merge(old(e), e) for e in data.conditions],
+            decisions=[merge(old(e), e) for e in data.decisions],
+            sources=[merge(old(e), e) for e in data.sources],
+            links=[merge(old_link(e), e) for e in data.links],
+        )
+
+    def upsert(self, data: GraphData) -> None:
+        """Merge entities and links into the view (the same rule the stores apply)."""
+        self.memo.clear()
+        for node in (*data.organizations, *data.cohorts):
+            old = self.graph.nodes[node.id]["entity"] if node.id in self.graph else None
+            self.graph.add_node(node.id, entity=merge(old, node))
+        for unit in data.units:
+            self.units[unit.id] = merge(self.units.get(unit.id), unit)  # type: ignore[assignment]
+        for decision in data.decisions:
+            old_d = self.decisions.get(decision.id)
+            self.decisions[decision.id] = merge(old_d, decision)  # type: ignore[assignment]
+        for source in data.sources:
+            self.sources[source.id] = merge(self.sources.get(source.id), source)  # type: ignore[assignment]
+        for condition in data.conditions:
+            by_dim = self.conditions.setdefault(condition.cohort_id, {})
+            by_dim[condition.dimension] = merge(by_dim.get(condition.dimension), condition)  # type: ignore[assignment]
+        for link in data.links:
+            key = (link.type, link.project or "")
+            edges = self.graph.get_edge_data(link.from_id, link.to_id, key)
+            self.graph.add_edge(link.from_id, link.to_id, key=key, link=merge(edges and edges["link"], link))
+            if link.type is LinkType.CONTRACTS and link.project:
+                self.project_owner.setdefault(link.project, link.from_id)
+
+    # -- reading --------------------------------------------------------------------
+
+    def organization(self, org_id: str) -> Organization:
+        entity = self.node(org_id)
+        if not isinstance(entity, Organization):
+            raise NotFound(org_id, EntityKind.organization)
+        return entity
+
+    def cohort(self, cohort_id: str) -> Cohort:
+        entity = self.node(cohort_id)
+        if not isinstance(entity, Cohort):
+            raise NotFound(cohort_id, EntityKind.cohort)
+        return entity
+
+    def node(self, node_id: str) -> Organization | Cohort:
+        try:
+            return self.graph.nodes[node_id]["entity"]  # type: ignore[no-any-return]
+        except KeyError:
+            raise NotFound(node_id) from None
+
+    def get(self, entity_id: str) -> AnyEntity:
+        """Any entity by id; a condition by ``cohort_id/dimension``."""
+        if entity_id in self.graph:
+            return self.node(entity_id)
+        for table in (self.units, self.decisions, self.sources):
+            if entity_id in table:
+                return table[entity_id]
+        cohort_id, _, dim = entity_id.rpartition("/")
+        found = self.conditions.get(cohort_id, {}).get(dim)  # type: ignore[call-overload]
+        if found is None:
+            raise NotFound(entity_id)
+        return found  # type: ignore[no-any-return]
+
+    def organizations(self) -> Iterator[Organization]:
+        for _, entity in self.graph.nodes(data="entity"):
+            if isinstance(entity, Organization):
+                yield entity
+
+    def cohorts(self) -> Iterator[Cohort]:
+        for _, entity in self.graph.nodes(data="entity"):
+            if isinstance(entity, Cohort):
+                yield entity
+
+    def links(self) -> Iterator[Link]:
+        for *_, link in self.graph.edges(data="link"):
+            yield link
+
+    def out_links(self, node_id: str, types: Iterable[LinkType] = SUPPLY_LINKS) -> Iterator[Link]:
+        wanted = set(types)
+        for _, _, link in self.graph.out_edges(node_id, data="link"):
+            if link.type in wanted:
+                yield link
+
+    def in_links(self, node_id: str, types: Iterable[LinkType] = SUPPLY_LINKS) -> Iterator[Link]:
+        wanted = set(types)
+        for _, _, link in self.graph.in_edges(node_id, data="link"):
+            if link.type in wanted:
+                yield link
+
+    def organization_of(self, unit_id: str) -> str:
+        return self.units[unit_id].organization_id
+
+    def projects_of(self, org_id: str) -> frozenset[str]:
+        return frozenset(p for p, owner in self.project_owner.items() if owner == org_id)
+
+    def entity_count(self) -> int:
+        return (
+            self.graph.number_of_nodes()
+            + len(self.units)
+            + len(self.decisions)
+            + len(self.sources)
+            + sum(len(c) for c in self.conditions.values())
+        )

@@ -1,0 +1,272 @@
+"""Validate a raw bundle as a whole: every problem found, located, before anything is written.
+
+The rules are DOMAIN.md section 3: enums, numbers, dates and countries per cell; ids unique
+across the bundle and the graph; every reference resolved in the bundle or the graph; links
+joining the right kinds; unknown columns kept as extra properties.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+
+from graph.errors import BundleIssue
+from graph.model import (
+    Cohort,
+    Condition,
+    Decision,
+    GraphData,
+    Link,
+    Organization,
+    Record,
+    Source,
+    Unit,
+    derive_pay_status,
+)
+from graph.vocabulary import SUPPLY_LINKS, Dimension, EntityKind, LinkType
+from ingest.readers import Cell, RawBundle, RawRow
+
+MODELS: dict[str, type[Record]] = {
+    "organizations": Organization,
+    "units": Unit,
+    "cohorts": Cohort,
+    "conditions": Condition,
+    "decisions": Decision,
+    "sources": Source,
+    "links": Link,
+}
+MULTI_VALUED = frozenset({"kinds", "task_types", "dimensions", "source_ids"})
+NOT_COLUMNS = frozenset({"entity", "extra"})  # model fields no bundle column may set
+
+
+def core_columns(section: str) -> list[str]:
+    return [name for name in MODELS[section].model_fields if name not in NOT_COLUMNS]
+
+
+def required_columns(section: str) -> list[str]:
+    fields = MODELS[section].model_fields
+    # A condition's status may be left empty where pay derives it, so the column is optional.
+    return [n for n, f in fields.items() if f.is_required() and (section, n) != ("conditions", "status")]
+
+
+KindLookup = Callable[[Collection[str]], dict[str, EntityKind]]
+
+
+@dataclass
+class Validated:
+    data: GraphData
+    errors: list[BundleIssue] = field(default_factory=list)
+    warnings: list[BundleIssue] = field(default_factory=list)
+
+
+@dataclass
+class _Checker:
+    errors: list[BundleIssue] = field(default_factory=list)
+    warnings: list[BundleIssue] = field(default_factory=list)
+    records: dict[str, list[tuple[RawRow, Record]]] = field(default_factory=dict)
+
+    def error(self, row: RawRow, column: str | None, message: str) -> None:
+        self.errors.append(BundleIssue(file=row.file, row=row.row, column=column, message=message))
+
+    def warn(self, row: RawRow, column: str | None, message: str) -> None:
+        self.warnings.append(BundleIssue(file=row.file, row=row.row, column=column, message=message))
+
+
+def validate_bundle(
+    raw: RawBundle, known_kinds: KindLookup, tick: Callable[[int], None] | None = None
+) -> Validated:
+    """Turn raw rows into GraphData, collecting every error and warning on the way."""
+    check = _Checker(errors=list(raw.issues), warnings=list(raw.notes))
+    for section, model in MODELS.items():
+        columns = raw.columns.get(section)
+        if columns is None:
+            continue
+        first = raw.rows[section][0].file if raw.rows[section] else f"{section}.csv"
+        missing = [c for c in required_columns(section) if c not in columns]
+        if missing:
+            for column in missing:
+                check.errors.append(BundleIssue(file=first, column=column, message="required column is missing"))
+            continue
+        extras = [c for c in columns if c not in core_columns(section)]
+        if extras:
+            check.warnings.append(
+                BundleIssue(file=first, message=f"unknown columns kept as extra properties: {', '.join(extras)}")
+            )
+        parsed = check.records.setdefault(section, [])
+        for row in raw.rows[section]:
+            record = _parse_row(section, model, row, check)
+            if record is not None:
+                parsed.append((row, record))
+        if tick:
+            tick(len(raw.rows[section]))
+    _check_uniqueness(check)
+    _check_references(check, known_kinds)
+    _check_links(check)
+    data = GraphData.model_construct(
+        **{section: [record for _, record in check.records.get(section, [])] for section in MODELS}
+    )
+    return Validated(data=data, errors=check.errors, warnings=check.warnings)
+
+
+# -- one row -------------------------------------------------------------------------
+
+
+def _parse_row(section: str, model: type[Record], row: RawRow, check: _Checker) -> Record | None:
+    core = set(core_columns(section))
+    payload: dict[str, object] = {}
+    extra: dict[str, object] = {}
+    ok = True
+    for column, cell in row.cells.items():
+        if _is_empty(cell):
+            continue  # an empty cell carries nothing: upserts keep what is stored
+        if column in core:
+            payload[column] = _split(cell) if column in MULTI_VALUED and isinstance(cell, str) else _strip(cell)
+        elif isinstance(cell, str | int | float | bool):
+            extra[column] = _strip(cell)
+        else:
+            check.error(row, column, "extra properties must be flat scalars (text, number or boolean)")
+            ok = False
+    if extra:
+        payload["extra"] = extra
+    reported: set[str | None] = set()
+    if section == "conditions" and not _status_given_or_derivable(payload):
+        check.error(row, "status", "required unless dimension is pay with both value and benchmark")
+        reported.add("status")
+        ok = False
+    try:
+        record = model.model_validate(payload)
+    except ValidationError as exc:
+        for problem in exc.errors():
+            column = str(problem["loc"][0]) if problem["loc"] else None
+            if column not in reported:  # one message per cell: the first is the cause
+                reported.add(column)
+                check.error(row, column, _describe(problem))
+        return None
+    if not ok:
+        return None
+    if isinstance(record, Condition):
+        _warn_pay_contradiction(payload, record, row, check)
+    return record
+
+
+def _is_empty(cell: Cell) -> bool:
+    return cell is None or (isinstance(cell, str) and not cell.strip()) or cell == []
+
+
+def _strip(cell: Cell) -> Cell:
+    return cell.strip() if isinstance(cell, str) else cell
+
+
+def _split(cell: str) -> list[str]:
+    return [part.strip() for part in cell.split("|") if part.strip()]
+
+
+def _describe(problem: object) -> str:
+    message = str(problem["msg"]).removeprefix("Value error, ")  # type: ignore[index]
+    given = problem.get("input")  # type: ignore[attr-defined]
+    if isinstance(given, str | int | float) and repr(given) not in message:
+        message += f" (got {given!r})"
+    return message
+
+
+def _status_given_or_derivable(payload: dict[str, object]) -> bool:
+    if "status" in payload:
+        return True
+    return payload.get("dimension") == Dimension.pay and "value" in payload and "benchmark" in payload
+
+
+def _warn_pay_contradiction(payload: dict[str, object], record: Condition, row: RawRow, check: _Checker) -> None:
+    given = payload.get("status")
+    if given is None or record.value is None or record.benchmark is None:
+        return
+    derived = derive_pay_status(record.value, record.benchmark)
+    if str(given) != derived.value:
+        check.warn(
+            row,
+            "status",
+            f"status {given!r} contradicts pay {record.value:g} against benchmark "
+            f"{record.benchmark:g}; using the derived {derived.value!r}",
+        )
+
+
+# -- the bundle as a whole -----------------------------------------------------------
+
+
+def _check_uniqueness(check: _Checker) -> None:
+    first_seen: dict[object, RawRow] = {}
+    for section, rows in check.records.items():
+        for row, record in rows:
+            key = record.key if isinstance(record, Link) else record.id  # type: ignore[attr-defined]
+            if key in first_seen:
+                first = first_seen[key]
+                what = "link" if isinstance(record, Link) else "id" if section != "conditions" else "condition"
+                check.error(row, None, f"duplicate {what} {_show(key)}; first at {first.file} row {first.row}")
+            else:
+                first_seen[key] = row
+
+
+def _show(key: object) -> str:
+    if isinstance(key, tuple):
+        from_id, link_type, to_id, project = key
+        return f"{from_id} -{link_type}-> {to_id}" + (f" (project {project})" if project else "")
+    return repr(key)
+
+
+REFERENCES: dict[str, list[tuple[str, EntityKind]]] = {
+    "units": [("organization_id", EntityKind.organization)],
+    "conditions": [("cohort_id", EntityKind.cohort)],
+    "decisions": [("unit_id", EntityKind.unit), ("applies_to", EntityKind.organization)],
+}
+LINK_ENDS: dict[LinkType, tuple[EntityKind, EntityKind]] = {
+    **{t: (EntityKind.organization, EntityKind.organization) for t in SUPPLY_LINKS},
+    LinkType.ENGAGES: (EntityKind.organization, EntityKind.cohort),
+}
+
+
+def _check_references(check: _Checker, known_kinds: KindLookup) -> None:
+    in_bundle: dict[str, EntityKind] = {}
+    for rows in check.records.values():
+        for _, record in rows:
+            if not isinstance(record, Link | Condition):
+                in_bundle[record.id] = record.entity  # type: ignore[attr-defined]
+    wanted: list[tuple[RawRow, str, str, EntityKind]] = []
+    for section, rows in check.records.items():
+        for row, record in rows:
+            for column, kind in REFERENCES.get(section, []):
+                wanted.append((row, column, getattr(record, column), kind))
+            if isinstance(record, Link):
+                start, end = LINK_ENDS[record.type]
+                wanted += [(row, "from_id", record.from_id, start), (row, "to_id", record.to_id, end)]
+            wanted += [(row, "source_ids", s, EntityKind.source) for s in record.source_ids]
+    stored = known_kinds({ref for _, _, ref, _ in wanted if ref not in in_bundle} | set(in_bundle))
+    for entity_id, kind in in_bundle.items():
+        if entity_id in stored and stored[entity_id] != kind:
+            row = next(r for rows in check.records.values() for r, rec in rows if getattr(rec, "id", None) == entity_id)
+            check.error(row, "id", f"{entity_id!r} is already in the graph as a {stored[entity_id].value}")
+    for row, column, ref, kind in wanted:
+        found = in_bundle.get(ref) or stored.get(ref)
+        if found is None:
+            check.error(row, column, f"{ref!r} is neither in the bundle nor in the graph")
+        elif found != kind:
+            check.error(row, column, f"{ref!r} is a {found.value}, expected a {kind.value}")
+
+
+def _check_links(check: _Checker) -> None:
+    owners: dict[str, tuple[str, RawRow]] = {}
+    for row, link in check.records.get("links", []):
+        assert isinstance(link, Link)
+        if link.from_id == link.to_id:
+            check.error(row, "to_id", "a link cannot join an organization to itself")
+        if link.since and link.until and link.until < link.since:
+            check.error(row, "until", f"ends ({link.until}) before it starts ({link.since})")
+        if link.type is LinkType.CONTRACTS and link.project:
+            owner = owners.setdefault(link.project, (link.from_id, row))
+            if owner[0] != link.from_id:
+                check.error(
+                    row,
+                    "project",
+                    f"project {link.project!r} already belongs to {owner[0]!r} "
+                    f"({owner[1].file} row {owner[1].row}); a project has one buyer",
+                )

@@ -10,13 +10,19 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from pydantic import BaseModel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+from rich.table import Table
 
+from app.questions import Questions
 from app.settings import Settings
 from app.stores import open_store
 from graph.errors import GraphError, InvalidBundle, StoreUnavailable
-from graph.store import GraphStore
+from graph.analysis.paths import PathQuery, RiskPath
+from graph.store import DEFAULT_DEPTH, MAX_DEPTH, GraphStore
+from graph.vocabulary import Dimension
 from ingest import load
+from visualize.export import stream_csv
 
 EXAMPLE_BUNDLE = Path(__file__).resolve().parents[1] / "examples" / "ai-supply-chain"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -123,6 +129,166 @@ def _serve(settings: Settings, host: str, port: int) -> None:
         err.print("no API keys configured: listening on loopback only, every caller has full access")
     out.print(f"laborgraph on http://{host}:{port}/  (API docs at /docs)", highlight=False)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+# -- questions -------------------------------------------------------------------------
+
+ShowSmall = Annotated[
+    bool, typer.Option("--show-small", help="Show cohorts below the minimum headcount unsuppressed.")
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+Depth = Annotated[int, typer.Option(help=f"Links to follow below where a decision applies (max {MAX_DEPTH}).")]
+
+
+@contextmanager
+def questions(show_small: bool = False) -> Iterator[Questions]:
+    with opened_store() as store:
+        yield Questions(store, Settings(), show_small=show_small)
+
+
+def _print_json(model: BaseModel | list[BaseModel]) -> None:
+    if isinstance(model, list):
+        text = "[" + ",\n".join(m.model_dump_json(indent=2) for m in model) + "]"
+    else:
+        text = model.model_dump_json(indent=2)
+    out.print_json(text) if out.is_terminal else sys.stdout.write(text + "\n")
+
+
+@cli.command("paths")
+def paths_command(
+    origin: Annotated[str | None, typer.Option("--from", help="A unit, decision or organization id.")] = None,
+    target: Annotated[str | None, typer.Option("--to", help="A cohort id, or cohort_id/dimension.")] = None,
+    dimension: Annotated[Dimension | None, typer.Option(help="Only this condition dimension.")] = None,
+    min_severity: Annotated[int, typer.Option(min=1, max=5, help="Only paths at least this severe.")] = 1,
+    country: Annotated[str | None, typer.Option(help="Only cohorts in this country (ISO alpha-2).")] = None,
+    project: Annotated[str | None, typer.Option(help="Only paths on this project.")] = None,
+    depth: Depth = DEFAULT_DEPTH,
+    limit: Annotated[int, typer.Option(min=0, help="At most this many paths; 0 for all.")] = 100,
+    csv_file: Annotated[Path | None, typer.Option("--csv", help="Write the paths as CSV to FILE.")] = None,
+    as_json: AsJson = False,
+    show_small: ShowSmall = False,
+) -> None:
+    """Ranked risk paths: whose decisions reach which worker conditions, worst first."""
+    query = PathQuery(origin=origin, target=target, dimension=dimension, min_severity=min_severity,
+                      country=country, project=project, depth=depth, limit=limit or None)
+    with questions(show_small) as ask:
+        found = ask.risk_paths(query)
+        if csv_file:
+            written = 0
+
+            def counted(paths: Iterator[RiskPath]) -> Iterator[RiskPath]:
+                nonlocal written
+                for path in paths:
+                    written += 1
+                    yield path
+
+            with open(csv_file, "w", encoding="utf-8", newline="") as sink:
+                sink.writelines(stream_csv(counted(found)))
+            out.print(f"wrote {written} paths to {csv_file}", highlight=False)
+            return
+        listed = list(found)
+    if as_json:
+        _print_json(listed)
+        return
+    table = Table(title=f"{len(listed)} risk paths", title_justify="left", show_lines=False)
+    for column in ("#", "sev", "lik", "conf", "decision (unit)", "chain", "cohort", "dimension", "tier"):
+        table.add_column(column, overflow="fold")
+    for p in listed:
+        table.add_row(str(p.rank), str(p.severity), f"{p.likelihood:g}", f"{p.confidence:.2f}",
+                      f"{p.decision_id} ({p.unit_name}, {p.buyer_name})", " > ".join(p.chain[2:-2]),
+                      f"{p.cohort_name} [{p.country}, {p.headcount if p.headcount is not None else '?'}]",
+                      f"{p.dimension.value} {p.status.value}", str(p.tier) if p.tier is not None else "-")
+    out.print(table)
+
+
+@cli.command("tiers")
+def tiers_command(
+    org_id: Annotated[str, typer.Argument(help="The viewpoint organization.")],
+    as_json: AsJson = False,
+    show_small: ShowSmall = False,
+) -> None:
+    """The tier of every organization and cohort downstream of an organization."""
+    with questions(show_small) as ask:
+        found = ask.tiers(org_id)
+    if as_json:
+        _print_json(found)
+        return
+    table = Table(title=f"Tiers below {found.viewpoint_name} ({found.viewpoint})", title_justify="left")
+    for column in ("tier", "id", "name", "kind", "country", "workers", "via"):
+        table.add_column(column, overflow="fold")
+    for e in found.entries:
+        kind = "|".join(e.kinds) if e.kinds else e.entity.value
+        via = f"{e.link} from {e.via}" if e.via else ""
+        table.add_row(str(e.tier), e.id, e.name, kind, e.country,
+                      "" if e.headcount is None else str(e.headcount), via)
+    out.print(table)
+
+
+@cli.command("influencers")
+def influencers_command(
+    target: Annotated[str, typer.Argument(help="A cohort id, or cohort_id/dimension for one condition.")],
+    depth: Depth = DEFAULT_DEPTH,
+    as_json: AsJson = False,
+    show_small: ShowSmall = False,
+) -> None:
+    """Which units, in which organizations, through which decisions and chains, affect a cohort."""
+    with questions(show_small) as ask:
+        found = ask.influencers(target, depth)
+    if as_json:
+        _print_json(found)
+        return
+    table = Table(
+        title=f"{found.units} units in {found.organizations} organizations affect {found.cohort_name}",
+        title_justify="left", show_lines=True,
+    )
+    for column in ("worst sev", "unit (organization)", "decision", "chain", "dimensions"):
+        table.add_column(column, overflow="fold")
+    for i in found.influencers:
+        for r in i.routes:
+            effects = ", ".join(f"{e.dimension.value}: {e.status.value if e.status else 'unrecorded'}"
+                                for e in r.effects)
+            table.add_row(str(i.worst_severity or "-"), f"{i.unit_name} ({i.organization_name})",
+                          f"{r.decision_id} [{r.lever.value}]", "\n".join(" > ".join(c) for c in r.chains), effects)
+    out.print(table)
+
+
+@cli.command("gaps")
+def gaps_command(as_json: AsJson = False, show_small: ShowSmall = False) -> None:
+    """Visibility gaps: unknown or unrecorded conditions, stale or missing evidence, dead ends."""
+    with questions(show_small) as ask:
+        found = ask.gaps()
+    if as_json:
+        _print_json(found)
+        return
+    table = Table(title=f"{len(found)} visibility gaps", title_justify="left")
+    for column in ("kind", "entity", "dimension", "detail"):
+        table.add_column(column, overflow="fold")
+    for g in found:
+        table.add_row(g.kind.value, f"{g.entity_name} ({g.entity_id})", g.dimension or "", g.detail)
+    out.print(table)
+
+
+@cli.command("fragmentation")
+def fragmentation_command(as_json: AsJson = False, show_small: ShowSmall = False) -> None:
+    """How many units and organizations affect each cohort; which buyer units reach most workers."""
+    with questions(show_small) as ask:
+        found = ask.fragmentation()
+    if as_json:
+        _print_json(found)
+        return
+    cohorts = Table(title="Decision-makers per cohort", title_justify="left")
+    for column in ("cohort", "workers", "units", "organizations"):
+        cohorts.add_column(column, overflow="fold")
+    for c in found.cohorts:
+        cohorts.add_row(f"{c.cohort_name} ({c.cohort_id})", str(c.headcount or "?"), str(c.units), str(c.organizations))
+    out.print(cohorts)
+    for buyer in found.buyers:
+        units = Table(title=f"{buyer.buyer_name}: workers reached per unit", title_justify="left")
+        for column in ("unit", "function", "cohorts", "workers"):
+            units.add_column(column)
+        for u in buyer.units:
+            units.add_row(u.unit_name, u.function.value, str(u.cohorts), str(u.workers))
+        out.print(units)
 
 
 def main() -> None:

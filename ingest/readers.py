@@ -100,7 +100,8 @@ def read_json(content: bytes, name: str = "bundle.json") -> RawBundle:
                 continue
             columns.update(dict.fromkeys(item))
             bundle.rows[key].append(RawRow(where, index, item))
-        bundle.columns[key] = list(columns)
+        if columns:  # an empty section has no columns to check
+            bundle.columns[key] = list(columns)
     if "organizations" not in document:
         bundle.issues.append(BundleIssue(file=name, message="the required section 'organizations' is missing"))
     return bundle

@@ -244,13 +244,17 @@ def _check_references(check: _Checker, known_kinds: KindLookup) -> None:
     for entity_id, kind in in_bundle.items():
         if entity_id in stored and stored[entity_id] != kind:
             row = next(r for rows in check.records.values() for r, rec in rows if getattr(rec, "id", None) == entity_id)
-            check.error(row, "id", f"{entity_id!r} is already in the graph as a {stored[entity_id].value}")
+            check.error(row, "id", f"{entity_id!r} is already in the graph as {_a(stored[entity_id])}")
     for row, column, ref, kind in wanted:
         found = in_bundle.get(ref) or stored.get(ref)
         if found is None:
             check.error(row, column, f"{ref!r} is neither in the bundle nor in the graph")
         elif found != kind:
-            check.error(row, column, f"{ref!r} is a {found.value}, expected a {kind.value}")
+            check.error(row, column, f"{ref!r} is {_a(found)}, expected {_a(kind)}")
+
+
+def _a(kind: EntityKind) -> str:
+    return ("an " if kind.value[0] in "aeiou" else "a ") + kind.value
 
 
 def _check_links(check: _Checker) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 
 from pydantic import BaseModel, Field
 
@@ -99,6 +100,13 @@ class _Candidate:
 
 def trace_risk_paths(view: GraphView, query: PathQuery, config: ScoringConfig) -> list[RiskPath]:
     """The ranked page of risk paths the query asks for."""
+    paths = iter_risk_paths(view, query, config)
+    stop = None if query.limit is None else query.offset + query.limit
+    return list(islice(paths, query.offset, stop))
+
+
+def iter_risk_paths(view: GraphView, query: PathQuery, config: ScoringConfig) -> Iterator[RiskPath]:
+    """Every risk path the query matches, best first, built one at a time (for streaming)."""
     check_depth(query.depth)
     target_cohort, target_dim = _target(view, query)
     decisions = select_decisions(view, query.origin)
@@ -108,17 +116,14 @@ def trace_risk_paths(view: GraphView, query: PathQuery, config: ScoringConfig) -
     candidates = sorted(
         _candidates(view, decisions, query, config, target_cohort, target_dim), key=_Candidate.key
     )
-    wanted = None if query.limit is None else query.offset + query.limit
-    paths: list[RiskPath] = []
+    rank = 0
     for candidate in candidates:
         for chain in _chains(view, candidate.decision, candidate.cohort.id, query.depth):
-            path = _build(view, candidate, chain, config, len(paths) + 1)
+            path = _build(view, candidate, chain, config, rank + 1)
             if query.project and query.project not in _projects(path):
                 continue
-            paths.append(path)
-            if wanted is not None and len(paths) >= wanted:
-                return paths[query.offset :]
-    return paths[query.offset :]
+            rank += 1
+            yield path
 
 
 def select_decisions(view: GraphView, origin: str | None) -> list[Decision]:

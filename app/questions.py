@@ -1,0 +1,86 @@
+"""The analyst's questions as the CLI and the API ask them: the right view of the store, the
+configured scoring, and small-cohort suppression unless the caller may see small cohorts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+from app.settings import Settings
+from graph.analysis import gaps, influence, paths, privacy, tiers
+from graph.errors import InvalidQuery, NotFound
+from graph.scoring import ScoringConfig, load_scoring
+from graph.store import DEFAULT_DEPTH, GraphStore
+from graph.view import GraphView
+from graph.vocabulary import Dimension
+
+
+class Questions:
+    def __init__(self, store: GraphStore, settings: Settings, *, show_small: bool = False) -> None:
+        self.store = store
+        self.settings = settings
+        self.min_headcount = 0 if show_small else settings.min_headcount
+
+    @property
+    def scoring(self) -> ScoringConfig:
+        return load_scoring(self.settings.scoring_file)
+
+    def risk_paths(self, query: paths.PathQuery) -> Iterator[paths.RiskPath]:
+        """Ranked risk paths, streamed; the query's offset and limit apply."""
+        view = self.store.view(query.origin or _cohort_of(query.target))
+        found = paths.iter_risk_paths(view, query, self.scoring)
+        stop = None if query.limit is None else query.offset + query.limit
+        for index, path in enumerate(found):
+            if stop is not None and index >= stop:
+                return
+            if index >= query.offset:
+                yield privacy.suppress_path(path, self.min_headcount)
+
+    def tiers(self, org_id: str) -> tiers.TierMap:
+        found = tiers.tier_map(self.store.view(org_id), org_id)
+        for entry in found.entries:
+            if privacy.is_small(entry.headcount, self.min_headcount):
+                entry.name, entry.headcount = privacy.SUPPRESSED_NAME, None
+        return found
+
+    def influencers(self, target: str, depth: int = DEFAULT_DEPTH) -> influence.Influencers:
+        """Influencers of a cohort id, or of one condition given as ``cohort_id/dimension``."""
+        cohort_id, _, dim = target.partition("/")
+        dimension = _dimension(dim) if dim else None
+        view = self.store.view(cohort_id)
+        found = influence.influencers(view, cohort_id, self.scoring, dimension, depth)
+        if privacy.is_small(view.cohort(cohort_id).headcount, self.min_headcount):
+            found.cohort_name = privacy.SUPPRESSED_NAME
+        return found
+
+    def gaps(self, today: date | None = None) -> list[gaps.Gap]:
+        view = self.store.view()
+        found = gaps.visibility_gaps(view, self.scoring, today)
+        for gap in found:
+            if self._small_cohort(view, gap.entity_id):
+                gap.entity_name = privacy.SUPPRESSED_NAME
+        return found
+
+    def fragmentation(self) -> influence.Fragmentation:
+        found = influence.fragmentation(self.store.view())
+        for cohort in found.cohorts:
+            if privacy.is_small(cohort.headcount, self.min_headcount):
+                cohort.cohort_name, cohort.headcount = privacy.SUPPRESSED_NAME, None
+        return found
+
+    def _small_cohort(self, view: GraphView, entity_id: str) -> bool:
+        try:
+            return privacy.is_small(view.cohort(entity_id).headcount, self.min_headcount)
+        except NotFound:
+            return False
+
+
+def _cohort_of(target: str | None) -> str | None:
+    return target.partition("/")[0] if target else None
+
+
+def _dimension(name: str) -> Dimension:
+    try:
+        return Dimension(name)
+    except ValueError:
+        raise InvalidQuery(f"{name!r} is not a dimension; use one of {', '.join(Dimension)}") from None

@@ -1,0 +1,1 @@
+"""Outputs for people: interactive maps and CSV exports."""

@@ -9,20 +9,22 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from pydantic import BaseModel
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
 from app.questions import Questions
 from app.settings import Settings
 from app.stores import open_store
-from graph.errors import GraphError, InvalidBundle, StoreUnavailable
 from graph.analysis.paths import PathQuery, RiskPath
+from graph.errors import GraphError, InvalidBundle, StoreUnavailable
 from graph.store import DEFAULT_DEPTH, MAX_DEPTH, GraphStore
 from graph.vocabulary import Dimension
 from ingest import load
 from visualize.export import stream_csv
+from visualize.map import DEFAULT_FOCUS_DEPTH
+from visualize.render import render_map_html
 
 EXAMPLE_BUNDLE = Path(__file__).resolve().parents[1] / "examples" / "ai-supply-chain"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -289,6 +291,22 @@ def fragmentation_command(as_json: AsJson = False, show_small: ShowSmall = False
         for u in buyer.units:
             units.add_row(u.unit_name, u.function.value, str(u.cohorts), str(u.workers))
         out.print(units)
+
+
+@cli.command("map")
+def map_command(
+    output: Annotated[Path, typer.Option("-o", "--output", help="The HTML file to write.")],
+    viewpoint: Annotated[str | None, typer.Option(help="Lay the chain out from this organization.")] = None,
+    focus: Annotated[str | None, typer.Option(help="Show only the neighbourhood of this entity.")] = None,
+    depth: Annotated[int, typer.Option(help="Links around --focus to show.")] = DEFAULT_FOCUS_DEPTH,
+    path: Annotated[int | None, typer.Option(help="Highlight the risk path of this rank.")] = None,
+    show_small: ShowSmall = False,
+) -> None:
+    """Write the interactive map as one self-contained HTML file (works offline)."""
+    with questions(show_small) as ask:
+        model = ask.chain_map(viewpoint=viewpoint, focus=focus, depth=depth, path_rank=path)
+    output.write_text(render_map_html(model), encoding="utf-8")
+    out.print(f"wrote {output} ({len(model.nodes)} nodes, {len(model.edges)} links)", highlight=False)
 
 
 def main() -> None:

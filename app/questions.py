@@ -13,12 +13,15 @@ from graph.scoring import ScoringConfig, load_scoring
 from graph.store import DEFAULT_DEPTH, GraphStore
 from graph.view import GraphView
 from graph.vocabulary import Dimension
+from visualize.map import DEFAULT_FOCUS_DEPTH, chain_map
+from visualize.model import MapModel
 
 
 class Questions:
     def __init__(self, store: GraphStore, settings: Settings, *, show_small: bool = False) -> None:
         self.store = store
         self.settings = settings
+        self.show_small = show_small
         self.min_headcount = 0 if show_small else settings.min_headcount
 
     @property
@@ -67,6 +70,26 @@ class Questions:
             if privacy.is_small(cohort.headcount, self.min_headcount):
                 cohort.cohort_name, cohort.headcount = privacy.SUPPRESSED_NAME, None
         return found
+
+    def chain_map(
+        self,
+        viewpoint: str | None = None,
+        focus: str | None = None,
+        depth: int = DEFAULT_FOCUS_DEPTH,
+        path_rank: int | None = None,
+    ) -> MapModel:
+        """The map of a viewpoint's chain (every buyer's without one), optionally focused."""
+        # The whole view: a focus map shows what lies above the focus as well as below it.
+        return chain_map(
+            self.store.view(),
+            self.scoring,
+            viewpoint=viewpoint,
+            focus=focus,
+            depth=depth,
+            path_rank=path_rank,
+            min_headcount=self.settings.min_headcount,
+            show_small=self.show_small,
+        )
 
     def _small_cohort(self, view: GraphView, entity_id: str) -> bool:
         try:

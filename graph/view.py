@@ -120,13 +120,13 @@ class GraphView:
     # -- reading --------------------------------------------------------------------
 
     def organization(self, org_id: str) -> Organization:
-        entity = self.node(org_id)
+        entity = self.graph.nodes[org_id]["entity"] if org_id in self.graph else None
         if not isinstance(entity, Organization):
             raise NotFound(org_id, EntityKind.organization)
         return entity
 
     def cohort(self, cohort_id: str) -> Cohort:
-        entity = self.node(cohort_id)
+        entity = self.graph.nodes[cohort_id]["entity"] if cohort_id in self.graph else None
         if not isinstance(entity, Cohort):
             raise NotFound(cohort_id, EntityKind.cohort)
         return entity

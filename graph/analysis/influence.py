@@ -11,7 +11,13 @@ from collections import defaultdict
 
 from pydantic import BaseModel
 
-from graph.analysis.traverse import chains_to, check_depth, cohort_distances, decision_scope, upstream_orgs
+from graph.analysis.traverse import (
+    chains_to,
+    check_depth,
+    cohort_distances,
+    decision_scope,
+    upstream_orgs,
+)
 from graph.scoring import ScoringConfig
 from graph.store import DEFAULT_DEPTH
 from graph.view import GraphView

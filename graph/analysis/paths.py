@@ -16,7 +16,15 @@ from itertools import islice
 from pydantic import BaseModel, Field
 
 from graph.analysis.tiers import tier_of_cohort
-from graph.analysis.traverse import Chain, Scope, chains_to, check_depth, cohort_distances, decision_scope, upstream_orgs
+from graph.analysis.traverse import (
+    Chain,
+    Scope,
+    chains_to,
+    check_depth,
+    cohort_distances,
+    decision_scope,
+    upstream_orgs,
+)
 from graph.errors import InvalidQuery
 from graph.model import Cohort, Condition, Decision, Organization, Unit
 from graph.scoring import ScoringConfig

@@ -59,6 +59,14 @@ def org_distances(view: GraphView, start: str, scope: Scope, max_hops: int) -> d
     return distance
 
 
+def _memo_org_distances(view: GraphView, start: str, scope: Scope, max_hops: int) -> dict[str, int]:
+    # Tracing asks for the chains of many cohorts below the same start: walk once per view.
+    key = ("org_distances", start, scope, max_hops)
+    if key not in view.memo:
+        view.memo[key] = org_distances(view, start, scope, max_hops)
+    return view.memo[key]  # type: ignore[return-value]
+
+
 def cohort_distances(view: GraphView, start: str, scope: Scope, depth: int) -> dict[str, int]:
     """Links from ``start`` to each cohort it reaches within ``depth`` links."""
     reached: dict[str, int] = {}
@@ -113,13 +121,15 @@ def chains_to(view: GraphView, start: str, cohort_id: str, scope: Scope, depth: 
         if visible(link, scope):
             parallel_engages.setdefault(link.from_id, []).append(link)
     engaged_by = {org: _best(links) for org, links in parallel_engages.items()}
-    # Fewest links from each organization to the cohort, to prune walks that cannot arrive.
-    to_cohort = dict.fromkeys(engaged_by, 1)
-    queue = deque(engaged_by)
+    # Fewest links from each organization to the cohort, to prune walks that cannot arrive;
+    # only organizations the start reaches can be on a chain, so the walk up stays among them.
+    ahead = _memo_org_distances(view, start, scope, depth - 1)
+    to_cohort = {org: 1 for org in engaged_by if org in ahead}
+    queue = deque(to_cohort)
     while queue:
         node = queue.popleft()
         for link in view.in_links(node):
-            if link.from_id not in to_cohort and visible(link, scope):
+            if link.from_id in ahead and link.from_id not in to_cohort and visible(link, scope):
                 to_cohort[link.from_id] = to_cohort[node] + 1
                 queue.append(link.from_id)
     if to_cohort.get(start, depth + 1) > depth:

@@ -1,0 +1,86 @@
+"""The `laborgraph` command as a user runs it: exit codes, readable errors, files written."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLE_BUNDLE, FIXTURES
+
+
+def run(*args: str, data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {"PATH": "/usr/bin:/bin", "LABORGRAPH_DATA_DIR": str(data_dir), "COLUMNS": "200", **env}
+    return subprocess.run([sys.executable, "-m", "app.cli", *args], capture_output=True, text=True,
+                          env=environment, cwd=Path(__file__).resolve().parents[1], timeout=120)
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data_dir = tmp_path_factory.mktemp("cli")
+    result = run("ingest", str(EXAMPLE_BUNDLE), data_dir=data_dir)
+    assert result.returncode == 0, result.stderr
+    assert "17 organizations" in result.stdout and "46 links" in result.stdout
+    return data_dir
+
+
+def test_help_everywhere() -> None:
+    for command in ([], ["ingest"], ["paths"], ["tiers"], ["influencers"], ["gaps"], ["serve"], ["demo"]):
+        result = run(*command, "--help", data_dir=Path("/tmp"))
+        assert result.returncode == 0 and "Usage" in result.stdout
+
+
+def test_invalid_bundle_lists_every_error_without_traceback(tmp_path: Path) -> None:
+    result = run("ingest", str(FIXTURES / "bad-bundle"), data_dir=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "organizations.csv, row 3, column 'kinds'" in result.stderr
+    assert "links.csv, row 4, column 'to_id'" in result.stderr
+    assert "nothing was written" in result.stderr
+
+
+def test_paths_table_json_and_csv(loaded: Path, tmp_path: Path) -> None:
+    table = run("paths", "--from", "org-halcyon", "--limit", "3", data_dir=loaded)
+    assert table.returncode == 0 and "dec-halcyon-content-scope" in table.stdout
+    listed = json.loads(run("paths", "--from", "org-halcyon", "--json", data_dir=loaded).stdout)
+    assert len(listed) == 41 and listed[0]["cohort_id"] == "coh-savanna-ke-moderators"
+    out = tmp_path / "paths.csv"
+    result = run("paths", "--limit", "0", "--csv", str(out), data_dir=loaded)
+    assert result.returncode == 0 and "wrote 150 paths" in result.stdout
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert len(rows) == 150 and rows[0]["rank"] == "1"
+    assert {"evidence", "explanation", "chain", "tier"} <= set(rows[0])
+
+
+def test_small_cohorts_are_suppressed_unless_asked(loaded: Path) -> None:
+    hidden = json.loads(run("tiers", "org-halcyon", "--json", data_dir=loaded).stdout)
+    small = next(e for e in hidden["entries"] if e["id"] == "coh-kora-ke-arabic-reviewers")
+    assert small["name"] == "suppressed cohort" and small["headcount"] is None
+    shown = json.loads(run("tiers", "org-halcyon", "--json", "--show-small", data_dir=loaded).stdout)
+    small = next(e for e in shown["entries"] if e["id"] == "coh-kora-ke-arabic-reviewers")
+    assert small["headcount"] == 4
+
+
+def test_questions_answer(loaded: Path) -> None:
+    influencers = json.loads(run("influencers", "coh-savanna-ke-moderators/pay", "--json", data_dir=loaded).stdout)
+    assert influencers["units"] == 3
+    gaps = json.loads(run("gaps", "--json", data_dir=loaded).stdout)
+    assert any(g["entity_id"] == "org-greyline" for g in gaps)
+    assert run("fragmentation", data_dir=loaded).returncode == 0
+
+
+def test_unknown_id_and_bad_depth_are_user_errors(loaded: Path) -> None:
+    missing = run("tiers", "org-nowhere", data_dir=loaded)
+    assert missing.returncode == 1 and "with id 'org-nowhere'" in missing.stderr
+    deep = run("paths", "--depth", "11", data_dir=loaded)
+    assert deep.returncode == 1 and "depth must be between 1 and 10" in deep.stderr
+    assert "Traceback" not in missing.stderr + deep.stderr
+
+
+def test_unreachable_neo4j_is_a_clear_error(tmp_path: Path) -> None:
+    result = run("gaps", data_dir=tmp_path, LABORGRAPH_STORE="neo4j", NEO4J_URI="bolt://127.0.0.1:1")
+    assert result.returncode == 3 and "bolt://127.0.0.1:1" in result.stderr and "Traceback" not in result.stderr

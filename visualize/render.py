@@ -1,0 +1,186 @@
+"""Render maps as ONE self-contained HTML page: no CDN, no network request of any kind.
+
+vis-network's script and style are inlined from the copy shipped inside the pyvis package;
+the page is our own autoescaping Jinja2 template (pyvis's template loads Bootstrap from a
+CDN and writes titles as HTML). The map data travels as JSON in a non-executable
+``<script type="application/json">`` with ``<``, ``>`` and ``&`` escaped, and the page's
+script shows every string with ``textContent``. A Content-Security-Policy allows only the
+page's own inline scripts (by hash) and no fetch at all, so even a mistake cannot load or
+run anything else.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Protocol
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+from pydantic import BaseModel
+
+from graph.analysis.privacy import SUPPRESSED_NAME
+from visualize.model import MapModel
+
+VIS_VERSION = "vis-9.1.2"  # the copy pyvis ships; its Popup shows string titles as text
+HERE = Path(__file__).parent
+
+
+class GapLike(Protocol):
+    kind: object
+    entity_id: str
+    detail: str
+
+
+class GapRow(BaseModel):
+    kind: str
+    entity_id: str
+    entity_name: str | None = None
+    detail: str
+
+
+@dataclass(frozen=True)
+class _Assets:
+    vis_js: str
+    vis_css: str
+    map_js: str
+    map_css: str
+
+
+@cache
+def _assets() -> _Assets:
+    vis = files("pyvis") / "lib" / VIS_VERSION
+    own = HERE / "static"
+    return _Assets(
+        vis_js=_script_text((vis / "vis-network.min.js").read_text("utf-8")),
+        vis_css=(vis / "vis-network.css").read_text("utf-8"),
+        map_js=_script_text((own / "map.js").read_text("utf-8")),
+        map_css=(own / "map.css").read_text("utf-8"),
+    )
+
+
+def _script_text(code: str) -> str:
+    # Inside <script>, only "</script" (any case) or "<!--" could end or confuse the element.
+    for bad in ("</script", "</SCRIPT", "<!--"):
+        code = code.replace(bad, bad.replace("<", "\\x3C"))
+    return code
+
+
+@cache
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def json_for_script(value: object) -> str:
+    """JSON that cannot end or alter the <script> element holding it."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    for char, escaped in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
+        text = text.replace(char, escaped)
+    return text
+
+
+def _csp(scripts: Sequence[str]) -> str:
+    hashes = " ".join(
+        f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'"
+        for s in scripts
+    )
+    return (
+        f"default-src 'none'; script-src {hashes}; style-src 'unsafe-inline'; img-src data:; "
+        "base-uri 'none'; form-action 'none'"
+    )
+
+
+def _page(template: str, model: MapModel, **context: object) -> str:
+    assets = _assets()
+    scripts = [assets.vis_js, assets.map_js]
+    return (
+        _environment()
+        .get_template(template)
+        .render(
+            model=model,
+            csp=_csp(scripts),
+            data=Markup(json_for_script(model.model_dump(mode="json"))),
+            vis_js=Markup(assets.vis_js),
+            map_js=Markup(assets.map_js),
+            vis_css=Markup(assets.vis_css),
+            map_css=Markup(assets.map_css),
+            **context,
+        )
+    )
+
+
+def render_map_html(model: MapModel) -> str:
+    """The map as one self-contained HTML page."""
+    return _page("map.html.j2", model)
+
+
+def render_home_html(
+    model: MapModel,
+    gaps: Sequence[GapLike | Mapping[str, object]] = (),
+    *,
+    api_prefix: str = "/api/v1",
+    docs_url: str = "/docs",
+    max_paths: int = 25,
+) -> str:
+    """The analyst's front page: the map, the top risk paths, the visibility gaps, the API."""
+    return _page(
+        "home.html.j2",
+        model,
+        paths=model.paths[:max_paths],
+        gaps=_by_kind([_gap_row(g, model.suppressed_ids) for g in gaps]),
+        api_prefix=api_prefix.rstrip("/"),
+        docs_url=docs_url,
+    )
+
+
+def _by_kind(rows: list[GapRow]) -> list[tuple[str, list[GapRow]]]:
+    grouped: dict[str, list[GapRow]] = {}
+    for row in rows:
+        grouped.setdefault(row.kind, []).append(row)
+    return list(grouped.items())
+
+
+def _gap_row(gap: GapLike | Mapping[str, object], hidden: set[str]) -> GapRow:
+    raw = (
+        dict(gap)
+        if isinstance(gap, Mapping)
+        else {
+            "kind": gap.kind,
+            "entity_id": gap.entity_id,
+            "detail": gap.detail,
+            "entity_name": getattr(gap, "entity_name", None),
+        }
+    )
+    row = GapRow(
+        kind=str(raw["kind"]),
+        entity_id=str(raw["entity_id"]),
+        entity_name=None if raw.get("entity_name") is None else str(raw["entity_name"]),
+        detail=str(raw["detail"]),
+    )
+    if row.entity_id.partition("/")[0] in hidden:
+        dimension = row.entity_id.partition("/")[2]
+        row = GapRow(
+            kind=row.kind,
+            entity_id=SUPPRESSED_NAME + (f"/{dimension}" if dimension else ""),
+            entity_name=SUPPRESSED_NAME,
+            detail="details hidden: the cohort has too few workers to be named",
+        )
+    return row

@@ -1,0 +1,87 @@
+"""Hover tooltips: a few plain-text lines that tell the story of a node at a glance."""
+
+from __future__ import annotations
+
+from graph.analysis.privacy import SUPPRESSED_NAME
+from graph.model import Cohort, Organization
+from graph.vocabulary import SUPPLY_LINKS, Dimension, LinkType, Status
+from visualize.facts import MapContext, count, severity_text, thousands, workers
+
+CLICK = "Click for all facts and their evidence"
+WIDTH = 110
+
+
+def _lines(*lines: str) -> str:
+    return "\n".join(
+        line if len(line) <= WIDTH else line[: WIDTH - 1] + "…" for line in (*lines, CLICK)
+    )
+
+
+def _names(ctx: MapContext, ids: list[str], most: int = 4) -> str:
+    names = sorted({ctx.name(i) for i in ids})
+    more = f" and {len(names) - most} more" if len(names) > most else ""
+    return ", ".join(names[:most]) + more
+
+
+def org_tooltip(ctx: MapContext, org: Organization) -> str:
+    view = ctx.view
+    engaged = [k.to_id for k in view.out_links(org.id, (LinkType.ENGAGES,))]
+    known = sum(view.cohort(c).headcount or 0 for c in engaged if c not in ctx.suppressed)
+    onward = [k.to_id for k in view.out_links(org.id, SUPPLY_LINKS)]
+    made = sum(view.units[d.unit_id].organization_id == org.id for d in view.decisions.values())
+    return _lines(
+        org.name,
+        f"{' · '.join(k.value for k in org.kinds)} · {org.country} · {ctx.tier_text(org.id)}",
+        f"Engages {count(len(engaged), 'worker cohort')} ({thousands(known)} workers known)",
+        f"Passes work to: {_names(ctx, onward)}"
+        if onward
+        else "Passes no work on (as far as known)",
+        f"Decisions recorded here: {made}" if made else "No decisions recorded here",
+    )
+
+
+def cohort_tooltip(ctx: MapContext, cohort: Cohort) -> str:
+    engaged_by = ctx.engagers.get(cohort.id, [])
+    paths = ctx.paths_to.get(cohort.id, [])
+    top = paths[0] if paths else None
+    deciders = (
+        f"Top decision: #{top.rank} {top.unit_name} ({top.buyer_name}), {top.lever.value}; "
+        f"{count(len(paths), 'risk path')} reach them"
+        if top
+        else "No traced decision reaches them"
+    )
+    if cohort.id in ctx.suppressed:
+        return _lines(
+            SUPPRESSED_NAME,
+            f"Fewer than {ctx.min_headcount} workers: name and headcount hidden",
+            f"Engaged by {_names(ctx, engaged_by)} · {ctx.tier_text(cohort.id)}",
+            f"Worst risk: {severity_text(ctx.worst(cohort.id))}",
+            deciders,
+        )
+    recorded = ctx.view.conditions.get(cohort.id, {})
+    not_met = [
+        f"{dim.value} {recorded[dim].status.value}"
+        for status in (Status.violates, Status.at_risk, Status.unknown)
+        for dim in Dimension
+        if dim in recorded and recorded[dim].status is status
+    ]
+    return _lines(
+        cohort.name,
+        f"{workers(cohort.headcount)} · {cohort.country} · {cohort.employment_type.value}, "
+        f"{cohort.work_setting.value}",
+        f"Engaged by {_names(ctx, engaged_by)} · {ctx.tier_text(cohort.id)}",
+        f"Worst risk: {severity_text(ctx.worst(cohort.id))}",
+        f"Not met: {', '.join(not_met)}" if not_met else "No condition recorded as not met",
+        deciders,
+    )
+
+
+def group_tooltip(ctx: MapContext, org_id: str, cohorts: list[Cohort]) -> str:
+    total = sum(c.headcount or 0 for c in cohorts if c.id not in ctx.suppressed)
+    worst = max((s for c in cohorts if (s := ctx.worst(c.id)) is not None), default=None)
+    return _lines(
+        f"{thousands(len(cohorts))} cohorts, {workers(total)}",
+        f"Engaged by {ctx.name(org_id)} · {ctx.tier_text(org_id)}",
+        f"Worst risk: {severity_text(worst)}",
+        "Grouped because the map has too many cohorts to show one by one",
+    )

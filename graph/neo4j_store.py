@@ -1,0 +1,667 @@
+"""The Neo4j store: the store contract answered by a Neo4j 5 server, cluster or Aura.
+
+How the graph lies in the database:
+
+    (:Entity:Organization {id, name, kinds, country, ..., extra_<column>: value})
+    (:Entity:Unit {id, organization_id, ...})     and likewise Cohort, Condition, Decision, Source
+    (a:Entity)-[:CONTRACTS|SUBCONTRACTS|SOURCES_VIA|ENGAGES {project, since, ...}]->(b:Entity)
+
+Every node carries ``:Entity`` (ids are unique across kinds) and the label of its kind;
+``project`` on a link is its key part, ``""`` when the link has none. References that are
+not links (unit → organization, decision → unit and organization, condition → cohort) stay
+indexed properties, exactly as the model holds them.
+
+Every query below is written once, with values passed only as parameters; labels and
+relationship types come from the vocabulary, never from data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import contextmanager
+from enum import Enum
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+from neo4j import (
+    READ_ACCESS,
+    Driver,
+    GraphDatabase,
+    ManagedTransaction,
+    NotificationDisabledCategory,
+    RoutingControl,
+    Session,
+)
+from neo4j import Record as Neo4jRecord
+from neo4j.exceptions import (
+    AuthError,
+    ConfigurationError,
+    CypherSyntaxError,
+    Forbidden,
+    IncompleteCommit,
+    Neo4jError,
+    ServiceUnavailable,
+    SessionExpired,
+    TransientError,
+)
+from neo4j.time import Date as Neo4jDate
+from pydantic import TypeAdapter
+
+from graph.errors import (
+    BundleIssue,
+    ConfigError,
+    GraphError,
+    InvalidBundle,
+    InvalidQuery,
+    NotFound,
+    StoreUnavailable,
+)
+from graph.model import Condition, Decision, Entity, GraphData, Link, Record, Unit
+from graph.store import MAX_DEPTH, EntityPage
+from graph.view import AnyEntity, GraphView
+from graph.vocabulary import SUPPLY_LINKS, EntityKind, LinkType
+
+BATCH_SIZE = 5_000  # rows per UNWIND; every batch of one write runs in the same transaction
+EXTRA_PREFIX = "extra_"  # kept bundle columns never collide with core properties
+_ENTITY = TypeAdapter(Entity)
+
+LABELS: dict[EntityKind, str] = {kind: kind.value.capitalize() for kind in EntityKind}
+_KIND_OF_LABEL = {label: kind for kind, label in LABELS.items()}
+_SUPPLY = "|".join(SUPPLY_LINKS)
+_ALL_LINKS = "|".join(LinkType)
+
+# -- schema ---------------------------------------------------------------------------
+
+SCHEMA: tuple[str, ...] = (
+    "CREATE CONSTRAINT laborgraph_entity_id IF NOT EXISTS FOR (n:Entity) REQUIRE n.id IS UNIQUE",
+    *(
+        f"CREATE CONSTRAINT laborgraph_{kind.value}_id IF NOT EXISTS"
+        f" FOR (n:{label}) REQUIRE n.id IS UNIQUE"
+        for kind, label in LABELS.items()
+    ),
+    "CREATE INDEX laborgraph_unit_organization IF NOT EXISTS FOR (n:Unit) ON (n.organization_id)",
+    "CREATE INDEX laborgraph_decision_unit IF NOT EXISTS FOR (n:Decision) ON (n.unit_id)",
+    "CREATE INDEX laborgraph_decision_applies_to IF NOT EXISTS FOR (n:Decision) ON (n.applies_to)",
+    "CREATE INDEX laborgraph_condition_cohort IF NOT EXISTS FOR (n:Condition) ON (n.cohort_id)",
+)
+
+# -- writes ---------------------------------------------------------------------------
+
+
+def _merge_entity_query(label: str) -> str:
+    # A record of another kind under an existing id breaks the :Entity constraint, so the
+    # whole write fails instead of an entity silently changing kind. On a match, the node
+    # takes only the fields the new record carries (graph.view.merge).
+    return f"""
+UNWIND $rows AS row
+MERGE (n:{label} {{id: row.id}})
+ON CREATE SET n:Entity, n += row.carried, n += row.defaults
+ON MATCH SET n += row.carried
+"""
+
+
+def _merge_link_query(link_type: LinkType) -> str:
+    return f"""
+UNWIND $rows AS row
+MATCH (a:Entity {{id: row.from_id}})
+MATCH (b:Entity {{id: row.to_id}})
+MERGE (a)-[r:{link_type} {{project: row.project}}]->(b)
+ON CREATE SET r += row.carried, r += row.defaults
+ON MATCH SET r += row.carried
+"""
+
+
+MERGE_ENTITY: dict[EntityKind, str] = {
+    kind: _merge_entity_query(LABELS[kind]) for kind in EntityKind
+}
+MERGE_LINK: dict[LinkType, str] = {
+    link_type: _merge_link_query(link_type) for link_type in LinkType
+}
+
+MISSING_IDS = """
+UNWIND $ids AS id
+WITH id WHERE NOT EXISTS { MATCH (:Entity {id: id}) }
+RETURN collect(id) AS missing
+"""
+
+# One chunk per transaction, so wiping a large graph never needs one huge transaction.
+WIPE_CHUNK = """
+MATCH (n:Entity)
+WITH n LIMIT 10000
+DETACH DELETE n
+RETURN count(*) AS deleted
+"""
+
+# -- reads ----------------------------------------------------------------------------
+
+PING = "RETURN 1 AS ok"
+
+ENTITY_BY_ID = "MATCH (n:Entity {id: $id}) RETURN labels(n) AS labels, properties(n) AS props"
+
+KINDS_BY_ID = """
+UNWIND $ids AS id
+MATCH (n:Entity {id: id})
+RETURN n.id AS id, labels(n) AS labels
+"""
+
+ENTITIES_BY_ID = """
+UNWIND $ids AS id
+MATCH (n:Entity {id: id})
+RETURN labels(n) AS labels, properties(n) AS props
+"""
+
+_NAME_MATCHES = "($text IS NULL OR toLower(coalesce(n.name, n.title)) CONTAINS toLower($text))"
+PAGE_TOTAL: dict[EntityKind, str] = {
+    kind: f"MATCH (n:{label}) WHERE {_NAME_MATCHES} RETURN count(n) AS total"
+    for kind, label in LABELS.items()
+}
+PAGE_ITEMS: dict[EntityKind, str] = {
+    kind: f"""
+MATCH (n:{label})
+WHERE n.id IS NOT NULL AND {_NAME_MATCHES}
+RETURN labels(n) AS labels, properties(n) AS props
+ORDER BY n.id SKIP $offset LIMIT $limit
+"""
+    for kind, label in LABELS.items()
+}
+
+# Label and type counts come from Neo4j's count store: constant time on any graph size.
+COUNTS = "RETURN " + ", ".join(
+    [f"COUNT {{ (:{label}) }} AS {kind.value}" for kind, label in LABELS.items()]
+    + [" + ".join(f"COUNT {{ ()-[:{link_type}]->() }}" for link_type in LinkType) + " AS links"]
+)
+
+ALL_ENTITIES = "MATCH (n:Entity) RETURN labels(n) AS labels, properties(n) AS props"
+
+_LINK_COLUMNS = "a.id AS from_id, type(r) AS type, b.id AS to_id, properties(r) AS props"
+ALL_LINKS = f"MATCH (a:Entity)-[r:{_ALL_LINKS}]->(b:Entity) RETURN {_LINK_COLUMNS}"
+
+# One breadth-first level: every link out of (or into) the frontier. ENGAGES comes along
+# downstream so the cohorts of every organization reached arrive in the same round trip.
+LINKS_OUT_OF = f"""
+UNWIND $ids AS id
+MATCH (a:Entity {{id: id}})-[r:{_ALL_LINKS}]->(b:Entity)
+RETURN {_LINK_COLUMNS}
+"""
+SUPPLY_LINKS_INTO = f"""
+UNWIND $ids AS id
+MATCH (a:Entity)-[r:{_SUPPLY}]->(b:Entity {{id: id}})
+RETURN {_LINK_COLUMNS}
+"""
+ENGAGES_INTO = f"""
+MATCH (a:Entity)-[r:{LinkType.ENGAGES}]->(b:Entity {{id: $id}})
+RETURN {_LINK_COLUMNS}
+"""
+
+UNITS_OF_ORGANIZATIONS = """
+UNWIND $ids AS id
+MATCH (n:Unit {organization_id: id})
+RETURN labels(n) AS labels, properties(n) AS props
+"""
+DECISIONS_BY_UNITS = """
+UNWIND $ids AS id
+MATCH (n:Decision {unit_id: id})
+RETURN labels(n) AS labels, properties(n) AS props
+"""
+DECISIONS_APPLYING_TO = """
+UNWIND $ids AS id
+MATCH (n:Decision {applies_to: id})
+RETURN labels(n) AS labels, properties(n) AS props
+"""
+CONDITIONS_OF_COHORTS = """
+UNWIND $ids AS id
+MATCH (n:Condition {cohort_id: id})
+RETURN labels(n) AS labels, properties(n) AS props
+"""
+SOURCES_BY_ID = """
+UNWIND $ids AS id
+MATCH (n:Source {id: id})
+RETURN labels(n) AS labels, properties(n) AS props
+"""
+
+# A project belongs to the buyer whose CONTRACTS link carries it; if the data names two
+# owners, the smallest id wins so every view agrees.
+PROJECT_OWNERS = f"""
+MATCH (a:Entity)-[r:{LinkType.CONTRACTS}]->(:Entity)
+WHERE r.project <> ""
+RETURN r.project AS project, min(a.id) AS owner
+"""
+
+# -- record <-> properties -------------------------------------------------------------
+
+Props = dict[str, Any]
+_E = TypeVar("_E", bound=Record)
+_T = TypeVar("_T")
+_LINK_KEY_FIELDS = frozenset({"from_id", "to_id", "type", "project"})
+
+
+def _to_neo4j(value: object) -> object:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple | list):
+        return [_to_neo4j(item) for item in value]
+    return value  # str, int, float, bool, date and None travel as they are
+
+
+def _from_neo4j(value: object) -> object:
+    if isinstance(value, Neo4jDate):
+        return value.to_native()
+    return value
+
+
+def _record_props(record: Record, skip: Collection[str]) -> tuple[Props, Props]:
+    """(carried, defaults) of a record, as Neo4j properties.
+
+    ``carried`` holds the fields the record carries (a None removes the property) and its
+    extras; ``defaults`` the values of the fields it leaves out. A new node gets both; an
+    existing one only ``carried``, which is exactly ``graph.view.merge``.
+    """
+    names = [name for name in type(record).model_fields if name not in skip and name != "extra"]
+    carried = {
+        name: _to_neo4j(getattr(record, name)) for name in names if name in record.model_fields_set
+    }
+    carried |= {EXTRA_PREFIX + key: value for key, value in record.extra.items()}
+    defaults = {
+        name: _to_neo4j(getattr(record, name))
+        for name in names
+        if name not in carried and getattr(record, name) is not None
+    }
+    return carried, defaults
+
+
+def _entity_row(entity: AnyEntity) -> Props:
+    carried, defaults = _record_props(entity, skip={"entity", "id"})  # MERGE sets the id
+    return {"id": entity.id, "carried": carried, "defaults": defaults}
+
+
+def _link_row(link: Link) -> Props:
+    carried, defaults = _record_props(link, skip=_LINK_KEY_FIELDS)
+    return {
+        "from_id": link.from_id,
+        "to_id": link.to_id,
+        "project": link.project or "",
+        "carried": carried,
+        "defaults": defaults,
+    }
+
+
+def _split_props(props: Props) -> tuple[Props, Props]:
+    fields: Props = {}
+    extra: Props = {}
+    for key, value in props.items():
+        if key.startswith(EXTRA_PREFIX):
+            extra[key.removeprefix(EXTRA_PREFIX)] = value
+        else:
+            fields[key] = _from_neo4j(value)
+    return fields, extra
+
+
+def _kind(labels: Iterable[str]) -> EntityKind:
+    for label in labels:
+        if label in _KIND_OF_LABEL:
+            return _KIND_OF_LABEL[label]
+    raise GraphError(f"a Neo4j node has no laborgraph kind among its labels {sorted(labels)}")
+
+
+def _entity(labels: Iterable[str], props: Props) -> AnyEntity:
+    kind = _kind(labels)
+    fields, extra = _split_props(props)
+    if kind is EntityKind.condition:
+        fields.pop("id", None)
+    return _ENTITY.validate_python({**fields, "entity": kind, "extra": extra})
+
+
+def _link(from_id: str, link_type: str, to_id: str, props: Props) -> Link:
+    fields, extra = _split_props(props)
+    fields["project"] = fields.get("project") or None
+    return Link.model_validate(
+        {**fields, "from_id": from_id, "to_id": to_id, "type": link_type, "extra": extra}
+    )
+
+
+def _entities(records: Iterable[Neo4jRecord]) -> list[AnyEntity]:
+    return [_entity(record["labels"], record["props"]) for record in records]
+
+
+def _of_type(cls: type[_E], records: Iterable[Neo4jRecord]) -> list[_E]:
+    return [entity for entity in _entities(records) if isinstance(entity, cls)]
+
+
+def _links(records: Iterable[Neo4jRecord]) -> list[Link]:
+    return [
+        _link(record["from_id"], record["type"], record["to_id"], record["props"])
+        for record in records
+    ]
+
+
+def _batches(rows: list[_T]) -> Iterator[list[_T]]:
+    for start in range(0, len(rows), BATCH_SIZE):
+        yield rows[start : start + BATCH_SIZE]
+
+
+def _graph_data(entities: Iterable[AnyEntity], links: list[Link]) -> GraphData:
+    sections: dict[EntityKind, list[Any]] = {kind: [] for kind in EntityKind}
+    for entity in entities:
+        sections[entity.entity].append(entity)
+    return GraphData(
+        organizations=sections[EntityKind.organization],
+        units=sections[EntityKind.unit],
+        cohorts=sections[EntityKind.cohort],
+        conditions=sections[EntityKind.condition],
+        decisions=sections[EntityKind.decision],
+        sources=sections[EntityKind.source],
+        links=links,
+    )
+
+
+def _without_credentials(uri: str) -> str:
+    parts = urlsplit(uri)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+_OUT_OF_TRANSACTION_MEMORY = "Neo.TransientError.General.MemoryPoolOutOfMemoryError"
+_DATABASE_NOT_FOUND = "Neo.ClientError.Database.DatabaseNotFound"
+
+
+# -- the store -------------------------------------------------------------------------
+
+
+class Neo4jStore:
+    backend = "neo4j"
+
+    def __init__(
+        self,
+        uri: str,
+        *,
+        user: str,
+        password: str,
+        database: str = "neo4j",
+        connection_timeout: float = 5.0,
+        max_retry_time: float = 5.0,
+    ) -> None:
+        """Connect, check the server answers, and create the schema if it is missing.
+
+        ``max_retry_time`` bounds the driver's own retries of a transaction that failed
+        transiently (a cluster electing a leader, a dropped connection): long enough to
+        ride out a failover, short enough that a request to a dead server fails in seconds.
+        """
+        self.uri = uri
+        self.database = database
+        try:
+            self._driver: Driver = GraphDatabase.driver(
+                uri,
+                auth=(user, password),
+                connection_timeout=connection_timeout,
+                max_transaction_retry_time=max_retry_time,
+                # An empty graph lacks the link types and property keys the queries name;
+                # that is expected, not worth a logged warning on every read (Neo4j >= 5.7).
+                notifications_disabled_categories=[NotificationDisabledCategory.UNRECOGNIZED],
+            )
+        except (ConfigurationError, ValueError) as exc:
+            raise ConfigError(f"cannot use the Neo4j URI {self.describe()}: {exc}") from exc
+        try:
+            with self._translated("connect to"):
+                self._driver.verify_connectivity()
+                for statement in SCHEMA:  # idempotent: IF NOT EXISTS
+                    self._run_write(statement)
+        except GraphError:
+            self._driver.close()
+            raise
+
+    # -- contract -------------------------------------------------------------------
+
+    def describe(self) -> str:
+        return f"{_without_credentials(self.uri)} (database {self.database!r})"
+
+    def ping(self) -> None:
+        # One attempt, no retries: a health check must answer now.
+        with (
+            self._translated("reach"),
+            self._driver.session(
+                database=self.database, default_access_mode=READ_ACCESS
+            ) as session,
+        ):
+            session.run(PING).consume()
+
+    def close(self) -> None:
+        self._driver.close()
+
+    def wipe(self) -> None:
+        """Delete every laborgraph node and link (the schema stays)."""
+        deleted = 1
+        while deleted:
+            records = self._run_write(WIPE_CHUNK)
+            deleted = records[0]["deleted"]
+
+    def kinds_of(self, ids: Collection[str]) -> dict[str, EntityKind]:
+        records = self._run_read(KINDS_BY_ID, ids=list(ids))
+        return {record["id"]: _kind(record["labels"]) for record in records}
+
+    def write(self, data: GraphData) -> None:
+        entity_rows = {
+            kind: [_entity_row(e) for e in data.entities() if e.entity is kind]
+            for kind in EntityKind
+        }
+        link_rows = {
+            link_type: [_link_row(link) for link in data.links if link.type is link_type]
+            for link_type in LinkType
+        }
+        endpoint_ids = sorted({i for link in data.links for i in (link.from_id, link.to_id)})
+
+        def work(tx: ManagedTransaction) -> None:
+            for kind, rows in entity_rows.items():
+                for batch in _batches(rows):
+                    tx.run(MERGE_ENTITY[kind], rows=batch).consume()
+            missing = [
+                entity_id
+                for batch in _batches(endpoint_ids)
+                for entity_id in tx.run(MISSING_IDS, ids=batch).single(strict=True)["missing"]
+            ]
+            if missing:  # raising here rolls the whole transaction back
+                raise InvalidBundle(
+                    [
+                        BundleIssue(
+                            file="links.csv",
+                            message=f"{entity_id!r} is neither in the bundle nor in the graph",
+                        )
+                        for entity_id in missing
+                    ]
+                )
+            for link_type, rows in link_rows.items():
+                for batch in _batches(rows):
+                    tx.run(MERGE_LINK[link_type], rows=batch).consume()
+
+        with self._translated("write to"), self._session() as session:
+            session.execute_write(work)
+
+    def get(self, entity_id: str) -> AnyEntity:
+        records = self._run_read(ENTITY_BY_ID, id=entity_id)
+        if not records:
+            raise NotFound(entity_id)
+        return _entity(records[0]["labels"], records[0]["props"])
+
+    def page(
+        self, kind: EntityKind, *, offset: int = 0, limit: int = 50, text: str | None = None
+    ) -> EntityPage:
+        if offset < 0 or limit < 0:
+            raise InvalidQuery(f"offset and limit cannot be negative (got {offset}, {limit})")
+
+        def work(tx: ManagedTransaction) -> EntityPage:
+            total = tx.run(PAGE_TOTAL[kind], text=text or None).single(strict=True)["total"]
+            records = tx.run(PAGE_ITEMS[kind], text=text or None, offset=offset, limit=limit)
+            return EntityPage(total=total, offset=offset, limit=limit, items=_entities(records))
+
+        with self._translated("read from"), self._session() as session:
+            return session.execute_read(work)
+
+    def counts(self) -> dict[EntityKind | str, int]:
+        record = self._run_read(COUNTS)[0]
+        counts: dict[EntityKind | str, int] = {kind: record[kind.value] for kind in EntityKind}
+        counts["links"] = record["links"]
+        return counts
+
+    def view(self, around: str | None = None) -> GraphView:
+        with self._translated("read from"), self._session() as session:
+            return session.execute_read(_load_view, around)
+
+    # -- driver plumbing ------------------------------------------------------------
+
+    def _session(self) -> Session:
+        # Sharing execute_query's bookmark manager gives read-your-writes on a cluster.
+        return self._driver.session(
+            database=self.database,
+            bookmark_manager=self._driver.execute_query_bookmark_manager,
+        )
+
+    def _run_read(self, query: str, **parameters: Any) -> list[Neo4jRecord]:
+        with self._translated("read from"):
+            result = self._driver.execute_query(
+                query,
+                parameters_=parameters,
+                database_=self.database,
+                routing_=RoutingControl.READ,
+            )
+        return list(result.records)
+
+    def _run_write(self, query: str, **parameters: Any) -> list[Neo4jRecord]:
+        with self._translated("write to"):
+            result = self._driver.execute_query(
+                query, parameters_=parameters, database_=self.database
+            )
+        return list(result.records)
+
+    @contextmanager
+    def _translated(self, action: str) -> Iterator[None]:
+        """Translate driver errors into the error tree; our own Cypher bugs stay loud."""
+        where = self.describe()
+        try:
+            yield
+        except CypherSyntaxError:
+            raise  # a bug in our own Cypher: never disguised as an outage
+        except ConfigurationError as exc:
+            raise ConfigError(f"cannot use Neo4j at {where}: {exc}") from exc
+        except IncompleteCommit as exc:
+            raise StoreUnavailable(
+                f"lost the connection to Neo4j at {where} while committing; the write may or"
+                f" may not have been applied: {exc}"
+            ) from exc
+        except (ServiceUnavailable, SessionExpired, TransientError) as exc:
+            if getattr(exc, "code", None) == _OUT_OF_TRANSACTION_MEMORY:
+                raise GraphError(
+                    f"Neo4j at {where} has too little transaction memory for this write, which"
+                    " runs as one transaction: raise dbms.memory.transaction.total.max or write"
+                    f" the bundle in parts ({exc.message})"
+                ) from exc
+            raise StoreUnavailable(f"cannot {action} Neo4j at {where}: {exc}") from exc
+        except (AuthError, Forbidden) as exc:
+            raise StoreUnavailable(f"Neo4j at {where} refused access: {exc.message}") from exc
+        except Neo4jError as exc:
+            if exc.code == _DATABASE_NOT_FOUND:
+                raise StoreUnavailable(f"Neo4j at {where}: {exc.message}") from exc
+            raise GraphError(
+                f"Neo4j at {where} refused to {action} it: {exc.code}: {exc.message}"
+            ) from exc
+
+
+# -- views ----------------------------------------------------------------------------
+
+
+def _load_view(tx: ManagedTransaction, around: str | None) -> GraphView:
+    """The whole graph, or the region a question about ``around`` needs (see GraphStore.view)."""
+    if around is None:
+        entities = _entities(tx.run(ALL_ENTITIES))
+        links = _links(tx.run(ALL_LINKS))
+    else:
+        found = tx.run(ENTITY_BY_ID, id=around).single()
+        if found is None:
+            raise NotFound(around)
+        focus = _entity(found["labels"], found["props"])
+        if focus.entity in (EntityKind.cohort, EntityKind.condition):
+            entities, links = _upstream_region(tx, focus)
+        elif focus.entity in (EntityKind.organization, EntityKind.unit, EntityKind.decision):
+            entities, links = _downstream_region(tx, focus)
+        else:  # a source: no question is about one, so it gets the whole graph
+            entities = _entities(tx.run(ALL_ENTITIES))
+            links = _links(tx.run(ALL_LINKS))
+    view = GraphView.of(_graph_data(entities, links))
+    view.project_owner = {r["project"]: r["owner"] for r in tx.run(PROJECT_OWNERS)}
+    return view
+
+
+def _downstream_region(
+    tx: ManagedTransaction, focus: AnyEntity
+) -> tuple[list[AnyEntity], list[Link]]:
+    """Decisions of an organization, unit or decision, and everything downstream of them."""
+    units: list[Unit]
+    decisions: list[Decision]
+    if isinstance(focus, Unit):
+        units = [focus]
+        decisions = _of_type(Decision, tx.run(DECISIONS_BY_UNITS, ids=[focus.id]))
+    elif isinstance(focus, Decision):
+        units = _of_type(Unit, tx.run(ENTITIES_BY_ID, ids=[focus.unit_id]))
+        decisions = [focus]
+    else:
+        units = _of_type(Unit, tx.run(UNITS_OF_ORGANIZATIONS, ids=[focus.id]))
+        decisions = _of_type(Decision, tx.run(DECISIONS_BY_UNITS, ids=[u.id for u in units]))
+    starts = {focus.id} if focus.entity is EntityKind.organization else set()
+    starts |= {u.organization_id for u in units} | {d.applies_to for d in decisions}
+
+    organizations, cohorts, links = set(starts), set(), []
+    frontier = starts
+    for depth in range(MAX_DEPTH + 1):
+        if not frontier:
+            break
+        reached = set()
+        for link in _links(tx.run(LINKS_OUT_OF, ids=sorted(frontier))):
+            if link.type is LinkType.ENGAGES:
+                cohorts.add(link.to_id)
+            elif depth < MAX_DEPTH and link.to_id not in organizations:
+                reached.add(link.to_id)
+                organizations.add(link.to_id)
+            links.append(link)
+        frontier = reached
+    # Links out of the last level may leave the region; every link within it stays.
+    region = organizations | cohorts
+    links = [link for link in links if link.to_id in region]
+
+    nodes = _entities(tx.run(ENTITIES_BY_ID, ids=sorted(region)))
+    conditions = _entities(tx.run(CONDITIONS_OF_COHORTS, ids=sorted(cohorts)))
+    entities = [*units, *decisions, *nodes, *conditions]
+    return [*entities, *_sources_of(tx, entities, links)], links
+
+
+def _upstream_region(
+    tx: ManagedTransaction, focus: AnyEntity
+) -> tuple[list[AnyEntity], list[Link]]:
+    """Everything upstream of a cohort, the decisions that apply there, and who made them."""
+    cohort_id = focus.cohort_id if isinstance(focus, Condition) else focus.id
+    links = _links(tx.run(ENGAGES_INTO, id=cohort_id))
+    organizations = {link.from_id for link in links}
+    frontier = set(organizations)
+    for depth in range(MAX_DEPTH + 1):
+        if not frontier:
+            break
+        reached = set()
+        for link in _links(tx.run(SUPPLY_LINKS_INTO, ids=sorted(frontier))):
+            if depth < MAX_DEPTH and link.from_id not in organizations:
+                reached.add(link.from_id)
+                organizations.add(link.from_id)
+            links.append(link)
+        frontier = reached
+    links = [link for link in links if link.from_id in organizations]
+
+    decisions = _of_type(Decision, tx.run(DECISIONS_APPLYING_TO, ids=sorted(organizations)))
+    units = _of_type(Unit, tx.run(ENTITIES_BY_ID, ids=sorted({d.unit_id for d in decisions})))
+    deciders = {u.organization_id for u in units}
+    nodes = _entities(tx.run(ENTITIES_BY_ID, ids=sorted(organizations | deciders | {cohort_id})))
+    conditions = _entities(tx.run(CONDITIONS_OF_COHORTS, ids=[cohort_id]))
+    entities = [*decisions, *units, *nodes, *conditions]
+    return [*entities, *_sources_of(tx, entities, links)], links
+
+
+def _sources_of(
+    tx: ManagedTransaction, entities: list[AnyEntity], links: list[Link]
+) -> list[AnyEntity]:
+    cited = {source_id for record in (*entities, *links) for source_id in record.source_ids}
+    return _entities(tx.run(SOURCES_BY_ID, ids=sorted(cited)))

@@ -14,11 +14,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
+from app.auth import Scope, new_key
 from app.questions import Questions
 from app.settings import Settings
 from app.stores import open_store
 from graph.analysis.paths import PathQuery, RiskPath
-from graph.errors import GraphError, InvalidBundle, StoreUnavailable
+from graph.errors import ConfigError, GraphError, InvalidBundle, StoreUnavailable
 from graph.store import DEFAULT_DEPTH, MAX_DEPTH, GraphStore
 from graph.vocabulary import Dimension
 from ingest import load
@@ -119,18 +120,40 @@ def demo(
 def _serve(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
+    from app.auth import KeyRing
     from app.main import create_app
 
-    if host not in LOOPBACK and not settings.api_keys:
+    try:
+        keys = KeyRing.from_setting(settings.api_keys)
+        app = create_app(settings)
+    except ConfigError as exc:
+        err.print(f"[red]configuration error:[/] {exc}")
+        raise typer.Exit(EXIT_INVALID) from None
+    if keys.open and host not in LOOPBACK:
         err.print(
             f"[red]refusing to listen on {host}: no API keys are configured.[/] "
             "Set LABORGRAPH_API_KEYS (see `laborgraph keys new`) or listen on 127.0.0.1."
         )
         raise typer.Exit(EXIT_INVALID)
-    if not settings.api_keys:
+    if keys.open:
         err.print("no API keys configured: listening on loopback only, every caller has full access")
     out.print(f"laborgraph on http://{host}:{port}/  (API docs at /docs)", highlight=False)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+keys_cli = typer.Typer(help="API keys for `laborgraph serve`.", no_args_is_help=True)
+cli.add_typer(keys_cli, name="keys")
+
+
+@keys_cli.command("new")
+def new_key_command(
+    name: Annotated[str, typer.Argument(help="Who the key is for, e.g. analyst or dashboard.")],
+    scope: Annotated[Scope, typer.Option(help="read: questions; write: also ingest; admin: also small cohorts.")] = Scope.read,
+) -> None:
+    """Make an API key: prints the key once, and the entry to add to LABORGRAPH_API_KEYS."""
+    key, entry = new_key(name, scope)
+    out.print(f"key (give it to {name}; it is not stored anywhere): {key}", highlight=False, soft_wrap=True)
+    out.print(f"LABORGRAPH_API_KEYS entry (only its SHA-256 is kept): {entry}", highlight=False, soft_wrap=True)
 
 
 # -- questions -------------------------------------------------------------------------

@@ -3,27 +3,42 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
 
+from app.auth import KeyRing
+from app.errors import install_error_handlers
 from app.holder import StoreHolder
+from app.routes import api_router, health, pages
 from app.settings import Settings
+from graph.errors import StoreUnavailable
+
+DESCRIPTION = """\
+Which decisions, made by which teams of which AI buyers, vendors and platforms, reach which
+worker conditions down AI data-work supply chains — the questions of the `laborgraph` CLI.
+
+**Access.** Send an API key as `Authorization: Bearer <key>` or `X-API-Key: <key>`.
+Scopes: `read` (every question), `write` (also `POST /api/v1/bundles`), `admin` (also
+`show_small=true`: cohorts below the minimum headcount unsuppressed). A server without
+configured keys listens on loopback only and treats every caller as admin.
+
+**Errors** have a stable `error` code and a `message`; 422 responses list every problem.
+"""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    keys = KeyRing.from_setting(settings.api_keys)  # ConfigError now, not on the first request
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         holder = StoreHolder(settings)
         app.state.holder = holder
-        app.state.settings = settings
-        try:
-            holder.get()  # open now if possible; a down Neo4j is retried per request
-        except Exception:  # noqa: BLE001 - health reports it; requests get 503 until it answers
-            pass
+        # Open now if possible; if the store is down, /health says so, requests get 503
+        # and every request tries again, so the API recovers by itself once it answers.
+        with suppress(StoreUnavailable):
+            holder.get()
         yield
         holder.close()
 
@@ -31,16 +46,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="laborgraph",
         version="0.1.0",
         summary="Which decisions affect which worker conditions in AI data-work supply chains.",
+        description=DESCRIPTION,
         lifespan=lifespan,
     )
-
-    @app.get("/health", tags=["health"])
-    def health() -> JSONResponse:
-        """Liveness and readiness: which store, and whether it answers."""
-        holder: StoreHolder = app.state.holder
-        reachable, message = holder.health()
-        body = {"status": "ok" if reachable else "unavailable", "store": holder.backend,
-                "reachable": reachable, "detail": message}
-        return JSONResponse(body, status_code=200 if reachable else 503)
-
+    app.state.settings = settings
+    app.state.keys = keys
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(api_router())
+    app.include_router(pages.router)
     return app

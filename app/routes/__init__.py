@@ -1,0 +1,16 @@
+"""The API's routers, one per resource, all under ``/api/v1``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.routes import bundles, cohorts, entities, fragmentation, gaps, organizations, paths, stats
+
+API_PREFIX = "/api/v1"
+
+
+def api_router() -> APIRouter:
+    router = APIRouter(prefix=API_PREFIX)
+    for module in (paths, cohorts, organizations, gaps, fragmentation, entities, stats, bundles):
+        router.include_router(module.router)
+    return router

@@ -1,0 +1,59 @@
+"""Bundles: upload one (zip or JSON) to validate it whole and write it, or nothing."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
+
+from app.deps import StoreDep, UploadDep, Writer
+from app.errors import BUNDLE_REJECTED, error_responses
+from app.routes import examples
+from ingest.load import IngestReport, ingest_raw
+from ingest.readers import RawBundle, read_json, read_zip
+
+router = APIRouter(prefix="/bundles", tags=["bundles"])
+
+ZIP_MAGIC = b"PK\x03\x04"
+BODY = {
+    "description": "A bundle: its folder of CSV files zipped, or one JSON document (DOMAIN.md 3).",
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            },
+        },
+        "application/zip": {"schema": {"type": "string", "format": "binary"}},
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["organizations"],
+                "additionalProperties": {"type": "array", "items": {"type": "object"}},
+            }
+        },
+    },
+}
+
+
+@router.post(
+    "",
+    openapi_extra={"requestBody": BODY},
+    responses={
+        **examples.json_example(examples.INGEST_REPORT, "Written: counts and warnings."),
+        **BUNDLE_REJECTED,
+        **error_responses(400, 401, 403, 413, 415, 503),
+    },
+)
+async def upload_bundle(writer: Writer, store: StoreDep, upload: UploadDep) -> IngestReport:
+    """Validate a whole bundle, then write it; any error rejects all of it, listing every error."""
+    raw = await run_in_threadpool(parse_bundle, upload.content, upload.filename)
+    return await run_in_threadpool(ingest_raw, store, raw)
+
+
+def parse_bundle(content: bytes, filename: str) -> RawBundle:
+    """A zip (recognised by its signature, whatever the declared type) or a JSON document."""
+    if content.startswith(ZIP_MAGIC):
+        return read_zip(content, filename)
+    return read_json(content, filename)

@@ -1,0 +1,253 @@
+"""Example responses for the OpenAPI document, taken from the bundled example chain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graph.analysis.paths import RiskPath
+from visualize.export import stream_csv
+
+RISK_PATH: dict[str, Any] = {
+    "rank": 1,
+    "severity": 5,
+    "likelihood": 1.0,
+    "confidence": 0.2646,
+    "score": 5.0,
+    "buyer_id": "org-halcyon",
+    "buyer_name": "Halcyon Labs",
+    "unit_id": "unit-halcyon-trust-safety",
+    "unit_name": "Trust & Safety Policy",
+    "decision_id": "dec-halcyon-content-scope",
+    "lever": "content_scope",
+    "project": "sentinel-moderation",
+    "applies_to": "org-tessera",
+    "tier": 2,
+    "chain": [
+        "unit-halcyon-trust-safety",
+        "dec-halcyon-content-scope",
+        "org-tessera",
+        "org-savanna",
+        "coh-savanna-ke-moderators",
+        "coh-savanna-ke-moderators/content_safety",
+    ],
+    "cohort_id": "coh-savanna-ke-moderators",
+    "cohort_name": "Savanna Nairobi sentinel moderators",
+    "country": "KE",
+    "headcount": 420,
+    "dimension": "content_safety",
+    "status": "violates",
+    "hops": [
+        {
+            "claim": "unit-halcyon-trust-safety made dec-halcyon-content-scope,"
+            " applying to org-tessera",
+            "from_id": "unit-halcyon-trust-safety",
+            "to_id": "org-tessera",
+            "relation": "DECIDES",
+            "project": "sentinel-moderation",
+            "evidence_grade": "documented",
+            "source_ids": ["src-halcyon-tessera-sow"],
+        },
+        {
+            "claim": "org-tessera SUBCONTRACTS org-savanna",
+            "from_id": "org-tessera",
+            "to_id": "org-savanna",
+            "relation": "SUBCONTRACTS",
+            "project": "sentinel-moderation",
+            "evidence_grade": "self_declared",
+            "source_ids": ["src-tessera-supplier-attestation"],
+        },
+        {
+            "claim": "org-savanna ENGAGES coh-savanna-ke-moderators",
+            "from_id": "org-savanna",
+            "to_id": "coh-savanna-ke-moderators",
+            "relation": "ENGAGES",
+            "project": "sentinel-moderation",
+            "evidence_grade": "reported",
+            "source_ids": ["src-savanna-worker-survey"],
+        },
+        {
+            "claim": "coh-savanna-ke-moderators content_safety violates",
+            "from_id": "coh-savanna-ke-moderators",
+            "to_id": "coh-savanna-ke-moderators/content_safety",
+            "relation": "CONDITION",
+            "project": None,
+            "evidence_grade": "reported",
+            "source_ids": ["src-savanna-worker-survey"],
+        },
+    ],
+    "explanation": "Trust & Safety Policy (Halcyon Labs) made the content_scope decision"
+    " dec-halcyon-content-scope, which reaches Savanna Nairobi sentinel moderators at tier 2"
+    " through Tessera Data Services > Savanna Trust Services; the content_scope lever covers"
+    " content_safety. Severity 5: content_safety has base severity 5. Likelihood 1: the condition"
+    " is violates. Confidence 0.26 from the evidence on 4 hops"
+    " (documented × self_declared × reported × reported).",
+    "suppressed": False,
+}
+
+PATH_PAGE = {"items": [RISK_PATH], "offset": 0, "limit": 1, "next_offset": 1}
+
+# The CSV route's example is the JSON example exported, so the two never disagree.
+PATHS_CSV = "".join(stream_csv([RiskPath.model_validate(RISK_PATH)]))
+
+INFLUENCERS = {
+    "cohort_id": "coh-savanna-ke-moderators",
+    "cohort_name": "Savanna Nairobi sentinel moderators",
+    "dimension": "pay",
+    "units": 3,
+    "organizations": 2,
+    "influencers": [
+        {
+            "unit_id": "unit-halcyon-commercial",
+            "unit_name": "Commercial Pricing",
+            "function": "finance",
+            "organization_id": "org-halcyon",
+            "organization_name": "Halcyon Labs",
+            "worst_severity": 5,
+            "routes": [
+                {
+                    "decision_id": "dec-halcyon-rate-card",
+                    "lever": "pricing",
+                    "project": "sentinel-moderation",
+                    "applies_to": "org-tessera",
+                    "evidence_grade": "verified",
+                    "chains": [["org-tessera", "org-savanna"]],
+                    "effects": [{"dimension": "pay", "status": "violates", "severity": 5}],
+                }
+            ],
+        }
+    ],
+}
+
+TIERS = {
+    "viewpoint": "org-halcyon",
+    "viewpoint_name": "Halcyon Labs",
+    "max_tier": 3,
+    "entries": [
+        {
+            "id": "org-halcyon",
+            "name": "Halcyon Labs",
+            "entity": "organization",
+            "kinds": ["buyer"],
+            "country": "DE",
+            "headcount": None,
+            "tier": 0,
+            "via": None,
+            "link": None,
+        },
+        {
+            "id": "org-kora",
+            "name": "Kora Annotation Services",
+            "entity": "organization",
+            "kinds": ["vendor"],
+            "country": "KE",
+            "headcount": None,
+            "tier": 1,
+            "via": "org-halcyon",
+            "link": "CONTRACTS",
+        },
+    ],
+}
+
+GAPS = [
+    {
+        "kind": "organization_without_cohorts",
+        "entity_id": "org-greyline",
+        "entity_name": "Greyline Data Partners",
+        "dimension": None,
+        "detail": "routes work onward to org-farpoint but no cohort is known beneath it",
+        "related_ids": ["org-farpoint"],
+    },
+]
+
+FRAGMENTATION = {
+    "cohorts": [
+        {
+            "cohort_id": "coh-microlane-ve-gig",
+            "cohort_name": "Microlane workers in Venezuela",
+            "headcount": 1800,
+            "units": 7,
+            "organizations": 4,
+            "unit_ids": [
+                "unit-halcyon-moderation-ops",
+                "unit-halcyon-sourcing",
+                "unit-kora-operations",
+            ],
+        }
+    ],
+    "buyers": [
+        {
+            "buyer_id": "org-halcyon",
+            "buyer_name": "Halcyon Labs",
+            "units": [
+                {
+                    "unit_id": "unit-halcyon-moderation-ops",
+                    "unit_name": "Moderation Operations",
+                    "function": "operations",
+                    "cohorts": 10,
+                    "workers": 5822,
+                }
+            ],
+        }
+    ],
+}
+
+ORGANIZATION = {
+    "entity": "organization",
+    "id": "org-halcyon",
+    "name": "Halcyon Labs",
+    "kinds": ["buyer"],
+    "country": "DE",
+    "evidence_grade": "verified",
+    "source_ids": ["src-halcyon-tessera-sow"],
+    "extra": {},
+}
+
+ENTITY_PAGE = {"total": 17, "offset": 0, "limit": 1, "next_offset": 1, "items": [ORGANIZATION]}
+
+STATS = {
+    "store": "embedded",
+    "entities": {
+        "organization": 17,
+        "unit": 16,
+        "cohort": 26,
+        "condition": 100,
+        "decision": 23,
+        "source": 24,
+    },
+    "links": 46,
+}
+
+INGEST_REPORT = {
+    "store": "embedded",
+    "counts": {
+        "organizations": 17,
+        "units": 16,
+        "cohorts": 26,
+        "conditions": 100,
+        "decisions": 23,
+        "sources": 24,
+        "links": 46,
+    },
+    "warnings": [
+        {
+            "file": "conditions.csv",
+            "row": 12,
+            "column": "status",
+            "message": "status 'at_risk' contradicts the derived 'violates'",
+        }
+    ],
+}
+
+HEALTH = {
+    "status": "ok",
+    "store": "embedded",
+    "reachable": True,
+    "detail": "embedded store at /var/lib/laborgraph/laborgraph.sqlite is reachable",
+}
+
+
+def json_example(example: object, description: str = "Success.") -> dict[int | str, dict[str, Any]]:
+    """A ``responses=`` entry giving the 200 response an example."""
+    return {
+        200: {"description": description, "content": {"application/json": {"example": example}}}
+    }

@@ -1,0 +1,24 @@
+"""Decision fragmentation: how many decision-makers affect each cohort."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from app.deps import QuestionsDep, require_read
+from app.errors import error_responses
+from app.routes import examples
+from graph.analysis.influence import Fragmentation
+
+router = APIRouter(tags=["fragmentation"], dependencies=[Depends(require_read)])
+
+
+@router.get(
+    "/fragmentation",
+    responses={
+        **examples.json_example(examples.FRAGMENTATION),
+        **error_responses(401, 403, 422, 503),
+    },
+)
+def get_fragmentation(ask: QuestionsDep) -> Fragmentation:
+    """Units and organizations affecting each cohort; which buyer units reach the most workers."""
+    return ask.fragmentation()

@@ -1,0 +1,56 @@
+"""Liveness and readiness, outside ``/api/v1`` and open to every caller (for probes)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from app.deps import HolderDep
+from app.routes import examples
+
+router = APIRouter(tags=["health"])
+
+
+class Health(BaseModel):
+    status: Literal["ok", "unavailable"]
+    store: str
+    reachable: bool
+    detail: str
+
+
+UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    503: {
+        "model": Health,
+        "description": "The store does not answer (the API recovers by itself once it does).",
+        "content": {
+            "application/json": {
+                "example": {
+                    "status": "unavailable",
+                    "store": "neo4j",
+                    "reachable": False,
+                    "detail": "cannot connect to Neo4j at bolt://db:7687 (database 'neo4j'): ...",
+                }
+            }
+        },
+    }
+}
+
+
+@router.get(
+    "/health",
+    response_model=Health,
+    responses={**examples.json_example(examples.HEALTH), **UNAVAILABLE},
+)
+def health(holder: HolderDep) -> JSONResponse:
+    """Liveness and readiness: which store, and whether it answers now (503 if not)."""
+    reachable, message = holder.health()
+    body = Health(
+        status="ok" if reachable else "unavailable",
+        store=holder.backend,
+        reachable=reachable,
+        detail=message,
+    )
+    return JSONResponse(body.model_dump(), status_code=200 if reachable else 503)

@@ -1,0 +1,65 @@
+"""Risk paths: whose decisions reach which worker conditions, ranked; as JSON pages or CSV."""
+
+from __future__ import annotations
+
+from itertools import chain, islice
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from app.deps import MAX_OFFSET, Limit, Offset, PathFilters, QuestionsDep, require_read
+from app.errors import error_responses
+from app.routes import examples
+from graph.analysis.paths import RiskPath
+from visualize.export import stream_csv
+
+router = APIRouter(tags=["risk paths"], dependencies=[Depends(require_read)])
+ERRORS = error_responses(401, 403, 404, 422, 503)
+CSV_NAME = "laborgraph-risk-paths.csv"
+
+
+class PathPage(BaseModel):
+    items: list[RiskPath]
+    offset: int
+    limit: int
+    next_offset: int | None = Field(description="offset of the next page; null on the last page")
+
+
+@router.get("/paths", responses={**examples.json_example(examples.PATH_PAGE), **ERRORS})
+def list_paths(
+    ask: QuestionsDep, query: PathFilters, offset: Offset = 0, limit: Limit = 100
+) -> PathPage:
+    """Ranked risk paths, worst first; ``from`` takes a unit, decision or organization id."""
+    found = list(ask.risk_paths(query.model_copy(update={"offset": offset, "limit": limit + 1})))
+    next_offset = offset + limit if len(found) > limit else None
+    return PathPage(items=found[:limit], offset=offset, limit=limit, next_offset=next_offset)
+
+
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "One row per path.",
+        "content": {"text/csv": {"example": examples.PATHS_CSV}},
+    }
+}
+
+
+@router.get("/paths.csv", response_class=StreamingResponse, responses={**CSV_RESPONSE, **ERRORS})
+def download_paths(
+    ask: QuestionsDep,
+    query: PathFilters,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Paths to skip.")] = 0,
+    limit: Annotated[
+        int | None, Query(ge=1, description="At most this many paths; all if absent.")
+    ] = None,
+) -> StreamingResponse:
+    """The same risk paths as a CSV download (DOMAIN.md columns), streamed row by row."""
+    found = ask.risk_paths(query.model_copy(update={"offset": offset, "limit": limit}))
+    # Run the query now, so that its errors get a status code rather than cut the file short.
+    first = list(islice(found, 1))
+    return StreamingResponse(
+        stream_csv(chain(first, found)),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{CSV_NAME}"'},
+    )

@@ -73,18 +73,14 @@ def parse_keys(text: str) -> list[ApiKey]:
         elif scope not in Scope.__members__:
             problems.append(f"entry {position} ({name}): scope must be read, write or admin")
         elif not _DIGEST.match(hexdigest):
-            problems.append(
-                f"entry {position} ({name}): expected the key's SHA-256 as 64 hex digits"
-            )
+            problems.append(f"entry {position} ({name}): expected the key's SHA-256 as 64 hex digits")
         else:
             keys.append(ApiKey(name, Scope(scope), hexdigest))
     if text and not keys and not problems:
         # Anything set but no key would silently open the API to every caller as admin.
         problems.append("it is set but holds no key entry")
     if problems:
-        raise ConfigError(
-            "LABORGRAPH_API_KEYS: " + "; ".join(problems) + " (format: name:scope:sha256hex)"
-        )
+        raise ConfigError("LABORGRAPH_API_KEYS: " + "; ".join(problems) + " (format: name:scope:sha256hex)")
     return keys
 
 

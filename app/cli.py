@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -148,12 +148,16 @@ cli.add_typer(keys_cli, name="keys")
 @keys_cli.command("new")
 def new_key_command(
     name: Annotated[str, typer.Argument(help="Who the key is for, e.g. analyst or dashboard.")],
-    scope: Annotated[Scope, typer.Option(help="read: questions; write: also ingest; admin: also small cohorts.")] = Scope.read,
+    scope: Annotated[
+        Scope, typer.Option(help="read: questions; write: also ingest; admin: also small cohorts.")
+    ] = Scope.read,
 ) -> None:
     """Make an API key: prints the key once, and the entry to add to LABORGRAPH_API_KEYS."""
     key, entry = new_key(name, scope)
     out.print(f"key (give it to {name}; it is not stored anywhere): {key}", highlight=False, soft_wrap=True)
-    out.print(f"LABORGRAPH_API_KEYS entry (only its SHA-256 is kept): {entry}", highlight=False, soft_wrap=True)
+    out.print(
+        f"LABORGRAPH_API_KEYS entry (only its SHA-256 is kept): {entry}", highlight=False, soft_wrap=True
+    )
 
 
 # -- questions -------------------------------------------------------------------------
@@ -162,7 +166,9 @@ ShowSmall = Annotated[
     bool, typer.Option("--show-small", help="Show cohorts below the minimum headcount unsuppressed.")
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-Depth = Annotated[int, typer.Option(help=f"Links to follow below where a decision applies (max {MAX_DEPTH}).")]
+Depth = Annotated[
+    int, typer.Option(help=f"Links to follow below where a decision applies (max {MAX_DEPTH}).")
+]
 
 
 @contextmanager
@@ -171,8 +177,8 @@ def questions(show_small: bool = False) -> Iterator[Questions]:
         yield Questions(store, Settings(), show_small=show_small)
 
 
-def _print_json(model: BaseModel | list[BaseModel]) -> None:
-    if isinstance(model, list):
+def _print_json(model: BaseModel | Sequence[BaseModel]) -> None:
+    if not isinstance(model, BaseModel):
         text = "[" + ",\n".join(m.model_dump_json(indent=2) for m in model) + "]"
     else:
         text = model.model_dump_json(indent=2)
@@ -194,8 +200,16 @@ def paths_command(
     show_small: ShowSmall = False,
 ) -> None:
     """Ranked risk paths: whose decisions reach which worker conditions, worst first."""
-    query = PathQuery(origin=origin, target=target, dimension=dimension, min_severity=min_severity,
-                      country=country, project=project, depth=depth, limit=limit or None)
+    query = PathQuery(
+        origin=origin,
+        target=target,
+        dimension=dimension,
+        min_severity=min_severity,
+        country=country,
+        project=project,
+        depth=depth,
+        limit=limit or None,
+    )
     with questions(show_small) as ask:
         found = ask.risk_paths(query)
         if csv_file:
@@ -219,10 +233,17 @@ def paths_command(
     for column in ("#", "sev", "lik", "conf", "decision (unit)", "chain", "cohort", "dimension", "tier"):
         table.add_column(column, overflow="fold")
     for p in listed:
-        table.add_row(str(p.rank), str(p.severity), f"{p.likelihood:g}", f"{p.confidence:.2f}",
-                      f"{p.decision_id} ({p.unit_name}, {p.buyer_name})", " > ".join(p.chain[2:-2]),
-                      f"{p.cohort_name} [{p.country}, {p.headcount if p.headcount is not None else '?'}]",
-                      f"{p.dimension.value} {p.status.value}", str(p.tier) if p.tier is not None else "-")
+        table.add_row(
+            str(p.rank),
+            str(p.severity),
+            f"{p.likelihood:g}",
+            f"{p.confidence:.2f}",
+            f"{p.decision_id} ({p.unit_name}, {p.buyer_name})",
+            " > ".join(p.organizations),
+            f"{p.cohort_name} [{p.country}, {p.headcount if p.headcount is not None else '?'}]",
+            f"{p.dimension.value} {p.status.value}",
+            str(p.tier) if p.tier is not None else "-",
+        )
     out.print(table)
 
 
@@ -244,8 +265,9 @@ def tiers_command(
     for e in found.entries:
         kind = "|".join(e.kinds) if e.kinds else e.entity.value
         via = f"{e.link} from {e.via}" if e.via else ""
-        table.add_row(str(e.tier), e.id, e.name, kind, e.country,
-                      "" if e.headcount is None else str(e.headcount), via)
+        table.add_row(
+            str(e.tier), e.id, e.name, kind, e.country, "" if e.headcount is None else str(e.headcount), via
+        )
     out.print(table)
 
 
@@ -264,16 +286,23 @@ def influencers_command(
         return
     table = Table(
         title=f"{found.units} units in {found.organizations} organizations affect {found.cohort_name}",
-        title_justify="left", show_lines=True,
+        title_justify="left",
+        show_lines=True,
     )
     for column in ("worst sev", "unit (organization)", "decision", "chain", "dimensions"):
         table.add_column(column, overflow="fold")
     for i in found.influencers:
         for r in i.routes:
-            effects = ", ".join(f"{e.dimension.value}: {e.status.value if e.status else 'unrecorded'}"
-                                for e in r.effects)
-            table.add_row(str(i.worst_severity or "-"), f"{i.unit_name} ({i.organization_name})",
-                          f"{r.decision_id} [{r.lever.value}]", "\n".join(" > ".join(c) for c in r.chains), effects)
+            effects = ", ".join(
+                f"{e.dimension.value}: {e.status.value if e.status else 'unrecorded'}" for e in r.effects
+            )
+            table.add_row(
+                str(i.worst_severity or "-"),
+                f"{i.unit_name} ({i.organization_name})",
+                f"{r.decision_id} [{r.lever.value}]",
+                "\n".join(" > ".join(c) for c in r.chains),
+                effects,
+            )
     out.print(table)
 
 
@@ -305,7 +334,9 @@ def fragmentation_command(as_json: AsJson = False, show_small: ShowSmall = False
     for column in ("cohort", "workers", "units", "organizations"):
         cohorts.add_column(column, overflow="fold")
     for c in found.cohorts:
-        cohorts.add_row(f"{c.cohort_name} ({c.cohort_id})", str(c.headcount or "?"), str(c.units), str(c.organizations))
+        cohorts.add_row(
+            f"{c.cohort_name} ({c.cohort_id})", str(c.headcount or "?"), str(c.units), str(c.organizations)
+        )
     out.print(cohorts)
     for buyer in found.buyers:
         units = Table(title=f"{buyer.buyer_name}: workers reached per unit", title_justify="left")
@@ -337,4 +368,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

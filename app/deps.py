@@ -112,8 +112,7 @@ def _insist(caller: Caller, scope: Scope, what: str) -> Caller:
     if not caller.scope.allows(scope):
         raise HTTPException(
             403,
-            f"{what} needs the {scope.value!r} scope;"
-            f" key {caller.name!r} has {caller.scope.value!r}",
+            f"{what} needs the {scope.value!r} scope; key {caller.name!r} has {caller.scope.value!r}",
         )
     return caller
 
@@ -133,9 +132,7 @@ Writer = Annotated[Caller, Depends(require_write)]
 
 ShowSmall = Annotated[
     bool,
-    Query(
-        description="Show cohorts below the minimum headcount unsuppressed (needs the admin scope)."
-    ),
+    Query(description="Show cohorts below the minimum headcount unsuppressed (needs the admin scope)."),
 ]
 
 
@@ -179,15 +176,9 @@ def path_filters(
     target: Annotated[
         str | None, Query(alias="to", description="A cohort id, or cohort_id/dimension.")
     ] = None,
-    dimension: Annotated[
-        Dimension | None, Query(description="Only this condition dimension.")
-    ] = None,
-    min_severity: Annotated[
-        int, Query(ge=1, le=5, description="Only paths at least this severe.")
-    ] = 1,
-    country: Annotated[
-        str | None, Query(description="Only cohorts in this country (ISO alpha-2).")
-    ] = None,
+    dimension: Annotated[Dimension | None, Query(description="Only this condition dimension.")] = None,
+    min_severity: Annotated[int, Query(ge=1, le=5, description="Only paths at least this severe.")] = 1,
+    country: Annotated[str | None, Query(description="Only cohorts in this country (ISO alpha-2).")] = None,
     project: Annotated[str | None, Query(description="Only paths on this project.")] = None,
     depth: Depth = DEFAULT_DEPTH,
 ) -> PathQuery:
@@ -209,8 +200,7 @@ PathFilters = Annotated[PathQuery, Depends(path_filters)]
 # -- uploads -----------------------------------------------------------------------------
 
 UNSUPPORTED = (
-    "send a zip or JSON bundle: multipart/form-data field 'file',"
-    " application/zip or application/json"
+    "send a zip or JSON bundle: multipart/form-data field 'file', application/zip or application/json"
 )
 RAW_TYPES = (
     "application/zip",

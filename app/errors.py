@@ -43,8 +43,7 @@ class UploadTooLarge(Exception):
     def __init__(self, limit_bytes: int) -> None:
         self.limit_bytes = limit_bytes
         super().__init__(
-            f"the upload exceeds the limit of {limit_bytes / 1024 / 1024:g} MB "
-            "(LABORGRAPH_MAX_UPLOAD_MB)"
+            f"the upload exceeds the limit of {limit_bytes / 1024 / 1024:g} MB (LABORGRAPH_MAX_UPLOAD_MB)"
         )
 
 
@@ -87,9 +86,7 @@ async def _invalid_query(request: Request, exc: Exception) -> JSONResponse:
 async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     problems = [
-        RequestProblem(
-            location=".".join(str(part) for part in e.get("loc", ())), message=e.get("msg", "")
-        )
+        RequestProblem(location=".".join(str(part) for part in e.get("loc", ())), message=e.get("msg", ""))
         for e in exc.errors()
     ]
     noun = "problem" if len(problems) == 1 else "problems"
@@ -108,9 +105,7 @@ async def _invalid_bundle(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _too_large(request: Request, exc: Exception) -> JSONResponse:
-    return _json(
-        413, ErrorBody(error="upload_too_large", message=str(exc)), {"Connection": "close"}
-    )
+    return _json(413, ErrorBody(error="upload_too_large", message=str(exc)), {"Connection": "close"})
 
 
 async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
@@ -119,9 +114,7 @@ async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _config_error(request: Request, exc: Exception) -> JSONResponse:
-    return _json(
-        500, ErrorBody(error="config_error", message=f"laborgraph is misconfigured: {exc}")
-    )
+    return _json(500, ErrorBody(error="config_error", message=f"laborgraph is misconfigured: {exc}"))
 
 
 async def _graph_error(request: Request, exc: Exception) -> JSONResponse:
@@ -137,9 +130,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
-    body = ErrorBody(
-        error="internal_error", message="an unexpected error occurred; see the server log"
-    )
+    body = ErrorBody(error="internal_error", message="an unexpected error occurred; see the server log")
     return _json(500, body)
 
 
@@ -206,11 +197,8 @@ _DOCUMENTED: dict[int, tuple[type[BaseModel], str, dict[str, Any]]] = {
         "Bad parameters; every problem is listed.",
         {
             "error": "invalid_request",
-            "message": "1 problem with the request:"
-            " query.limit: Input should be less than or equal to 1000",
-            "errors": [
-                {"location": "query.limit", "message": "Input should be less than or equal to 1000"}
-            ],
+            "message": "1 problem with the request: query.limit: Input should be less than or equal to 1000",
+            "errors": [{"location": "query.limit", "message": "Input should be less than or equal to 1000"}],
         },
     ),
     503: (

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Collection
+from contextlib import suppress
 from pathlib import Path
 
 from pydantic import TypeAdapter
@@ -84,10 +85,8 @@ class EmbeddedStore:
         view = self.view()
         found: dict[str, EntityKind] = {}
         for entity_id in ids:
-            try:
+            with suppress(NotFound):
                 found[entity_id] = view.get(entity_id).entity
-            except NotFound:
-                pass
         return found
 
     def write(self, data: GraphData) -> None:
@@ -98,9 +97,7 @@ class EmbeddedStore:
                 (e.id, e.entity.value, _name(e), e.model_dump_json(exclude_none=True))
                 for e in merged.entities()
             ]
-            link_rows = [
-                (*link.key, link.model_dump_json(exclude_none=True)) for link in merged.links
-            ]
+            link_rows = [(*link.key, link.model_dump_json(exclude_none=True)) for link in merged.links]
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 self._db.executemany(
@@ -164,18 +161,6 @@ class EmbeddedStore:
     # -- loading --------------------------------------------------------------------
 
     def _load(self) -> GraphView:
-        sections: dict[str, list[AnyEntity]] = {kind.value: [] for kind in EntityKind}
-        for (body,) in self._db.execute("SELECT body FROM entities"):
-            entity = _ENTITY.validate_json(body)
-            sections[entity.entity.value].append(entity)
+        entities = [_ENTITY.validate_json(body) for (body,) in self._db.execute("SELECT body FROM entities")]
         links = [Link.model_validate_json(body) for (body,) in self._db.execute("SELECT body FROM links")]
-        data = GraphData.model_construct(
-            organizations=sections["organization"],
-            units=sections["unit"],
-            cohorts=sections["cohort"],
-            conditions=sections["condition"],
-            decisions=sections["decision"],
-            sources=sections["source"],
-            links=links,
-        )
-        return GraphView.of(data)
+        return GraphView.of(GraphData.of([*entities, *links]))

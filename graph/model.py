@@ -6,6 +6,7 @@ Every model is frozen and forbids unknown fields; unknown bundle columns travel 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Annotated, Literal
 
@@ -208,6 +209,14 @@ class GraphData(BaseModel):
     sources: list[Source] = []
     links: list[Link] = []
 
+    @classmethod
+    def of(cls, records: Iterable[Record]) -> GraphData:
+        """Records of any kinds, sorted into their sections (already validated: no re-checks)."""
+        sections: dict[str, list[Record]] = {name: [] for name in cls.model_fields}
+        for record in records:
+            sections[_SECTION[type(record)]].append(record)
+        return cls.model_construct(**sections)  # type: ignore[arg-type]
+
     def entities(self) -> list[Organization | Unit | Cohort | Condition | Decision | Source]:
         return [
             *self.organizations,
@@ -228,3 +237,14 @@ class GraphData(BaseModel):
             "sources": len(self.sources),
             "links": len(self.links),
         }
+
+
+_SECTION: dict[type[Record], str] = {
+    Organization: "organizations",
+    Unit: "units",
+    Cohort: "cohorts",
+    Condition: "conditions",
+    Decision: "decisions",
+    Source: "sources",
+    Link: "links",
+}

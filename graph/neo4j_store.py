@@ -75,8 +75,7 @@ _ALL_LINKS = "|".join(LinkType)
 SCHEMA: tuple[str, ...] = (
     "CREATE CONSTRAINT laborgraph_entity_id IF NOT EXISTS FOR (n:Entity) REQUIRE n.id IS UNIQUE",
     *(
-        f"CREATE CONSTRAINT laborgraph_{kind.value}_id IF NOT EXISTS"
-        f" FOR (n:{label}) REQUIRE n.id IS UNIQUE"
+        f"CREATE CONSTRAINT laborgraph_{kind.value}_id IF NOT EXISTS FOR (n:{label}) REQUIRE n.id IS UNIQUE"
         for kind, label in LABELS.items()
     ),
     "CREATE INDEX laborgraph_unit_organization IF NOT EXISTS FOR (n:Unit) ON (n.organization_id)",
@@ -111,12 +110,8 @@ ON MATCH SET r += row.carried
 """
 
 
-MERGE_ENTITY: dict[EntityKind, str] = {
-    kind: _merge_entity_query(LABELS[kind]) for kind in EntityKind
-}
-MERGE_LINK: dict[LinkType, str] = {
-    link_type: _merge_link_query(link_type) for link_type in LinkType
-}
+MERGE_ENTITY: dict[EntityKind, str] = {kind: _merge_entity_query(LABELS[kind]) for kind in EntityKind}
+MERGE_LINK: dict[LinkType, str] = {link_type: _merge_link_query(link_type) for link_type in LinkType}
 
 MISSING_IDS = """
 UNWIND $ids AS id
@@ -257,9 +252,7 @@ def _record_props(record: Record, skip: Collection[str]) -> tuple[Props, Props]:
     existing one only ``carried``, which is exactly ``graph.view.merge``.
     """
     names = [name for name in type(record).model_fields if name not in skip and name != "extra"]
-    carried = {
-        name: _to_neo4j(getattr(record, name)) for name in names if name in record.model_fields_set
-    }
+    carried = {name: _to_neo4j(getattr(record, name)) for name in names if name in record.model_fields_set}
     carried |= {EXTRA_PREFIX + key: value for key, value in record.extra.items()}
     defaults = {
         name: _to_neo4j(getattr(record, name))
@@ -328,10 +321,7 @@ def _of_type(cls: type[_E], records: Iterable[Neo4jRecord]) -> list[_E]:
 
 
 def _links(records: Iterable[Neo4jRecord]) -> list[Link]:
-    return [
-        _link(record["from_id"], record["type"], record["to_id"], record["props"])
-        for record in records
-    ]
+    return [_link(record["from_id"], record["type"], record["to_id"], record["props"]) for record in records]
 
 
 def _batches(rows: list[_T]) -> Iterator[list[_T]]:
@@ -418,9 +408,7 @@ class Neo4jStore:
         # One attempt, no retries: a health check must answer now.
         with (
             self._translated("reach"),
-            self._driver.session(
-                database=self.database, default_access_mode=READ_ACCESS
-            ) as session,
+            self._driver.session(database=self.database, default_access_mode=READ_ACCESS) as session,
         ):
             session.run(PING).consume()
 
@@ -440,8 +428,7 @@ class Neo4jStore:
 
     def write(self, data: GraphData) -> None:
         entity_rows = {
-            kind: [_entity_row(e) for e in data.entities() if e.entity is kind]
-            for kind in EntityKind
+            kind: [_entity_row(e) for e in data.entities() if e.entity is kind] for kind in EntityKind
         }
         link_rows = {
             link_type: [_link_row(link) for link in data.links if link.type is link_type]
@@ -526,9 +513,7 @@ class Neo4jStore:
 
     def _run_write(self, query: str, **parameters: Any) -> list[Neo4jRecord]:
         with self._translated("write to"):
-            result = self._driver.execute_query(
-                query, parameters_=parameters, database_=self.database
-            )
+            result = self._driver.execute_query(query, parameters_=parameters, database_=self.database)
         return list(result.records)
 
     @contextmanager
@@ -559,9 +544,7 @@ class Neo4jStore:
         except Neo4jError as exc:
             if exc.code == _DATABASE_NOT_FOUND:
                 raise StoreUnavailable(f"Neo4j at {where}: {exc.message}") from exc
-            raise GraphError(
-                f"Neo4j at {where} refused to {action} it: {exc.code}: {exc.message}"
-            ) from exc
+            raise GraphError(f"Neo4j at {where} refused to {action} it: {exc.code}: {exc.message}") from exc
 
 
 # -- views ----------------------------------------------------------------------------
@@ -589,9 +572,7 @@ def _load_view(tx: ManagedTransaction, around: str | None) -> GraphView:
     return view
 
 
-def _downstream_region(
-    tx: ManagedTransaction, focus: AnyEntity
-) -> tuple[list[AnyEntity], list[Link]]:
+def _downstream_region(tx: ManagedTransaction, focus: AnyEntity) -> tuple[list[AnyEntity], list[Link]]:
     """Decisions of an organization, unit or decision, and everything downstream of them."""
     units: list[Unit]
     decisions: list[Decision]
@@ -631,9 +612,7 @@ def _downstream_region(
     return [*entities, *_sources_of(tx, entities, links)], links
 
 
-def _upstream_region(
-    tx: ManagedTransaction, focus: AnyEntity
-) -> tuple[list[AnyEntity], list[Link]]:
+def _upstream_region(tx: ManagedTransaction, focus: AnyEntity) -> tuple[list[AnyEntity], list[Link]]:
     """Everything upstream of a cohort, the decisions that apply there, and who made them."""
     cohort_id = focus.cohort_id if isinstance(focus, Condition) else focus.id
     links = _links(tx.run(ENGAGES_INTO, id=cohort_id))
@@ -660,8 +639,6 @@ def _upstream_region(
     return [*entities, *_sources_of(tx, entities, links)], links
 
 
-def _sources_of(
-    tx: ManagedTransaction, entities: list[AnyEntity], links: list[Link]
-) -> list[AnyEntity]:
+def _sources_of(tx: ManagedTransaction, entities: list[AnyEntity], links: list[Link]) -> list[AnyEntity]:
     cited = {source_id for record in (*entities, *links) for source_id in record.source_ids}
     return _entities(tx.run(SOURCES_BY_ID, ids=sorted(cited)))

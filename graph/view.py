@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import networkx as nx
 
@@ -31,7 +32,10 @@ from graph.vocabulary import SUPPLY_LINKS, Dimension, EntityKind, LinkType
 AnyEntity = Organization | Unit | Cohort | Condition | Decision | Source
 
 
-def merge(old: Record | None, new: Record) -> Record:
+R = TypeVar("R", bound=Record)
+
+
+def merge(old: R | None, new: R) -> R:
     """Upsert rule: fields the new record carries replace the old ones; others are kept."""
     if old is None or type(old) is not type(new):
         return new
@@ -74,9 +78,10 @@ class GraphView:
 
     def merged(self, data: GraphData) -> GraphData:
         """What ``data`` becomes once merged with what the view already holds."""
-        def old(record: Record) -> Record | None:
+
+        def old(record: AnyEntity) -> Record | None:
             try:
-                return self.get(record.id)  # type: ignore[attr-defined]
+                return self.get(record.id)
             except NotFound:
                 return None
 
@@ -97,19 +102,19 @@ class GraphView:
     def upsert(self, data: GraphData) -> None:
         """Merge entities and links into the view (the same rule the stores apply)."""
         self.memo.clear()
-        for node in (*data.organizations, *data.cohorts):
+        nodes: list[Organization | Cohort] = [*data.organizations, *data.cohorts]
+        for node in nodes:
             old = self.graph.nodes[node.id]["entity"] if node.id in self.graph else None
             self.graph.add_node(node.id, entity=merge(old, node))
         for unit in data.units:
-            self.units[unit.id] = merge(self.units.get(unit.id), unit)  # type: ignore[assignment]
+            self.units[unit.id] = merge(self.units.get(unit.id), unit)
         for decision in data.decisions:
-            old_d = self.decisions.get(decision.id)
-            self.decisions[decision.id] = merge(old_d, decision)  # type: ignore[assignment]
+            self.decisions[decision.id] = merge(self.decisions.get(decision.id), decision)
         for source in data.sources:
-            self.sources[source.id] = merge(self.sources.get(source.id), source)  # type: ignore[assignment]
+            self.sources[source.id] = merge(self.sources.get(source.id), source)
         for condition in data.conditions:
             by_dim = self.conditions.setdefault(condition.cohort_id, {})
-            by_dim[condition.dimension] = merge(by_dim.get(condition.dimension), condition)  # type: ignore[assignment]
+            by_dim[condition.dimension] = merge(by_dim.get(condition.dimension), condition)
         for link in data.links:
             key = (link.type, link.project or "")
             edges = self.graph.get_edge_data(link.from_id, link.to_id, key)

@@ -87,10 +87,14 @@ def read_json(content: bytes, name: str = "bundle.json") -> RawBundle:
         return _failed(name, "expected a JSON object with one array per section")
     for key, value in document.items():
         if key not in SECTIONS:
-            bundle.notes.append(BundleIssue(file=name, message=f"section {key!r} is not part of the bundle format; ignored"))
+            bundle.notes.append(
+                BundleIssue(file=name, message=f"section {key!r} is not part of the bundle format; ignored")
+            )
             continue
         if not isinstance(value, list):
-            bundle.issues.append(BundleIssue(file=name, column=key, message="section must be an array of objects"))
+            bundle.issues.append(
+                BundleIssue(file=name, column=key, message="section must be an array of objects")
+            )
             continue
         columns: dict[str, None] = {}
         for index, item in enumerate(value, start=1):
@@ -103,7 +107,9 @@ def read_json(content: bytes, name: str = "bundle.json") -> RawBundle:
         if columns:  # an empty section has no columns to check
             bundle.columns[key] = list(columns)
     if "organizations" not in document:
-        bundle.issues.append(BundleIssue(file=name, message="the required section 'organizations' is missing"))
+        bundle.issues.append(
+            BundleIssue(file=name, message="the required section 'organizations' is missing")
+        )
     return bundle
 
 

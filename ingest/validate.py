@@ -87,12 +87,16 @@ def validate_bundle(
         missing = [c for c in required_columns(section) if c not in columns]
         if missing:
             for column in missing:
-                check.errors.append(BundleIssue(file=first, column=column, message="required column is missing"))
+                check.errors.append(
+                    BundleIssue(file=first, column=column, message="required column is missing")
+                )
             continue
         extras = [c for c in columns if c not in core_columns(section)]
         if extras:
             check.warnings.append(
-                BundleIssue(file=first, message=f"unknown columns kept as extra properties: {', '.join(extras)}")
+                BundleIssue(
+                    file=first, message=f"unknown columns kept as extra properties: {', '.join(extras)}"
+                )
             )
         parsed = check.records.setdefault(section, [])
         for row in raw.rows[section]:
@@ -104,9 +108,7 @@ def validate_bundle(
     _check_uniqueness(check)
     _check_references(check, known_kinds)
     _check_links(check)
-    data = GraphData.model_construct(
-        **{section: [record for _, record in check.records.get(section, [])] for section in MODELS}
-    )
+    data = GraphData.of(record for rows in check.records.values() for _, record in rows)
     return Validated(data=data, errors=check.errors, warnings=check.warnings)
 
 
@@ -122,7 +124,9 @@ def _parse_row(section: str, model: type[Record], row: RawRow, check: _Checker) 
         if _is_empty(cell):
             continue  # an empty cell carries nothing: upserts keep what is stored
         if column in core:
-            payload[column] = _split(cell) if column in MULTI_VALUED and isinstance(cell, str) else _strip(cell)
+            payload[column] = (
+                _split(cell) if column in MULTI_VALUED and isinstance(cell, str) else _strip(cell)
+            )
         elif isinstance(cell, str | int | float | bool):
             extra[column] = _strip(cell)
         else:
@@ -139,10 +143,10 @@ def _parse_row(section: str, model: type[Record], row: RawRow, check: _Checker) 
         record = model.model_validate(payload)
     except ValidationError as exc:
         for problem in exc.errors():
-            column = str(problem["loc"][0]) if problem["loc"] else None
-            if column not in reported:  # one message per cell: the first is the cause
-                reported.add(column)
-                check.error(row, column, _describe(problem))
+            where = str(problem["loc"][0]) if problem["loc"] else None
+            if where not in reported:  # one message per cell: the first is the cause
+                reported.add(where)
+                check.error(row, where, _describe(problem))
         return None
     if not ok:
         return None
@@ -177,7 +181,9 @@ def _status_given_or_derivable(payload: dict[str, object]) -> bool:
     return payload.get("dimension") == Dimension.pay and "value" in payload and "benchmark" in payload
 
 
-def _warn_pay_contradiction(payload: dict[str, object], record: Condition, row: RawRow, check: _Checker) -> None:
+def _warn_pay_contradiction(
+    payload: dict[str, object], record: Condition, row: RawRow, check: _Checker
+) -> None:
     given = payload.get("status")
     if given is None or record.value is None or record.benchmark is None:
         return
@@ -201,8 +207,12 @@ def _check_uniqueness(check: _Checker) -> None:
             key = record.key if isinstance(record, Link) else record.id  # type: ignore[attr-defined]
             if key in first_seen:
                 first = first_seen[key]
-                what = "link" if isinstance(record, Link) else "id" if section != "conditions" else "condition"
-                check.error(row, None, f"duplicate {what} {_show(key)}; first at {first.file} row {first.row}")
+                what = (
+                    "link" if isinstance(record, Link) else "id" if section != "conditions" else "condition"
+                )
+                check.error(
+                    row, None, f"duplicate {what} {_show(key)}; first at {first.file} row {first.row}"
+                )
             else:
                 first_seen[key] = row
 
@@ -243,7 +253,12 @@ def _check_references(check: _Checker, known_kinds: KindLookup) -> None:
     stored = known_kinds({ref for _, _, ref, _ in wanted if ref not in in_bundle} | set(in_bundle))
     for entity_id, kind in in_bundle.items():
         if entity_id in stored and stored[entity_id] != kind:
-            row = next(r for rows in check.records.values() for r, rec in rows if getattr(rec, "id", None) == entity_id)
+            row = next(
+                r
+                for rows in check.records.values()
+                for r, rec in rows
+                if getattr(rec, "id", None) == entity_id
+            )
             check.error(row, "id", f"{entity_id!r} is already in the graph as {_a(stored[entity_id])}")
     for row, column, ref, kind in wanted:
         found = in_bundle.get(ref) or stored.get(ref)

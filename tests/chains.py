@@ -20,7 +20,9 @@ class Chain:
         self.links: list[Link] = []
 
     def org(self, org_id: str, *kinds: str, country: str = "KE") -> Chain:
-        self.orgs.append(Organization(id=org_id, name=org_id.title(), kinds=kinds or ("vendor",), country=country))
+        self.orgs.append(
+            Organization(id=org_id, name=org_id.title(), kinds=kinds or ("vendor",), country=country)
+        )
         return self
 
     def unit(self, unit_id: str, org_id: str) -> Chain:
@@ -28,7 +30,9 @@ class Chain:
         return self
 
     def cohort(self, cohort_id: str, headcount: int = 100, country: str = "KE", **conditions: str) -> Chain:
-        self.cohorts.append(Cohort(id=cohort_id, name=cohort_id.title(), country=country, headcount=headcount))
+        self.cohorts.append(
+            Cohort(id=cohort_id, name=cohort_id.title(), country=country, headcount=headcount)
+        )
         for dim, status in conditions.items():
             self.conditions.append(Condition(cohort_id=cohort_id, dimension=dim, status=status))
         return self
@@ -37,19 +41,29 @@ class Chain:
         self.conditions.append(Condition(cohort_id=cohort_id, dimension=dimension, **fields))
         return self
 
-    def link(self, from_id: str, to_id: str, type: str, project: str | None = None, **fields: object) -> Chain:
+    def link(
+        self, from_id: str, to_id: str, type: str, project: str | None = None, **fields: object
+    ) -> Chain:
         self.links.append(Link(from_id=from_id, to_id=to_id, type=type, project=project, **fields))
         return self
 
-    def decision(self, decision_id: str, unit_id: str, lever: str, applies_to: str, **fields: object) -> Chain:
+    def decision(
+        self, decision_id: str, unit_id: str, lever: str, applies_to: str, **fields: object
+    ) -> Chain:
         self.decisions.append(
             Decision(id=decision_id, unit_id=unit_id, lever=lever, applies_to=applies_to, **fields)
         )
         return self
 
     def data(self) -> GraphData:
-        return GraphData(organizations=self.orgs, units=self.units, cohorts=self.cohorts,
-                         conditions=self.conditions, decisions=self.decisions, links=self.links)
+        return GraphData(
+            organizations=self.orgs,
+            units=self.units,
+            cohorts=self.cohorts,
+            conditions=self.conditions,
+            decisions=self.decisions,
+            links=self.links,
+        )
 
 
 SUPPLY = [LinkType.SUBCONTRACTS, LinkType.SOURCES_VIA]
@@ -78,15 +92,24 @@ def random_chains(draw: st.DrawFn) -> GraphData:
             chain.link(b, o, "CONTRACTS", project, evidence_grade=draw(grades))
     all_projects = [p for ps in projects.values() for p in ps]
     # Org-to-org links in any direction: cycles and long chains both happen.
-    for a, b in draw(st.lists(st.tuples(st.sampled_from(orgs), st.sampled_from(orgs)), max_size=14, unique=True)):
+    for a, b in draw(
+        st.lists(st.tuples(st.sampled_from(orgs), st.sampled_from(orgs)), max_size=14, unique=True)
+    ):
         if a != b:
-            chain.link(a, b, draw(st.sampled_from(SUPPLY)), draw(st.sampled_from([None, None, *all_projects])),
-                       evidence_grade=draw(grades))
+            chain.link(
+                a,
+                b,
+                draw(st.sampled_from(SUPPLY)),
+                draw(st.sampled_from([None, None, *all_projects])),
+                evidence_grade=draw(grades),
+            )
     for i in range(n_cohorts):
         cohort_id = f"c{i}"
         chain.cohort(cohort_id, headcount=draw(st.integers(1, 3000)))
         for dim in draw(st.lists(st.sampled_from(list(Dimension)), max_size=4, unique=True)):
-            chain.condition(cohort_id, dim, status=draw(st.sampled_from(list(Status))), evidence_grade=draw(grades))
+            chain.condition(
+                cohort_id, dim, status=draw(st.sampled_from(list(Status))), evidence_grade=draw(grades)
+            )
         for o in draw(st.lists(st.sampled_from([*orgs, *buyers]), min_size=1, max_size=2, unique=True)):
             chain.link(o, cohort_id, "ENGAGES", draw(st.sampled_from([None, None, *all_projects])))
     units = [u.id for u in chain.units]
@@ -103,9 +126,13 @@ def random_chains(draw: st.DrawFn) -> GraphData:
     owners: dict[str, str] = {}
     kept = []
     for link in chain.links:
-        if link.type is LinkType.CONTRACTS and link.project:
-            if owners.setdefault(link.project, link.from_id) != link.from_id:
-                continue
+        owned_elsewhere = (
+            link.type is LinkType.CONTRACTS
+            and link.project
+            and (owners.setdefault(link.project, link.from_id) != link.from_id)
+        )
+        if owned_elsewhere:
+            continue
         kept.append(link)
     chain.links = kept
     return chain.data()

@@ -77,9 +77,7 @@ def home_dir() -> Path:
 
 def find_java() -> tuple[Path, str]:
     """(java binary, version) of a supported JDK: $JAVA_HOME, else Debian's JDK 17, else PATH."""
-    candidates = (
-        [Path(os.environ["JAVA_HOME"]) / "bin" / "java"] if os.environ.get("JAVA_HOME") else []
-    )
+    candidates = [Path(os.environ["JAVA_HOME"]) / "bin" / "java"] if os.environ.get("JAVA_HOME") else []
     candidates.append(DEFAULT_JAVA_HOME / "bin" / "java")
     if found := shutil.which("java"):
         candidates.append(Path(found))
@@ -150,16 +148,11 @@ def free_port() -> int:
         return port
 
 
-def write_conf(
-    workdir: Path, port: int, lib: Path, *, auth: bool, heap: str, pagecache: str
-) -> Path:
+def write_conf(workdir: Path, port: int, lib: Path, *, auth: bool, heap: str, pagecache: str) -> Path:
     conf = workdir / "conf"
     conf.mkdir(parents=True, exist_ok=True)
     settings = {
-        **{
-            f"server.directories.{d}": workdir / d
-            for d in ("data", "logs", "run", "import", "plugins")
-        },
+        **{f"server.directories.{d}": workdir / d for d in ("data", "logs", "run", "import", "plugins")},
         "server.directories.lib": lib,  # read by neo4j-admin
         "server.default_listen_address": "127.0.0.1",
         "server.default_advertised_address": "127.0.0.1",
@@ -312,9 +305,7 @@ def start(
     workdir = Path(workdir).resolve()
     pid_file = workdir / PID_FILE
     if pid_file.is_file() and _is_our_server(int(pid_file.read_text()), workdir):
-        raise Neo4jServerError(
-            f"a server is already running in {workdir} (pid {pid_file.read_text()})"
-        )
+        raise Neo4jServerError(f"a server is already running in {workdir} (pid {pid_file.read_text()})")
     lib = build()
     java, java_version = find_java()
     port = free_port()
@@ -372,9 +363,7 @@ def start(
     while True:
         if proc.poll() is not None:
             pid_file.unlink(missing_ok=True)
-            raise Neo4jServerError(
-                f"Neo4j exited with {proc.returncode}; {console}:\n{_tail(console)}"
-            )
+            raise Neo4jServerError(f"Neo4j exited with {proc.returncode}; {console}:\n{_tail(console)}")
         if _answers(server.uri, server.auth):
             _log(
                 f"Neo4j {VERSION} ready at {server.uri} in {time.monotonic() - started:.1f} s"
@@ -403,18 +392,14 @@ def stop(workdir: Path, timeout: float = 20.0) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m tests.neo4j_server", description=__doc__.splitlines()[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m tests.neo4j_server", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("build", help="assemble the lib folder; print its path")
     for name in ("start", "stop"):
         cmd = sub.add_parser(name, help=f"{name} a server in --workdir")
         cmd.add_argument("--workdir", type=Path, required=True)
     sub.choices["start"].add_argument("--password", default=DEFAULT_PASSWORD, help="of user neo4j")
-    sub.choices["start"].add_argument(
-        "--no-auth", action="store_true", help="disable authentication"
-    )
+    sub.choices["start"].add_argument("--no-auth", action="store_true", help="disable authentication")
     args = parser.parse_args(argv)
     try:
         if args.command == "build":

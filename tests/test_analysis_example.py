@@ -42,12 +42,12 @@ def test_each_buyers_worst_paths_are_the_ones_an_analyst_would_name(example: Gra
         ("dec-halcyon-rate-card", "coh-savanna-ke-moderators", "pay", 5),  # pay below half the living wage
         ("dec-halcyon-sla-deadline", "coh-savanna-ke-moderators", "pay", 5),
     ]
-    assert halcyon[0].chain[2:-2] == ["org-tessera", "org-savanna"] and halcyon[0].tier == 2
+    assert halcyon[0].organizations == ["org-tessera", "org-savanna"] and halcyon[0].tier == 2
     nimbus = trace(example, "org-nimbus")
     assert summary(nimbus[0]) == ("dec-nimbus-redteam-scope", "coh-taskhive-us-gig", "content_safety", 5)
     quill = trace(example, "org-quillmind")
     assert summary(quill[0]) == ("dec-quill-audio-rate", "coh-microlane-ve-gig", "pay", 4)
-    assert quill[0].chain[2:-2] == ["org-vantage", "org-andes", "org-orinoco", "org-microlane"]
+    assert quill[0].organizations == ["org-vantage", "org-andes", "org-orinoco", "org-microlane"]
     assert quill[0].tier == 4
     assert (len(halcyon), len(nimbus), len(quill)) == (41, 57, 31)
 
@@ -59,20 +59,22 @@ def test_one_buyers_decisions_never_reach_another_buyers_project(example: GraphS
     assert not nimbus_cohorts & SENTINEL_COHORTS
     assert "coh-meridian-in-rlhf" in nimbus_cohorts  # Nimbus's own project does reach it
     # The shared vendor's unscoped cohort is reached by both.
-    assert "coh-tessera-ph-qa-leads" in {p.cohort_id for p in trace(example, "org-halcyon", min_severity=1)} | {
-        e.id for e in tier_map(example.view("org-halcyon"), "org-halcyon").entries
-    }
+    assert "coh-tessera-ph-qa-leads" in {
+        p.cohort_id for p in trace(example, "org-halcyon", min_severity=1)
+    } | {e.id for e in tier_map(example.view("org-halcyon"), "org-halcyon").entries}
 
 
 def test_paths_are_simple_bounded_and_ranked(example: GraphStore) -> None:
     paths = trace(example)
     assert len(paths) == 150
     for path in paths:
-        orgs = path.chain[2:-2]
+        orgs = path.organizations
         assert len(orgs) == len(set(orgs)), "a chain visits an organization twice"
         assert len(orgs) <= 6  # default depth: 6 links including ENGAGES
-    keys = [(-p.severity, -p.likelihood, -(p.headcount or 0), p.cohort_id, p.dimension.value, p.decision_id)
-            for p in paths]
+    keys = [
+        (-p.severity, -p.likelihood, -(p.headcount or 0), p.cohort_id, p.dimension.value, p.decision_id)
+        for p in paths
+    ]
     assert keys == sorted(keys)
     assert [p.rank for p in paths] == list(range(1, 151))
     assert {p.status.value for p in paths} == {"violates", "at_risk", "unknown"}  # never "meets"
@@ -81,9 +83,9 @@ def test_paths_are_simple_bounded_and_ranked(example: GraphStore) -> None:
 def test_depth_bound_cuts_long_chains(example: GraphStore) -> None:
     deep = trace(example, "org-quillmind")
     shallow = trace(example, "org-quillmind", depth=3)
-    assert max(len(p.chain[2:-2]) for p in deep) == 4
+    assert max(len(p.organizations) for p in deep) == 4
     # depth 3 = at most two supply links below where the decision applies, then ENGAGES
-    assert shallow and max(len(p.chain[2:-2]) for p in shallow) == 3
+    assert shallow and max(len(p.organizations) for p in shallow) == 3
 
 
 def test_filters_and_paging(example: GraphStore) -> None:
@@ -99,7 +101,10 @@ def test_filters_and_paging(example: GraphStore) -> None:
     assert [p.rank for p in page] == [6, 7, 8] and page == everything[5:8]
     to_condition = trace(example, target="coh-savanna-ke-moderators/pay")
     assert {p.decision_id for p in to_condition} == {
-        "dec-halcyon-rate-card", "dec-halcyon-sla-deadline", "dec-tessera-savanna-rate"}
+        "dec-halcyon-rate-card",
+        "dec-halcyon-sla-deadline",
+        "dec-tessera-savanna-rate",
+    }
 
 
 def test_scores_explain_themselves(example: GraphStore) -> None:
@@ -125,9 +130,14 @@ def test_tiers_are_computed_from_the_viewpoint(example: GraphStore) -> None:
 
 
 def test_influencers_name_every_unit_behind_a_condition(example: GraphStore) -> None:
-    found = influencers(example.view("coh-savanna-ke-moderators"), "coh-savanna-ke-moderators", SCORING, "pay")
+    found = influencers(
+        example.view("coh-savanna-ke-moderators"), "coh-savanna-ke-moderators", SCORING, "pay"
+    )
     assert [i.unit_id for i in found.influencers] == [
-        "unit-halcyon-commercial", "unit-halcyon-moderation-ops", "unit-tessera-delivery"]
+        "unit-halcyon-commercial",
+        "unit-halcyon-moderation-ops",
+        "unit-tessera-delivery",
+    ]
     assert (found.units, found.organizations) == (3, 2)
     assert found.influencers[0].routes[0].chains == [["org-tessera", "org-savanna"]]
 
@@ -136,7 +146,9 @@ def test_gaps_show_what_cannot_be_seen(example: GraphStore) -> None:
     gaps = visibility_gaps(example.view(), SCORING, today=date(2026, 11, 22))
     by_kind: dict[GapKind, set[str]] = {}
     for gap in gaps:
-        by_kind.setdefault(gap.kind, set()).add(gap.entity_id + (f"/{gap.dimension}" if gap.dimension else ""))
+        by_kind.setdefault(gap.kind, set()).add(
+            gap.entity_id + (f"/{gap.dimension}" if gap.dimension else "")
+        )
     assert by_kind[GapKind.organization_without_cohorts] == {"org-greyline", "org-farpoint"}
     assert by_kind[GapKind.decision_reaches_no_cohort] == {"dec-quill-greyline-award"}
     assert "coh-lakeside-ug-moderators/contract" in by_kind[GapKind.stale_evidence]

@@ -172,9 +172,7 @@ def test_filters_narrow_the_paths(loaded: TestClient) -> None:
     params = {"from": "org-halcyon", "dimension": "pay", "min_severity": 4, "country": "ke"}
     found = get(loaded, "/paths", **params)["items"]
     assert found
-    assert all(
-        p["dimension"] == "pay" and p["severity"] >= 4 and p["country"] == "KE" for p in found
-    )
+    assert all(p["dimension"] == "pay" and p["severity"] >= 4 and p["country"] == "KE" for p in found)
     to_condition = get(loaded, "/paths", to="coh-savanna-ke-moderators/pay")["items"]
     assert {p["dimension"] for p in to_condition} == {"pay"}
     deep = get(loaded, "/paths", **{"from": "org-halcyon", "limit": 1000})["items"]
@@ -184,9 +182,7 @@ def test_filters_narrow_the_paths(loaded: TestClient) -> None:
     assert all(len(p["chain"]) == 5 for p in shallow)
 
 
-def test_raw_zip_and_json_bodies_and_reupload_changes_nothing(
-    loaded: TestClient, example_zip: bytes
-) -> None:
+def test_raw_zip_and_json_bodies_and_reupload_changes_nothing(loaded: TestClient, example_zip: bytes) -> None:
     before = stats(loaded)
     again = post_bundle(loaded, example_zip, "application/zip")
     assert again.status_code == 200, again.text

@@ -31,9 +31,7 @@ def free_port() -> int:
 
 @pytest.fixture
 def base_url(tmp_path: Path) -> Iterator[str]:
-    settings = make_settings(
-        "embedded", tmp_path, api_keys=f"{READ_ENTRY},{WRITE_ENTRY}", max_upload_mb=1
-    )
+    settings = make_settings("embedded", tmp_path, api_keys=f"{READ_ENTRY},{WRITE_ENTRY}", max_upload_mb=1)
     port = free_port()
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
@@ -76,10 +74,7 @@ def test_served_workflow(base_url: str) -> None:
             assert "content-length" not in download.headers  # streamed, not built in memory
             text = "".join(download.iter_text())
         rows = list(csv.DictReader(io.StringIO(text)))
-        assert (
-            set(DOMAIN_CSV_COLUMNS) <= set(rows[0])
-            and rows[0]["cohort_id"] == "coh-savanna-ke-moderators"
-        )
+        assert set(DOMAIN_CSV_COLUMNS) <= set(rows[0]) and rows[0]["cohort_id"] == "coh-savanna-ke-moderators"
 
 
 def test_served_upload_limit(base_url: str) -> None:

@@ -56,9 +56,7 @@ def test_api_recovers_when_neo4j_comes_up(tmp_path: Path, monkeypatch: pytest.Mo
                 f"{API}/bundles", files={"file": ("example.zip", zip_folder(EXAMPLE_BUNDLE))}
             )
             assert upload.status_code == 200, upload.text
-            top = client.get(f"{API}/paths", params={"from": "org-halcyon", "limit": 1}).json()[
-                "items"
-            ]
+            top = client.get(f"{API}/paths", params={"from": "org-halcyon", "limit": 1}).json()["items"]
             assert top[0]["decision_id"] == "dec-halcyon-content-scope"
         finally:
             server.stop()

@@ -15,8 +15,14 @@ from tests.conftest import EXAMPLE_BUNDLE, FIXTURES
 
 def run(*args: str, data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {"PATH": "/usr/bin:/bin", "LABORGRAPH_DATA_DIR": str(data_dir), "COLUMNS": "200", **env}
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], capture_output=True, text=True,
-                          env=environment, cwd=Path(__file__).resolve().parents[1], timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +72,9 @@ def test_small_cohorts_are_suppressed_unless_asked(loaded: Path) -> None:
 
 
 def test_questions_answer(loaded: Path) -> None:
-    influencers = json.loads(run("influencers", "coh-savanna-ke-moderators/pay", "--json", data_dir=loaded).stdout)
+    influencers = json.loads(
+        run("influencers", "coh-savanna-ke-moderators/pay", "--json", data_dir=loaded).stdout
+    )
     assert influencers["units"] == 3
     gaps = json.loads(run("gaps", "--json", data_dir=loaded).stdout)
     assert any(g["entity_id"] == "org-greyline" for g in gaps)
@@ -83,4 +91,6 @@ def test_unknown_id_and_bad_depth_are_user_errors(loaded: Path) -> None:
 
 def test_unreachable_neo4j_is_a_clear_error(tmp_path: Path) -> None:
     result = run("gaps", data_dir=tmp_path, LABORGRAPH_STORE="neo4j", NEO4J_URI="bolt://127.0.0.1:1")
-    assert result.returncode == 3 and "bolt://127.0.0.1:1" in result.stderr and "Traceback" not in result.stderr
+    assert (
+        result.returncode == 3 and "bolt://127.0.0.1:1" in result.stderr and "Traceback" not in result.stderr
+    )

@@ -11,7 +11,7 @@ from graph.view import GraphView
 from tests.chains import Chain
 from visualize.export import CSV_COLUMNS, safe_cell, stream_csv
 
-HOSTILE = ["=HYPERLINK(\"http://evil\",\"x\")", "+1+1", "-2+3", "@SUM(A1)", "\tTab", "\rReturn"]
+HOSTILE = ['=HYPERLINK("http://evil","x")', "+1+1", "-2+3", "@SUM(A1)", "\tTab", "\rReturn"]
 
 
 def hostile_view() -> GraphView:

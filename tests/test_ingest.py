@@ -28,9 +28,17 @@ def snapshot(store: GraphStore) -> tuple[object, ...]:
     """Everything in the store, comparable: counts, and every entity and link as data."""
     view = store.view()
     entities = sorted(
-        (e.model_dump_json() for e in [*view.organizations(), *view.cohorts(), *view.units.values(),
-                                        *view.decisions.values(), *view.sources.values()]
-         + [c for by_dim in view.conditions.values() for c in by_dim.values()]),
+        (
+            e.model_dump_json()
+            for e in [
+                *view.organizations(),
+                *view.cohorts(),
+                *view.units.values(),
+                *view.decisions.values(),
+                *view.sources.values(),
+            ]
+            + [c for by_dim in view.conditions.values() for c in by_dim.values()]
+        ),
     )
     links = sorted(link.model_dump_json() for link in view.links())
     return tuple(sorted(store.counts().items(), key=str)), tuple(entities), tuple(links)
@@ -47,8 +55,15 @@ def zipped(folder: Path, wrap: str = "") -> bytes:
 def test_example_bundle_loads_cleanly(store: GraphStore) -> None:
     report = ingest_path(store, EXAMPLE_BUNDLE)
     assert report.warnings == []
-    assert report.counts == {"organizations": 17, "units": 16, "cohorts": 26, "conditions": 100,
-                             "decisions": 23, "sources": 24, "links": 46}
+    assert report.counts == {
+        "organizations": 17,
+        "units": 16,
+        "cohorts": 26,
+        "conditions": 100,
+        "decisions": 23,
+        "sources": 24,
+        "links": 46,
+    }
     assert store.counts()["links"] == 46
 
 
@@ -102,8 +117,19 @@ def test_newer_bundle_updates_what_it_carries_and_keeps_the_rest(store: GraphSto
 
 
 def test_unknown_columns_never_overwrite_core_fields(store: GraphStore) -> None:
-    document = {"organizations": [{"id": "org-x", "name": "X", "kinds": ["buyer"], "country": "FR",
-                                   "extra": "sneaky", "entity": "cohort", "size": 12}]}
+    document = {
+        "organizations": [
+            {
+                "id": "org-x",
+                "name": "X",
+                "kinds": ["buyer"],
+                "country": "FR",
+                "extra": "sneaky",
+                "entity": "cohort",
+                "size": 12,
+            }
+        ]
+    }
     from ingest.load import ingest_raw
 
     ingest_raw(store, read_json(json.dumps(document).encode()))
@@ -116,8 +142,10 @@ def test_references_may_point_into_the_graph_and_kinds_must_match(store: GraphSt
     ingest_path(store, EXAMPLE_BUNDLE)
     from ingest.load import ingest_raw
 
-    ok = {"organizations": [{"id": "org-x", "name": "X", "kinds": "vendor", "country": "KE"}],
-          "links": [{"from_id": "org-tessera", "to_id": "org-x", "type": "SUBCONTRACTS"}]}
+    ok = {
+        "organizations": [{"id": "org-x", "name": "X", "kinds": "vendor", "country": "KE"}],
+        "links": [{"from_id": "org-tessera", "to_id": "org-x", "type": "SUBCONTRACTS"}],
+    }
     ingest_raw(store, read_json(json.dumps(ok).encode()))
     assert store.counts()["links"] == 47
     clash = {"organizations": [], "cohorts": [{"id": "org-x", "name": "Not an org", "country": "KE"}]}
@@ -147,8 +175,12 @@ def test_embedded_store_survives_kill_during_ingest(tmp_path: Path) -> None:
     ingest_path(store, EXAMPLE_BUNDLE)
     before = snapshot(store)
     store.close()
-    child = subprocess.Popen([sys.executable, "-c", WRITER, str(data_dir)], stdout=subprocess.PIPE, text=True,
-                             cwd=Path(__file__).resolve().parents[1])
+    child = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(data_dir)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     assert child.stdout is not None
     assert child.stdout.readline().strip() == "writing"
     time.sleep(1.0)  # the transaction is under way: 400k rows take several seconds

@@ -61,9 +61,7 @@ def test_buyers_on_top_and_each_tier_in_its_own_band_below(chain: MapModel) -> N
     for org_id, tier in orgs.items():
         assert node(chain, org_id).tier == tier
         assert band_of(chain, org_id) == tier
-    assert (
-        node(chain, "org-halcyon").y < node(chain, "org-tessera").y < node(chain, "org-savanna").y
-    )
+    assert node(chain, "org-halcyon").y < node(chain, "org-tessera").y < node(chain, "org-savanna").y
     assert node(chain, "org-savanna").y < node(chain, "org-lakeside").y
 
 
@@ -75,9 +73,7 @@ def test_workers_sit_just_below_the_organization_engaging_them(chain: MapModel) 
     assert "3 cohorts" in tier3.label and "305 workers" in tier3.label
 
 
-def test_viewpoint_shows_only_its_chain_with_its_tiers(
-    view: GraphView, paths: list[RiskPath]
-) -> None:
+def test_viewpoint_shows_only_its_chain_with_its_tiers(view: GraphView, paths: list[RiskPath]) -> None:
     model = build_map(view, viewpoint="org-halcyon", paths=paths)
     ids = {n.id for n in model.nodes}
     assert {"org-halcyon", "org-tessera", "org-savanna", "org-lakeside", "org-microlane"} <= ids
@@ -148,9 +144,7 @@ def test_focus_shows_the_neighbourhood_both_ways(view: GraphView) -> None:
         build_map(view, viewpoint="org-quillmind", focus="org-savanna")
 
 
-def test_many_cohorts_grouped_under_their_organization(
-    view: GraphView, paths: list[RiskPath]
-) -> None:
+def test_many_cohorts_grouped_under_their_organization(view: GraphView, paths: list[RiskPath]) -> None:
     model = build_map(view, paths=paths, max_cohorts=10)
     groups = [n for n in model.nodes if n.kind == "cohort_group"]
     singles = [n for n in model.nodes if n.kind == "cohort"]
@@ -165,9 +159,7 @@ def test_many_cohorts_grouped_under_their_organization(
     assert any(entry.shape == "hexagon" for entry in model.legend)
 
 
-def test_highlighted_path_runs_through_its_nodes_and_edges(
-    view: GraphView, paths: list[RiskPath]
-) -> None:
+def test_highlighted_path_runs_through_its_nodes_and_edges(view: GraphView, paths: list[RiskPath]) -> None:
     model = build_map(view, paths=paths, highlight=paths[1])
     assert model.highlight == 2
     path = next(p for p in model.paths if p.rank == 2)
@@ -183,10 +175,7 @@ def test_highlighted_path_runs_through_its_nodes_and_edges(
         "org-savanna>ENGAGES>coh-savanna-ke-moderators",
     ]
     assert path.maker_node == "org-halcyon" and path.cohort_node == "coh-savanna-ke-moderators"
-    assert (
-        path.csv_query
-        == "from=dec-halcyon-content-scope&to=coh-savanna-ke-moderators%2Fcontent_safety"
-    )
+    assert path.csv_query == "from=dec-halcyon-content-scope&to=coh-savanna-ke-moderators%2Fcontent_safety"
     assert [s.label for s in path.steps] == ["DECIDES", "SUBCONTRACTS", "ENGAGES", "CONDITION"]
     assert len(model.paths) == 50  # the best 50 of 150 can be highlighted
 
@@ -202,9 +191,7 @@ def test_facts_carry_their_evidence(chain: MapModel) -> None:
     tooltip = node(chain, "coh-savanna-ke-moderators").title.split("\n")
     assert tooltip[0] == "Savanna Nairobi sentinel moderators"
     assert "Worst risk: severity 5 (critical)" in tooltip
-    assert any(
-        line.startswith("Top decision: #2 Trust & Safety Policy (Halcyon Labs)") for line in tooltip
-    )
+    assert any(line.startswith("Top decision: #2 Trust & Safety Policy (Halcyon Labs)") for line in tooltip)
 
 
 def test_empty_graph_gives_an_empty_map() -> None:

@@ -81,9 +81,7 @@ def test_data_travels_as_escaped_json(model: MapModel) -> None:
 def test_hostile_names_never_become_markup() -> None:
     view = GraphView.of(
         GraphData(
-            organizations=[
-                Organization(id="org-x", name=HOSTILE, kinds=(OrgKind.buyer,), country="KE")
-            ],
+            organizations=[Organization(id="org-x", name=HOSTILE, kinds=(OrgKind.buyer,), country="KE")],
             cohorts=[Cohort(id="coh-x", name=HOSTILE, country="KE", headcount=50)],
             links=[Link(from_id="org-x", to_id="coh-x", type=LinkType.ENGAGES)],
         )

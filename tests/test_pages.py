@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -27,8 +26,11 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     entries = ",".join(entry for _, entry in KEYS.values())
     settings = make_settings("embedded", tmp_path_factory.mktemp("pages"), api_keys=entries)
     with TestClient(create_app(settings)) as opened:
-        upload = opened.post(f"{API}/bundles", files={"file": ("b.zip", zip_folder(EXAMPLE_BUNDLE))},
-                             headers=basic(Scope.write))
+        upload = opened.post(
+            f"{API}/bundles",
+            files={"file": ("b.zip", zip_folder(EXAMPLE_BUNDLE))},
+            headers=basic(Scope.write),
+        )
         assert upload.status_code == 200, upload.text
         yield opened
 
@@ -48,7 +50,9 @@ def test_front_door_shows_map_paths_gaps_and_docs(client: TestClient) -> None:
     html = page.text
     for expected in ("Savanna Nairobi sentinel moderators", "/api/v1/paths.csv", "/docs", "Greyline"):
         assert expected in html, expected
-    assert "Kora Arabic-language escalation reviewers" not in html  # a cohort of 4 stays suppressed for a read key
+    assert (
+        "Kora Arabic-language escalation reviewers" not in html
+    )  # a cohort of 4 stays suppressed for a read key
     # The page's CSV links work with the credentials the browser already sent.
     assert client.get(f"{API}/paths.csv", headers=basic(Scope.read)).status_code == 200
 
@@ -57,8 +61,9 @@ def test_map_pages_for_a_buyer_an_entity_and_a_path(client: TestClient) -> None:
     auth = basic(Scope.read)
     buyer = client.get("/map", params={"viewpoint": "org-halcyon"}, headers=auth)
     assert buyer.status_code == 200 and "Halcyon Labs" in buyer.text
-    focus = client.get("/map", params={"viewpoint": "org-halcyon", "focus": "org-tessera", "depth": 1},
-                       headers=auth)
+    focus = client.get(
+        "/map", params={"viewpoint": "org-halcyon", "focus": "org-tessera", "depth": 1}, headers=auth
+    )
     assert focus.status_code == 200 and "Tessera Data Services" in focus.text
     path = client.get("/map", params={"viewpoint": "org-halcyon", "path": 1}, headers=auth)
     assert path.status_code == 200

@@ -81,9 +81,7 @@ def condition(cohort_id: str, dimension: Dimension, status: Status) -> Condition
     return Condition(cohort_id=cohort_id, dimension=dimension, status=status)
 
 
-def decision(
-    decision_id: str, unit_id: str, applies_to: str, project: str | None = None
-) -> Decision:
+def decision(decision_id: str, unit_id: str, applies_to: str, project: str | None = None) -> Decision:
     return Decision(
         id=decision_id, unit_id=unit_id, lever=Lever.pricing, applies_to=applies_to, project=project
     )
@@ -107,9 +105,7 @@ def chain() -> GraphData:
             org("V9", vendor, country="PH"),
         ],
         units=[
-            Unit(
-                id="U1", organization_id="B1", name="Procurement", function=UnitFunction.procurement
-            ),
+            Unit(id="U1", organization_id="B1", name="Procurement", function=UnitFunction.procurement),
             Unit(id="U2", organization_id="B1", name="Research", function=UnitFunction.research),
             Unit(id="U3", organization_id="B2", name="Data ops", function=UnitFunction.operations),
             Unit(id="U9", organization_id="X1", name="Elsewhere"),
@@ -462,9 +458,7 @@ def test_get_and_kinds_of_know_only_what_was_written(store: GraphStore) -> None:
     for unknown in ("nobody", "C1/management", "C1/", "/pay"):
         with pytest.raises(NotFound):
             store.get(unknown)
-    assert store.kinds_of(
-        ["B1", "U1", "C1", "C1/voice", "D1", "SRC1", "nobody", "C1/contract"]
-    ) == {
+    assert store.kinds_of(["B1", "U1", "C1", "C1/voice", "D1", "SRC1", "nobody", "C1/contract"]) == {
         "B1": EntityKind.organization,
         "U1": EntityKind.unit,
         "C1": EntityKind.cohort,
@@ -686,9 +680,7 @@ def random_chain(seed: int) -> GraphData:
     engagers = [*rnd.sample(ids, len(cohorts) - 1), tail[-1]]
     units = [Unit(id=f"U-{o}", organization_id=o, name="Team") for o in rnd.sample(ids, 6)]
     decisions = [
-        decision(f"D-{u.id}-{k}", u.id, rnd.choice([*ids, tail[-2]]))
-        for u in units
-        for k in range(2)
+        decision(f"D-{u.id}-{k}", u.id, rnd.choice([*ids, tail[-2]])) for u in units for k in range(2)
     ]
     return GraphData(
         organizations=[org(i, OrgKind.vendor) for i in [*ids, *tail]],
@@ -896,9 +888,7 @@ def test_neo4j_refuses_a_link_to_an_unknown_id_and_writes_nothing(
 ) -> None:
     with pytest.raises(InvalidBundle) as raised:
         neo4j.write(
-            GraphData(
-                organizations=[org("B1", OrgKind.buyer)], links=[link("B1", CONTRACTS, "ghost")]
-            )
+            GraphData(organizations=[org("B1", OrgKind.buyer)], links=[link("B1", CONTRACTS, "ghost")])
         )
 
     assert ["ghost" in str(issue) for issue in raised.value.errors] == [True]
@@ -909,9 +899,7 @@ def test_an_unreachable_neo4j_is_unavailable_and_says_where() -> None:
     started = time.monotonic()
 
     with pytest.raises(StoreUnavailable) as raised:
-        neo4j_store.Neo4jStore(
-            "bolt://127.0.0.1:1", user="neo4j", password="s3cret", connection_timeout=2
-        )
+        neo4j_store.Neo4jStore("bolt://127.0.0.1:1", user="neo4j", password="s3cret", connection_timeout=2)
 
     assert time.monotonic() - started < 10
     assert "bolt://127.0.0.1:1" in str(raised.value)

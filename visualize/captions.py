@@ -23,9 +23,7 @@ def band(
     """A tier's band, labelled with its name and what it holds."""
     inside = [n for n in nodes if top <= n.y <= bottom]
     orgs = sum(n.kind == "organization" for n in inside)
-    cohorts = sum(
-        1 if n.kind == "cohort" else n.cohort_count for n in inside if n.kind != "organization"
-    )
+    cohorts = sum(1 if n.kind == "cohort" else n.cohort_count for n in inside if n.kind != "organization")
     workers = sum(n.headcount or 0 for n in inside if n.kind != "organization")
     if tier is None:
         name = "Not below any buyer" if viewpoint is None else "Outside the viewpoint's chain"
@@ -75,9 +73,7 @@ def notes(
         "that engages them."
     ]
     if focus:
-        notes.append(
-            f"Showing {ctx.name(focus)} and everything within {depth} links of it, both ways."
-        )
+        notes.append(f"Showing {ctx.name(focus)} and everything within {depth} links of it, both ways.")
     if groups:
         grouped = sum(len(m) for m in groups.values())
         notes.append(
@@ -95,7 +91,6 @@ def notes(
         notes.append("No risk paths were traced for this map, so every cohort is grey.")
     elif path_count > max_paths:
         notes.append(
-            f"The {max_paths} highest-ranked of {F.thousands(path_count)} risk paths can be "
-            "highlighted."
+            f"The {max_paths} highest-ranked of {F.thousands(path_count)} risk paths can be highlighted."
         )
     return notes

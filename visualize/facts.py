@@ -49,9 +49,7 @@ class MapContext:
         return max(p.severity for p in found) if found else None
 
     def tier_text(self, node_id: str) -> str:
-        found = sorted(
-            self.tiers_from.get(node_id, {}).items(), key=lambda item: (item[1], item[0])
-        )
+        found = sorted(self.tiers_from.get(node_id, {}).items(), key=lambda item: (item[1], item[0]))
         if not found:
             return "not below any buyer"
         return "; ".join(f"tier {tier} from {self.name(origin)}" for origin, tier in found)
@@ -111,19 +109,13 @@ def _sources(ctx: MapContext, sections: list[FactSection]) -> FactSection | None
     for section in sections:
         for fact in section.facts:
             if fact.evidence:
-                ids += [
-                    s
-                    for s in fact.evidence.partition(" · ")[2].split(", ")
-                    if s in ctx.view.sources
-                ]
+                ids += [s for s in fact.evidence.partition(" · ")[2].split(", ") if s in ctx.view.sources]
     facts = []
     for source_id in dict.fromkeys(ids):
         source = ctx.view.sources[source_id]
         when = f", {source.published_at}" if source.published_at else ""
         where = f" — {source.url}" if source.url else ""
-        facts.append(
-            Fact(label=source_id, value=f"{source.title} ({source.kind.value}{when}){where}")
-        )
+        facts.append(Fact(label=source_id, value=f"{source.title} ({source.kind.value}{when}){where}"))
     return FactSection(heading="Sources", facts=facts) if facts else None
 
 
@@ -135,7 +127,7 @@ def _with_sources(ctx: MapContext, sections: list[FactSection]) -> list[FactSect
 def _path_facts(ctx: MapContext, paths: list[RiskPath]) -> list[Fact]:
     facts = []
     for path in paths[:MAX_LISTED]:
-        via = " > ".join(ctx.name(i) for i in path.chain[2:-2])
+        via = " > ".join(ctx.name(i) for i in path.organizations)
         facts.append(
             Fact(
                 label=f"#{path.rank} · severity {path.severity}",
@@ -172,9 +164,7 @@ def org_facts(ctx: MapContext, org: Organization) -> list[FactSection]:
         heading="Work goes to",
         facts=[
             Fact(label=link.type.value, value=link_text(ctx, link), evidence=evidence(link))
-            for link in sorted(
-                view.out_links(org.id, (*SUPPLY_LINKS, LinkType.ENGAGES)), key=lambda k: k.key
-            )
+            for link in sorted(view.out_links(org.id, (*SUPPLY_LINKS, LinkType.ENGAGES)), key=lambda k: k.key)
         ],
     )
     units = {u.id: u for u in view.units.values() if u.organization_id == org.id}
@@ -211,9 +201,7 @@ def _engaged_by(ctx: MapContext, cohort_id: str) -> str:
 
 def cohort_facts(ctx: MapContext, cohort: Cohort) -> list[FactSection]:
     paths = ctx.paths_to.get(cohort.id, [])
-    reaching = FactSection(
-        heading="Decisions reaching these workers", facts=_path_facts(ctx, paths)
-    )
+    reaching = FactSection(heading="Decisions reaching these workers", facts=_path_facts(ctx, paths))
     if cohort.id in ctx.suppressed:
         about = FactSection(
             heading="Workers",
@@ -269,9 +257,7 @@ def condition_text(condition: Condition) -> str:
     parts = [condition.status.value]
     unit = f" {condition.value_unit}" if condition.value_unit else ""
     if condition.value is not None:
-        against = (
-            f" against a benchmark of {condition.benchmark:g}{unit}" if condition.benchmark else ""
-        )
+        against = f" against a benchmark of {condition.benchmark:g}{unit}" if condition.benchmark else ""
         parts.append(f"{condition.value:g}{unit}{against}")
     if condition.observed_at:
         parts.append(f"observed {condition.observed_at}")

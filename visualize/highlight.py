@@ -41,19 +41,15 @@ def _map_path(
     node_of: dict[str, str],
     pair_edges: PairEdges,
 ) -> MapPath:
-    orgs = path.chain[2:-2]
+    orgs = path.organizations
     steps = [path.buyer_id, *orgs, node_of[path.cohort_id]]
     node_ids = list(dict.fromkeys(n for n in steps if n in displayed))
-    edge_ids = [
-        e for a, b in zip(steps, steps[1:], strict=False) for e in pair_edges.get((a, b), [])
-    ]
+    edge_ids = [e for a, b in zip(steps, steps[1:], strict=False) for e in pair_edges.get((a, b), [])]
     chain_label = " > ".join(ctx.name(o) for o in orgs)
     cohort_label = path.cohort_name
     hidden = path.cohort_id in ctx.suppressed
     target = (
-        {"dimension": path.dimension.value}
-        if hidden
-        else {"to": f"{path.cohort_id}/{path.dimension.value}"}
+        {"dimension": path.dimension.value} if hidden else {"to": f"{path.cohort_id}/{path.dimension.value}"}
     )
     return MapPath(
         rank=path.rank,

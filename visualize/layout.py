@@ -167,9 +167,7 @@ def _place(
     return layout
 
 
-def _pack(
-    items: list[Item], desired: dict[str, float], wrap: float
-) -> list[tuple[list[Item], list[float]]]:
+def _pack(items: list[Item], desired: dict[str, float], wrap: float) -> list[tuple[list[Item], list[float]]]:
     """Sub-rows of items with centre x: near the desired x, never overlapping."""
     if sum(it.width for it in items) > wrap:
         subrows: list[list[Item]] = [[]]
@@ -189,9 +187,7 @@ def _pack(
         centers.append(cx)
         right = cx + item.width / 2
     # Shift the row so that, on average, items sit where they wanted to be.
-    offsets = [
-        desired[it.key] - c for it, c in zip(items, centers, strict=True) if it.key in desired
-    ]
+    offsets = [desired[it.key] - c for it, c in zip(items, centers, strict=True) if it.key in desired]
     shift = sum(offsets) / len(offsets) if offsets else -(centers[0] + centers[-1]) / 2
     return [(items, [c + shift for c in centers])]
 

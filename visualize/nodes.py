@@ -30,9 +30,7 @@ SUPPRESSED = "#suppressed-"
 PairEdges = dict[tuple[str, str], list[str]]
 
 
-def node_ids(
-    cohorts: list[Cohort], small: set[str], groups: dict[str, list[Cohort]]
-) -> dict[str, str]:
+def node_ids(cohorts: list[Cohort], small: set[str], groups: dict[str, list[Cohort]]) -> dict[str, str]:
     """The map id each cohort is drawn as: its group's, a suppressed stand-in, or its own."""
     node_of = {c.id: f"{GROUP}{org}" for org, members in groups.items() for c in members}
     hidden = (c.id for c in cohorts if c.id in small and c.id not in node_of)
@@ -159,11 +157,7 @@ def map_edges(
         style = LINK_STYLES[kind]
         projects = sorted({k.project for k in links if k.project})
         count = f" ×{len(links)}" if len(links) > 1 else ""
-        label = (
-            kind.value
-            + count
-            + "".join(f"\n{p}" for p in projects[:2] if kind is not LinkType.ENGAGES)
-        )
+        label = kind.value + count + "".join(f"\n{p}" for p in projects[:2] if kind is not LinkType.ENGAGES)
         edge_id = f"{source}>{kind.value}>{target}"
         edges.append(
             MapEdge(
@@ -198,9 +192,7 @@ def place(
     loose: dict[int | None, list[str]] = {}
     for cohort_id, node_id in node_of.items():
         org = home[cohort_id]
-        bucket = (
-            under.setdefault(org, []) if org else loose.setdefault(ctx.tiers.get(cohort_id), [])
-        )
+        bucket = under.setdefault(org, []) if org else loose.setdefault(ctx.tiers.get(cohort_id), [])
         if node_id not in bucket:
             bucket.append(node_id)
     for bucket in (*under.values(), *loose.values()):

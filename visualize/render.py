@@ -33,9 +33,12 @@ HERE = Path(__file__).parent
 
 
 class GapLike(Protocol):
-    kind: object
-    entity_id: str
-    detail: str
+    @property
+    def kind(self) -> object: ...
+    @property
+    def entity_id(self) -> str: ...
+    @property
+    def detail(self) -> str: ...
 
 
 class GapRow(BaseModel):
@@ -99,8 +102,7 @@ def json_for_script(value: object) -> str:
 
 def _csp(scripts: Sequence[str]) -> str:
     hashes = " ".join(
-        f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'"
-        for s in scripts
+        f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'" for s in scripts
     )
     return (
         f"default-src 'none'; script-src {hashes}; style-src 'unsafe-inline'; img-src data:; "

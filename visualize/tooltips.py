@@ -12,9 +12,7 @@ WIDTH = 110
 
 
 def _lines(*lines: str) -> str:
-    return "\n".join(
-        line if len(line) <= WIDTH else line[: WIDTH - 1] + "…" for line in (*lines, CLICK)
-    )
+    return "\n".join(line if len(line) <= WIDTH else line[: WIDTH - 1] + "…" for line in (*lines, CLICK))
 
 
 def _names(ctx: MapContext, ids: list[str], most: int = 4) -> str:
@@ -33,9 +31,7 @@ def org_tooltip(ctx: MapContext, org: Organization) -> str:
         org.name,
         f"{' · '.join(k.value for k in org.kinds)} · {org.country} · {ctx.tier_text(org.id)}",
         f"Engages {count(len(engaged), 'worker cohort')} ({thousands(known)} workers known)",
-        f"Passes work to: {_names(ctx, onward)}"
-        if onward
-        else "Passes no work on (as far as known)",
+        f"Passes work to: {_names(ctx, onward)}" if onward else "Passes no work on (as far as known)",
         f"Decisions recorded here: {made}" if made else "No decisions recorded here",
     )
 

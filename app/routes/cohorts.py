@@ -26,9 +26,7 @@ router = APIRouter(prefix="/cohorts", tags=["cohorts"], dependencies=[Depends(re
 def get_influencers(
     ask: QuestionsDep,
     cohort_id: str,
-    dimension: Annotated[
-        Dimension | None, Query(description="Only this condition dimension.")
-    ] = None,
+    dimension: Annotated[Dimension | None, Query(description="Only this condition dimension.")] = None,
     depth: Depth = DEFAULT_DEPTH,
 ) -> Influencers:
     """Units whose decisions reach the cohort (on one dimension, if given), worst first."""

@@ -43,9 +43,7 @@ def list_entities(
     found = ask.store.page(kind, offset=offset, limit=limit, text=q or None)
     next_offset = offset + limit if offset + limit < found.total else None
     items = [_shown(entity, ask.min_headcount) for entity in found.items]
-    return EntityList(
-        total=found.total, offset=offset, limit=limit, items=items, next_offset=next_offset
-    )
+    return EntityList(total=found.total, offset=offset, limit=limit, items=items, next_offset=next_offset)
 
 
 @router.get(

@@ -38,8 +38,7 @@ RISK_PATH: dict[str, Any] = {
     "status": "violates",
     "hops": [
         {
-            "claim": "unit-halcyon-trust-safety made dec-halcyon-content-scope,"
-            " applying to org-tessera",
+            "claim": "unit-halcyon-trust-safety made dec-halcyon-content-scope, applying to org-tessera",
             "from_id": "unit-halcyon-trust-safety",
             "to_id": "org-tessera",
             "relation": "DECIDES",
@@ -248,6 +247,4 @@ HEALTH = {
 
 def json_example(example: object, description: str = "Success.") -> dict[int | str, dict[str, Any]]:
     """A ``responses=`` entry giving the 200 response an example."""
-    return {
-        200: {"description": description, "content": {"application/json": {"example": example}}}
-    }
+    return {200: {"description": description, "content": {"application/json": {"example": example}}}}

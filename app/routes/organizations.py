@@ -9,9 +9,7 @@ from app.errors import error_responses
 from app.routes import examples
 from graph.analysis.tiers import TierMap
 
-router = APIRouter(
-    prefix="/organizations", tags=["organizations"], dependencies=[Depends(require_read)]
-)
+router = APIRouter(prefix="/organizations", tags=["organizations"], dependencies=[Depends(require_read)])
 
 
 @router.get(

@@ -39,8 +39,12 @@ def chain_map(
     ask: PageQuestionsDep,
     viewpoint: Viewpoint = None,
     focus: Annotated[str | None, Query(description="Show the neighbourhood of this entity.")] = None,
-    depth: Annotated[int, Query(ge=1, le=MAX_DEPTH, description="Links around the focus.")] = DEFAULT_FOCUS_DEPTH,
+    depth: Annotated[
+        int, Query(ge=1, le=MAX_DEPTH, description="Links around the focus.")
+    ] = DEFAULT_FOCUS_DEPTH,
     path: PathRank = None,
 ) -> HTMLResponse:
     """An interactive map: a buyer's chain, one entity's neighbourhood, or one risk path."""
-    return HTMLResponse(render_map_html(ask.chain_map(viewpoint=viewpoint, focus=focus, depth=depth, path_rank=path)))
+    return HTMLResponse(
+        render_map_html(ask.chain_map(viewpoint=viewpoint, focus=focus, depth=depth, path_rank=path))
+    )

@@ -28,9 +28,7 @@ class PathPage(BaseModel):
 
 
 @router.get("/paths", responses={**examples.json_example(examples.PATH_PAGE), **ERRORS})
-def list_paths(
-    ask: QuestionsDep, query: PathFilters, offset: Offset = 0, limit: Limit = 100
-) -> PathPage:
+def list_paths(ask: QuestionsDep, query: PathFilters, offset: Offset = 0, limit: Limit = 100) -> PathPage:
     """Ranked risk paths, worst first; ``from`` takes a unit, decision or organization id."""
     found = list(ask.risk_paths(query.model_copy(update={"offset": offset, "limit": limit + 1})))
     next_offset = offset + limit if len(found) > limit else None
@@ -50,9 +48,7 @@ def download_paths(
     ask: QuestionsDep,
     query: PathFilters,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Paths to skip.")] = 0,
-    limit: Annotated[
-        int | None, Query(ge=1, description="At most this many paths; all if absent.")
-    ] = None,
+    limit: Annotated[int | None, Query(ge=1, description="At most this many paths; all if absent.")] = None,
 ) -> StreamingResponse:
     """The same risk paths as a CSV download (DOMAIN.md columns), streamed row by row."""
     found = ask.risk_paths(query.model_copy(update={"offset": offset, "limit": limit}))

@@ -19,9 +19,7 @@ class Stats(BaseModel):
     links: int
 
 
-@router.get(
-    "/stats", responses={**examples.json_example(examples.STATS), **error_responses(401, 403, 503)}
-)
+@router.get("/stats", responses={**examples.json_example(examples.STATS), **error_responses(401, 403, 503)})
 def get_stats(store: StoreDep) -> Stats:
     """Entities of each kind, and links, in the graph."""
     counts = store.counts()

@@ -76,8 +76,13 @@ def _orgs_without_cohorts(view: GraphView) -> list[Gap]:
             else "receives work but engages no known cohort and passes it nowhere known"
         )
         gaps.append(
-            Gap(kind=GapKind.organization_without_cohorts, entity_id=org.id, entity_name=org.name,
-                detail=detail, related_ids=onward)
+            Gap(
+                kind=GapKind.organization_without_cohorts,
+                entity_id=org.id,
+                entity_name=org.name,
+                detail=detail,
+                related_ids=onward,
+            )
         )
     return gaps
 
@@ -95,12 +100,27 @@ def _condition_gaps(view: GraphView, reached: dict[str, set[str]]) -> list[Gap]:
             condition = recorded.get(dim)
             decisions = sorted(reaching.get((cohort.id, dim), []))
             if condition is not None and condition.status is Status.unknown:
-                gaps.append(Gap(kind=GapKind.unknown_condition, entity_id=cohort.id, entity_name=cohort.name,
-                                dimension=dim, detail=f"{dim.value} is recorded as unknown", related_ids=decisions))
+                gaps.append(
+                    Gap(
+                        kind=GapKind.unknown_condition,
+                        entity_id=cohort.id,
+                        entity_name=cohort.name,
+                        dimension=dim,
+                        detail=f"{dim.value} is recorded as unknown",
+                        related_ids=decisions,
+                    )
+                )
             elif condition is None and decisions:
-                gaps.append(Gap(kind=GapKind.unrecorded_condition, entity_id=cohort.id, entity_name=cohort.name,
-                                dimension=dim, related_ids=decisions,
-                                detail=f"{len(decisions)} decision(s) reach {dim.value} but no condition is recorded"))
+                gaps.append(
+                    Gap(
+                        kind=GapKind.unrecorded_condition,
+                        entity_id=cohort.id,
+                        entity_name=cohort.name,
+                        dimension=dim,
+                        related_ids=decisions,
+                        detail=f"{len(decisions)} decision(s) reach {dim.value} but no condition is recorded",
+                    )
+                )
     return gaps
 
 
@@ -110,14 +130,28 @@ def _evidence_gaps(view: GraphView, stale_before: date) -> list[Gap]:
         name = view.cohort(cohort_id).name if cohort_id in view.graph else cohort_id
         for dim, condition in by_dim.items():
             if not condition.source_ids:
-                gaps.append(Gap(kind=GapKind.unsourced_condition, entity_id=cohort_id, entity_name=name,
-                                dimension=dim, detail=f"{dim.value} ({condition.status.value}) cites no source"))
+                gaps.append(
+                    Gap(
+                        kind=GapKind.unsourced_condition,
+                        entity_id=cohort_id,
+                        entity_name=name,
+                        dimension=dim,
+                        detail=f"{dim.value} ({condition.status.value}) cites no source",
+                    )
+                )
             newest = _newest_evidence(view, condition)
             if newest is None or newest < stale_before:
                 when = f"newest evidence is from {newest}" if newest else "its evidence is undated"
-                gaps.append(Gap(kind=GapKind.stale_evidence, entity_id=cohort_id, entity_name=name, dimension=dim,
-                                detail=f"{dim.value}: {when} (older than {stale_before} counts as stale)",
-                                related_ids=list(condition.source_ids)))
+                gaps.append(
+                    Gap(
+                        kind=GapKind.stale_evidence,
+                        entity_id=cohort_id,
+                        entity_name=name,
+                        dimension=dim,
+                        detail=f"{dim.value}: {when} (older than {stale_before} counts as stale)",
+                        related_ids=list(condition.source_ids),
+                    )
+                )
     return gaps
 
 

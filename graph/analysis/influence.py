@@ -87,7 +87,9 @@ def influencers(
             severity = None
             if condition is not None and config.likelihood_of(condition.status) is not None:
                 severity = config.severity_of(condition)[0]
-            effects.append(DimensionEffect(dimension=dim, status=condition and condition.status, severity=severity))
+            effects.append(
+                DimensionEffect(dimension=dim, status=condition and condition.status, severity=severity)
+            )
         by_unit[decision.unit_id].append(
             InfluenceRoute(
                 decision_id=decision.id,
@@ -198,7 +200,7 @@ def fragmentation(view: GraphView, depth: int = DEFAULT_DEPTH) -> Fragmentation:
     for org in sorted(view.organizations(), key=lambda o: o.id):
         if "buyer" not in org.kinds:
             continue
-        units = [u for u in view.units.values() if u.organization_id == org.id]
+        buyer_units = [u for u in view.units.values() if u.organization_id == org.id]
         reaches = [
             UnitReach(
                 unit_id=u.id,
@@ -207,7 +209,7 @@ def fragmentation(view: GraphView, depth: int = DEFAULT_DEPTH) -> Fragmentation:
                 cohorts=len(cohorts_of_unit.get(u.id, ())),
                 workers=sum(view.cohort(c).headcount or 0 for c in cohorts_of_unit.get(u.id, ())),
             )
-            for u in units
+            for u in buyer_units
         ]
         reaches.sort(key=lambda r: (-r.workers, -r.cohorts, r.unit_id))
         buyers.append(BuyerFragmentation(buyer_id=org.id, buyer_name=org.name, units=reaches))

@@ -71,6 +71,11 @@ class RiskPath(BaseModel):
     explanation: str
     suppressed: bool = False
 
+    @property
+    def organizations(self) -> list[str]:
+        """The organizations along the path, from where the decision applies to the engager."""
+        return self.chain[2:-2]
+
 
 class PathQuery(BaseModel):
     origin: str | None = Field(None, description="a unit, decision or organization id")
@@ -148,7 +153,9 @@ def select_decisions(view: GraphView, origin: str | None) -> list[Decision]:
             (d for d in view.decisions.values() if view.organization_of(d.unit_id) == origin),
             key=lambda d: d.id,
         )
-    raise InvalidQuery(f"{origin!r} is a {entity.entity.value}; paths start at a unit, decision or organization")
+    raise InvalidQuery(
+        f"{origin!r} is a {entity.entity.value}; paths start at a unit, decision or organization"
+    )
 
 
 def _target(view: GraphView, query: PathQuery) -> tuple[str | None, Dimension | None]:

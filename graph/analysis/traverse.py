@@ -125,13 +125,18 @@ def chains_to(view: GraphView, start: str, cohort_id: str, scope: Scope, depth: 
     # only organizations the start reaches can be on a chain, so the walk up stays among them.
     ahead = _memo_org_distances(view, start, scope, depth - 1)
     to_cohort = {org: 1 for org in engaged_by if org in ahead}
+    # The links among them, by the organization they leave: the walk down follows only these,
+    # never the thousands of ENGAGES links a large vendor or platform has.
+    below: dict[str, dict[str, list[Link]]] = {}
     queue = deque(to_cohort)
     while queue:
         node = queue.popleft()
         for link in view.in_links(node):
-            if link.from_id in ahead and link.from_id not in to_cohort and visible(link, scope):
-                to_cohort[link.from_id] = to_cohort[node] + 1
-                queue.append(link.from_id)
+            if link.from_id in ahead and visible(link, scope):
+                below.setdefault(link.from_id, {}).setdefault(node, []).append(link)
+                if link.from_id not in to_cohort:
+                    to_cohort[link.from_id] = to_cohort[node] + 1
+                    queue.append(link.from_id)
     if to_cohort.get(start, depth + 1) > depth:
         return []
     found: list[Chain] = []
@@ -139,12 +144,8 @@ def chains_to(view: GraphView, start: str, cohort_id: str, scope: Scope, depth: 
     def walk(node: str, path: list[Link], seen: set[str]) -> None:
         if node in engaged_by:
             found.append(Chain((*path, engaged_by[node])))
-        parallel: dict[str, list[Link]] = {}
-        for link in view.out_links(node):
-            if link.to_id not in seen and visible(link, scope):
-                parallel.setdefault(link.to_id, []).append(link)
-        for target, links in parallel.items():
-            if len(path) + 1 + to_cohort.get(target, depth + 1) <= depth:
+        for target, links in below.get(node, {}).items():
+            if target not in seen and len(path) + 1 + to_cohort[target] <= depth:
                 seen.add(target)
                 walk(target, [*path, _best(links)], seen)
                 seen.discard(target)
@@ -152,4 +153,3 @@ def chains_to(view: GraphView, start: str, cohort_id: str, scope: Scope, depth: 
     walk(start, [], {start})
     found.sort(key=lambda chain: chain.org_ids)
     return found
-

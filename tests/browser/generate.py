@@ -23,9 +23,7 @@ def large_chain(cohorts: int = 4300, seed: int = 5) -> GraphData:
         return Organization(id=org_id, name=name, kinds=(kind,), country=rng.choice(COUNTRIES))
 
     orgs = [org(o, OrgKind.buyer) for o in buyers] + [org(o, OrgKind.vendor) for o in vendors]
-    orgs += [org(o, OrgKind.platform) for o in platforms] + [
-        org(o, OrgKind.subcontractor) for o in subs
-    ]
+    orgs += [org(o, OrgKind.platform) for o in platforms] + [org(o, OrgKind.subcontractor) for o in subs]
     links: set[tuple[str, str, LinkType]] = set()
     for buyer in buyers:
         links |= {(buyer, v, LinkType.CONTRACTS) for v in rng.sample(vendors, 15)}

@@ -68,10 +68,7 @@ def test_clicking_a_cohort_shows_its_facts_and_evidence(example: Visit) -> None:
     assert "Savanna Nairobi sentinel moderators" in text
     assert "violates · 1.1 USD/h against a benchmark of 2.4 USD/h" in text
     assert "evidence: reported · src-savanna-worker-survey" in text
-    assert (
-        "Decisions reaching these workers" in text
-        and "Trust & Safety Policy (Halcyon Labs)" in text
-    )
+    assert "Decisions reaching these workers" in text and "Trust & Safety Policy (Halcyon Labs)" in text
 
 
 def test_choosing_a_risk_path_highlights_it_and_dims_the_rest(example: Visit) -> None:
@@ -120,9 +117,7 @@ def test_screenshot_shows_a_drawn_map(example: Visit, browser: Browser) -> None:
     assert colours > 200
 
 
-def test_front_page_rows_highlight_their_path(
-    browser: Browser, site: Site, example_model: MapModel
-) -> None:
+def test_front_page_rows_highlight_their_path(browser: Browser, site: Site, example_model: MapModel) -> None:
     visit = open_map(browser, site.put("home.html", render_home_html(example_model)) + "?path=3")
     page = visit.page
     try:
@@ -141,21 +136,15 @@ def hostile_view() -> GraphView:
         GraphData(
             organizations=[
                 Organization(id="org-evil", name=IMG, kinds=(OrgKind.buyer,), country="KE"),
-                Organization(
-                    id="org-vendor", name="Plain Vendor", kinds=(OrgKind.vendor,), country="KE"
-                ),
+                Organization(id="org-vendor", name="Plain Vendor", kinds=(OrgKind.vendor,), country="KE"),
             ],
             units=[Unit(id="unit-evil", organization_id="org-evil", name=SCRIPT)],
             decisions=[
-                Decision(
-                    id="dec-evil", unit_id="unit-evil", lever=Lever.pricing, applies_to="org-vendor"
-                )
+                Decision(id="dec-evil", unit_id="unit-evil", lever=Lever.pricing, applies_to="org-vendor")
             ],
             cohorts=[Cohort(id="coh-evil", name=SCRIPT, country="KE", headcount=50)],
             conditions=[
-                Condition(
-                    cohort_id="coh-evil", dimension=Dimension.pay, status=Status.violates, note=IMG
-                )
+                Condition(cohort_id="coh-evil", dimension=Dimension.pay, status=Status.violates, note=IMG)
             ],
             links=[
                 Link(from_id="org-evil", to_id="org-vendor", type=LinkType.CONTRACTS, project=IMG),
@@ -212,9 +201,7 @@ def test_five_thousand_node_view_opens_and_responds(
         try:
             assert visit.page.evaluate("window.laborgraph.nodes.length") == len(model.nodes)
             target = next(n for n in model.nodes if n.kind != "organization" and n.severity)
-            visit.page.evaluate(
-                "id => window.laborgraph.network.focus(id, {scale: 1.2})", target.id
-            )
+            visit.page.evaluate("id => window.laborgraph.network.focus(id, {scale: 1.2})", target.id)
             visit.page.mouse.click(*visit.node_center(target.id))
             assert target.name in visit.panel_text()
             assert visit.errors == [] and visit.console == []

@@ -109,6 +109,7 @@ async def _too_large(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    request.app.state.holder.mark_unavailable()
     body = ErrorBody(error="store_unavailable", message=f"the graph store is unavailable: {exc}")
     return _json(503, body, {"Retry-After": str(RETRY_AFTER_SECONDS)})
 

@@ -1,7 +1,10 @@
 """Holds the process's one store, opening it on first use and again after it failed to open.
 
 A Neo4j server that is down when the API starts must not stop the API: requests get a 503
-until the server answers, then the store opens and the API recovers by itself.
+until the server answers, then the store opens and the API recovers by itself. Once a request
+has found the store unavailable, later requests first ``ping()`` it (one attempt, no retries)
+until it answers again, so they get their 503 at once instead of each waiting out the
+driver's retries.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ class StoreHolder:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._store: GraphStore | None = None
+        self._suspect = False  # the store failed lately: check it answers before using it
         self._lock = threading.Lock()
 
     @property
@@ -29,7 +33,15 @@ class StoreHolder:
         with self._lock:
             if self._store is None:
                 self._store = open_store(self.settings)
-            return self._store
+            store = self._store
+        if self._suspect:
+            store.ping()
+            self._suspect = False
+        return store
+
+    def mark_unavailable(self) -> None:
+        """A request found the store unavailable: have the next ones check it first."""
+        self._suspect = True
 
     def health(self) -> tuple[bool, str]:
         """Whether the store answers now, and a message saying so."""
@@ -38,6 +50,7 @@ class StoreHolder:
             store.ping()
             return True, f"{store.backend} store at {store.describe()} is reachable"
         except StoreUnavailable as exc:
+            self._suspect = True
             return False, str(exc)
 
     def close(self) -> None:

@@ -42,13 +42,21 @@ def test_unreachable_neo4j_is_503_with_a_clear_message(tmp_path: Path) -> None:
         assert_unavailable(client, uri)
 
 
-def test_api_recovers_when_neo4j_comes_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def top_decision(client: TestClient) -> str:
+    response = client.get(f"{API}/paths", params={"from": "org-halcyon", "limit": 1})
+    assert response.status_code == 200, response.text
+    return str(response.json()["items"][0]["decision_id"])
+
+
+def test_api_recovers_when_neo4j_comes_up_and_after_it_goes_away(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     port = closed_port()
     uri = f"bolt://127.0.0.1:{port}"
+    # start() picks a free port itself; make it pick the one the running app points at.
+    monkeypatch.setattr(neo4j_server, "free_port", lambda: port)
     with TestClient(create_app(make_settings("neo4j", tmp_path, uri))) as client:
-        assert_unavailable(client, uri)
-        # start() picks a free port itself; make it pick the one the running app points at.
-        monkeypatch.setattr(neo4j_server, "free_port", lambda: port)
+        assert_unavailable(client, uri)  # down when the API starts
         server = neo4j_server.start(tmp_path / "neo4j")
         try:
             assert client.get("/health").status_code == 200
@@ -56,7 +64,13 @@ def test_api_recovers_when_neo4j_comes_up(tmp_path: Path, monkeypatch: pytest.Mo
                 f"{API}/bundles", files={"file": ("example.zip", zip_folder(EXAMPLE_BUNDLE))}
             )
             assert upload.status_code == 200, upload.text
-            top = client.get(f"{API}/paths", params={"from": "org-halcyon", "limit": 1}).json()["items"]
-            assert top[0]["decision_id"] == "dec-halcyon-content-scope"
+            assert top_decision(client) == "dec-halcyon-content-scope"
+        finally:
+            server.stop()
+        assert_unavailable(client, uri)  # gone while the API runs: 503, not a hang or a 500
+        server = neo4j_server.start(tmp_path / "neo4j")  # back, with its data
+        try:
+            assert client.get("/health").status_code == 200
+            assert top_decision(client) == "dec-halcyon-content-scope"
         finally:
             server.stop()

@@ -138,6 +138,9 @@ class EmbeddedStore:
         items = [_ENTITY.validate_json(body) for (body,) in rows]
         return EntityPage(total=total, offset=offset, limit=limit, items=items)
 
+    def project_owners(self) -> dict[str, str]:
+        return dict(self.view().project_owner)
+
     def counts(self) -> dict[EntityKind | str, int]:
         with self._lock:
             rows = self._db.execute("SELECT kind, count(*) FROM entities GROUP BY kind").fetchall()

@@ -6,6 +6,7 @@ Every model is frozen and forbids unknown fields; unknown bundle columns travel 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from datetime import date
 from typing import Annotated, Literal
@@ -40,6 +41,22 @@ Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:~-]{0,1
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Scalar = str | int | float | bool
 Extra = dict[str, Scalar]
+INT64 = 2**63
+
+
+def check_scalar(value: object) -> object:
+    """A value fit for an extra property: text, boolean, 64-bit integer or finite number."""
+    if isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        if not -INT64 <= value < INT64:
+            raise ValueError(f"{value} does not fit in a 64-bit integer")
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{value} is not a finite number")
+        return value
+    raise ValueError("extra properties must be flat scalars (text, number or boolean)")
 
 
 def check_country(code: str) -> str:
@@ -60,6 +77,17 @@ class Record(BaseModel):
     evidence_grade: EvidenceGrade | None = None
     source_ids: tuple[Id, ...] = ()
     extra: Extra = Field(default_factory=dict)
+
+    @field_validator("extra", mode="before")
+    @classmethod
+    def _flat_scalars(cls, extra: object) -> object:
+        if isinstance(extra, dict):
+            for key, value in extra.items():
+                try:
+                    check_scalar(value)
+                except ValueError as exc:
+                    raise ValueError(f"extra property {key!r}: {exc}") from None
+        return extra
 
     @property
     def grade(self) -> EvidenceGrade:
@@ -113,9 +141,9 @@ class Condition(Record):
     cohort_id: Id
     dimension: Dimension
     status: Status
-    value: float | None = None
+    value: float | None = Field(default=None, allow_inf_nan=False)
     value_unit: str | None = None
-    benchmark: float | None = None
+    benchmark: float | None = Field(default=None, allow_inf_nan=False)
     observed_at: date | None = None
     note: str | None = None
 
@@ -131,6 +159,8 @@ class Condition(Record):
             derived = derive_pay_status(float(value), float(benchmark))
         except (TypeError, ValueError):
             return data  # field validation reports the non-number
+        if not (math.isfinite(float(value)) and math.isfinite(float(benchmark))):
+            return data  # field validation reports the non-finite number
         return {**data, "status": derived}
 
     @property

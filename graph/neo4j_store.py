@@ -422,6 +422,9 @@ class Neo4jStore:
             records = self._run_write(WIPE_CHUNK)
             deleted = records[0]["deleted"]
 
+    def project_owners(self) -> dict[str, str]:
+        return {record["project"]: record["owner"] for record in self._run_read(PROJECT_OWNERS)}
+
     def kinds_of(self, ids: Collection[str]) -> dict[str, EntityKind]:
         records = self._run_read(KINDS_BY_ID, ids=list(ids))
         return {record["id"]: _kind(record["labels"]) for record in records}

@@ -54,6 +54,9 @@ class GraphStore(Protocol):
     ) -> EntityPage:
         """Entities of one kind ordered by id; ``text`` filters names case-insensitively."""
 
+    def project_owners(self) -> dict[str, str]:
+        """Each project and the buyer whose CONTRACTS link carries it."""
+
     def counts(self) -> dict[EntityKind | str, int]:
         """How many entities of each kind, and ``links``."""
 

@@ -120,7 +120,11 @@ class GraphView:
             edges = self.graph.get_edge_data(link.from_id, link.to_id, key)
             self.graph.add_edge(link.from_id, link.to_id, key=key, link=merge(edges and edges["link"], link))
             if link.type is LinkType.CONTRACTS and link.project:
-                self.project_owner.setdefault(link.project, link.from_id)
+                # Ingest refuses a second owner; should data name two, the smallest id wins
+                # (the Neo4j store decides the same way).
+                owner = self.project_owner.get(link.project)
+                if owner is None or link.from_id < owner:
+                    self.project_owner[link.project] = link.from_id
 
     # -- reading --------------------------------------------------------------------
 

@@ -40,7 +40,7 @@ def ingest_raw(store: GraphStore, raw: RawBundle, progress: Progress | None = No
     """Validate a bundle already read, then write it; raises InvalidBundle and writes nothing."""
     progress = progress or Progress()
     progress.start("validating", raw.row_count())
-    checked = validate_bundle(raw, store.kinds_of, progress.advance)
+    checked = validate_bundle(raw, store, progress.advance)
     if checked.errors:
         raise InvalidBundle(checked.errors, checked.warnings)
     progress.start("writing", None)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from pydantic import ValidationError
 
-from graph.errors import BundleIssue
+from graph.errors import BundleIssue, NotFound
 from graph.model import (
     Cohort,
     Condition,
@@ -23,9 +24,11 @@ from graph.model import (
     Record,
     Source,
     Unit,
+    check_scalar,
     derive_pay_status,
 )
-from graph.vocabulary import SUPPLY_LINKS, Dimension, EntityKind, LinkType
+from graph.view import AnyEntity
+from graph.vocabulary import SUPPLY_LINKS, Dimension, EntityKind, LinkType, OrgKind
 from ingest.readers import Cell, RawBundle, RawRow
 
 MODELS: dict[str, type[Record]] = {
@@ -51,7 +54,27 @@ def required_columns(section: str) -> list[str]:
     return [n for n, f in fields.items() if f.is_required() and (section, n) != ("conditions", "status")]
 
 
-KindLookup = Callable[[Collection[str]], dict[str, EntityKind]]
+class KnownGraph(Protocol):
+    """What validation asks of the graph a bundle goes into (a GraphStore answers it)."""
+
+    def kinds_of(self, ids: Collection[str]) -> dict[str, EntityKind]: ...
+
+    def project_owners(self) -> dict[str, str]: ...
+
+    def get(self, entity_id: str) -> AnyEntity: ...
+
+
+class NoGraph:
+    """An empty graph: validates a bundle on its own."""
+
+    def kinds_of(self, ids: Collection[str]) -> dict[str, EntityKind]:
+        return {}
+
+    def project_owners(self) -> dict[str, str]:
+        return {}
+
+    def get(self, entity_id: str) -> AnyEntity:
+        raise NotFound(entity_id)
 
 
 @dataclass
@@ -75,7 +98,7 @@ class _Checker:
 
 
 def validate_bundle(
-    raw: RawBundle, known_kinds: KindLookup, tick: Callable[[int], None] | None = None
+    raw: RawBundle, graph: KnownGraph, tick: Callable[[int], None] | None = None
 ) -> Validated:
     """Turn raw rows into GraphData, collecting every error and warning on the way."""
     check = _Checker(errors=list(raw.issues), warnings=list(raw.notes))
@@ -106,8 +129,8 @@ def validate_bundle(
         if tick:
             tick(len(raw.rows[section]))
     _check_uniqueness(check)
-    _check_references(check, known_kinds)
-    _check_links(check)
+    _check_references(check, graph.kinds_of)
+    _check_projects(check, graph)
     data = GraphData.of(record for rows in check.records.values() for _, record in rows)
     return Validated(data=data, errors=check.errors, warnings=check.warnings)
 
@@ -127,11 +150,12 @@ def _parse_row(section: str, model: type[Record], row: RawRow, check: _Checker) 
             payload[column] = (
                 _split(cell) if column in MULTI_VALUED and isinstance(cell, str) else _strip(cell)
             )
-        elif isinstance(cell, str | int | float | bool):
-            extra[column] = _strip(cell)
         else:
-            check.error(row, column, "extra properties must be flat scalars (text, number or boolean)")
-            ok = False
+            try:
+                extra[column] = check_scalar(_strip(cell))
+            except ValueError as exc:
+                check.error(row, column, str(exc))
+                ok = False
     if extra:
         payload["extra"] = extra
     reported: set[str | None] = set()
@@ -142,7 +166,10 @@ def _parse_row(section: str, model: type[Record], row: RawRow, check: _Checker) 
     try:
         record = model.model_validate(payload)
     except ValidationError as exc:
-        for problem in exc.errors():
+        problems = exc.errors()
+        if any(p["loc"][:1] in (("value",), ("benchmark",)) for p in problems):
+            reported.add("status")  # a missing status follows from the bad number: say that once
+        for problem in problems:
             where = str(problem["loc"][0]) if problem["loc"] else None
             if where not in reported:  # one message per cell: the first is the cause
                 reported.add(where)
@@ -235,6 +262,9 @@ LINK_ENDS: dict[LinkType, tuple[EntityKind, EntityKind]] = {
 }
 
 
+KindLookup = Callable[[Collection[str]], dict[str, EntityKind]]
+
+
 def _check_references(check: _Checker, known_kinds: KindLookup) -> None:
     in_bundle: dict[str, EntityKind] = {}
     for rows in check.records.values():
@@ -272,8 +302,9 @@ def _a(kind: EntityKind) -> str:
     return ("an " if kind.value[0] in "aeiou" else "a ") + kind.value
 
 
-def _check_links(check: _Checker) -> None:
-    owners: dict[str, tuple[str, RawRow]] = {}
+def _check_projects(check: _Checker, graph: KnownGraph) -> None:
+    """Links within their dates; each project one buyer's; decisions only on their own projects."""
+    owners: dict[str, tuple[str, str]] = {p: (o, "in the graph") for p, o in graph.project_owners().items()}
     for row, link in check.records.get("links", []):
         assert isinstance(link, Link)
         if link.from_id == link.to_id:
@@ -281,11 +312,50 @@ def _check_links(check: _Checker) -> None:
         if link.since and link.until and link.until < link.since:
             check.error(row, "until", f"ends ({link.until}) before it starts ({link.since})")
         if link.type is LinkType.CONTRACTS and link.project:
-            owner = owners.setdefault(link.project, (link.from_id, row))
-            if owner[0] != link.from_id:
+            owner, where = owners.setdefault(link.project, (link.from_id, f"{row.file} row {row.row}"))
+            if owner != link.from_id:
                 check.error(
                     row,
                     "project",
-                    f"project {link.project!r} already belongs to {owner[0]!r} "
-                    f"({owner[1].file} row {owner[1].row}); a project has one buyer",
+                    f"project {link.project!r} already belongs to {owner!r} ({where}); "
+                    "a project has one buyer",
                 )
+    in_bundle = {
+        r.id: r for rows in check.records.values() for _, r in rows if isinstance(r, Unit | Organization)
+    }
+    for row, decision in check.records.get("decisions", []):
+        assert isinstance(decision, Decision)
+        if not decision.project:
+            continue
+        maker = _maker(in_bundle, graph, decision)
+        project_owner = owners[decision.project][0] if decision.project in owners else None
+        if project_owner is None:
+            check.warn(
+                row,
+                "project",
+                f"no CONTRACTS link carries project {decision.project!r}; the decision reaches "
+                "only links without a project",
+            )
+        elif maker is not None and OrgKind.buyer in maker.kinds and project_owner != maker.id:
+            check.error(
+                row,
+                "project",
+                f"project {decision.project!r} belongs to {project_owner!r}; a decision of the buyer "
+                f"{maker.id!r} cannot reach another buyer's project",
+            )
+
+
+def _maker(
+    in_bundle: dict[str, Unit | Organization], graph: KnownGraph, decision: Decision
+) -> Organization | None:
+    """The organization whose unit made the decision, from the bundle or the graph."""
+
+    def find(entity_id: str) -> AnyEntity | None:
+        try:
+            return in_bundle.get(entity_id) or graph.get(entity_id)
+        except NotFound:
+            return None  # reported as a missing reference
+
+    unit = find(decision.unit_id)
+    org = find(unit.organization_id) if isinstance(unit, Unit) else None
+    return org if isinstance(org, Organization) else None

@@ -15,7 +15,7 @@ from graph.errors import InvalidQuery
 from graph.model import Decision, Link
 from graph.store import MAX_DEPTH
 from graph.view import GraphView
-from graph.vocabulary import DEFAULT_GRADE, LinkType
+from graph.vocabulary import DEFAULT_GRADE, LinkType, OrgKind
 
 Scope = frozenset[str] | None
 ENGAGES = (LinkType.ENGAGES,)
@@ -32,16 +32,26 @@ def visible(link: Link, scope: Scope) -> bool:
 
 
 def decision_scope(view: GraphView, decision: Decision) -> Scope:
-    """Projects a decision's effect may travel along: its own, else its maker's."""
-    if decision.project:
-        return frozenset({decision.project})
-    maker = view.organization_of(decision.unit_id)
-    return view.projects_of(maker)
+    """Projects a decision's effect may travel along: the one it names, else its maker's.
+
+    A buyer's decision never reaches another buyer's project, even one it names (ingest
+    refuses such a decision); a vendor's may name any project it works on.
+    """
+    maker = view.organization(view.organization_of(decision.unit_id))
+    own = view.projects_of(maker.id)
+    if not decision.project:
+        return own
+    if OrgKind.buyer in maker.kinds:
+        return own & {decision.project}
+    return frozenset({decision.project})
 
 
 def viewpoint_scope(view: GraphView, org_id: str) -> Scope:
-    """What an organization sees below it: its own projects, or everything if it owns none."""
-    return view.projects_of(org_id) or None
+    """What an organization sees below it: a buyer its own projects and unscoped links, as
+    its decisions do; any other organization all the work it handles."""
+    if OrgKind.buyer in view.organization(org_id).kinds:
+        return view.projects_of(org_id)
+    return None
 
 
 def org_distances(view: GraphView, start: str, scope: Scope, max_hops: int) -> dict[str, int]:

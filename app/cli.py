@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
@@ -18,6 +20,7 @@ from app.auth import Scope, new_key
 from app.questions import Questions
 from app.settings import Settings
 from app.stores import open_store
+from examples import AI_SUPPLY_CHAIN
 from graph.analysis.paths import PathQuery, RiskPath
 from graph.errors import ConfigError, GraphError, InvalidBundle, StoreUnavailable
 from graph.store import DEFAULT_DEPTH, MAX_DEPTH, GraphStore
@@ -27,7 +30,6 @@ from visualize.export import stream_csv
 from visualize.map import DEFAULT_FOCUS_DEPTH
 from visualize.render import render_map_html
 
-EXAMPLE_BUNDLE = Path(__file__).resolve().parents[1] / "examples" / "ai-supply-chain"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 cli = typer.Typer(
@@ -43,28 +45,60 @@ err = Console(stderr=True)
 EXIT_INVALID, EXIT_UNAVAILABLE = 1, 3
 
 
+def load_settings() -> Settings:
+    """The settings from the environment; a bad value is a clear message and exit code 1."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        for problem in exc.errors():
+            variable = problem["loc"][0] if problem["loc"] else "settings"
+            err.print(f"[red]configuration error:[/] {escape(str(variable))}: {escape(problem['msg'])}")
+        raise typer.Exit(EXIT_INVALID) from None
+
+
 @contextmanager
-def opened_store() -> Iterator[GraphStore]:
+def opened_store(settings: Settings | None = None) -> Iterator[GraphStore]:
     """Open the configured store and turn laborgraph's errors into messages and exit codes."""
     try:
-        store = open_store(Settings())
+        store = open_store(settings or load_settings())
         try:
             yield store
         finally:
             store.close()
+    except OSError as exc:  # an output file that cannot be written, a bundle that cannot be read
+        err.print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(EXIT_INVALID) from None
     except InvalidBundle as exc:
         for issue in exc.errors:
-            err.print(f"[red]error[/]   {issue}", highlight=False, markup=True)
+            err.print(f"[red]error[/]   {escape(str(issue))}", highlight=False)
         for issue in exc.warnings:
-            err.print(f"[yellow]warning[/] {issue}", highlight=False)
-        err.print(f"[red]{exc}[/]")
+            err.print(f"[yellow]warning[/] {escape(str(issue))}", highlight=False)
+        err.print(f"[red]{escape(str(exc))}[/]")
         raise typer.Exit(EXIT_INVALID) from None
     except StoreUnavailable as exc:
-        err.print(f"[red]store unavailable:[/] {exc}")
+        err.print(f"[red]store unavailable:[/] {escape(str(exc))}")
         raise typer.Exit(EXIT_UNAVAILABLE) from None
     except GraphError as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(EXIT_INVALID) from None
+
+
+def _add_row(table: Table, *cells: str) -> None:
+    """A table row whose text is shown as it is, never read as markup."""
+    table.add_row(*(escape(cell) for cell in cells))
+
+
+def _write_atomically(target: Path, chunks: Iterable[str]) -> None:
+    """Write ``chunks`` to ``target`` only if all of them come; an old file is kept otherwise."""
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        with open(partial, "w", encoding="utf-8", newline="") as sink:
+            sink.writelines(chunks)
+        os.replace(partial, target)
+    except OSError as exc:
+        raise OSError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def _ingest(store: GraphStore, path: Path) -> load.IngestReport:
@@ -81,7 +115,7 @@ def _ingest(store: GraphStore, path: Path) -> load.IngestReport:
 
 def _print_report(report: load.IngestReport) -> None:
     for issue in report.warnings:
-        err.print(f"[yellow]warning[/] {issue}", highlight=False)
+        err.print(f"[yellow]warning[/] {escape(str(issue))}", highlight=False)
     counts = ", ".join(f"{n} {section}" for section, n in report.counts.items() if n)
     out.print(f"ingested into the {report.store} store: {counts or 'nothing'}", highlight=False)
 
@@ -101,7 +135,7 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
     """Serve the HTTP API and the map pages."""
-    _serve(Settings(), host, port)
+    _serve(load_settings(), host, port)
 
 
 @cli.command()
@@ -111,10 +145,11 @@ def demo(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Load the example, do not serve.")] = False,
 ) -> None:
     """Load the bundled example chain into the configured store and serve it."""
-    with opened_store() as store:
-        _print_report(_ingest(store, EXAMPLE_BUNDLE))
+    settings = load_settings()
+    with opened_store(settings) as store:
+        _print_report(_ingest(store, AI_SUPPLY_CHAIN))
     if not no_serve:
-        _serve(Settings(), host, port)
+        _serve(settings, host, port)
 
 
 def _serve(settings: Settings, host: str, port: int) -> None:
@@ -127,7 +162,7 @@ def _serve(settings: Settings, host: str, port: int) -> None:
         keys = KeyRing.from_setting(settings.api_keys)
         app = create_app(settings)
     except ConfigError as exc:
-        err.print(f"[red]configuration error:[/] {exc}")
+        err.print(f"[red]configuration error:[/] {escape(str(exc))}")
         raise typer.Exit(EXIT_INVALID) from None
     if keys.open and host not in LOOPBACK:
         err.print(
@@ -173,8 +208,9 @@ Depth = Annotated[
 
 @contextmanager
 def questions(show_small: bool = False) -> Iterator[Questions]:
-    with opened_store() as store:
-        yield Questions(store, Settings(), show_small=show_small)
+    settings = load_settings()
+    with opened_store(settings) as store:
+        yield Questions(store, settings, show_small=show_small)
 
 
 def _print_json(model: BaseModel | Sequence[BaseModel]) -> None:
@@ -221,19 +257,19 @@ def paths_command(
                     written += 1
                     yield path
 
-            with open(csv_file, "w", encoding="utf-8", newline="") as sink:
-                sink.writelines(stream_csv(counted(found)))
+            _write_atomically(csv_file, stream_csv(counted(found)))
             out.print(f"wrote {written} paths to {csv_file}", highlight=False)
             return
         listed = list(found)
     if as_json:
         _print_json(listed)
         return
-    table = Table(title=f"{len(listed)} risk paths", title_justify="left", show_lines=False)
+    table = Table(title=escape(f"{len(listed)} risk paths"), title_justify="left", show_lines=False)
     for column in ("#", "sev", "lik", "conf", "decision (unit)", "chain", "cohort", "dimension", "tier"):
         table.add_column(column, overflow="fold")
     for p in listed:
-        table.add_row(
+        _add_row(
+            table,
             str(p.rank),
             str(p.severity),
             f"{p.likelihood:g}",
@@ -259,14 +295,23 @@ def tiers_command(
     if as_json:
         _print_json(found)
         return
-    table = Table(title=f"Tiers below {found.viewpoint_name} ({found.viewpoint})", title_justify="left")
+    table = Table(
+        title=escape(f"Tiers below {found.viewpoint_name} ({found.viewpoint})"), title_justify="left"
+    )
     for column in ("tier", "id", "name", "kind", "country", "workers", "via"):
         table.add_column(column, overflow="fold")
     for e in found.entries:
         kind = "|".join(e.kinds) if e.kinds else e.entity.value
         via = f"{e.link} from {e.via}" if e.via else ""
-        table.add_row(
-            str(e.tier), e.id, e.name, kind, e.country, "" if e.headcount is None else str(e.headcount), via
+        _add_row(
+            table,
+            str(e.tier),
+            e.id,
+            e.name,
+            kind,
+            e.country,
+            "" if e.headcount is None else str(e.headcount),
+            via,
         )
     out.print(table)
 
@@ -285,7 +330,9 @@ def influencers_command(
         _print_json(found)
         return
     table = Table(
-        title=f"{found.units} units in {found.organizations} organizations affect {found.cohort_name}",
+        title=escape(
+            f"{found.units} units in {found.organizations} organizations affect {found.cohort_name}"
+        ),
         title_justify="left",
         show_lines=True,
     )
@@ -296,7 +343,8 @@ def influencers_command(
             effects = ", ".join(
                 f"{e.dimension.value}: {e.status.value if e.status else 'unrecorded'}" for e in r.effects
             )
-            table.add_row(
+            _add_row(
+                table,
                 str(i.worst_severity or "-"),
                 f"{i.unit_name} ({i.organization_name})",
                 f"{r.decision_id} [{r.lever.value}]",
@@ -314,11 +362,11 @@ def gaps_command(as_json: AsJson = False, show_small: ShowSmall = False) -> None
     if as_json:
         _print_json(found)
         return
-    table = Table(title=f"{len(found)} visibility gaps", title_justify="left")
+    table = Table(title=escape(f"{len(found)} visibility gaps"), title_justify="left")
     for column in ("kind", "entity", "dimension", "detail"):
         table.add_column(column, overflow="fold")
     for g in found:
-        table.add_row(g.kind.value, f"{g.entity_name} ({g.entity_id})", g.dimension or "", g.detail)
+        _add_row(table, g.kind.value, f"{g.entity_name} ({g.entity_id})", g.dimension or "", g.detail)
     out.print(table)
 
 
@@ -330,20 +378,24 @@ def fragmentation_command(as_json: AsJson = False, show_small: ShowSmall = False
     if as_json:
         _print_json(found)
         return
-    cohorts = Table(title="Decision-makers per cohort", title_justify="left")
+    cohorts = Table(title=escape("Decision-makers per cohort"), title_justify="left")
     for column in ("cohort", "workers", "units", "organizations"):
         cohorts.add_column(column, overflow="fold")
     for c in found.cohorts:
-        cohorts.add_row(
-            f"{c.cohort_name} ({c.cohort_id})", str(c.headcount or "?"), str(c.units), str(c.organizations)
+        _add_row(
+            cohorts,
+            f"{c.cohort_name} ({c.cohort_id})",
+            str(c.headcount or "?"),
+            str(c.units),
+            str(c.organizations),
         )
     out.print(cohorts)
     for buyer in found.buyers:
-        units = Table(title=f"{buyer.buyer_name}: workers reached per unit", title_justify="left")
+        units = Table(title=escape(f"{buyer.buyer_name}: workers reached per unit"), title_justify="left")
         for column in ("unit", "function", "cohorts", "workers"):
             units.add_column(column)
         for u in buyer.units:
-            units.add_row(u.unit_name, u.function.value, str(u.cohorts), str(u.workers))
+            _add_row(units, u.unit_name, u.function.value, str(u.cohorts), str(u.workers))
         out.print(units)
 
 
@@ -359,7 +411,7 @@ def map_command(
     """Write the interactive map as one self-contained HTML file (works offline)."""
     with questions(show_small) as ask:
         model = ask.chain_map(viewpoint=viewpoint, focus=focus, depth=depth, path_rank=path)
-    output.write_text(render_map_html(model), encoding="utf-8")
+        _write_atomically(output, [render_map_html(model)])
     out.print(f"wrote {output} ({len(model.nodes)} nodes, {len(model.edges)} links)", highlight=False)
 
 

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 
-from app.auth import KeyRing
+from app.auth import KeyRing, loopback_only
 from app.errors import install_error_handlers
 from app.holder import StoreHolder
 from app.routes import api_router, health, pages
@@ -52,6 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.keys = keys
     install_error_handlers(app)
+    if keys.open:
+        app.middleware("http")(loopback_only)
     app.include_router(health.router)
     app.include_router(api_router())
     app.include_router(pages.router)

@@ -9,10 +9,11 @@ from datetime import date
 from app.settings import Settings
 from graph.analysis import gaps, influence, paths, privacy, tiers
 from graph.errors import InvalidQuery, NotFound
+from graph.model import Cohort
 from graph.scoring import ScoringConfig, load_scoring
-from graph.store import DEFAULT_DEPTH, GraphStore
-from graph.view import GraphView
-from graph.vocabulary import Dimension
+from graph.store import DEFAULT_DEPTH, EntityPage, GraphStore
+from graph.view import AnyEntity, GraphView
+from graph.vocabulary import Dimension, EntityKind
 from visualize.map import DEFAULT_FOCUS_DEPTH, chain_map
 from visualize.model import MapModel
 
@@ -43,7 +44,7 @@ class Questions:
         found = tiers.tier_map(self.store.view(org_id), org_id)
         for entry in found.entries:
             if privacy.is_small(entry.headcount, self.min_headcount):
-                entry.name, entry.headcount = privacy.SUPPRESSED_NAME, None
+                entry.id, entry.name, entry.headcount = privacy.SUPPRESSED_ID, privacy.SUPPRESSED_NAME, None
         return found
 
     def influencers(self, target: str, depth: int = DEFAULT_DEPTH) -> influence.Influencers:
@@ -61,15 +62,33 @@ class Questions:
         found = gaps.visibility_gaps(view, self.scoring, today)
         for gap in found:
             if self._small_cohort(view, gap.entity_id):
-                gap.entity_name = privacy.SUPPRESSED_NAME
+                gap.entity_id, gap.entity_name = privacy.SUPPRESSED_ID, privacy.SUPPRESSED_NAME
         return found
 
     def fragmentation(self) -> influence.Fragmentation:
-        found = influence.fragmentation(self.store.view())
+        found = influence.fragmentation(self.store.view(), private_below=self.min_headcount)
         for cohort in found.cohorts:
             if privacy.is_small(cohort.headcount, self.min_headcount):
-                cohort.cohort_name, cohort.headcount = privacy.SUPPRESSED_NAME, None
+                cohort.cohort_id, cohort.cohort_name = privacy.SUPPRESSED_ID, privacy.SUPPRESSED_NAME
+                cohort.headcount = None
         return found
+
+    def entities(
+        self, kind: EntityKind, offset: int = 0, limit: int = 50, text: str | None = None
+    ) -> EntityPage:
+        """One page of the entities of a kind, small cohorts suppressed."""
+        found = self.store.page(kind, offset=offset, limit=limit, text=text, private_below=self.min_headcount)
+        found.items = [self._shown(entity) for entity in found.items]
+        return found
+
+    def entity(self, entity_id: str) -> AnyEntity:
+        """One entity by id (a condition by ``cohort_id/dimension``), small cohorts suppressed."""
+        return self._shown(self.store.get(entity_id))
+
+    def _shown(self, entity: AnyEntity) -> AnyEntity:
+        if isinstance(entity, Cohort) and privacy.is_small(entity.headcount, self.min_headcount):
+            return entity.model_copy(update={"name": privacy.SUPPRESSED_NAME, "headcount": None})
+        return entity
 
     def chain_map(
         self,

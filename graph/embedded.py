@@ -122,13 +122,22 @@ class EmbeddedStore:
         return self.view().get(entity_id)
 
     def page(
-        self, kind: EntityKind, *, offset: int = 0, limit: int = 50, text: str | None = None
+        self,
+        kind: EntityKind,
+        *,
+        offset: int = 0,
+        limit: int = 50,
+        text: str | None = None,
+        private_below: int = 0,
     ) -> EntityPage:
-        where, args = "kind = ?", [kind.value]
+        where = "kind = ?"
+        args: list[object] = [kind.value]
         if text:
             where += " AND name LIKE ? ESCAPE '\\'"
             escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             args.append(f"%{escaped}%")
+            where += " AND coalesce(json_extract(body, '$.headcount') >= ?, 1)"
+            args.append(private_below)
         with self._lock:
             total = self._db.execute(f"SELECT count(*) FROM entities WHERE {where}", args).fetchone()[0]
             rows = self._db.execute(

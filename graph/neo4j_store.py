@@ -145,7 +145,10 @@ MATCH (n:Entity {id: id})
 RETURN labels(n) AS labels, properties(n) AS props
 """
 
-_NAME_MATCHES = "($text IS NULL OR toLower(coalesce(n.name, n.title)) CONTAINS toLower($text))"
+_NAME_MATCHES = (
+    "($text IS NULL OR (toLower(coalesce(n.name, n.title)) CONTAINS toLower($text)"
+    " AND coalesce(n.headcount >= $private_below, true)))"
+)
 PAGE_TOTAL: dict[EntityKind, str] = {
     kind: f"MATCH (n:{label}) WHERE {_NAME_MATCHES} RETURN count(n) AS total"
     for kind, label in LABELS.items()
@@ -472,14 +475,21 @@ class Neo4jStore:
         return _entity(records[0]["labels"], records[0]["props"])
 
     def page(
-        self, kind: EntityKind, *, offset: int = 0, limit: int = 50, text: str | None = None
+        self,
+        kind: EntityKind,
+        *,
+        offset: int = 0,
+        limit: int = 50,
+        text: str | None = None,
+        private_below: int = 0,
     ) -> EntityPage:
         if offset < 0 or limit < 0:
             raise InvalidQuery(f"offset and limit cannot be negative (got {offset}, {limit})")
 
         def work(tx: ManagedTransaction) -> EntityPage:
-            total = tx.run(PAGE_TOTAL[kind], text=text or None).single(strict=True)["total"]
-            records = tx.run(PAGE_ITEMS[kind], text=text or None, offset=offset, limit=limit)
+            search = {"text": text or None, "private_below": private_below}
+            total = tx.run(PAGE_TOTAL[kind], search).single(strict=True)["total"]
+            records = tx.run(PAGE_ITEMS[kind], search, offset=offset, limit=limit)
             return EntityPage(total=total, offset=offset, limit=limit, items=_entities(records))
 
         with self._translated("read from"), self._session() as session:

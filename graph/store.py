@@ -50,9 +50,19 @@ class GraphStore(Protocol):
         """One entity by id (a condition by ``cohort_id/dimension``); NotFound if absent."""
 
     def page(
-        self, kind: EntityKind, *, offset: int = 0, limit: int = 50, text: str | None = None
+        self,
+        kind: EntityKind,
+        *,
+        offset: int = 0,
+        limit: int = 50,
+        text: str | None = None,
+        private_below: int = 0,
     ) -> EntityPage:
-        """Entities of one kind ordered by id; ``text`` filters names case-insensitively."""
+        """Entities of one kind ordered by id; ``text`` filters names case-insensitively.
+
+        Cohorts with a headcount below ``private_below`` never match ``text``: a search must
+        not confirm the name of a cohort that outputs suppress.
+        """
 
     def project_owners(self) -> dict[str, str]:
         """Each project and the buyer whose CONTRACTS link carries it."""

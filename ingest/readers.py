@@ -42,8 +42,8 @@ def read_bundle(path: Path) -> RawBundle:
     """Read whatever form the bundle at ``path`` takes."""
     path = Path(path)
     if path.is_dir():
-        files = {p.name: p.read_bytes for p in sorted(path.iterdir()) if p.is_file()}
-        return _read_csv_files(files.items())
+        csvs = [p for p in sorted(path.iterdir()) if p.is_file() and p.suffix.lower() == ".csv"]
+        return _read_csv_files((p.name, p.read_bytes()) for p in csvs)
     if not path.exists():
         return _failed(str(path), "no such file or folder")
     if zipfile.is_zipfile(path):
@@ -53,7 +53,8 @@ def read_bundle(path: Path) -> RawBundle:
     return _failed(path.name, "not a bundle: expected a folder of CSV files, a .zip or a .json file")
 
 
-def read_zip(content: bytes, name: str = "bundle.zip") -> RawBundle:
+def read_zip(content: bytes, name: str = "bundle.zip", max_unpacked: int | None = None) -> RawBundle:
+    """A zipped bundle folder; ``max_unpacked`` bounds the bytes it may unpack to (zip bombs)."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
     except zipfile.BadZipFile as exc:
@@ -69,12 +70,41 @@ def read_zip(content: bytes, name: str = "bundle.zip") -> RawBundle:
             key=lambda p: len(p.parts),
             default=PurePosixPath("."),
         )
-        files = {
-            PurePosixPath(m.filename).name: (lambda m=m: archive.read(m))
+        chosen = [m for m in csvs if PurePosixPath(m.filename).parent == top]
+        ignored = [
+            BundleIssue(file=m.filename, message="outside the bundle folder in the zip; ignored")
             for m in csvs
-            if PurePosixPath(m.filename).parent == top
-        }
-        return _read_csv_files(files.items())
+            if m not in chosen
+        ]
+        try:
+            unpacked = _unpack(archive, chosen, max_unpacked)
+        except _TooBig as exc:
+            return _failed(name, str(exc))
+        except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
+            return _failed(name, f"cannot unpack: {exc}")
+        bundle = _read_csv_files(unpacked.items())
+        bundle.notes[:0] = ignored
+        return bundle
+
+
+class _TooBig(Exception):
+    pass
+
+
+def _unpack(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], limit: int | None) -> dict[str, bytes]:
+    """The members' bytes, refusing to unpack past ``limit`` whatever the headers claim."""
+    unpacked: dict[str, bytes] = {}
+    total = 0
+    for member in members:
+        with archive.open(member) as handle:
+            data = handle.read() if limit is None else handle.read(limit - total + 1)
+        total += len(data)
+        if limit is not None and total > limit:
+            raise _TooBig(
+                f"unpacks to more than {limit / 2**20:g} MB; split the bundle or load it with the CLI"
+            )
+        unpacked[PurePosixPath(member.filename).name] = data
+    return unpacked
 
 
 def read_json(content: bytes, name: str = "bundle.json") -> RawBundle:
@@ -113,10 +143,10 @@ def read_json(content: bytes, name: str = "bundle.json") -> RawBundle:
     return bundle
 
 
-def _read_csv_files(files: Iterable[tuple[str, object]]) -> RawBundle:
+def _read_csv_files(files: Iterable[tuple[str, bytes]]) -> RawBundle:
     bundle = RawBundle()
     seen = set()
-    for filename, read in files:
+    for filename, content in files:
         if not filename.lower().endswith(".csv"):
             continue
         section = filename[:-4]
@@ -124,7 +154,7 @@ def _read_csv_files(files: Iterable[tuple[str, object]]) -> RawBundle:
             bundle.notes.append(BundleIssue(file=filename, message="not a bundle file name; ignored"))
             continue
         seen.add(section)
-        _read_csv(filename, read(), section, bundle)  # type: ignore[operator]
+        _read_csv(filename, content, section, bundle)
     if "organizations" not in seen:
         bundle.issues.append(BundleIssue(file="organizations.csv", message="required file is missing"))
     return bundle

@@ -141,3 +141,12 @@ def test_identify_compares_every_digest(monkeypatch: pytest.MonkeyPatch) -> None
         compared.clear()
         ring.identify(presented)
         assert len(compared) == 4
+
+
+def test_without_keys_only_loopback_callers_are_answered(tmp_path: Path) -> None:
+    app = create_app(make_settings("embedded", tmp_path, api_keys=""))
+    with TestClient(app, client=("203.0.113.7", 50000)) as remote:
+        refused = remote.get(f"{API}/stats")
+        assert refused.status_code == 403 and "loopback" in refused.json()["message"]
+    with TestClient(app, client=("127.0.0.1", 50000)) as local:
+        assert local.get(f"{API}/stats").status_code == 200

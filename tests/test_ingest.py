@@ -198,3 +198,28 @@ def test_view_built_from_data_equals_store_view(store: GraphStore) -> None:
     assert isinstance(store.view(), GraphView)
     assert all(isinstance(link, Link) for link in store.view().links())
     assert isinstance(GraphData(), GraphData)
+
+
+def test_a_zip_bomb_is_refused_before_it_is_unpacked() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("organizations.csv", "id,name,kinds,country\n" + "x" * 50_000_000)
+    assert len(buffer.getvalue()) < 200_000
+    raw = read_zip(buffer.getvalue(), "bomb.zip", max_unpacked=10_000_000)
+    assert [str(issue) for issue in raw.issues] == [
+        "bomb.zip: unpacks to more than 9.53674 MB; split the bundle or load it with the CLI"
+    ]
+
+
+def test_csv_files_outside_the_bundle_folder_are_named_not_dropped_silently() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("bundle/organizations.csv", "id,name,kinds,country\norg-a,A,buyer,US\n")
+        archive.writestr("links.csv", "from_id,to_id,type\n")
+        archive.writestr("bundle/old/units.csv", "id,organization_id,name\n")
+    raw = read_zip(buffer.getvalue())
+    assert raw.rows["organizations"] and not raw.issues
+    assert {(n.file, n.message) for n in raw.notes} == {
+        ("links.csv", "outside the bundle folder in the zip; ignored"),
+        ("bundle/old/units.csv", "outside the bundle folder in the zip; ignored"),
+    }

@@ -48,6 +48,8 @@ def chain_map(
     Paths are those of the viewpoint's decisions (every decision's without one); ``path_rank``
     (1 = the worst) is highlighted when the page opens.
     """
+    if viewpoint is not None:
+        view.organization(viewpoint)  # NotFound unless the viewpoint is an organization
     query = PathQuery.model_validate({"origin": viewpoint, "limit": None})
     paths = trace_risk_paths(view, query, config)
     highlight = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 
-from app.deps import StoreDep, UploadDep, Writer
+from app.deps import SettingsDep, StoreDep, UploadDep, Writer
 from app.errors import BUNDLE_REJECTED, error_responses
 from app.routes import examples
 from ingest.load import IngestReport, ingest_raw
@@ -14,6 +14,9 @@ from ingest.readers import RawBundle, read_json, read_zip
 router = APIRouter(prefix="/bundles", tags=["bundles"])
 
 ZIP_MAGIC = b"PK\x03\x04"
+# A zip may unpack to this many times the upload limit: CSV compresses about 5-10 times; a
+# zip bomb compresses thousands of times.
+UNPACK_RATIO = 20
 BODY = {
     "description": "A bundle: its folder of CSV files zipped, or one JSON document (DOMAIN.md 3).",
     "required": True,
@@ -46,14 +49,17 @@ BODY = {
         **error_responses(400, 401, 403, 413, 415, 503),
     },
 )
-async def upload_bundle(writer: Writer, store: StoreDep, upload: UploadDep) -> IngestReport:
+async def upload_bundle(
+    writer: Writer, store: StoreDep, upload: UploadDep, settings: SettingsDep
+) -> IngestReport:
     """Validate a whole bundle, then write it; any error rejects all of it, listing every error."""
-    raw = await run_in_threadpool(parse_bundle, upload.content, upload.filename)
+    max_unpacked = int(settings.max_upload_mb * UNPACK_RATIO * 2**20)
+    raw = await run_in_threadpool(parse_bundle, upload.content, upload.filename, max_unpacked)
     return await run_in_threadpool(ingest_raw, store, raw)
 
 
-def parse_bundle(content: bytes, filename: str) -> RawBundle:
+def parse_bundle(content: bytes, filename: str, max_unpacked: int | None = None) -> RawBundle:
     """A zip (recognised by its signature, whatever the declared type) or a JSON document."""
     if content.startswith(ZIP_MAGIC):
-        return read_zip(content, filename)
+        return read_zip(content, filename, max_unpacked)
     return read_json(content, filename)

@@ -10,8 +10,7 @@ from pydantic import Field
 from app.deps import Limit, Offset, QuestionsDep, require_read
 from app.errors import error_responses
 from app.routes import examples
-from graph.analysis import privacy
-from graph.model import Cohort, Entity
+from graph.model import Entity
 from graph.store import EntityPage
 from graph.view import AnyEntity
 from graph.vocabulary import EntityKind
@@ -40,10 +39,9 @@ def list_entities(
     limit: Limit = 50,
 ) -> EntityList:
     """One page of the entities of a kind, ordered by id."""
-    found = ask.store.page(kind, offset=offset, limit=limit, text=q or None)
+    found = ask.entities(kind, offset=offset, limit=limit, text=q or None)
     next_offset = offset + limit if offset + limit < found.total else None
-    items = [_shown(entity, ask.min_headcount) for entity in found.items]
-    return EntityList(total=found.total, offset=offset, limit=limit, items=items, next_offset=next_offset)
+    return EntityList(**found.model_dump(), next_offset=next_offset)
 
 
 @router.get(
@@ -56,11 +54,4 @@ def list_entities(
 )
 def get_entity(ask: QuestionsDep, entity_id: str) -> AnyEntity:
     """One entity by id; a condition by ``cohort_id/dimension``."""
-    return _shown(ask.store.get(entity_id), ask.min_headcount)
-
-
-def _shown(entity: AnyEntity, min_headcount: int) -> AnyEntity:
-    """The entity as this caller may see it: small cohorts suppressed (DOMAIN.md section 2)."""
-    if isinstance(entity, Cohort) and privacy.is_small(entity.headcount, min_headcount):
-        return entity.model_copy(update={"name": privacy.SUPPRESSED_NAME, "headcount": None})
-    return entity
+    return ask.entity(entity_id)

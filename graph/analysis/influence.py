@@ -172,8 +172,12 @@ def reach_by_decision(view: GraphView, depth: int = DEFAULT_DEPTH) -> dict[str, 
     return reached
 
 
-def fragmentation(view: GraphView, depth: int = DEFAULT_DEPTH) -> Fragmentation:
-    """How many units and organizations reach each cohort; which buyer units reach most workers."""
+def fragmentation(view: GraphView, depth: int = DEFAULT_DEPTH, private_below: int = 0) -> Fragmentation:
+    """How many units and organizations reach each cohort; which buyer units reach most workers.
+
+    Workers in cohorts smaller than ``private_below`` are left out of a unit's total, which
+    could otherwise give a suppressed cohort's headcount away.
+    """
     reached = reach_by_decision(view, depth)
     units_of_cohort: dict[str, set[str]] = defaultdict(set)
     cohorts_of_unit: dict[str, set[str]] = defaultdict(set)
@@ -207,7 +211,11 @@ def fragmentation(view: GraphView, depth: int = DEFAULT_DEPTH) -> Fragmentation:
                 unit_name=u.name,
                 function=u.function,
                 cohorts=len(cohorts_of_unit.get(u.id, ())),
-                workers=sum(view.cohort(c).headcount or 0 for c in cohorts_of_unit.get(u.id, ())),
+                workers=sum(
+                    headcount
+                    for c in cohorts_of_unit.get(u.id, ())
+                    if (headcount := view.cohort(c).headcount or 0) >= private_below
+                ),
             )
             for u in buyer_units
         ]

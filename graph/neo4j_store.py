@@ -56,10 +56,10 @@ from graph.errors import (
     NotFound,
     StoreUnavailable,
 )
-from graph.model import Condition, Decision, Entity, GraphData, Link, Record, Unit
+from graph.model import Condition, Decision, Entity, GraphData, Link, Organization, Record, Unit
 from graph.store import MAX_DEPTH, EntityPage
 from graph.view import AnyEntity, GraphView
-from graph.vocabulary import SUPPLY_LINKS, EntityKind, LinkType
+from graph.vocabulary import SUPPLY_LINKS, EntityKind, LinkType, OrgKind
 
 BATCH_SIZE = 5_000  # rows per UNWIND; every batch of one write runs in the same transaction
 EXTRA_PREFIX = "extra_"  # kept bundle columns never collide with core properties
@@ -176,9 +176,11 @@ ALL_LINKS = f"MATCH (a:Entity)-[r:{_ALL_LINKS}]->(b:Entity) RETURN {_LINK_COLUMN
 
 # One breadth-first level: every link out of (or into) the frontier. ENGAGES comes along
 # downstream so the cohorts of every organization reached arrive in the same round trip.
+# $projects: the projects a walk may follow besides unscoped links; null follows every link.
 LINKS_OUT_OF = f"""
 UNWIND $ids AS id
 MATCH (a:Entity {{id: id}})-[r:{_ALL_LINKS}]->(b:Entity)
+WHERE $projects IS NULL OR r.project = "" OR r.project IN $projects
 RETURN {_LINK_COLUMNS}
 """
 SUPPLY_LINKS_INTO = f"""
@@ -565,6 +567,7 @@ class Neo4jStore:
 
 def _load_view(tx: ManagedTransaction, around: str | None) -> GraphView:
     """The whole graph, or the region a question about ``around`` needs (see GraphStore.view)."""
+    owners = {r["project"]: r["owner"] for r in tx.run(PROJECT_OWNERS)}
     if around is None:
         entities = _entities(tx.run(ALL_ENTITIES))
         links = _links(tx.run(ALL_LINKS))
@@ -576,17 +579,24 @@ def _load_view(tx: ManagedTransaction, around: str | None) -> GraphView:
         if focus.entity in (EntityKind.cohort, EntityKind.condition):
             entities, links = _upstream_region(tx, focus)
         elif focus.entity in (EntityKind.organization, EntityKind.unit, EntityKind.decision):
-            entities, links = _downstream_region(tx, focus)
+            entities, links = _downstream_region(tx, focus, owners)
         else:  # a source: no question is about one, so it gets the whole graph
             entities = _entities(tx.run(ALL_ENTITIES))
             links = _links(tx.run(ALL_LINKS))
     view = GraphView.of(_graph_data(entities, links))
-    view.project_owner = {r["project"]: r["owner"] for r in tx.run(PROJECT_OWNERS)}
+    view.project_owner = owners
     return view
 
 
-def _downstream_region(tx: ManagedTransaction, focus: AnyEntity) -> tuple[list[AnyEntity], list[Link]]:
-    """Decisions of an organization, unit or decision, and everything downstream of them."""
+def _downstream_region(
+    tx: ManagedTransaction, focus: AnyEntity, owners: dict[str, str]
+) -> tuple[list[AnyEntity], list[Link]]:
+    """Decisions of an organization, unit or decision, and everything downstream of them.
+
+    Only links these decisions (and the organization's tiers) can follow are walked: for
+    buyers, unscoped links and their own projects. A shared vendor's work for other buyers'
+    projects, often most of what lies below it, stays out of the region.
+    """
     units: list[Unit]
     decisions: list[Decision]
     if isinstance(focus, Unit):
@@ -598,8 +608,12 @@ def _downstream_region(tx: ManagedTransaction, focus: AnyEntity) -> tuple[list[A
     else:
         units = _of_type(Unit, tx.run(UNITS_OF_ORGANIZATIONS, ids=[focus.id]))
         decisions = _of_type(Decision, tx.run(DECISIONS_BY_UNITS, ids=[u.id for u in units]))
-    starts = {focus.id} if focus.entity is EntityKind.organization else set()
-    starts |= {u.organization_id for u in units} | {d.applies_to for d in decisions}
+    makers = {u.organization_id for u in units} | ({focus.id} if isinstance(focus, Organization) else set())
+    starts = makers | {d.applies_to for d in decisions}
+    maker_orgs = _of_type(Organization, tx.run(ENTITIES_BY_ID, ids=sorted(makers)))
+    projects: list[str] | None = None  # a vendor's decisions and tiers may follow any link
+    if all(OrgKind.buyer in org.kinds for org in maker_orgs):
+        projects = sorted({p for p, owner in owners.items() if owner in makers})
 
     organizations, cohorts, links = set(starts), set(), []
     frontier = starts
@@ -607,7 +621,7 @@ def _downstream_region(tx: ManagedTransaction, focus: AnyEntity) -> tuple[list[A
         if not frontier:
             break
         reached = set()
-        for link in _links(tx.run(LINKS_OUT_OF, ids=sorted(frontier))):
+        for link in _links(tx.run(LINKS_OUT_OF, ids=sorted(frontier), projects=projects)):
             if link.type is LinkType.ENGAGES:
                 cohorts.add(link.to_id)
             elif depth < MAX_DEPTH and link.to_id not in organizations:

@@ -76,7 +76,7 @@ class GraphStore(Protocol):
         For an organization, unit or decision: its decisions, their units and organizations,
         and everything downstream of those organizations and of what the decisions apply
         to, within MAX_DEPTH links, along the links they can follow (for buyers: unscoped
-        links and their own projects; see graph.analysis.traverse). For a cohort or a condition: everything upstream of the
-        cohort within MAX_DEPTH links, the decisions applying there, their units and their
-        organizations. NotFound if ``around`` is unknown.
+        links and their own projects; see graph.analysis.traverse). For a cohort or a
+        condition: everything upstream of the cohort within MAX_DEPTH links, the decisions
+        applying there, their units and their organizations. NotFound if ``around`` is unknown.
         """

@@ -10,13 +10,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from graph.analysis.paths import PathQuery, RiskPath, trace_risk_paths
+from graph.analysis.tiers import tier_map, tier_of_cohort
 from graph.analysis.traverse import decision_scope, visible
 from graph.embedded import EmbeddedStore
 from graph.model import GraphData
 from graph.scoring import load_scoring
 from graph.store import GraphStore
 from graph.view import GraphView
-from graph.vocabulary import SUPPLY_LINKS, LinkType, Status
+from graph.vocabulary import SUPPLY_LINKS, EntityKind, LinkType, Status
 from tests.chains import random_chains
 from tests.conftest import _neo4j_store
 
@@ -63,6 +64,16 @@ def test_tracing_matches_brute_force_enumeration(data: GraphData) -> None:
         paths = trace_risk_paths(view, PathQuery(depth=depth, limit=None), SCORING)
         assert {identify(p) for p in paths} == reference(data, depth)
         assert len(paths) == len({identify(p) for p in paths})
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=random_chains())
+def test_a_cohorts_tier_on_a_path_is_its_tier_on_the_tier_map(data: GraphData) -> None:
+    view = GraphView.of(data)
+    for org in data.organizations:
+        mapped = {e.id: e.tier for e in tier_map(view, org.id).entries if e.entity is EntityKind.cohort}
+        for cohort in data.cohorts:
+            assert tier_of_cohort(view, org.id, cohort.id) == mapped.get(cohort.id), (org.id, cohort.id)
 
 
 @pytest.mark.parametrize("backend", ["embedded", "neo4j"])

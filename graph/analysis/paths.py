@@ -189,6 +189,8 @@ def _candidates(
     wanted_dims = None if target_dim is None else {target_dim}
     if query.target and "/" in query.target and target_dim is None:
         return  # the condition asked for contradicts the dimension filter
+    # Many decisions reach the same cohorts: score each cohort's conditions once.
+    scored: dict[str, tuple[Cohort, dict[Dimension, _Risk]]] = {}
     for decision in decisions:
         if query.project and decision.project not in (None, query.project):
             continue
@@ -199,20 +201,34 @@ def _candidates(
         for cohort_id in reach_cache[key]:
             if target_cohort is not None and cohort_id != target_cohort:
                 continue
-            cohort = view.cohort(cohort_id)
-            if query.country and cohort.country != query.country.upper():
-                continue
-            recorded = view.conditions.get(cohort_id, {})
+            if cohort_id not in scored:
+                scored[cohort_id] = _risks(view, cohort_id, query, config)
+            cohort, risks = scored[cohort_id]
             for dimension in decision.effective_dimensions:
-                condition = recorded.get(dimension)
-                if condition is None or (wanted_dims and dimension not in wanted_dims):
-                    continue
-                likelihood = config.likelihood_of(condition.status)
-                if likelihood is None:
-                    continue
-                severity, reasons = config.severity_of(condition)
-                if severity >= query.min_severity:
-                    yield _Candidate(decision, cohort, condition, severity, likelihood, tuple(reasons))
+                risk = risks.get(dimension)
+                if risk is not None and (wanted_dims is None or dimension in wanted_dims):
+                    yield _Candidate(decision, cohort, *risk)
+
+
+_Risk = tuple[Condition, int, float, tuple[str, ...]]  # condition, severity, likelihood, reasons
+
+
+def _risks(
+    view: GraphView, cohort_id: str, query: PathQuery, config: ScoringConfig
+) -> tuple[Cohort, dict[Dimension, _Risk]]:
+    """The cohort and its recorded, not-met conditions the query keeps, scored."""
+    cohort = view.cohort(cohort_id)
+    risks: dict[Dimension, _Risk] = {}
+    if query.country and cohort.country != query.country.upper():
+        return cohort, risks
+    for dimension, condition in view.conditions.get(cohort_id, {}).items():
+        likelihood = config.likelihood_of(condition.status)
+        if likelihood is None:
+            continue
+        severity, reasons = config.severity_of(condition)
+        if severity >= query.min_severity:
+            risks[dimension] = (condition, severity, likelihood, tuple(reasons))
+    return cohort, risks
 
 
 def _chains(view: GraphView, decision: Decision, cohort_id: str, depth: int) -> list[Chain]:

@@ -87,14 +87,47 @@ def tier_map(view: GraphView, viewpoint: str) -> TierMap:
 
 
 def tier_of_cohort(view: GraphView, viewpoint: str, cohort_id: str) -> int | None:
-    """The cohort's tier as seen from ``viewpoint``; None if the viewpoint does not reach it."""
-    found = _cached_walk(view, viewpoint).get(cohort_id)
-    return None if found is None else found[0]
+    """The cohort's tier as seen from ``viewpoint``; None if the viewpoint does not reach it.
+
+    Tracing asks this once per path, for cohorts usually a few tiers down. Rather than walk
+    the viewpoint's whole chain, the walk is kept between calls (per view) and goes one
+    tier further at a time, only until an organization engaging the cohort turns up.
+    """
+    key = ("tier-walk", viewpoint)
+    walk = view.memo.get(key)
+    if not isinstance(walk, _TierWalk):
+        walk = view.memo[key] = _TierWalk(view, viewpoint)
+    return walk.tier_of(cohort_id)
 
 
-def _cached_walk(view: GraphView, viewpoint: str) -> dict[str, tuple[int, str | None, str | None]]:
-    # Tracing asks for the same viewpoint's tiers once per path: walk once per view.
-    key = ("tiers", viewpoint)
-    if key not in view.memo:
-        view.memo[key] = _walk(view, viewpoint)
-    return view.memo[key]  # type: ignore[return-value]
+class _TierWalk:
+    """A breadth-first walk from a viewpoint that advances one tier at a time, on demand."""
+
+    def __init__(self, view: GraphView, viewpoint: str) -> None:
+        self.view = view
+        self.scope = viewpoint_scope(view, viewpoint)
+        self.tier = {viewpoint: 0}
+        self.frontier = [viewpoint]
+        self.depth = 0
+
+    def tier_of(self, cohort_id: str) -> int | None:
+        engagers = [k.from_id for k in self.view.in_links(cohort_id, ENGAGES) if visible(k, self.scope)]
+        while True:
+            # Organizations are found in order of tier: once one engager is found, no
+            # engager still unfound can be nearer.
+            found = [self.tier[org] for org in engagers if org in self.tier]
+            if found:
+                return min(found)
+            if not self.frontier or self.depth == MAX_DEPTH:
+                return None
+            self._advance()
+
+    def _advance(self) -> None:
+        self.depth += 1
+        reached = []
+        for org in self.frontier:
+            for link in self.view.out_links(org):
+                if link.to_id not in self.tier and visible(link, self.scope):
+                    self.tier[link.to_id] = self.depth
+                    reached.append(link.to_id)
+        self.frontier = reached

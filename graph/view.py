@@ -9,7 +9,7 @@ region a question needs. Both build it with ``GraphView.upsert``, so both read d
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -174,16 +174,10 @@ class GraphView:
             yield link
 
     def out_links(self, node_id: str, types: Iterable[LinkType] = SUPPLY_LINKS) -> Iterator[Link]:
-        wanted = set(types)
-        for _, _, link in self.graph.out_edges(node_id, data="link"):
-            if link.type in wanted:
-                yield link
+        return _links_of(self.graph.succ[node_id], types)
 
     def in_links(self, node_id: str, types: Iterable[LinkType] = SUPPLY_LINKS) -> Iterator[Link]:
-        wanted = set(types)
-        for _, _, link in self.graph.in_edges(node_id, data="link"):
-            if link.type in wanted:
-                yield link
+        return _links_of(self.graph.pred[node_id], types)
 
     def organization_of(self, unit_id: str) -> str:
         return self.units[unit_id].organization_id
@@ -199,3 +193,14 @@ class GraphView:
             + len(self.sources)
             + sum(len(c) for c in self.conditions.values())
         )
+
+
+def _links_of(
+    adjacent: Mapping[str, Mapping[object, Mapping[str, Link]]], types: Iterable[LinkType]
+) -> Iterator[Link]:
+    """The links to (or from) each neighbour whose type is wanted; the edge key holds the type."""
+    wanted = types if isinstance(types, tuple | frozenset | set) else tuple(types)
+    for parallel in adjacent.values():
+        for key, attributes in parallel.items():
+            if key[0] in wanted:  # type: ignore[index]
+                yield attributes["link"]

@@ -217,18 +217,25 @@ def _risks(
     view: GraphView, cohort_id: str, query: PathQuery, config: ScoringConfig
 ) -> tuple[Cohort, dict[Dimension, _Risk]]:
     """The cohort and its recorded, not-met conditions the query keeps, scored."""
-    cohort = view.cohort(cohort_id)
-    risks: dict[Dimension, _Risk] = {}
+    cohort, scored = _scored(view, cohort_id, config)
     if query.country and cohort.country != query.country.upper():
-        return cohort, risks
-    for dimension, condition in view.conditions.get(cohort_id, {}).items():
-        likelihood = config.likelihood_of(condition.status)
-        if likelihood is None:
-            continue
-        severity, reasons = config.severity_of(condition)
-        if severity >= query.min_severity:
-            risks[dimension] = (condition, severity, likelihood, tuple(reasons))
-    return cohort, risks
+        return cohort, {}
+    return cohort, {dim: risk for dim, risk in scored.items() if risk[1] >= query.min_severity}
+
+
+def _scored(view: GraphView, cohort_id: str, config: ScoringConfig) -> tuple[Cohort, dict[Dimension, _Risk]]:
+    """Every not-met condition of a cohort, scored once per view and scoring configuration."""
+    key = ("scored", cohort_id, id(config))
+    found = view.memo.get(key)
+    if found is None:
+        risks: dict[Dimension, _Risk] = {}
+        for dimension, condition in view.conditions.get(cohort_id, {}).items():
+            likelihood = config.likelihood_of(condition.status)
+            if likelihood is not None:
+                severity, reasons = config.severity_of(condition)
+                risks[dimension] = (condition, severity, likelihood, tuple(reasons))
+        found = view.memo[key] = (view.cohort(cohort_id), risks)
+    return found  # type: ignore[return-value]
 
 
 def _chains(view: GraphView, decision: Decision, cohort_id: str, depth: int) -> list[Chain]:

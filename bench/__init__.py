@@ -1,0 +1,1 @@
+"""Benchmarks: a seeded chain generator and a harness timing ingest and risk tracing."""

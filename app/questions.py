@@ -31,7 +31,7 @@ class Questions:
 
     def risk_paths(self, query: paths.PathQuery) -> Iterator[paths.RiskPath]:
         """Ranked risk paths, streamed; the query's offset and limit apply."""
-        view = self.store.view(query.origin or _cohort_of(query.target))
+        view = self.store.path_view(query, self.scoring)
         found = paths.iter_risk_paths(view, query, self.scoring)
         stop = None if query.limit is None else query.offset + query.limit
         for index, path in enumerate(found):
@@ -115,10 +115,6 @@ class Questions:
             return privacy.is_small(view.cohort(entity_id).headcount, self.min_headcount)
         except NotFound:
             return False
-
-
-def _cohort_of(target: str | None) -> str | None:
-    return target.partition("/")[0] if target else None
 
 
 def _dimension(name: str) -> Dimension:

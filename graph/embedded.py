@@ -12,6 +12,7 @@ import threading
 from collections.abc import Collection
 from contextlib import suppress
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import TypeAdapter
 
@@ -20,6 +21,10 @@ from graph.model import Entity, GraphData, Link
 from graph.store import EntityPage
 from graph.view import AnyEntity, GraphView
 from graph.vocabulary import EntityKind
+
+if TYPE_CHECKING:
+    from graph.analysis.paths import PathQuery
+    from graph.scoring import ScoringConfig
 
 DB_FILE = "laborgraph.sqlite"
 _ENTITY = TypeAdapter(Entity)
@@ -169,6 +174,10 @@ class EmbeddedStore:
             if around is not None:
                 self._view.get(around)  # NotFound for an unknown id, as the contract says
             return self._view
+
+    def path_view(self, query: PathQuery, config: ScoringConfig) -> GraphView:
+        """The whole graph, as for every question."""
+        return self.view(query.around)
 
     # -- loading --------------------------------------------------------------------
 

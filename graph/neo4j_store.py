@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -47,6 +48,8 @@ from neo4j.exceptions import (
 from neo4j.time import Date as Neo4jDate
 from pydantic import TypeAdapter
 
+from graph.analysis.paths import PathQuery, select_decisions, walk_groups
+from graph.analysis.traverse import Scope, check_depth, org_distances
 from graph.errors import (
     BundleIssue,
     ConfigError,
@@ -57,9 +60,10 @@ from graph.errors import (
     StoreUnavailable,
 )
 from graph.model import Condition, Decision, Entity, GraphData, Link, Organization, Record, Unit
+from graph.scoring import ScoringConfig
 from graph.store import MAX_DEPTH, EntityPage
 from graph.view import AnyEntity, GraphView
-from graph.vocabulary import SUPPLY_LINKS, EntityKind, LinkType, OrgKind
+from graph.vocabulary import SUPPLY_LINKS, Dimension, EntityKind, LinkType, OrgKind, Status
 
 BATCH_SIZE = 5_000  # rows per UNWIND; every batch of one write runs in the same transaction
 EXTRA_PREFIX = "extra_"  # kept bundle columns never collide with core properties
@@ -180,17 +184,54 @@ ALL_LINKS = f"MATCH (a:Entity)-[r:{_ALL_LINKS}]->(b:Entity) RETURN {_LINK_COLUMN
 LINKS_OUT_OF = f"""
 UNWIND $ids AS id
 MATCH (a:Entity {{id: id}})-[r:{_ALL_LINKS}]->(b:Entity)
+USING INDEX SEEK a:Entity(id)
+WHERE $projects IS NULL OR r.project = "" OR r.project IN $projects
+RETURN {_LINK_COLUMNS}
+"""
+SUPPLY_LINKS_OUT_OF = f"""
+UNWIND $ids AS id
+MATCH (a:Entity {{id: id}})-[r:{_SUPPLY}]->(b:Entity)
+USING INDEX SEEK a:Entity(id)
 WHERE $projects IS NULL OR r.project = "" OR r.project IN $projects
 RETURN {_LINK_COLUMNS}
 """
 SUPPLY_LINKS_INTO = f"""
 UNWIND $ids AS id
 MATCH (a:Entity)-[r:{_SUPPLY}]->(b:Entity {{id: id}})
+USING INDEX SEEK b:Entity(id)
+WHERE $projects IS NULL OR r.project = "" OR r.project IN $projects
 RETURN {_LINK_COLUMNS}
 """
 ENGAGES_INTO = f"""
-MATCH (a:Entity)-[r:{LinkType.ENGAGES}]->(b:Entity {{id: $id}})
+UNWIND $ids AS id
+MATCH (a:Entity)-[r:{LinkType.ENGAGES}]->(b:Entity {{id: id}})
+USING INDEX SEEK b:Entity(id)
 RETURN {_LINK_COLUMNS}
+"""
+
+
+# The best $limit (cohort, dimension) pairs below $engagers (organization, projects its
+# ENGAGES links may carry besides none, dimensions the decisions reaching it affect),
+# scored as ScoringConfig.risk_of scores them, in the tracer's order.
+RANKED_CONDITIONS = f"""
+UNWIND $engagers AS engager
+MATCH (o:Entity {{id: engager.org}})-[e:{LinkType.ENGAGES}]->(c:Cohort)
+USING INDEX SEEK o:Entity(id)
+WHERE engager.projects IS NULL OR e.project = "" OR e.project IN engager.projects
+WITH c, collect(engager.dimensions) AS affected
+WHERE $country IS NULL OR c.country = $country
+MATCH (k:Condition {{cohort_id: c.id}})
+USING INDEX k:Condition(cohort_id)
+WHERE k.status <> "{Status.meets.value}" AND any(dims IN affected WHERE k.dimension IN dims)
+WITH c, k, $levels[k.dimension + "/" + k.status] + CASE
+    WHEN k.dimension = "{Dimension.pay.value}" AND k.benchmark <> 0 AND k.value < k.benchmark / 2.0
+    THEN $pay_bump ELSE 0 END AS level
+WITH c, k, CASE WHEN level < 1 THEN 1 WHEN level > 5 THEN 5 ELSE level END AS severity
+WHERE severity >= $min_severity
+RETURN c.id AS cohort, k.dimension AS dimension, severity,
+       $likelihoods[k.status] AS likelihood, coalesce(c.headcount, 0) AS headcount
+ORDER BY severity DESC, likelihood DESC, headcount DESC, cohort, dimension
+LIMIT $limit
 """
 
 UNITS_OF_ORGANIZATIONS = """
@@ -507,6 +548,14 @@ class Neo4jStore:
         with self._translated("read from"), self._session() as session:
             return session.execute_read(_load_view, around)
 
+    def path_view(self, query: PathQuery, config: ScoringConfig) -> GraphView:
+        if not (query.origin and query.target is None and query.project is None and query.limit):
+            # A cohort's upstream is small already; a project filter applies to whole paths
+            # and an unbounded query wants every path: these get the question's whole region.
+            return self.view(query.around)
+        with self._translated("read from"), self._session() as session:
+            return session.execute_read(_load_path_view, query, config)
+
     # -- driver plumbing ------------------------------------------------------------
 
     def _session(self) -> Session:
@@ -588,15 +637,17 @@ def _load_view(tx: ManagedTransaction, around: str | None) -> GraphView:
     return view
 
 
-def _downstream_region(
-    tx: ManagedTransaction, focus: AnyEntity, owners: dict[str, str]
-) -> tuple[list[AnyEntity], list[Link]]:
-    """Decisions of an organization, unit or decision, and everything downstream of them.
+@dataclass(frozen=True)
+class _Origin:
+    """What a question from an organization, unit or decision starts with."""
 
-    Only links these decisions (and the organization's tiers) can follow are walked: for
-    buyers, unscoped links and their own projects. A shared vendor's work for other buyers'
-    projects, often most of what lies below it, stays out of the region.
-    """
+    units: list[Unit]
+    decisions: list[Decision]
+    makers: list[Organization]  # the organizations whose units made the decisions
+    projects: list[str] | None  # the links below them a walk may follow (None: every link)
+
+
+def _origin(tx: ManagedTransaction, focus: AnyEntity, owners: dict[str, str]) -> _Origin:
     units: list[Unit]
     decisions: list[Decision]
     if isinstance(focus, Unit):
@@ -609,19 +660,58 @@ def _downstream_region(
         units = _of_type(Unit, tx.run(UNITS_OF_ORGANIZATIONS, ids=[focus.id]))
         decisions = _of_type(Decision, tx.run(DECISIONS_BY_UNITS, ids=[u.id for u in units]))
     makers = {u.organization_id for u in units} | ({focus.id} if isinstance(focus, Organization) else set())
-    starts = makers | {d.applies_to for d in decisions}
     maker_orgs = _of_type(Organization, tx.run(ENTITIES_BY_ID, ids=sorted(makers)))
     projects: list[str] | None = None  # a vendor's decisions and tiers may follow any link
     if all(OrgKind.buyer in org.kinds for org in maker_orgs):
         projects = sorted({p for p, owner in owners.items() if owner in makers})
+    return _Origin(units, decisions, maker_orgs, projects)
 
+
+def _load_path_view(tx: ManagedTransaction, query: PathQuery, config: ScoringConfig) -> GraphView:
+    """The region a page of risk paths from an organization, unit or decision needs."""
+    found = tx.run(ENTITY_BY_ID, id=query.origin).single()
+    if found is None:
+        raise NotFound(str(query.origin))
+    focus = _entity(found["labels"], found["props"])
+    if focus.entity not in (EntityKind.organization, EntityKind.unit, EntityKind.decision):
+        return _load_view(tx, query.origin)  # the tracer refuses it, in the same words on both stores
+    owners = {r["project"]: r["owner"] for r in tx.run(PROJECT_OWNERS)}
+    view = GraphView.of(_graph_data(*_ranked_region(tx, focus, query, config, owners)))
+    view.project_owner = owners
+    return view
+
+
+def _downstream_region(
+    tx: ManagedTransaction, focus: AnyEntity, owners: dict[str, str]
+) -> tuple[list[AnyEntity], list[Link]]:
+    """Decisions of an organization, unit or decision, and everything downstream of them.
+
+    Only links these decisions (and the organization's tiers) can follow are walked: for
+    buyers, unscoped links and their own projects. A shared vendor's work for other buyers'
+    projects, often most of what lies below it, stays out of the region.
+    """
+    origin = _origin(tx, focus, owners)
+    units, decisions, projects = origin.units, origin.decisions, origin.projects
+    starts = {org.id for org in origin.makers} | {d.applies_to for d in decisions}
+    organizations, cohorts, links = _walk_down(tx, starts, projects, LINKS_OUT_OF)
+    nodes = _entities(tx.run(ENTITIES_BY_ID, ids=sorted(organizations | cohorts)))
+    conditions = _entities(tx.run(CONDITIONS_OF_COHORTS, ids=sorted(cohorts)))
+    entities = [*units, *decisions, *nodes, *conditions]
+    return [*entities, *_sources_of(tx, entities, links)], links
+
+
+def _walk_down(
+    tx: ManagedTransaction, starts: set[str], projects: list[str] | None, links_out_of: str
+) -> tuple[set[str], set[str], list[Link]]:
+    """Organizations within MAX_DEPTH supply links below the starts, the cohorts they engage
+    (when ``links_out_of`` brings ENGAGES links), and the links among them."""
     organizations, cohorts, links = set(starts), set(), []
     frontier = starts
     for depth in range(MAX_DEPTH + 1):
         if not frontier:
             break
         reached = set()
-        for link in _links(tx.run(LINKS_OUT_OF, ids=sorted(frontier), projects=projects)):
+        for link in _links(tx.run(links_out_of, ids=sorted(frontier), projects=projects)):
             if link.type is LinkType.ENGAGES:
                 cohorts.add(link.to_id)
             elif depth < MAX_DEPTH and link.to_id not in organizations:
@@ -631,32 +721,13 @@ def _downstream_region(
         frontier = reached
     # Links out of the last level may leave the region; every link within it stays.
     region = organizations | cohorts
-    links = [link for link in links if link.to_id in region]
-
-    nodes = _entities(tx.run(ENTITIES_BY_ID, ids=sorted(region)))
-    conditions = _entities(tx.run(CONDITIONS_OF_COHORTS, ids=sorted(cohorts)))
-    entities = [*units, *decisions, *nodes, *conditions]
-    return [*entities, *_sources_of(tx, entities, links)], links
+    return organizations, cohorts, [link for link in links if link.to_id in region]
 
 
 def _upstream_region(tx: ManagedTransaction, focus: AnyEntity) -> tuple[list[AnyEntity], list[Link]]:
     """Everything upstream of a cohort, the decisions that apply there, and who made them."""
     cohort_id = focus.cohort_id if isinstance(focus, Condition) else focus.id
-    links = _links(tx.run(ENGAGES_INTO, id=cohort_id))
-    organizations = {link.from_id for link in links}
-    frontier = set(organizations)
-    for depth in range(MAX_DEPTH + 1):
-        if not frontier:
-            break
-        reached = set()
-        for link in _links(tx.run(SUPPLY_LINKS_INTO, ids=sorted(frontier))):
-            if depth < MAX_DEPTH and link.from_id not in organizations:
-                reached.add(link.from_id)
-                organizations.add(link.from_id)
-            links.append(link)
-        frontier = reached
-    links = [link for link in links if link.from_id in organizations]
-
+    organizations, links = _walk_up(tx, [cohort_id], None)
     decisions = _of_type(Decision, tx.run(DECISIONS_APPLYING_TO, ids=sorted(organizations)))
     units = _of_type(Unit, tx.run(ENTITIES_BY_ID, ids=sorted({d.unit_id for d in decisions})))
     deciders = {u.organization_id for u in units}
@@ -664,6 +735,83 @@ def _upstream_region(tx: ManagedTransaction, focus: AnyEntity) -> tuple[list[Any
     conditions = _entities(tx.run(CONDITIONS_OF_COHORTS, ids=[cohort_id]))
     entities = [*decisions, *units, *nodes, *conditions]
     return [*entities, *_sources_of(tx, entities, links)], links
+
+
+def _walk_up(
+    tx: ManagedTransaction, cohort_ids: list[str], projects: list[str] | None
+) -> tuple[set[str], list[Link]]:
+    """Organizations within MAX_DEPTH supply links above the cohorts, and the links among them."""
+    links = _links(tx.run(ENGAGES_INTO, ids=cohort_ids))
+    organizations = {link.from_id for link in links}
+    frontier = set(organizations)
+    for depth in range(MAX_DEPTH + 1):
+        if not frontier:
+            break
+        reached = set()
+        for link in _links(tx.run(SUPPLY_LINKS_INTO, ids=sorted(frontier), projects=projects)):
+            if depth < MAX_DEPTH and link.from_id not in organizations:
+                reached.add(link.from_id)
+                organizations.add(link.from_id)
+            links.append(link)
+        frontier = reached
+    return organizations, [link for link in links if link.from_id in organizations]
+
+
+def _ranked_region(
+    tx: ManagedTransaction, focus: AnyEntity, query: PathQuery, config: ScoringConfig, owners: dict[str, str]
+) -> tuple[list[AnyEntity], list[Link]]:
+    """What the query's page of risk paths needs, and little more.
+
+    The organizations below the origin come first, without their cohorts: a few hundred
+    even where they engage tens of thousands. The tracer's own walk over them finds which
+    organizations each group of decisions reaches; the server then ranks the conditions of
+    the cohorts those organizations engage, as ScoringConfig.risk_of scores them, and
+    returns the best ``offset + limit`` (cohort, dimension) pairs. Each pair yields at least
+    one path, so no other cohort can make the page. The view holds the organizations and
+    those cohorts, and the tracer ranks and walks them again: both stores give the same
+    answer from the same code.
+    """
+    origin = _origin(tx, focus, owners)
+    starts = {org.id for org in origin.makers} | {d.applies_to for d in origin.decisions}
+    organizations, _, supply = _walk_down(tx, starts, origin.projects, SUPPLY_LINKS_OUT_OF)
+    chain = GraphView.of(GraphData.of([*origin.makers, *origin.units, *origin.decisions, *supply]))
+    chain.project_owner = owners
+    wanted = set(Dimension) if query.dimension is None else {query.dimension}
+    engagers: dict[tuple[str, Scope], set[Dimension]] = {}
+    for (start, scope), decisions in walk_groups(chain, select_decisions(chain, focus.id)).items():
+        dimensions = {dim for d in decisions for dim in d.effective_dimensions} & wanted
+        for org in org_distances(chain, start, scope, check_depth(query.depth) - 1):
+            engagers.setdefault((org, scope), set()).update(dimensions)
+    rows = tx.run(
+        RANKED_CONDITIONS,
+        engagers=[
+            {"org": org, "projects": None if scope is None else sorted(scope), "dimensions": sorted(dims)}
+            for (org, scope), dims in engagers.items()
+            if dims
+        ],
+        country=query.country.upper() if query.country else None,
+        min_severity=query.min_severity,
+        limit=query.offset + (query.limit or 0),
+        **_scoring_parameters(config),
+    )
+    cohorts = sorted({row["cohort"] for row in rows})
+    engages = [k for k in _links(tx.run(ENGAGES_INTO, ids=cohorts)) if k.from_id in organizations]
+    nodes = _entities(tx.run(ENTITIES_BY_ID, ids=sorted(organizations | set(cohorts))))
+    conditions = _entities(tx.run(CONDITIONS_OF_COHORTS, ids=cohorts))
+    entities = [*origin.units, *origin.decisions, *nodes, *conditions]
+    links = [*supply, *engages]
+    return [*entities, *_sources_of(tx, entities, links)], links
+
+
+def _scoring_parameters(config: ScoringConfig) -> dict[str, Any]:
+    """The scoring configuration as the tables the ranking query reads (see ScoringConfig.risk_of)."""
+    levels = config.severity_levels.items()
+    likelihoods = config.likelihood_by_status.items()
+    return {
+        "levels": {f"{dim.value}/{status.value}": level for (dim, status), level in levels},
+        "likelihoods": {status.value: p for status, p in likelihoods if p is not None},
+        "pay_bump": config.severity_adjustment.pay_below_half_benchmark,
+    }
 
 
 def _sources_of(tx: ManagedTransaction, entities: list[AnyEntity], links: list[Link]) -> list[AnyEntity]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -44,6 +44,26 @@ class ScoringConfig(BaseModel):
     confidence: dict[EvidenceGrade, float]
     evidence: EvidencePolicy
 
+    def risk_of(self, condition: Condition) -> tuple[Severity, float] | None:
+        """(severity, likelihood) of a condition; None for ``meets``, which yields no risk.
+
+        Tracing ranks thousands of conditions per question, so this is table lookups only;
+        ``severity_of`` says in words how the same severity was reached.
+        """
+        return self.risk_of_facts(condition.dimension, condition.status, pay_below_half(condition))
+
+    def risk_of_facts(
+        self, dimension: Dimension, status: Status, low_pay: bool
+    ) -> tuple[Severity, float] | None:
+        """``risk_of`` from the only facts it reads: dimension, status, and ``pay_below_half``."""
+        likelihood = self.likelihood_by_status[status]
+        if likelihood is None:
+            return None
+        level = self.severity_levels[dimension, status]
+        if low_pay:
+            level += self.severity_adjustment.pay_below_half_benchmark
+        return max(1, min(5, level)), likelihood
+
     def severity_of(self, condition: Condition) -> tuple[Severity, list[str]]:
         """Severity of a condition (1-5) and the reasons, in words."""
         base = self.severity[condition.dimension]
@@ -56,12 +76,7 @@ class ScoringConfig(BaseModel):
         elif condition.status is Status.unknown:
             level += adjust.unknown
             reasons.append(f"status unknown ({adjust.unknown:+d})")
-        if (
-            condition.dimension is Dimension.pay
-            and condition.value is not None
-            and condition.benchmark
-            and condition.value < condition.benchmark / 2
-        ):
+        if pay_below_half(condition):
             level += adjust.pay_below_half_benchmark
             unit = f" {condition.value_unit}" if condition.value_unit else ""
             reasons.append(
@@ -72,10 +87,30 @@ class ScoringConfig(BaseModel):
 
     def likelihood_of(self, status: Status) -> float | None:
         """Likelihood by status; None for ``meets``, which yields no risk."""
-        status = Status(status)
-        if status is Status.meets:
-            return None
-        return float(getattr(self.likelihood, status.value))
+        return self.likelihood_by_status[Status(status)]
+
+    @cached_property
+    def likelihood_by_status(self) -> dict[Status, float | None]:
+        found: dict[Status, float | None] = {Status.meets: None}
+        found.update({s: float(getattr(self.likelihood, s.value)) for s in Status if s is not Status.meets})
+        return found
+
+    @cached_property
+    def severity_levels(self) -> dict[tuple[Dimension, Status], int]:
+        """Base severity plus the status adjustment, before clamping, for every pair."""
+        adjust = self.severity_adjustment
+        by_status = {Status.at_risk: adjust.at_risk, Status.unknown: adjust.unknown}
+        return {(d, s): base + by_status.get(s, 0) for d, base in self.severity.items() for s in Status}
+
+
+def pay_below_half(condition: Condition) -> bool:
+    """A pay condition whose value is below half its benchmark (severity goes up)."""
+    return (
+        condition.dimension is Dimension.pay
+        and condition.value is not None
+        and bool(condition.benchmark)
+        and condition.value < condition.benchmark / 2  # type: ignore[operator]
+    )
 
 
 @cache

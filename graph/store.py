@@ -9,13 +9,17 @@ so both backends answer them with the same code and are held to one conformance 
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from pydantic import BaseModel
 
 from graph.model import GraphData
 from graph.view import AnyEntity, GraphView
 from graph.vocabulary import EntityKind
+
+if TYPE_CHECKING:  # the analysis imports this module
+    from graph.analysis.paths import PathQuery
+    from graph.scoring import ScoringConfig
 
 # Hard bound on how far any traversal goes, in links (DOMAIN.md section 2).
 MAX_DEPTH = 10
@@ -79,4 +83,12 @@ class GraphStore(Protocol):
         links and their own projects; see graph.analysis.traverse). For a cohort or a
         condition: everything upstream of the cohort within MAX_DEPTH links, the decisions
         applying there, their units and their organizations. NotFound if ``around`` is unknown.
+        """
+
+    def path_view(self, query: PathQuery, config: ScoringConfig) -> GraphView:
+        """A view holding every risk path of the query's page, ranked as in the whole graph.
+
+        At least what ``view(query.around)`` holds for the cohorts it keeps; a store may keep
+        only the cohorts whose conditions can rank within ``offset + limit`` (see the Neo4j
+        store), as long as tracing the view gives the page the whole graph gives.
         """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from graph.model import Cohort, Condition, Decision, GraphData, Link, Organization, Unit
+from graph.model import Cohort, Condition, Decision, GraphData, Link, Organization, Unit, derive_pay_status
 from graph.vocabulary import Dimension, EvidenceGrade, Lever, LinkType, OrgKind, Status
 
 
@@ -29,7 +29,9 @@ class Chain:
         self.units.append(Unit(id=unit_id, organization_id=org_id, name=unit_id.title()))
         return self
 
-    def cohort(self, cohort_id: str, headcount: int = 100, country: str = "KE", **conditions: str) -> Chain:
+    def cohort(
+        self, cohort_id: str, headcount: int | None = 100, country: str = "KE", **conditions: str
+    ) -> Chain:
         self.cohorts.append(
             Cohort(id=cohort_id, name=cohort_id.title(), country=country, headcount=headcount)
         )
@@ -105,8 +107,21 @@ def random_chains(draw: st.DrawFn) -> GraphData:
             )
     for i in range(n_cohorts):
         cohort_id = f"c{i}"
-        chain.cohort(cohort_id, headcount=draw(st.integers(1, 3000)))
+        # Few distinct headcounts and countries, so that ranking often falls through to ids.
+        headcount = draw(st.one_of(st.sampled_from([None, 5, 40]), st.integers(1, 3000)))
+        chain.cohort(cohort_id, headcount=headcount, country=draw(st.sampled_from(["KE", "PH"])))
         for dim in draw(st.lists(st.sampled_from(list(Dimension)), max_size=4, unique=True)):
+            if dim is Dimension.pay and draw(st.booleans()):  # below half the benchmark is worse
+                value, benchmark = draw(st.sampled_from([0.9, 2.5, 4.2, 9.0])), 4.0
+                chain.condition(
+                    cohort_id,
+                    dim,
+                    status=derive_pay_status(value, benchmark),
+                    value=value,
+                    benchmark=benchmark,
+                    value_unit="USD/h",
+                )
+                continue
             chain.condition(
                 cohort_id, dim, status=draw(st.sampled_from(list(Status))), evidence_grade=draw(grades)
             )

@@ -17,8 +17,8 @@ from graph.model import GraphData
 from graph.scoring import load_scoring
 from graph.store import GraphStore
 from graph.view import GraphView
-from graph.vocabulary import SUPPLY_LINKS, EntityKind, LinkType, Status
-from tests.chains import random_chains
+from graph.vocabulary import SUPPLY_LINKS, Dimension, EntityKind, LinkType, Status
+from tests.chains import Chain, random_chains
 from tests.conftest import _neo4j_store
 
 SCORING = load_scoring()
@@ -76,6 +76,16 @@ def test_a_cohorts_tier_on_a_path_is_its_tier_on_the_tier_map(data: GraphData) -
             assert tier_of_cohort(view, org.id, cohort.id) == mapped.get(cohort.id), (org.id, cohort.id)
 
 
+def pages(origin: str) -> list[PathQuery]:
+    """Small pages, at the start and further on, with each filter a page can carry."""
+    return [
+        PathQuery(origin=origin, limit=1),
+        PathQuery(origin=origin, offset=2, limit=3),
+        PathQuery(origin=origin, limit=4, dimension=Dimension.pay),
+        PathQuery(origin=origin, limit=2, min_severity=3, country="ph", depth=3),
+    ]
+
+
 @pytest.mark.parametrize("backend", ["embedded", "neo4j"])
 def test_both_stores_trace_identically(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     """Written to a store and read back through ``view(around=...)``, every answer is unchanged."""
@@ -106,9 +116,79 @@ def test_both_stores_trace_identically(backend: str, request: pytest.FixtureRequ
             assert trace_risk_paths(store.view(cohort.id), query, SCORING) == trace_risk_paths(
                 reference_view, query, SCORING
             ), cohort.id
+        # A page: the Neo4j store sends only the cohorts that can rank within it.
+        for origin in origins[1:] + sorted(d.id for d in data.decisions):
+            for query in pages(origin):
+                assert trace_risk_paths(store.path_view(query, SCORING), query, SCORING) == trace_risk_paths(
+                    reference_view, query, SCORING
+                ), query
 
     try:
         check()
     finally:
         if neo4j is not None:
             neo4j.close()
+
+
+def ranking_chain() -> GraphData:
+    """One buyer reaching cohorts where each part of the ranking decides a page's edge.
+
+    In order: C1 is pay below half its benchmark (severity 4 + 1) with the largest
+    headcount; C2 and C3 tie on everything but the id; C4 has no headcount; C5 is at risk
+    (likelihood 0.6) and C6 unknown (severity 2 below its base); C7 is in another country
+    and C8 is reached only through a link on the buyer's project. A cohort under another
+    buyer's project (C9) never shows.
+    """
+    chain = Chain()
+    chain.org("B", "buyer", country="US").org("B2", "buyer", country="US")
+    chain.org("V").org("S", "subcontractor").unit("U", "B").unit("U2", "B2")
+    chain.link("B", "V", "CONTRACTS", "p").link("B2", "V", "CONTRACTS", "q").link("V", "S", "SUBCONTRACTS")
+    chain.decision("D1", "U", "pricing", "V").decision("D2", "U", "content_scope", "V", project="p")
+    chain.decision("D3", "U", "vendor_selection", "S")
+    chain.cohort("C1", headcount=900).condition("C1", "pay", value=1.0, benchmark=4.0, status="violates")
+    chain.cohort("C2", headcount=300, content_safety="violates", workload="violates")
+    chain.cohort("C3", headcount=300, content_safety="violates", voice="at_risk")
+    chain.cohort("C4", headcount=None, content_safety="violates", pay="violates")
+    chain.cohort("C5", headcount=5000, content_safety="at_risk", payment_terms="violates")
+    chain.cohort("C6", headcount=5000, contract="unknown", management="meets")
+    chain.cohort("C7", headcount=50, country="PH", content_safety="violates")
+    chain.cohort("C8", headcount=60, workload="at_risk", task_clarity="violates")
+    chain.cohort("C9", headcount=9999, content_safety="violates")
+    for cohort, org, project in [
+        ("C1", "V", None),
+        ("C2", "S", None),
+        ("C3", "V", None),
+        ("C4", "S", None),
+        ("C5", "V", None),
+        ("C6", "S", None),
+        ("C7", "V", None),
+        ("C8", "S", "p"),
+        ("C9", "V", "q"),
+    ]:
+        chain.link(org, cohort, "ENGAGES", project)
+    return chain.data()
+
+
+def test_every_page_edge_falls_where_the_whole_graph_puts_it(store: GraphStore) -> None:
+    data = ranking_chain()
+    store.write(data)
+    whole = GraphView.of(data)
+    everything = trace_risk_paths(whole, PathQuery(origin="B", limit=None), SCORING)
+    # Severity 5 first: pay below half its benchmark, then content safety by headcount and id.
+    assert [p.cohort_id for p in everything][:7] == ["C1", "C2", "C2", "C3", "C7", "C4", "C4"]
+    assert "C9" not in {p.cohort_id for p in everything}
+    queries = [
+        PathQuery(origin=o, offset=k, limit=n)
+        for o in ("B", "U", "D1", "D3")
+        for k in (0, 3)
+        for n in (1, 2, 5)
+    ]
+    queries += [
+        PathQuery(origin="B", limit=2, country="ph"),
+        PathQuery(origin="B", limit=2, min_severity=4),
+        PathQuery(origin="B", limit=1, dimension=Dimension.workload),
+    ]
+    for query in queries:
+        page = trace_risk_paths(store.path_view(query, SCORING), query, SCORING)
+        assert page == trace_risk_paths(whole, query, SCORING), query
+        assert page, query

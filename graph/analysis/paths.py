@@ -1,10 +1,11 @@
 """Risk paths: unit → decision → organization → … → engaging organization → cohort → condition.
 
 Ranking depends only on the decision, the cohort and the condition (severity, likelihood,
-headcount, then ids), never on the chain between them. So the tracer first finds every
-(decision, cohort, dimension) that a decision reaches, ranks those, and enumerates chains
-only for the ones that make the requested page: enumerating every simple path of a large
-chain is what makes naive tracing slow.
+headcount, then ids), never on the chain between them. So the tracer walks each group of
+decisions' reach once (breadth first), takes the (cohort, condition) pairs reached best
+first (graph.analysis.ranking), and enumerates chains only for the pairs that make the
+requested page: enumerating every simple path of a large chain is what makes naive
+tracing slow.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from itertools import islice
 
 from pydantic import BaseModel, Field
 
+from graph.analysis.ranking import ALL_DIMENSIONS, DIMENSION_BIT, dimension_bits, ranked_conditions
 from graph.analysis.tiers import tier_of_cohort
 from graph.analysis.traverse import (
     Chain,
@@ -88,6 +90,11 @@ class PathQuery(BaseModel):
     offset: int = Field(0, ge=0)
     limit: int | None = Field(100, ge=1)
 
+    @property
+    def around(self) -> str | None:
+        """The entity whose region of the graph the query reads: its origin, else its cohort."""
+        return self.origin or (self.target.partition("/")[0] if self.target else None)
+
 
 @dataclass(frozen=True)
 class _Candidate:
@@ -98,17 +105,6 @@ class _Candidate:
     condition: Condition
     severity: int
     likelihood: float
-    reasons: tuple[str, ...]
-
-    def key(self) -> tuple[object, ...]:
-        return (
-            -self.severity,
-            -self.likelihood,
-            -(self.cohort.headcount or 0),
-            self.cohort.id,
-            self.condition.dimension.value,
-            self.decision.id,
-        )
 
 
 def trace_risk_paths(view: GraphView, query: PathQuery, config: ScoringConfig) -> list[RiskPath]:
@@ -122,21 +118,39 @@ def iter_risk_paths(view: GraphView, query: PathQuery, config: ScoringConfig) ->
     """Every risk path the query matches, best first, built one at a time (for streaming)."""
     check_depth(query.depth)
     target_cohort, target_dim = _target(view, query)
+    if query.target and "/" in query.target and target_dim is None:
+        return  # the condition asked for contradicts the dimension filter
     decisions = select_decisions(view, query.origin)
+    if query.project:
+        decisions = [d for d in decisions if d.project in (None, query.project)]
     if target_cohort is not None:
         upstream = upstream_orgs(view, target_cohort, query.depth)
         decisions = [d for d in decisions if d.applies_to in upstream]
-    candidates = sorted(
-        _candidates(view, decisions, query, config, target_cohort, target_dim), key=_Candidate.key
-    )
+    reaches = _reaches(view, decisions, query.depth)
     rank = 0
-    for candidate in candidates:
-        for chain in _chains(view, candidate.decision, candidate.cohort.id, query.depth):
-            path = _build(view, candidate, chain, config, rank + 1)
-            if query.project and query.project not in _projects(path):
+    ranked = ranked_conditions(
+        view,
+        _affected(reaches, target_cohort, target_dim),
+        config,
+        min_severity=query.min_severity,
+        country=query.country.upper() if query.country else None,
+        need=None if query.limit is None else query.offset + query.limit,
+    )
+    for cohort, condition, severity, likelihood in ranked:
+        deciders = sorted(
+            (d for group, reached in reaches if cohort.id in reached for d in group),
+            key=lambda d: d.id,
+        )
+        for decision in deciders:
+            if condition.dimension not in decision.effective_dimensions:
                 continue
-            rank += 1
-            yield path
+            candidate = _Candidate(decision, cohort, condition, severity, likelihood)
+            for chain in _chains(view, decision, cohort.id, query.depth):
+                path = _build(view, candidate, chain, config, rank + 1)
+                if query.project and query.project not in _projects(path):
+                    continue
+                rank += 1
+                yield path
 
 
 def select_decisions(view: GraphView, origin: str | None) -> list[Decision]:
@@ -174,68 +188,40 @@ def _target(view: GraphView, query: PathQuery) -> tuple[str | None, Dimension | 
     return cohort_id, dimension
 
 
-_reach_cache_key = tuple[str, Scope, int]
+_Reach = tuple[list[Decision], dict[str, int]]  # decisions walking the same way; cohorts reached
 
 
-def _candidates(
-    view: GraphView,
-    decisions: list[Decision],
-    query: PathQuery,
-    config: ScoringConfig,
-    target_cohort: str | None,
-    target_dim: Dimension | None,
-) -> Iterator[_Candidate]:
-    reach_cache: dict[_reach_cache_key, dict[str, int]] = {}
-    wanted_dims = None if target_dim is None else {target_dim}
-    if query.target and "/" in query.target and target_dim is None:
-        return  # the condition asked for contradicts the dimension filter
-    # Many decisions reach the same cohorts: score each cohort's conditions once.
-    scored: dict[str, tuple[Cohort, dict[Dimension, _Risk]]] = {}
+def walk_groups(view: GraphView, decisions: list[Decision]) -> dict[tuple[str, Scope], list[Decision]]:
+    """Decisions that walk the same way, from the same start with the same project scope."""
+    groups: dict[tuple[str, Scope], list[Decision]] = {}
     for decision in decisions:
-        if query.project and decision.project not in (None, query.project):
-            continue
-        scope = decision_scope(view, decision)
-        key = (decision.applies_to, scope, query.depth)
-        if key not in reach_cache:
-            reach_cache[key] = cohort_distances(view, decision.applies_to, scope, query.depth)
-        for cohort_id in reach_cache[key]:
-            if target_cohort is not None and cohort_id != target_cohort:
-                continue
-            if cohort_id not in scored:
-                scored[cohort_id] = _risks(view, cohort_id, query, config)
-            cohort, risks = scored[cohort_id]
-            for dimension in decision.effective_dimensions:
-                risk = risks.get(dimension)
-                if risk is not None and (wanted_dims is None or dimension in wanted_dims):
-                    yield _Candidate(decision, cohort, *risk)
+        groups.setdefault((decision.applies_to, decision_scope(view, decision)), []).append(decision)
+    return groups
 
 
-_Risk = tuple[Condition, int, float, tuple[str, ...]]  # condition, severity, likelihood, reasons
+def _reaches(view: GraphView, decisions: list[Decision], depth: int) -> list[_Reach]:
+    """The cohorts each group of decisions reaches: one walk per group, kept per view."""
+    reaches = []
+    for (start, scope), group in walk_groups(view, decisions).items():
+        key = ("reach", start, scope, depth)
+        if key not in view.memo:
+            view.memo[key] = cohort_distances(view, start, scope, depth)
+        reaches.append((group, view.memo[key]))
+    return reaches  # type: ignore[return-value]
 
 
-def _risks(
-    view: GraphView, cohort_id: str, query: PathQuery, config: ScoringConfig
-) -> tuple[Cohort, dict[Dimension, _Risk]]:
-    """The cohort and its recorded, not-met conditions the query keeps, scored."""
-    cohort, scored = _scored(view, cohort_id, config)
-    if query.country and cohort.country != query.country.upper():
-        return cohort, {}
-    return cohort, {dim: risk for dim, risk in scored.items() if risk[1] >= query.min_severity}
-
-
-def _scored(view: GraphView, cohort_id: str, config: ScoringConfig) -> tuple[Cohort, dict[Dimension, _Risk]]:
-    """Every not-met condition of a cohort, scored once per view and scoring configuration."""
-    key = ("scored", cohort_id, id(config))
-    found = view.memo.get(key)
-    if found is None:
-        risks: dict[Dimension, _Risk] = {}
-        for dimension, condition in view.conditions.get(cohort_id, {}).items():
-            likelihood = config.likelihood_of(condition.status)
-            if likelihood is not None:
-                severity, reasons = config.severity_of(condition)
-                risks[dimension] = (condition, severity, likelihood, tuple(reasons))
-        found = view.memo[key] = (view.cohort(cohort_id), risks)
-    return found  # type: ignore[return-value]
+def _affected(
+    reaches: list[_Reach], target_cohort: str | None, target_dim: Dimension | None
+) -> dict[str, int]:
+    """Each cohort reached, with the bits of the dimensions the decisions reaching it affect."""
+    wanted = DIMENSION_BIT[target_dim] if target_dim else ALL_DIMENSIONS
+    affected: dict[str, int] = {}
+    for group, reached in reaches:
+        bits = dimension_bits(dim for d in group for dim in d.effective_dimensions) & wanted
+        for cohort_id in (target_cohort,) if target_cohort is not None else reached:
+            if cohort_id in reached:
+                affected[cohort_id] = affected.get(cohort_id, 0) | bits
+    return affected
 
 
 def _chains(view: GraphView, decision: Decision, cohort_id: str, depth: int) -> list[Chain]:
@@ -287,7 +273,8 @@ def _build(view: GraphView, c: _Candidate, chain: Chain, config: ScoringConfig, 
     for hop in hops:
         confidence *= config.confidence[hop.evidence_grade]
     tier = tier_of_cohort(view, buyer.id, cohort.id)
-    explanation = _explain(view, c, chain, hops, confidence, tier, buyer, unit)
+    reasons = config.severity_of(condition)[1]
+    explanation = _explain(view, c, chain, hops, confidence, tier, buyer, unit, reasons)
     return RiskPath(
         rank=rank,
         severity=c.severity,
@@ -324,6 +311,7 @@ def _explain(
     tier: int | None,
     buyer: Organization,
     unit: Unit,
+    reasons: list[str],
 ) -> str:
     names = " > ".join(view.organization(org).name for org in chain.org_ids)
     where = f"tier {tier}" if tier is not None else "outside its own tiers"
@@ -332,7 +320,7 @@ def _explain(
     return (
         f"{unit.name} ({buyer.name}) made the {c.decision.lever.value} decision {c.decision.id}, "
         f"which reaches {c.cohort.name} at {where} through {names}; {dims} covers "
-        f"{c.condition.dimension.value}. Severity {c.severity}: {'; '.join(c.reasons)}. "
+        f"{c.condition.dimension.value}. Severity {c.severity}: {'; '.join(reasons)}. "
         f"Likelihood {c.likelihood:g}: the condition is {c.condition.status.value}. "
         f"Confidence {confidence:.2f} from the evidence on {len(hops)} hops ({grades})."
     )

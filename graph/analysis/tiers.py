@@ -12,7 +12,7 @@ from collections import deque
 
 from pydantic import BaseModel
 
-from graph.analysis.traverse import ENGAGES, viewpoint_scope, visible
+from graph.analysis.traverse import ENGAGES, SUPPLY, follows, supply_out, viewpoint_scope, visible
 from graph.model import Cohort, Organization
 from graph.store import MAX_DEPTH
 from graph.view import GraphView
@@ -111,7 +111,8 @@ class _TierWalk:
         self.depth = 0
 
     def tier_of(self, cohort_id: str) -> int | None:
-        engagers = [k.from_id for k in self.view.in_links(cohort_id, ENGAGES) if visible(k, self.scope)]
+        pred = self.view.graph._pred[cohort_id]
+        engagers = [org for org, keys in pred.items() if follows(keys, ENGAGES, self.scope)]
         while True:
             # Organizations are found in order of tier: once one engager is found, no
             # engager still unfound can be nearer.
@@ -126,8 +127,8 @@ class _TierWalk:
         self.depth += 1
         reached = []
         for org in self.frontier:
-            for link in self.view.out_links(org):
-                if link.to_id not in self.tier and visible(link, self.scope):
-                    self.tier[link.to_id] = self.depth
-                    reached.append(link.to_id)
+            for target, keys in supply_out(self.view, org):
+                if target not in self.tier and follows(keys, SUPPLY, self.scope):
+                    self.tier[target] = self.depth
+                    reached.append(target)
         self.frontier = reached

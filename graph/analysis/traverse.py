@@ -9,13 +9,14 @@ organization to the cohort, the ENGAGES link included.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from graph.errors import InvalidQuery
 from graph.model import Decision, Link
 from graph.store import MAX_DEPTH
 from graph.view import GraphView
-from graph.vocabulary import DEFAULT_GRADE, LinkType, OrgKind
+from graph.vocabulary import DEFAULT_GRADE, SUPPLY_LINKS, LinkType, OrgKind
 
 Scope = frozenset[str] | None
 ENGAGES = (LinkType.ENGAGES,)
@@ -54,23 +55,81 @@ def viewpoint_scope(view: GraphView, org_id: str) -> Scope:
     return None
 
 
+# The walks below read networkx's own adjacency dicts (``_succ``/``_pred``: neighbour → edge
+# key → attributes) rather than the read-only views around them: a question walks tens of
+# thousands of links, and the views cost more than the walk. Edge keys are (type, project).
+EdgeKeys = Mapping[tuple[LinkType, str], Mapping[str, Link]]
+SUPPLY = frozenset(SUPPLY_LINKS)
+
+
+def follows(keys: EdgeKeys, types: frozenset[LinkType] | tuple[LinkType, ...], scope: Scope) -> bool:
+    """Whether one of the parallel links between two nodes is of a wanted type and in scope."""
+    for link_type, project in keys:
+        if link_type in types and (scope is None or not project or project in scope):
+            return True
+    return False
+
+
+def _links_in(keys: EdgeKeys, types: frozenset[LinkType] | tuple[LinkType, ...], scope: Scope) -> list[Link]:
+    """The parallel links between two nodes that are of a wanted type and in scope."""
+    return [
+        attributes["link"]
+        for (link_type, project), attributes in keys.items()
+        if link_type in types and (scope is None or not project or project in scope)
+    ]
+
+
+class _Below:
+    """An organization's links out, split once per view: supply links to walk on, and the
+    cohorts it engages with the projects of those links ("" for none)."""
+
+    __slots__ = ("engages", "supply")
+
+    def __init__(self, adjacent: Mapping[str, EdgeKeys]) -> None:
+        self.supply: list[tuple[str, EdgeKeys]] = []
+        self.engages: list[tuple[str, frozenset[str]]] = []
+        for target, keys in adjacent.items():
+            engages = frozenset(project for link_type, project in keys if link_type is LinkType.ENGAGES)
+            if engages:
+                self.engages.append((target, engages))
+            if len(engages) < len(keys):
+                self.supply.append((target, keys))
+
+
+def supply_out(view: GraphView, org: str) -> list[tuple[str, EdgeKeys]]:
+    """The organizations ``org`` has supply links to, with the keys of those links."""
+    return _below(view, org).supply
+
+
+def _below(view: GraphView, org: str) -> _Below:
+    split = view.memo.get("below")
+    if not isinstance(split, dict):
+        split = view.memo["below"] = {}
+    found = split.get(org)
+    if found is None:
+        found = split[org] = _Below(view.graph._succ.get(org, {}))
+    return found  # type: ignore[no-any-return]
+
+
 def org_distances(view: GraphView, start: str, scope: Scope, max_hops: int) -> dict[str, int]:
     """Fewest supply links from ``start`` to each organization it reaches (breadth first)."""
     distance = {start: 0}
-    queue = deque([start])
-    while queue:
-        node = queue.popleft()
-        if distance[node] == max_hops:
-            continue
-        for link in view.out_links(node):
-            if link.to_id not in distance and visible(link, scope):
-                distance[link.to_id] = distance[node] + 1
-                queue.append(link.to_id)
+    frontier = [start]
+    for hops in range(1, max_hops + 1):
+        reached = []
+        for node in frontier:
+            for target, keys in supply_out(view, node):
+                if target not in distance and follows(keys, SUPPLY, scope):
+                    distance[target] = hops
+                    reached.append(target)
+        if not reached:
+            break
+        frontier = reached
     return distance
 
 
-def _memo_org_distances(view: GraphView, start: str, scope: Scope, max_hops: int) -> dict[str, int]:
-    # Tracing asks for the chains of many cohorts below the same start: walk once per view.
+def memo_org_distances(view: GraphView, start: str, scope: Scope, max_hops: int) -> dict[str, int]:
+    """``org_distances``, walked once per view: a question asks it for many cohorts."""
     key = ("org_distances", start, scope, max_hops)
     if key not in view.memo:
         view.memo[key] = org_distances(view, start, scope, max_hops)
@@ -80,27 +139,29 @@ def _memo_org_distances(view: GraphView, start: str, scope: Scope, max_hops: int
 def cohort_distances(view: GraphView, start: str, scope: Scope, depth: int) -> dict[str, int]:
     """Links from ``start`` to each cohort it reaches within ``depth`` links."""
     reached: dict[str, int] = {}
-    for org, hops in org_distances(view, start, scope, depth - 1).items():
-        for link in view.out_links(org, ENGAGES):
-            if visible(link, scope) and reached.get(link.to_id, depth + 1) > hops + 1:
-                reached[link.to_id] = hops + 1
+    # Organizations come nearest first (breadth-first order): a cohort's first visit is its nearest.
+    for org, hops in memo_org_distances(view, start, scope, depth - 1).items():
+        for cohort, projects in _below(view, org).engages:
+            if cohort not in reached and (scope is None or "" in projects or not scope.isdisjoint(projects)):
+                reached[cohort] = hops + 1
     return reached
 
 
 def upstream_orgs(view: GraphView, cohort_id: str, depth: int) -> set[str]:
     """Organizations with some path (any project) to the cohort within ``depth`` links."""
-    engaging = {link.from_id for link in view.in_links(cohort_id, ENGAGES)}
-    distance = dict.fromkeys(engaging, 1)
-    queue = deque(engaging)
-    while queue:
-        node = queue.popleft()
-        if distance[node] == depth:
-            continue
-        for link in view.in_links(node):
-            if link.from_id not in distance:
-                distance[link.from_id] = distance[node] + 1
-                queue.append(link.from_id)
-    return set(distance)
+    pred = view.graph._pred
+    engaging = {org for org, keys in pred[cohort_id].items() if follows(keys, ENGAGES, None)}
+    found = set(engaging)
+    frontier = list(engaging)
+    for _ in range(depth - 1):
+        reached = []
+        for node in frontier:
+            for source, keys in pred[node].items():
+                if source not in found and follows(keys, SUPPLY, None):
+                    found.add(source)
+                    reached.append(source)
+        frontier = reached
+    return found
 
 
 @dataclass(frozen=True)
@@ -126,14 +187,14 @@ def _best(links: list[Link]) -> Link:
 
 def chains_to(view: GraphView, start: str, cohort_id: str, scope: Scope, depth: int) -> list[Chain]:
     """Every simple chain from ``start`` to the cohort within ``depth`` links, sorted by ids."""
-    parallel_engages: dict[str, list[Link]] = {}
-    for link in view.in_links(cohort_id, ENGAGES):
-        if visible(link, scope):
-            parallel_engages.setdefault(link.from_id, []).append(link)
-    engaged_by = {org: _best(links) for org, links in parallel_engages.items()}
+    pred = view.graph._pred
+    engaged_by = {}
+    for org, keys in pred[cohort_id].items():
+        if engages := _links_in(keys, ENGAGES, scope):
+            engaged_by[org] = _best(engages)
     # Fewest links from each organization to the cohort, to prune walks that cannot arrive;
     # only organizations the start reaches can be on a chain, so the walk up stays among them.
-    ahead = _memo_org_distances(view, start, scope, depth - 1)
+    ahead = memo_org_distances(view, start, scope, depth - 1)
     to_cohort = {org: 1 for org in engaged_by if org in ahead}
     # The links among them, by the organization they leave: the walk down follows only these,
     # never the thousands of ENGAGES links a large vendor or platform has.
@@ -141,12 +202,14 @@ def chains_to(view: GraphView, start: str, cohort_id: str, scope: Scope, depth: 
     queue = deque(to_cohort)
     while queue:
         node = queue.popleft()
-        for link in view.in_links(node):
-            if link.from_id in ahead and visible(link, scope):
-                below.setdefault(link.from_id, {}).setdefault(node, []).append(link)
-                if link.from_id not in to_cohort:
-                    to_cohort[link.from_id] = to_cohort[node] + 1
-                    queue.append(link.from_id)
+        into = pred[node]  # a popular vendor has hundreds of buyers: look from the smaller side
+        for source in ahead if len(ahead) < len(into) else list(into):
+            keys = into.get(source)
+            if keys and source in ahead and (links := _links_in(keys, SUPPLY, scope)):
+                below.setdefault(source, {})[node] = links
+                if source not in to_cohort:
+                    to_cohort[source] = to_cohort[node] + 1
+                    queue.append(source)
     if to_cohort.get(start, depth + 1) > depth:
         return []
     found: list[Chain] = []

@@ -1,0 +1,170 @@
+"""The (cohort, condition) pairs a question's decisions reach and affect, best first.
+
+The order is DOMAIN.md's: severity, likelihood and headcount (descending), then cohort id
+and dimension. It is reached one of two ways, which give the same sequence:
+
+- **Scoring what was reached.** Each cohort reached is scored (once per view) and its
+  matching conditions go into a heap. The work grows with the reach: right for a small
+  view, a narrow decision, or a question that wants every path.
+- **Walking the view's risk index.** Every not-met condition of the view, bucketed by the
+  facts its score depends on (dimension, status, pay below half its benchmark) and sorted
+  by headcount within each bucket. A scoring configuration orders the buckets, and the
+  walk goes down them in rank order, keeping the pairs the question reaches, until the
+  caller has its page. For a buyer reaching ten thousand cohorts of a million-link graph,
+  a page of 100 looks at a few thousand entries instead of scoring every cohort reached.
+  The index is built once per view (the embedded store keeps one view for all questions).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from itertools import groupby
+
+from graph.model import Cohort, Condition
+from graph.scoring import ScoringConfig, pay_below_half
+from graph.view import GraphView
+from graph.vocabulary import Dimension, Status
+
+DIMENSION_BIT = {dimension: 1 << n for n, dimension in enumerate(Dimension)}
+ALL_DIMENSIONS = sum(DIMENSION_BIT.values())
+
+# Below this many cohorts reached, scoring them costs less than building the risk index.
+INDEX_FROM_COHORTS = 2_000
+
+Ranked = tuple[Cohort, Condition, int, float]  # cohort, condition, severity, likelihood
+
+
+def dimension_bits(dimensions: Iterable[Dimension]) -> int:
+    return sum({DIMENSION_BIT[d] for d in dimensions})
+
+
+def ranked_conditions(
+    view: GraphView,
+    affected: dict[str, int],
+    config: ScoringConfig,
+    *,
+    min_severity: int = 1,
+    country: str | None = None,
+    need: int | None = None,
+) -> Iterator[Ranked]:
+    """The conditions of ``affected`` cohorts (cohort id → bits of the dimensions the
+    decisions reaching it affect), best first. ``need`` is how many the caller expects to
+    take (None: all of them); it only chooses the cheaper way to the same order."""
+    if need is not None and len(affected) >= INDEX_FROM_COHORTS:
+        return _walk_index(view, affected, config, min_severity, country)
+    return _score_reached(view, affected, config, min_severity, country)
+
+
+# -- scoring what was reached ------------------------------------------------------------
+
+_RankKey = tuple[int, float, int, str, Dimension]  # -severity, -likelihood, -headcount, cohort, dim
+_Scored = tuple[_RankKey, int, Condition, int, float]  # key, dimension bit, condition, sev, lik
+
+
+def _score_reached(
+    view: GraphView, affected: dict[str, int], config: ScoringConfig, min_severity: int, country: str | None
+) -> Iterator[Ranked]:
+    scored = _scored_cohorts(view, config)
+    heap = []
+    for cohort_id, bits in affected.items():
+        cohort, risks = scored.get(cohort_id) or scored.add(view, cohort_id)
+        if country is not None and cohort.country != country:
+            continue
+        for key, bit, condition, severity, likelihood in risks:
+            if bits & bit and severity >= min_severity:
+                heap.append((key, cohort, condition, severity, likelihood))
+    heapq.heapify(heap)  # keys are unique: they end with the cohort id and dimension
+    while heap:
+        yield heapq.heappop(heap)[1:]
+
+
+class _ScoredCohorts(dict[str, tuple[Cohort, list[_Scored]]]):
+    """Cohorts' not-met conditions, scored once per view and scoring configuration."""
+
+    def __init__(self, config: ScoringConfig) -> None:
+        super().__init__()
+        self.config = config
+
+    def add(self, view: GraphView, cohort_id: str) -> tuple[Cohort, list[_Scored]]:
+        cohort = view.cohort(cohort_id)
+        risk_of, headcount = self.config.risk_of, -(cohort.headcount or 0)
+        scored = []
+        for dimension, condition in view.conditions.get(cohort_id, {}).items():
+            risk = risk_of(condition)
+            if risk is not None:
+                severity, likelihood = risk
+                key = (-severity, -likelihood, headcount, cohort_id, dimension)
+                scored.append((key, DIMENSION_BIT[dimension], condition, severity, likelihood))
+        self[cohort_id] = (cohort, scored)
+        return cohort, scored
+
+
+def _scored_cohorts(view: GraphView, config: ScoringConfig) -> _ScoredCohorts:
+    key = ("scored-cohorts", id(config))
+    found = view.memo.get(key)
+    if not isinstance(found, _ScoredCohorts) or found.config is not config:
+        found = view.memo[key] = _ScoredCohorts(config)
+    return found
+
+
+# -- walking the risk index --------------------------------------------------------------
+
+_Facts = tuple[Dimension, Status, bool]  # what a condition's score depends on
+_Entry = tuple[int, str, Dimension]  # -headcount, cohort id, dimension
+
+
+class RiskIndex:
+    """Every not-met condition of a view, by the facts its score depends on, each bucket
+    sorted as the ranking sorts conditions of equal severity and likelihood."""
+
+    def __init__(self, view: GraphView) -> None:
+        buckets: dict[_Facts, list[_Entry]] = defaultdict(list)
+        nodes = view.graph._node
+        for cohort_id, by_dimension in view.conditions.items():
+            node = nodes.get(cohort_id)
+            if node is None:
+                continue  # a region view may hold conditions of cohorts it does not hold
+            headcount = -(node["entity"].headcount or 0)
+            for dimension, condition in by_dimension.items():
+                if condition.status is not Status.meets:
+                    facts = (dimension, condition.status, pay_below_half(condition))
+                    buckets[facts].append((headcount, cohort_id, dimension))
+        for entries in buckets.values():
+            entries.sort()
+        self.buckets = dict(buckets)
+
+    def classes(self, config: ScoringConfig) -> list[tuple[int, float, list[list[_Entry]]]]:
+        """(severity, likelihood, buckets) in rank order, for one scoring configuration."""
+        scored = []
+        for facts, entries in self.buckets.items():
+            risk = config.risk_of_facts(*facts)
+            if risk is not None:
+                scored.append((risk, entries))
+        scored.sort(key=lambda item: (-item[0][0], -item[0][1]))
+        return [
+            (severity, likelihood, [entries for _, entries in group])
+            for (severity, likelihood), group in groupby(scored, key=lambda item: item[0])
+        ]
+
+
+def risk_index(view: GraphView) -> RiskIndex:
+    found = view.memo.get("risk-index")
+    if not isinstance(found, RiskIndex):
+        found = view.memo["risk-index"] = RiskIndex(view)
+    return found
+
+
+def _walk_index(
+    view: GraphView, affected: dict[str, int], config: ScoringConfig, min_severity: int, country: str | None
+) -> Iterator[Ranked]:
+    for severity, likelihood, buckets in risk_index(view).classes(config):
+        if severity < min_severity:
+            return  # classes come in falling severity: nothing further qualifies
+        for _, cohort_id, dimension in heapq.merge(*buckets):
+            bits = affected.get(cohort_id)
+            if bits and bits & DIMENSION_BIT[dimension]:
+                cohort = view.cohort(cohort_id)
+                if country is None or cohort.country == country:
+                    yield cohort, view.conditions[cohort_id][dimension], severity, likelihood

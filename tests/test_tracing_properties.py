@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from unittest.mock import patch
 
 import networkx as nx
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from graph.analysis import ranking
 from graph.analysis.paths import PathQuery, RiskPath, trace_risk_paths
 from graph.analysis.tiers import tier_map, tier_of_cohort
 from graph.analysis.traverse import decision_scope, visible
@@ -192,3 +194,21 @@ def test_every_page_edge_falls_where_the_whole_graph_puts_it(store: GraphStore) 
         page = trace_risk_paths(store.path_view(query, SCORING), query, SCORING)
         assert page == trace_risk_paths(whole, query, SCORING), query
         assert page, query
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=random_chains())
+def test_walking_the_risk_index_ranks_as_scoring_every_cohort_does(data: GraphData) -> None:
+    """Large reaches walk the view's risk index; forced on small chains, nothing may change."""
+    view = GraphView.of(data)
+    queries = [
+        PathQuery(limit=None),
+        *(PathQuery(origin=o.id, limit=3) for o in data.organizations),
+        PathQuery(limit=5, min_severity=3, country="PH"),
+        PathQuery(limit=5, dimension=Dimension.pay),
+    ]
+    scored = [trace_risk_paths(view, q, SCORING) for q in queries]
+    with patch.object(ranking, "INDEX_FROM_COHORTS", 0):
+        view.memo.clear()
+        walked = [trace_risk_paths(view, q, SCORING) for q in queries]
+    assert walked == scored

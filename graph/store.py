@@ -86,9 +86,9 @@ class GraphStore(Protocol):
         """
 
     def path_view(self, query: PathQuery, config: ScoringConfig) -> GraphView:
-        """A view holding every risk path of the query's page, ranked as in the whole graph.
+        """A view from which tracing the query gives the page the whole graph gives.
 
-        At least what ``view(query.around)`` holds for the cohorts it keeps; a store may keep
-        only the cohorts whose conditions can rank within ``offset + limit`` (see the Neo4j
-        store), as long as tracing the view gives the page the whole graph gives.
+        ``view(query.around)`` is one. A store may keep less: only the cohorts whose
+        conditions can rank within ``offset + limit``, and no sources, which paths cite by id
+        (see the Neo4j store).
         """

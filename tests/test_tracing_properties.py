@@ -15,7 +15,7 @@ from graph.analysis.paths import PathQuery, RiskPath, trace_risk_paths
 from graph.analysis.tiers import tier_map, tier_of_cohort
 from graph.analysis.traverse import decision_scope, visible
 from graph.embedded import EmbeddedStore
-from graph.model import GraphData
+from graph.model import Condition, GraphData
 from graph.scoring import load_scoring
 from graph.store import GraphStore
 from graph.view import GraphView
@@ -194,6 +194,23 @@ def test_every_page_edge_falls_where_the_whole_graph_puts_it(store: GraphStore) 
         page = trace_risk_paths(store.path_view(query, SCORING), query, SCORING)
         assert page == trace_risk_paths(whole, query, SCORING), query
         assert page, query
+    # Conditions change in a later write that does not carry their cohorts: C1's pay is met,
+    # C6's contract is violated. The pages follow.
+    update = GraphData(
+        conditions=[
+            Condition(cohort_id="C1", dimension="pay", value=9.0, benchmark=4.0, status="meets"),
+            Condition(cohort_id="C6", dimension="contract", status="violates"),
+        ]
+    )
+    store.write(update)
+    whole.upsert(update)
+    for query in queries:
+        page = trace_risk_paths(store.path_view(query, SCORING), query, SCORING)
+        assert page == trace_risk_paths(whole, query, SCORING), query
+    top = trace_risk_paths(
+        store.path_view(PathQuery(origin="B", limit=1), SCORING), PathQuery(origin="B", limit=1), SCORING
+    )
+    assert [(p.cohort_id, p.dimension) for p in top] == [("C2", Dimension.content_safety)]
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -23,8 +23,11 @@ from graph.analysis.traverse import (
     Scope,
     chains_to,
     check_depth,
-    cohort_distances,
     decision_scope,
+    engagers_of,
+    engages_of,
+    memo_org_distances,
+    sees,
     upstream_orgs,
 )
 from graph.errors import InvalidQuery
@@ -126,24 +129,19 @@ def iter_risk_paths(view: GraphView, query: PathQuery, config: ScoringConfig) ->
     if target_cohort is not None:
         upstream = upstream_orgs(view, target_cohort, query.depth)
         decisions = [d for d in decisions if d.applies_to in upstream]
-    reaches = _reaches(view, decisions, query.depth)
+    groups = walk_groups(view, decisions)
+    wanted = DIMENSION_BIT[target_dim] if target_dim else ALL_DIMENSIONS
     rank = 0
     ranked = ranked_conditions(
         view,
-        _affected(reaches, target_cohort, target_dim),
+        _affected(view, reached_engagers(view, groups, query.depth, wanted), target_cohort),
         config,
         min_severity=query.min_severity,
         country=query.country.upper() if query.country else None,
         need=None if query.limit is None else query.offset + query.limit,
     )
     for cohort, condition, severity, likelihood in ranked:
-        deciders = sorted(
-            (d for group, reached in reaches if cohort.id in reached for d in group),
-            key=lambda d: d.id,
-        )
-        for decision in deciders:
-            if condition.dimension not in decision.effective_dimensions:
-                continue
+        for decision in _deciders(view, groups, cohort.id, condition.dimension, query.depth):
             candidate = _Candidate(decision, cohort, condition, severity, likelihood)
             for chain in _chains(view, decision, cohort.id, query.depth):
                 path = _build(view, candidate, chain, config, rank + 1)
@@ -188,40 +186,58 @@ def _target(view: GraphView, query: PathQuery) -> tuple[str | None, Dimension | 
     return cohort_id, dimension
 
 
-_Reach = tuple[list[Decision], dict[str, int]]  # decisions walking the same way; cohorts reached
+WalkGroups = dict[tuple[str, Scope], list[Decision]]  # (start, project scope) → decisions
+Engagers = dict[tuple[str, Scope], int]  # (organization, project scope) → dimension bits
 
 
-def walk_groups(view: GraphView, decisions: list[Decision]) -> dict[tuple[str, Scope], list[Decision]]:
+def walk_groups(view: GraphView, decisions: list[Decision]) -> WalkGroups:
     """Decisions that walk the same way, from the same start with the same project scope."""
-    groups: dict[tuple[str, Scope], list[Decision]] = {}
+    groups: WalkGroups = {}
     for decision in decisions:
         groups.setdefault((decision.applies_to, decision_scope(view, decision)), []).append(decision)
     return groups
 
 
-def _reaches(view: GraphView, decisions: list[Decision], depth: int) -> list[_Reach]:
-    """The cohorts each group of decisions reaches: one walk per group, kept per view."""
-    reaches = []
-    for (start, scope), group in walk_groups(view, decisions).items():
-        key = ("reach", start, scope, depth)
-        if key not in view.memo:
-            view.memo[key] = cohort_distances(view, start, scope, depth)
-        reaches.append((group, view.memo[key]))
-    return reaches  # type: ignore[return-value]
+def reached_engagers(view: GraphView, groups: WalkGroups, depth: int, wanted: int) -> Engagers:
+    """Organizations the groups reach within ``depth - 1`` supply links, by the project scope
+    their ENGAGES links are read under, with the bits of the (``wanted``) dimensions the
+    decisions reaching them affect. A few hundred organizations, where their cohorts may be
+    tens of thousands, and many groups reach the same ones."""
+    engagers: Engagers = {}
+    for (start, scope), decisions in groups.items():
+        bits = dimension_bits(dim for d in decisions for dim in d.effective_dimensions) & wanted
+        if bits:
+            for org in memo_org_distances(view, start, scope, depth - 1):
+                engagers[org, scope] = engagers.get((org, scope), 0) | bits
+    return engagers
 
 
-def _affected(
-    reaches: list[_Reach], target_cohort: str | None, target_dim: Dimension | None
-) -> dict[str, int]:
-    """Each cohort reached, with the bits of the dimensions the decisions reaching it affect."""
-    wanted = DIMENSION_BIT[target_dim] if target_dim else ALL_DIMENSIONS
+def _affected(view: GraphView, engagers: Engagers, target_cohort: str | None) -> dict[str, int]:
+    """Each cohort the engagers engage (in scope), with the bits of the dimensions affected."""
     affected: dict[str, int] = {}
-    for group, reached in reaches:
-        bits = dimension_bits(dim for d in group for dim in d.effective_dimensions) & wanted
-        for cohort_id in (target_cohort,) if target_cohort is not None else reached:
-            if cohort_id in reached:
+    for (org, scope), bits in engagers.items():
+        for cohort_id, projects in engages_of(view, org):
+            if (target_cohort is None or cohort_id == target_cohort) and sees(scope, projects):
                 affected[cohort_id] = affected.get(cohort_id, 0) | bits
     return affected
+
+
+def _deciders(
+    view: GraphView, groups: WalkGroups, cohort_id: str, dimension: Dimension, depth: int
+) -> list[Decision]:
+    """The decisions reaching the cohort that affect the dimension, by id."""
+    engaged_by = engagers_of(view, cohort_id)
+    found = [
+        decision
+        for (start, scope), decisions in groups.items()
+        if any(
+            org in memo_org_distances(view, start, scope, depth - 1) and sees(scope, projects)
+            for org, projects in engaged_by
+        )
+        for decision in decisions
+        if dimension in decision.effective_dimensions
+    ]
+    return sorted(found, key=lambda d: d.id)
 
 
 def _chains(view: GraphView, decision: Decision, cohort_id: str, depth: int) -> list[Chain]:

@@ -136,13 +136,32 @@ def memo_org_distances(view: GraphView, start: str, scope: Scope, max_hops: int)
     return view.memo[key]  # type: ignore[return-value]
 
 
+def sees(scope: Scope, projects: frozenset[str]) -> bool:
+    """Whether a walk in ``scope`` may follow one of parallel links with these projects."""
+    return scope is None or "" in projects or not scope.isdisjoint(projects)
+
+
+def engages_of(view: GraphView, org: str) -> list[tuple[str, frozenset[str]]]:
+    """The cohorts ``org`` engages, with the projects of those links ("" for none)."""
+    return _below(view, org).engages
+
+
+def engagers_of(view: GraphView, cohort_id: str) -> list[tuple[str, frozenset[str]]]:
+    """The organizations engaging the cohort, with the projects of those links ("" for none)."""
+    return [
+        (org, frozenset(project for link_type, project in keys if link_type is LinkType.ENGAGES))
+        for org, keys in view.graph._pred[cohort_id].items()
+        if follows(keys, ENGAGES, None)
+    ]
+
+
 def cohort_distances(view: GraphView, start: str, scope: Scope, depth: int) -> dict[str, int]:
     """Links from ``start`` to each cohort it reaches within ``depth`` links."""
     reached: dict[str, int] = {}
     # Organizations come nearest first (breadth-first order): a cohort's first visit is its nearest.
     for org, hops in memo_org_distances(view, start, scope, depth - 1).items():
-        for cohort, projects in _below(view, org).engages:
-            if cohort not in reached and (scope is None or "" in projects or not scope.isdisjoint(projects)):
+        for cohort, projects in engages_of(view, org):
+            if cohort not in reached and sees(scope, projects):
                 reached[cohort] = hops + 1
     return reached
 

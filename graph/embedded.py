@@ -199,7 +199,11 @@ class EmbeddedStore:
         with _collector_paused():
             entities = [_ENTITY.validate_json(body) for (body,) in self._db.execute(_ROWS_OF["entities"])]
             links = [Link.model_validate_json(body) for (body,) in self._db.execute(_ROWS_OF["links"])]
-            return GraphView.of(GraphData.of([*entities, *links]))
+            view = GraphView.of(GraphData.of([*entities, *links]))
+        # The collector's first pass over the new view is paid here, as part of opening,
+        # rather than by whichever question happens to come first.
+        gc.collect()
+        return view
 
 
 # In the order they were written, so a reopened view iterates as the view before it did.

@@ -217,6 +217,17 @@ def test_every_page_edge_falls_where_the_whole_graph_puts_it(store: GraphStore) 
 @given(data=random_chains())
 def test_walking_the_risk_index_ranks_as_scoring_every_cohort_does(data: GraphData) -> None:
     """Large reaches walk the view's risk index; forced on small chains, nothing may change."""
+    assert_walking_ranks_as_scoring(data)
+    # One class (severity 5, likelihood 1) from two buckets, the first one indexed smaller.
+    two_buckets = Chain().org("B", "buyer").org("V").unit("U", "B").link("B", "V", "CONTRACTS")
+    two_buckets.cohort("Z1", headcount=10, content_safety="violates").link("V", "Z1", "ENGAGES")
+    two_buckets.cohort("Z2", headcount=500).link("V", "Z2", "ENGAGES")
+    two_buckets.condition("Z2", "pay", value=1.0, benchmark=4.0, status="violates")
+    two_buckets.decision("D", "U", "vendor_selection", "V")
+    assert_walking_ranks_as_scoring(two_buckets.data())
+
+
+def assert_walking_ranks_as_scoring(data: GraphData) -> None:
     view = GraphView.of(data)
     queries = [
         PathQuery(limit=None),
@@ -224,8 +235,9 @@ def test_walking_the_risk_index_ranks_as_scoring_every_cohort_does(data: GraphDa
         PathQuery(limit=5, min_severity=3, country="PH"),
         PathQuery(limit=5, dimension=Dimension.pay),
     ]
-    scored = [trace_risk_paths(view, q, SCORING) for q in queries]
-    with patch.object(ranking, "INDEX_FROM_COHORTS", 0):
+    with patch.object(ranking, "SCORE_TO_WALK", 0):
+        scored = [trace_risk_paths(view, q, SCORING) for q in queries]
+    with patch.object(ranking, "SCORE_TO_WALK", 10**9):
         view.memo.clear()
         walked = [trace_risk_paths(view, q, SCORING) for q in queries]
     assert walked == scored

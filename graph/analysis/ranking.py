@@ -12,7 +12,8 @@ and dimension. It is reached one of two ways, which give the same sequence:
   walk goes down them in rank order, keeping the pairs the question reaches, until the
   caller has its page. For a buyer reaching ten thousand cohorts of a million-link graph,
   a page of 100 looks at a few thousand entries instead of scoring every cohort reached.
-  The index is built once per view (the embedded store keeps one view for all questions).
+  The index is built once per view (the embedded store keeps one view for all questions);
+  the cheaper way is chosen from how many cohorts were reached and how many the view has.
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ from graph.vocabulary import Dimension, Status
 DIMENSION_BIT = {dimension: 1 << n for n, dimension in enumerate(Dimension)}
 ALL_DIMENSIONS = sum(DIMENSION_BIT.values())
 
-# Below this many cohorts reached, scoring them costs less than building the risk index.
-INDEX_FROM_COHORTS = 2_000
+# Scoring a reached cohort costs about as much as walking this many index entries (at a
+# million links, CPU time). Walking finds ``need`` pairs after about need × cohorts / reached
+# entries, so it wins when reached² × SCORE_TO_WALK > need × cohorts.
+SCORE_TO_WALK = 5
 
 Ranked = tuple[Cohort, Condition, int, float]  # cohort, condition, severity, likelihood
 
@@ -56,7 +59,8 @@ def ranked_conditions(
     """The conditions of ``affected`` cohorts (cohort id → bits of the dimensions the
     decisions reaching it affect), best first. ``need`` is how many the caller expects to
     take (None: all of them); it only chooses the cheaper way to the same order."""
-    if need is not None and len(affected) >= INDEX_FROM_COHORTS:
+    reached = len(affected)
+    if need is not None and reached * reached * SCORE_TO_WALK > need * len(view.conditions):
         return _walk_index(view, affected, config, min_severity, country)
     return _score_reached(view, affected, config, min_severity, country)
 
@@ -125,16 +129,17 @@ class RiskIndex:
 
     def __init__(self, view: GraphView) -> None:
         buckets: dict[_Facts, list[_Entry]] = defaultdict(list)
-        nodes = view.graph._node
+        nodes, meets, pay = view.graph._node, Status.meets, Dimension.pay
         for cohort_id, by_dimension in view.conditions.items():
             node = nodes.get(cohort_id)
             if node is None:
                 continue  # a region view may hold conditions of cohorts it does not hold
             headcount = -(node["entity"].headcount or 0)
             for dimension, condition in by_dimension.items():
-                if condition.status is not Status.meets:
-                    facts = (dimension, condition.status, pay_below_half(condition))
-                    buckets[facts].append((headcount, cohort_id, dimension))
+                status = condition.status
+                if status is not meets:
+                    low_pay = dimension is pay and pay_below_half(condition)
+                    buckets[dimension, status, low_pay].append((headcount, cohort_id, dimension))
         for entries in buckets.values():
             entries.sort()
         self.buckets = dict(buckets)

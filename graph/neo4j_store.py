@@ -17,10 +17,14 @@ relationship types come from the vocabulary, never from data.
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from enum import Enum
+from functools import cache
+from itertools import compress, islice
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -30,6 +34,7 @@ from neo4j import (
     GraphDatabase,
     ManagedTransaction,
     NotificationDisabledCategory,
+    Result,
     RoutingControl,
     Session,
 )
@@ -48,8 +53,9 @@ from neo4j.exceptions import (
 from neo4j.time import Date as Neo4jDate
 from pydantic import TypeAdapter
 
-from graph.analysis.paths import PathQuery, select_decisions, walk_groups
-from graph.analysis.traverse import Scope, check_depth, org_distances
+from graph.analysis.paths import PathQuery, reached_engagers, select_decisions, walk_groups
+from graph.analysis.ranking import ALL_DIMENSIONS, DIMENSION_BIT, dimensions_in
+from graph.analysis.traverse import check_depth
 from graph.errors import (
     BundleIssue,
     ConfigError,
@@ -59,8 +65,18 @@ from graph.errors import (
     NotFound,
     StoreUnavailable,
 )
-from graph.model import Condition, Decision, Entity, GraphData, Link, Organization, Record, Unit
-from graph.scoring import ScoringConfig
+from graph.model import (
+    Condition,
+    Decision,
+    Entity,
+    GraphData,
+    Link,
+    Organization,
+    Record,
+    Unit,
+    condition_id,
+)
+from graph.scoring import ScoringConfig, pay_below_half
 from graph.store import MAX_DEPTH, EntityPage
 from graph.view import AnyEntity, GraphView
 from graph.vocabulary import SUPPLY_LINKS, Dimension, EntityKind, LinkType, OrgKind, Status
@@ -89,6 +105,35 @@ SCHEMA: tuple[str, ...] = (
 )
 
 # -- writes ---------------------------------------------------------------------------
+#
+# A write first asks which of its ids the graph holds. An entity under a new id is
+# CREATEd: no index seek and no lock on a missing key, about a third less server work than
+# MERGE. The uniqueness constraints still fail the whole write if another writer took the
+# id meanwhile. A link with a new end cannot exist yet, so it is created as well. Stored
+# ids, and ids a write names twice, go through MERGE. Link statements return how many rows
+# they wrote, so a link whose end has gone can never be dropped silently.
+#
+# New entities of every kind go through one statement, and new links of every type
+# through another: each distinct statement costs the server a plan, which on a small
+# bundle is most of the work. Their label or type is a parameter, always one of LABELS
+# or LinkType, never data; creating needs no index on it. MERGE finds nodes by the
+# index of their label, so it keeps one statement per label.
+
+CREATE_ENTITIES = """
+UNWIND $rows AS row
+CREATE (n:Entity:$(row.label) {id: row.id})
+SET n += row.props
+RETURN count(n) AS written
+"""
+
+CREATE_LINKS = """
+UNWIND $rows AS row
+MATCH (a:Entity {id: row.from_id})
+MATCH (b:Entity {id: row.to_id})
+CREATE (a)-[r:$(row.type)]->(b)
+SET r += row.props
+RETURN count(r) AS written
+"""
 
 
 def _merge_entity_query(label: str) -> str:
@@ -100,6 +145,7 @@ UNWIND $rows AS row
 MERGE (n:{label} {{id: row.id}})
 ON CREATE SET n:Entity, n += row.carried, n += row.defaults
 ON MATCH SET n += row.carried
+RETURN count(n) AS written
 """
 
 
@@ -111,17 +157,12 @@ MATCH (b:Entity {{id: row.to_id}})
 MERGE (a)-[r:{link_type} {{project: row.project}}]->(b)
 ON CREATE SET r += row.carried, r += row.defaults
 ON MATCH SET r += row.carried
+RETURN count(r) AS written
 """
 
 
 MERGE_ENTITY: dict[EntityKind, str] = {kind: _merge_entity_query(LABELS[kind]) for kind in EntityKind}
 MERGE_LINK: dict[LinkType, str] = {link_type: _merge_link_query(link_type) for link_type in LinkType}
-
-MISSING_IDS = """
-UNWIND $ids AS id
-WITH id WHERE NOT EXISTS { MATCH (:Entity {id: id}) }
-RETURN collect(id) AS missing
-"""
 
 # One chunk per transaction, so wiping a large graph never needs one huge transaction.
 WIPE_CHUNK = """
@@ -210,26 +251,39 @@ RETURN {_LINK_COLUMNS}
 """
 
 
+# Each :Cohort keeps its not-met conditions as risk codes (see risk_code) in one property,
+# refreshed in the transaction that writes them: ranking thousands of cohorts then reads one
+# property each instead of looking their conditions up. Never part of a record read back.
+RISKS = "derived_risks"
+_RISK_CODES = f"""COLLECT {{
+    MATCH (k:Condition {{cohort_id: c.id}})
+    WHERE k.status <> "{Status.meets.value}"
+    RETURN k.dimension + "/" + k.status + CASE
+        WHEN k.dimension = "{Dimension.pay.value}" AND k.benchmark <> 0 AND k.value < k.benchmark / 2.0
+        THEN "/low" ELSE "" END
+}}"""
+REFRESH_RISKS = f"""
+UNWIND $ids AS id
+MATCH (c:Cohort {{id: id}})
+SET c.{RISKS} = {_RISK_CODES}
+"""
+
 # The best $limit (cohort, dimension) pairs below $engagers (organization, projects its
-# ENGAGES links may carry besides none, dimensions the decisions reaching it affect),
-# scored as ScoringConfig.risk_of scores them, in the tracer's order.
+# ENGAGES links may carry besides none, dimensions the decisions reaching it affect), in
+# the tracer's order. $severity, $likelihood and $dimension_of map each risk code to what
+# ScoringConfig.risk_of gives it. A cohort written before risk codes existed is coded here.
 RANKED_CONDITIONS = f"""
 UNWIND $engagers AS engager
-MATCH (o:Entity {{id: engager.org}})-[e:{LinkType.ENGAGES}]->(c:Cohort)
+MATCH (o:Entity {{id: engager.org}})-[e:{LinkType.ENGAGES}]->(c)
 USING INDEX SEEK o:Entity(id)
 WHERE engager.projects IS NULL OR e.project = "" OR e.project IN engager.projects
 WITH c, collect(engager.dimensions) AS affected
 WHERE $country IS NULL OR c.country = $country
-MATCH (k:Condition {{cohort_id: c.id}})
-USING INDEX k:Condition(cohort_id)
-WHERE k.status <> "{Status.meets.value}" AND any(dims IN affected WHERE k.dimension IN dims)
-WITH c, k, $levels[k.dimension + "/" + k.status] + CASE
-    WHEN k.dimension = "{Dimension.pay.value}" AND k.benchmark <> 0 AND k.value < k.benchmark / 2.0
-    THEN $pay_bump ELSE 0 END AS level
-WITH c, k, CASE WHEN level < 1 THEN 1 WHEN level > 5 THEN 5 ELSE level END AS severity
-WHERE severity >= $min_severity
-RETURN c.id AS cohort, k.dimension AS dimension, severity,
-       $likelihoods[k.status] AS likelihood, coalesce(c.headcount, 0) AS headcount
+UNWIND CASE WHEN c.{RISKS} IS NULL THEN {_RISK_CODES} ELSE c.{RISKS} END AS risk
+WITH c, affected, risk, $severity[risk] AS severity
+WHERE severity >= $min_severity AND any(dimensions IN affected WHERE $dimension_of[risk] IN dimensions)
+RETURN c.id AS cohort, $dimension_of[risk] AS dimension, severity, $likelihood[risk] AS likelihood,
+       coalesce(c.headcount, 0) AS headcount
 ORDER BY severity DESC, likelihood DESC, headcount DESC, cohort, dimension
 LIMIT $limit
 """
@@ -274,14 +328,20 @@ Props = dict[str, Any]
 _E = TypeVar("_E", bound=Record)
 _T = TypeVar("_T")
 _LINK_KEY_FIELDS = frozenset({"from_id", "to_id", "type", "project"})
+_ENTITY_KEY_FIELDS = frozenset({"entity", "id"})  # CREATE and MERGE set the id
+
+
+_TRAVELS_AS_IT_IS = frozenset({str, int, float, bool, date, type(None)})
 
 
 def _to_neo4j(value: object) -> object:
+    if type(value) in _TRAVELS_AS_IT_IS:  # most values: one set look-up on the hot path
+        return value
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, tuple | list):
         return [_to_neo4j(item) for item in value]
-    return value  # str, int, float, bool, date and None travel as they are
+    return value
 
 
 def _from_neo4j(value: object) -> object:
@@ -290,31 +350,56 @@ def _from_neo4j(value: object) -> object:
     return value
 
 
-def _record_props(record: Record, skip: Collection[str]) -> tuple[Props, Props]:
+def _record_props(record: Record, skip: frozenset[str]) -> tuple[Props, Props]:
     """(carried, defaults) of a record, as Neo4j properties.
 
     ``carried`` holds the fields the record carries (a None removes the property) and its
     extras; ``defaults`` the values of the fields it leaves out. A new node gets both; an
     existing one only ``carried``, which is exactly ``graph.view.merge``.
     """
-    names = [name for name in type(record).model_fields if name not in skip and name != "extra"]
-    carried = {name: _to_neo4j(getattr(record, name)) for name in names if name in record.model_fields_set}
-    carried |= {EXTRA_PREFIX + key: value for key, value in record.extra.items()}
-    defaults = {
-        name: _to_neo4j(getattr(record, name))
-        for name in names
-        if name not in carried and getattr(record, name) is not None
-    }
+    values, given = vars(record), record.model_fields_set
+    carried: Props = {}
+    defaults: Props = {}
+    for name in _stored_fields(type(record), skip):
+        value = values[name]
+        if name in given:
+            carried[name] = _to_neo4j(value)
+        elif value is not None:
+            defaults[name] = _to_neo4j(value)
+    for key, value in record.extra.items():
+        carried[EXTRA_PREFIX + key] = value
     return carried, defaults
 
 
+def _new_props(record: Record, skip: frozenset[str]) -> Props:
+    """A new node's or link's properties: every field that has a value, and the extras."""
+    values = vars(record)
+    fields = _stored_fields(type(record), skip)
+    props = {name: _to_neo4j(values[name]) for name in fields if values[name] is not None}
+    for key, value in record.extra.items():
+        props[EXTRA_PREFIX + key] = value
+    return props
+
+
+@cache
+def _stored_fields(model: type[Record], skip: frozenset[str]) -> tuple[str, ...]:
+    return tuple(name for name in model.model_fields if name not in skip and name != "extra")
+
+
 def _entity_row(entity: AnyEntity) -> Props:
-    carried, defaults = _record_props(entity, skip={"entity", "id"})  # MERGE sets the id
+    carried, defaults = _record_props(entity, _ENTITY_KEY_FIELDS)
     return {"id": entity.id, "carried": carried, "defaults": defaults}
 
 
+def _new_entity_row(entity: AnyEntity, risks: dict[str, list[str]]) -> Props:
+    props = _new_props(entity, _ENTITY_KEY_FIELDS)
+    if entity.id in risks:
+        props[RISKS] = risks[entity.id]
+    return {"id": entity.id, "label": LABELS[entity.entity], "props": props}
+
+
 def _link_row(link: Link) -> Props:
-    carried, defaults = _record_props(link, skip=_LINK_KEY_FIELDS)
+    carried, defaults = _record_props(link, _LINK_KEY_FIELDS)
     return {
         "from_id": link.from_id,
         "to_id": link.to_id,
@@ -322,6 +407,62 @@ def _link_row(link: Link) -> Props:
         "carried": carried,
         "defaults": defaults,
     }
+
+
+def _new_link_row(link: Link) -> Props:
+    props = _new_props(link, _LINK_KEY_FIELDS)
+    props["project"] = link.project or ""
+    return {"from_id": link.from_id, "type": link.type.value, "to_id": link.to_id, "props": props}
+
+
+def _write_statements(
+    data: GraphData, stored: Collection[str], risks: dict[str, list[str]]
+) -> Iterator[tuple[str, Iterator[Props]]]:
+    """Each statement of a write with its rows, which are built only as they are sent."""
+    entities, links = data.entities(), data.links
+    times_named = Counter(entity.id for entity in entities)
+    new = [times_named[entity.id] == 1 and entity.id not in stored for entity in entities]
+    yield CREATE_ENTITIES, (_new_entity_row(entity, risks) for entity in compress(entities, new))
+    known = list(compress(entities, [not is_new for is_new in new]))
+    for kind in EntityKind:
+        yield MERGE_ENTITY[kind], map(_entity_row, [entity for entity in known if entity.entity is kind])
+    times_linked = Counter(link.key for link in links)
+    # A link with an end this write creates cannot be stored yet.
+    new = [
+        times_linked[link.key] == 1 and not (link.from_id in stored and link.to_id in stored)
+        for link in links
+    ]
+    yield CREATE_LINKS, map(_new_link_row, compress(links, new))
+    known_links = list(compress(links, [not is_new for is_new in new]))
+    for link_type in LinkType:
+        yield MERGE_LINK[link_type], map(_link_row, [link for link in known_links if link.type is link_type])
+
+
+def _new_cohort_risks(data: GraphData, stored: Collection[str]) -> dict[str, list[str]]:
+    """The risk codes REFRESH_RISKS would give each cohort this write creates, from the
+    conditions it brings: they are all the cohort has, unless one is named twice or some
+    are stored already (possible only outside a validated ingest; REFRESH_RISKS codes those).
+    Coded here, the cohort is created with them, saving the server a query per cohort."""
+    times_named = Counter(entity.id for entity in data.entities())
+    brought: dict[str, list[Condition]] = defaultdict(list)
+    for condition in data.conditions:
+        brought[condition.cohort_id].append(condition)
+    risks = {}
+    for cohort in data.cohorts:
+        conditions = brought[cohort.id]
+        if (
+            cohort.id in stored
+            or times_named[cohort.id] > 1
+            or any(times_named[condition.id] > 1 for condition in conditions)
+            or any(condition_id(cohort.id, dimension) in stored for dimension in Dimension)
+        ):
+            continue
+        risks[cohort.id] = [
+            risk_code(condition.dimension, condition.status, pay_below_half(condition))
+            for condition in conditions
+            if condition.status is not Status.meets
+        ]
+    return risks
 
 
 def _split_props(props: Props) -> tuple[Props, Props]:
@@ -345,6 +486,7 @@ def _kind(labels: Iterable[str]) -> EntityKind:
 def _entity(labels: Iterable[str], props: Props) -> AnyEntity:
     kind = _kind(labels)
     fields, extra = _split_props(props)
+    fields.pop(RISKS, None)
     if kind is EntityKind.condition:
         fields.pop("id", None)
     return _ENTITY.validate_python({**fields, "entity": kind, "extra": extra})
@@ -370,9 +512,10 @@ def _links(records: Iterable[Neo4jRecord]) -> list[Link]:
     return [_link(record["from_id"], record["type"], record["to_id"], record["props"]) for record in records]
 
 
-def _batches(rows: list[_T]) -> Iterator[list[_T]]:
-    for start in range(0, len(rows), BATCH_SIZE):
-        yield rows[start : start + BATCH_SIZE]
+def _batches(rows: Iterable[_T]) -> Iterator[list[_T]]:
+    remaining = iter(rows)
+    while batch := list(islice(remaining, BATCH_SIZE)):
+        yield batch
 
 
 def _graph_data(entities: Iterable[AnyEntity], links: list[Link]) -> GraphData:
@@ -476,24 +619,16 @@ class Neo4jStore:
         return {record["id"]: _kind(record["labels"]) for record in records}
 
     def write(self, data: GraphData) -> None:
-        entity_rows = {
-            kind: [_entity_row(e) for e in data.entities() if e.entity is kind] for kind in EntityKind
-        }
-        link_rows = {
-            link_type: [_link_row(link) for link in data.links if link.type is link_type]
-            for link_type in LinkType
-        }
-        endpoint_ids = sorted({i for link in data.links for i in (link.from_id, link.to_id)})
+        named = {entity.id for entity in data.entities()}
+        ends = {entity_id for link in data.links for entity_id in (link.from_id, link.to_id)}
+        # Every condition a cohort could have: is one stored already? (see _new_cohort_risks)
+        conditions = {condition_id(c.id, dimension) for c in data.cohorts for dimension in Dimension}
+        ids = sorted(named | ends | conditions)
+        touched = sorted({c.id for c in data.cohorts} | {c.cohort_id for c in data.conditions})
 
         def work(tx: ManagedTransaction) -> None:
-            for kind, rows in entity_rows.items():
-                for batch in _batches(rows):
-                    tx.run(MERGE_ENTITY[kind], rows=batch).consume()
-            missing = [
-                entity_id
-                for batch in _batches(endpoint_ids)
-                for entity_id in tx.run(MISSING_IDS, ids=batch).single(strict=True)["missing"]
-            ]
+            stored = {record["id"] for batch in _batches(ids) for record in tx.run(KINDS_BY_ID, ids=batch)}
+            missing = sorted(ends - named - stored)
             if missing:  # raising here rolls the whole transaction back
                 raise InvalidBundle(
                     [
@@ -504,12 +639,30 @@ class Neo4jStore:
                         for entity_id in missing
                     ]
                 )
-            for link_type, rows in link_rows.items():
+            # Each result is read only once the next batch is sent, so the next rows are
+            # built while the server still writes the last ones.
+            risks = _new_cohort_risks(data, stored)
+            sent: list[tuple[Result, int]] = []
+            for query, rows in _write_statements(data, stored, risks):
                 for batch in _batches(rows):
-                    tx.run(MERGE_LINK[link_type], rows=batch).consume()
+                    sent.append((tx.run(query, rows=batch), len(batch)))
+                    if len(sent) > 1:
+                        self._check_written(*sent.pop(0))
+            for result, rows_sent in sent:
+                self._check_written(result, rows_sent)
+            for cohorts in _batches(cohort for cohort in touched if cohort not in risks):
+                tx.run(REFRESH_RISKS, ids=cohorts).consume()
 
         with self._translated("write to"), self._session() as session:
             session.execute_write(work)
+
+    def _check_written(self, result: Result, rows_sent: int) -> None:
+        written = result.single(strict=True)["written"]
+        if written != rows_sent:  # only a link can miss: an end deleted during the write
+            raise GraphError(
+                f"Neo4j at {self.describe()} found the ends of only {written} of {rows_sent} links:"
+                " an entity was deleted during the write, so nothing was written"
+            )
 
     def get(self, entity_id: str) -> AnyEntity:
         records = self._run_read(ENTITY_BY_ID, id=entity_id)
@@ -553,6 +706,7 @@ class Neo4jStore:
             # A cohort's upstream is small already; a project filter applies to whole paths
             # and an unbounded query wants every path: these get the question's whole region.
             return self.view(query.around)
+        check_depth(query.depth)
         with self._translated("read from"), self._session() as session:
             return session.execute_read(_load_path_view, query, config)
 
@@ -776,18 +930,17 @@ def _ranked_region(
     organizations, _, supply = _walk_down(tx, starts, origin.projects, SUPPLY_LINKS_OUT_OF)
     chain = GraphView.of(GraphData.of([*origin.makers, *origin.units, *origin.decisions, *supply]))
     chain.project_owner = owners
-    wanted = set(Dimension) if query.dimension is None else {query.dimension}
-    engagers: dict[tuple[str, Scope], set[Dimension]] = {}
-    for (start, scope), decisions in walk_groups(chain, select_decisions(chain, focus.id)).items():
-        dimensions = {dim for d in decisions for dim in d.effective_dimensions} & wanted
-        for org in org_distances(chain, start, scope, check_depth(query.depth) - 1):
-            engagers.setdefault((org, scope), set()).update(dimensions)
+    wanted = DIMENSION_BIT[query.dimension] if query.dimension else ALL_DIMENSIONS
+    groups = walk_groups(chain, select_decisions(chain, focus.id))
     rows = tx.run(
         RANKED_CONDITIONS,
         engagers=[
-            {"org": org, "projects": None if scope is None else sorted(scope), "dimensions": sorted(dims)}
-            for (org, scope), dims in engagers.items()
-            if dims
+            {
+                "org": org,
+                "projects": None if scope is None else sorted(scope),
+                "dimensions": dimensions_in(bits),
+            }
+            for (org, scope), bits in reached_engagers(chain, groups, query.depth, wanted).items()
         ],
         country=query.country.upper() if query.country else None,
         min_severity=query.min_severity,
@@ -798,20 +951,29 @@ def _ranked_region(
     engages = [k for k in _links(tx.run(ENGAGES_INTO, ids=cohorts)) if k.from_id in organizations]
     nodes = _entities(tx.run(ENTITIES_BY_ID, ids=sorted(organizations | set(cohorts))))
     conditions = _entities(tx.run(CONDITIONS_OF_COHORTS, ids=cohorts))
-    entities = [*origin.units, *origin.decisions, *nodes, *conditions]
-    links = [*supply, *engages]
-    return [*entities, *_sources_of(tx, entities, links)], links
+    # No sources: a path cites its evidence by id, and only gaps and maps read sources.
+    return [*origin.units, *origin.decisions, *nodes, *conditions], [*supply, *engages]
+
+
+def risk_code(dimension: Dimension, status: Status, low_pay: bool) -> str:
+    """The code REFRESH_RISKS writes for a not-met condition (``low_pay``: pay_below_half)."""
+    return f"{dimension.value}/{status.value}" + ("/low" if low_pay else "")
 
 
 def _scoring_parameters(config: ScoringConfig) -> dict[str, Any]:
-    """The scoring configuration as the tables the ranking query reads (see ScoringConfig.risk_of)."""
-    levels = config.severity_levels.items()
-    likelihoods = config.likelihood_by_status.items()
-    return {
-        "levels": {f"{dim.value}/{status.value}": level for (dim, status), level in levels},
-        "likelihoods": {status.value: p for status, p in likelihoods if p is not None},
-        "pay_bump": config.severity_adjustment.pay_below_half_benchmark,
-    }
+    """Every risk code a cohort can carry, with what ScoringConfig.risk_of_facts gives it."""
+    severity: dict[str, int] = {}
+    likelihood: dict[str, float] = {}
+    dimension_of: dict[str, str] = {}
+    for dimension in Dimension:
+        for status in Status:
+            for low_pay in (False, True) if dimension is Dimension.pay else (False,):
+                risk = config.risk_of_facts(dimension, status, low_pay)
+                if risk is not None:
+                    code = risk_code(dimension, status, low_pay)
+                    severity[code], likelihood[code] = risk
+                    dimension_of[code] = dimension.value
+    return {"severity": severity, "likelihood": likelihood, "dimension_of": dimension_of}
 
 
 def _sources_of(tx: ManagedTransaction, entities: list[AnyEntity], links: list[Link]) -> list[AnyEntity]:

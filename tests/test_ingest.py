@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import os
@@ -20,7 +21,8 @@ from graph.model import GraphData, Link
 from graph.store import GraphStore
 from graph.view import GraphView
 from ingest.load import ingest_path
-from ingest.readers import read_json, read_zip
+from ingest.readers import read_bundle, read_json, read_zip
+from ingest.validate import NoGraph, validate_bundle
 from tests.conftest import EXAMPLE_BUNDLE, FIXTURES
 
 
@@ -223,3 +225,16 @@ def test_csv_files_outside_the_bundle_folder_are_named_not_dropped_silently() ->
         ("links.csv", "outside the bundle folder in the zip; ignored"),
         ("bundle/old/units.csv", "outside the bundle folder in the zip; ignored"),
     }
+
+
+def test_validation_hands_the_cycle_collector_back_as_it_found_it() -> None:
+    """Validation pauses the collector for speed; the caller's process gets it back as it was."""
+    assert gc.isenabled()
+    assert validate_bundle(read_bundle(FIXTURES / "bad-bundle"), NoGraph()).errors
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        validate_bundle(read_bundle(EXAMPLE_BUNDLE), NoGraph())
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -421,6 +421,37 @@ def test_the_project_is_part_of_a_links_key(store: GraphStore) -> None:
     assert store.view().project_owner == {"p1": "B1", "p2": "B1"}
 
 
+def test_one_write_may_name_an_id_twice_and_link_new_entities_to_stored_ones(store: GraphStore) -> None:
+    store.write(chain())
+    links_before = links_by_key(store.view())
+
+    store.write(
+        GraphData(
+            # Named twice in one write: the later record wins, as in two writes.
+            organizations=[org("V2", OrgKind.vendor), org("V2", OrgKind.vendor, country="UG")],
+            cohorts=[cohort("C4")],
+            links=[
+                link("B1", CONTRACTS, "V2", project="p1"),  # stored end to new end
+                link("V2", ENGAGES, "C4"),  # both new
+                link("V1", ENGAGES, "C4"),  # new end from a stored one
+                link("V2", ENGAGES, "C1"),
+                link("B1", CONTRACTS, "V1", project="p1"),  # stored already
+                link("V2", ENGAGES, "C4"),  # named twice
+            ],
+        )
+    )
+
+    assert store.get("V2") == org("V2", OrgKind.vendor, country="UG")
+    added = {
+        ("B1", CONTRACTS, "V2", "p1"),
+        ("V2", ENGAGES, "C4", ""),
+        ("V1", ENGAGES, "C4", ""),
+        ("V2", ENGAGES, "C1", ""),
+    }
+    assert set(links_by_key(store.view())) == set(links_before) | added
+    assert store.counts()["links"] == len(links_before) + len(added)
+
+
 def test_a_failing_write_leaves_the_store_as_it_was(
     store: GraphStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -824,6 +855,67 @@ def test_neo4j_views_are_regions_not_the_whole_graph(neo4j: neo4j_store.Neo4jSto
 
 
 @pytest.mark.neo4j
+def test_neo4j_keeps_each_cohorts_risk_codes_as_its_conditions_change(neo4j: neo4j_store.Neo4jStore) -> None:
+    """Ranking reads them instead of the conditions: a stale one would rank a cohort wrongly."""
+
+    def codes() -> dict[str, list[str]]:
+        records = neo4j._driver.execute_query(
+            f"MATCH (c:Cohort) RETURN c.id AS id, c.{neo4j_store.RISKS} AS codes", database_=neo4j.database
+        ).records
+        return {r["id"]: sorted(r["codes"]) for r in records}
+
+    neo4j.write(chain())
+    assert codes()["C1"] == ["pay/violates", "voice/unknown"]
+    half = Condition(cohort_id="C1", dimension=Dimension.pay, status=Status.violates, value=0.9)
+    neo4j.write(GraphData(conditions=[half]))  # 0.9 against the 2.0 kept from before
+    assert codes()["C1"] == ["pay/violates/low", "voice/unknown"]
+    met = Condition(cohort_id="C1", dimension=Dimension.pay, status=Status.meets, value=2.5)
+    neo4j.write(GraphData(conditions=[met]))
+    assert codes()["C1"] == ["voice/unknown"]
+    assert codes()["C9"] == ["pay/violates"]  # untouched by writes that did not name it
+    assert Cohort.model_fields.keys().isdisjoint([neo4j_store.RISKS])  # never part of a record
+    assert "C1" in {c.id for c in neo4j.view().cohorts()}
+
+
+@pytest.mark.neo4j
+def test_neo4j_codes_a_new_cohort_as_the_server_would(neo4j: neo4j_store.Neo4jStore) -> None:
+    """A cohort a write creates gets its risk codes from the write's own conditions."""
+
+    def codes() -> dict[str, list[str]]:
+        records = neo4j._driver.execute_query(
+            f"MATCH (c:Cohort) RETURN c.id AS id, c.{neo4j_store.RISKS} AS codes", database_=neo4j.database
+        ).records
+        return {r["id"]: sorted(r["codes"]) for r in records}
+
+    pay = Dimension.pay
+    # Written on its own, outside validation: a condition whose cohort comes later.
+    neo4j.write(GraphData(conditions=[condition("C4", Dimension.voice, Status.at_risk)]))
+    neo4j.write(
+        GraphData(
+            cohorts=[cohort("C1"), cohort("C2"), cohort("C3"), cohort("C4")],
+            conditions=[
+                Condition(cohort_id="C1", dimension=pay, status=Status.violates, value=0.9, benchmark=2.0),
+                Condition(cohort_id="C1", dimension=Dimension.workload, status=Status.unknown),
+                Condition(cohort_id="C2", dimension=pay, status=Status.at_risk, benchmark=2.0),
+                Condition(cohort_id="C2", dimension=Dimension.voice, status=Status.meets),
+                Condition(cohort_id="C3", dimension=pay, status=Status.at_risk, value=0.5),
+                condition("C4", pay, Status.violates),
+            ],
+        )
+    )
+    coded_at_creation = codes()
+    assert coded_at_creation == {
+        "C1": ["pay/violates/low", "workload/unknown"],
+        "C2": ["pay/at_risk"],
+        "C3": ["pay/at_risk"],
+        "C4": ["pay/violates", "voice/at_risk"],  # the one stored before counts too
+    }
+
+    neo4j._run_write(neo4j_store.REFRESH_RISKS, ids=sorted(coded_at_creation))
+    assert codes() == coded_at_creation
+
+
+@pytest.mark.neo4j
 def test_neo4j_holds_the_graph_as_cypher_users_expect(neo4j: neo4j_store.Neo4jStore) -> None:
     neo4j.write(every_field())
     neo4j.write(GraphData(units=[Unit(id="ops", organization_id="buyer", name="Ops")]))
@@ -883,6 +975,22 @@ def test_neo4j_rolls_back_a_write_the_server_rejects_midway(
     assert neo4j.counts() == counts
     assert neo4j.kinds_of(["new-0", "new-4"]) == {}
     assert_unchanged(neo4j, before)
+
+
+@pytest.mark.neo4j
+def test_neo4j_never_drops_a_link_whose_end_it_cannot_find(
+    neo4j: neo4j_store.Neo4jStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An end deleted between the write's look-up of its ids and its links fails the write."""
+    # A look-up that takes every id for stored stands in for that race.
+    monkeypatch.setattr(neo4j_store, "KINDS_BY_ID", "UNWIND $ids AS id RETURN id")
+
+    with pytest.raises(GraphError, match="0 of 1 links"):
+        neo4j.write(
+            GraphData(organizations=[org("B1", OrgKind.buyer)], links=[link("B1", CONTRACTS, "ghost")])
+        )
+
+    assert neo4j.counts()[EntityKind.organization] == 0
 
 
 @pytest.mark.neo4j

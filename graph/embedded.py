@@ -11,13 +11,14 @@ from __future__ import annotations
 import gc
 import sqlite3
 import threading
-from collections.abc import Collection, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Collection
+from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import TypeAdapter
 
+from graph.collector import collector_paused
 from graph.errors import NotFound, StoreUnavailable
 from graph.model import (
     Cohort,
@@ -132,7 +133,7 @@ class EmbeddedStore:
                 self._db.execute("ROLLBACK")
                 raise StoreUnavailable(f"write to {self.path} failed: {exc}") from exc
             # Copy on write: requests still reading the old view keep a consistent graph.
-            with _collector_paused():
+            with collector_paused():
                 updated = view.copy()
                 updated.upsert(merged)
             self._view = updated
@@ -196,7 +197,7 @@ class EmbeddedStore:
     # -- loading --------------------------------------------------------------------
 
     def _load(self) -> GraphView:
-        with _collector_paused():
+        with collector_paused():
             entities = [_ENTITY.validate_json(body) for (body,) in self._db.execute(_ROWS_OF["entities"])]
             links = [Link.model_validate_json(body) for (body,) in self._db.execute(_ROWS_OF["links"])]
             view = GraphView.of(GraphData.of([*entities, *links]))
@@ -208,19 +209,3 @@ class EmbeddedStore:
 
 # In the order they were written, so a reopened view iterates as the view before it did.
 _ROWS_OF = {table: f"SELECT body FROM {table} ORDER BY rowid" for table in ("entities", "links")}
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Hold off Python's cycle collector (in the whole process) while a view is built.
-
-    A view is millions of new objects and no garbage, yet the collector kept walking the
-    growing heap for some: at 400k rows that was two fifths of a reopen.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()

@@ -854,25 +854,27 @@ def test_neo4j_views_are_regions_not_the_whole_graph(neo4j: neo4j_store.Neo4jSto
     assert cohort_view["cohorts"] == {"C2"} and "D9" not in cohort_view["decisions"]
 
 
+def risk_codes(neo4j: neo4j_store.Neo4jStore) -> dict[str, list[str]]:
+    """Each cohort's risk codes, as the Neo4j store keeps them for ranking."""
+    records = neo4j._driver.execute_query(
+        f"MATCH (c:Cohort) RETURN c.id AS id, c.{neo4j_store.RISKS} AS codes", database_=neo4j.database
+    ).records
+    return {r["id"]: sorted(r["codes"]) for r in records}
+
+
 @pytest.mark.neo4j
 def test_neo4j_keeps_each_cohorts_risk_codes_as_its_conditions_change(neo4j: neo4j_store.Neo4jStore) -> None:
     """Ranking reads them instead of the conditions: a stale one would rank a cohort wrongly."""
 
-    def codes() -> dict[str, list[str]]:
-        records = neo4j._driver.execute_query(
-            f"MATCH (c:Cohort) RETURN c.id AS id, c.{neo4j_store.RISKS} AS codes", database_=neo4j.database
-        ).records
-        return {r["id"]: sorted(r["codes"]) for r in records}
-
     neo4j.write(chain())
-    assert codes()["C1"] == ["pay/violates", "voice/unknown"]
+    assert risk_codes(neo4j)["C1"] == ["pay/violates", "voice/unknown"]
     half = Condition(cohort_id="C1", dimension=Dimension.pay, status=Status.violates, value=0.9)
     neo4j.write(GraphData(conditions=[half]))  # 0.9 against the 2.0 kept from before
-    assert codes()["C1"] == ["pay/violates/low", "voice/unknown"]
+    assert risk_codes(neo4j)["C1"] == ["pay/violates/low", "voice/unknown"]
     met = Condition(cohort_id="C1", dimension=Dimension.pay, status=Status.meets, value=2.5)
     neo4j.write(GraphData(conditions=[met]))
-    assert codes()["C1"] == ["voice/unknown"]
-    assert codes()["C9"] == ["pay/violates"]  # untouched by writes that did not name it
+    assert risk_codes(neo4j)["C1"] == ["voice/unknown"]
+    assert risk_codes(neo4j)["C9"] == ["pay/violates"]  # untouched by writes that did not name it
     assert Cohort.model_fields.keys().isdisjoint([neo4j_store.RISKS])  # never part of a record
     assert "C1" in {c.id for c in neo4j.view().cohorts()}
 
@@ -880,12 +882,6 @@ def test_neo4j_keeps_each_cohorts_risk_codes_as_its_conditions_change(neo4j: neo
 @pytest.mark.neo4j
 def test_neo4j_codes_a_new_cohort_as_the_server_would(neo4j: neo4j_store.Neo4jStore) -> None:
     """A cohort a write creates gets its risk codes from the write's own conditions."""
-
-    def codes() -> dict[str, list[str]]:
-        records = neo4j._driver.execute_query(
-            f"MATCH (c:Cohort) RETURN c.id AS id, c.{neo4j_store.RISKS} AS codes", database_=neo4j.database
-        ).records
-        return {r["id"]: sorted(r["codes"]) for r in records}
 
     pay = Dimension.pay
     # Written on its own, outside validation: a condition whose cohort comes later.
@@ -903,7 +899,7 @@ def test_neo4j_codes_a_new_cohort_as_the_server_would(neo4j: neo4j_store.Neo4jSt
             ],
         )
     )
-    coded_at_creation = codes()
+    coded_at_creation = risk_codes(neo4j)
     assert coded_at_creation == {
         "C1": ["pay/violates/low", "workload/unknown"],
         "C2": ["pay/at_risk"],
@@ -912,7 +908,7 @@ def test_neo4j_codes_a_new_cohort_as_the_server_would(neo4j: neo4j_store.Neo4jSt
     }
 
     neo4j._run_write(neo4j_store.REFRESH_RISKS, ids=sorted(coded_at_creation))
-    assert codes() == coded_at_creation
+    assert risk_codes(neo4j) == coded_at_creation
 
 
 @pytest.mark.neo4j

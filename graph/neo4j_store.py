@@ -11,16 +11,24 @@ Every node carries ``:Entity`` (ids are unique across kinds) and the label of it
 not links (unit → organization, decision → unit and organization, condition → cohort) stay
 indexed properties, exactly as the model holds them.
 
+Beside the model, the store keeps for itself, and never reads back as a record:
+
+    derived_* on each ENGAGES link   risk keys for ranking (graph.neo4j_risk)
+    (:LaborgraphState {key: "graph", version, risk_keys})
+                                     a new version token on every write, and the layout
+                                     of the risk keys every link carries
+
 Every query below is written once, with values passed only as parameters; labels and
 relationship types come from the vocabulary, never from data.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Iterator
+import gc
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import Enum
 from functools import cache
@@ -54,8 +62,9 @@ from neo4j.time import Date as Neo4jDate
 from pydantic import TypeAdapter
 
 from graph.analysis.paths import PathQuery, reached_engagers, select_decisions, walk_groups
-from graph.analysis.ranking import ALL_DIMENSIONS, DIMENSION_BIT, dimensions_in
+from graph.analysis.ranking import ALL_DIMENSIONS, DIMENSION_BIT
 from graph.analysis.traverse import check_depth
+from graph.collector import collector_paused
 from graph.errors import (
     BundleIssue,
     ConfigError,
@@ -66,20 +75,29 @@ from graph.errors import (
     StoreUnavailable,
 )
 from graph.model import (
+    Cohort,
     Condition,
     Decision,
     Entity,
     GraphData,
     Link,
+    LinkKey,
     Organization,
     Record,
     Unit,
-    condition_id,
 )
-from graph.scoring import ScoringConfig, pay_below_half
+from graph.neo4j_risk import (
+    COHORTS_WITH_CONDITIONS,
+    DERIVED_PREFIX,
+    ENGAGES_RISK_INDEXES,
+    REFRESH_RISKS,
+    new_link_risks,
+    ranked_cohorts,
+)
+from graph.scoring import ScoringConfig
 from graph.store import MAX_DEPTH, EntityPage
 from graph.view import AnyEntity, GraphView
-from graph.vocabulary import SUPPLY_LINKS, Dimension, EntityKind, LinkType, OrgKind, Status
+from graph.vocabulary import SUPPLY_LINKS, EntityKind, LinkType, OrgKind
 
 BATCH_SIZE = 5_000  # rows per UNWIND; every batch of one write runs in the same transaction
 EXTRA_PREFIX = "extra_"  # kept bundle columns never collide with core properties
@@ -102,6 +120,7 @@ SCHEMA: tuple[str, ...] = (
     "CREATE INDEX laborgraph_decision_unit IF NOT EXISTS FOR (n:Decision) ON (n.unit_id)",
     "CREATE INDEX laborgraph_decision_applies_to IF NOT EXISTS FOR (n:Decision) ON (n.applies_to)",
     "CREATE INDEX laborgraph_condition_cohort IF NOT EXISTS FOR (n:Condition) ON (n.cohort_id)",
+    *ENGAGES_RISK_INDEXES,
 )
 
 # -- writes ---------------------------------------------------------------------------
@@ -172,6 +191,18 @@ DETACH DELETE n
 RETURN count(*) AS deleted
 """
 
+# One node beside the model holds the graph's version, a new token on every write: a client
+# may keep what it read (see _Skeleton) while the token stays the same. It also records the
+# layout of the risk keys every stored ENGAGES link carries (graph.neo4j_risk): a database
+# written before they existed, or in an older layout, is keyed again when a store opens it.
+STATE = "LaborgraphState"
+RISK_KEYS_LAYOUT = 1
+NEW_VERSION = f"MERGE (s:{STATE} {{key: 'graph'}}) SET s.version = randomUUID()"
+GRAPH_VERSION = f"OPTIONAL MATCH (s:{STATE} {{key: 'graph'}}) RETURN s.version AS version"
+STORED_LAYOUT = f"OPTIONAL MATCH (s:{STATE} {{key: 'graph'}}) RETURN s.risk_keys AS layout"
+ALL_COHORT_IDS = "MATCH (c:Cohort) RETURN c.id AS id"
+LAYOUT_DONE = f"MERGE (s:{STATE} {{key: 'graph'}}) SET s.risk_keys = $layout, s.version = randomUUID()"
+
 # -- reads ----------------------------------------------------------------------------
 
 PING = "RETURN 1 AS ok"
@@ -219,19 +250,49 @@ ALL_ENTITIES = "MATCH (n:Entity) RETURN labels(n) AS labels, properties(n) AS pr
 _LINK_COLUMNS = "a.id AS from_id, type(r) AS type, b.id AS to_id, properties(r) AS props"
 ALL_LINKS = f"MATCH (a:Entity)-[r:{_ALL_LINKS}]->(b:Entity) RETURN {_LINK_COLUMNS}"
 
+
+def _props(variable: str, model: type[Record]) -> str:
+    """The properties of a node or link holding a ``model``, with its date fields as ISO
+    text: pydantic reads that back as dates, and the driver's own date objects, decoded in
+    pure Python, cost a question more than the rest of its records."""
+    dates = [name for name, field in model.model_fields.items() if field.annotation == date | None]
+    if not dates:
+        return f"properties({variable})"
+    return f"{variable} {{.*, " + ", ".join(f"{name}: toString({variable}.{name})" for name in dates) + "}"
+
+
+# Every organization, unit and decision, and every supply link (see _Skeleton), in one row:
+# a hundred thousand rows would cost the driver three times as long.
+SKELETON = f"""
+CALL () {{
+    MATCH (n:{LABELS[EntityKind.organization]}|{LABELS[EntityKind.unit]}|{LABELS[EntityKind.decision]})
+    RETURN collect([labels(n), properties(n)]) AS entities
+}}
+CALL () {{
+    MATCH (a:Entity)-[r:{_SUPPLY}]->(b:Entity)
+    RETURN collect([a.id, type(r), b.id, {_props("r", Link)}]) AS links
+}}
+RETURN entities, links
+"""
+
+# Cohorts with the links into them and their conditions: a page's cohorts in one round trip,
+# and in one row (see graph.neo4j_risk.RANKED_BY_DIMENSION).
+COHORTS_WITH_CONTEXT = f"""
+UNWIND $ids AS id
+MATCH (c:Cohort {{id: id}})
+RETURN collect([
+    {_props("c", Cohort)},
+    COLLECT {{ MATCH (a:Entity)-[r:{LinkType.ENGAGES}]->(c) RETURN [a.id, {_props("r", Link)}] }},
+    COLLECT {{ MATCH (k:Condition {{cohort_id: id}}) RETURN {_props("k", Condition)} }}
+]) AS cohorts
+"""
+
 # One breadth-first level: every link out of (or into) the frontier. ENGAGES comes along
 # downstream so the cohorts of every organization reached arrive in the same round trip.
 # $projects: the projects a walk may follow besides unscoped links; null follows every link.
 LINKS_OUT_OF = f"""
 UNWIND $ids AS id
 MATCH (a:Entity {{id: id}})-[r:{_ALL_LINKS}]->(b:Entity)
-USING INDEX SEEK a:Entity(id)
-WHERE $projects IS NULL OR r.project = "" OR r.project IN $projects
-RETURN {_LINK_COLUMNS}
-"""
-SUPPLY_LINKS_OUT_OF = f"""
-UNWIND $ids AS id
-MATCH (a:Entity {{id: id}})-[r:{_SUPPLY}]->(b:Entity)
 USING INDEX SEEK a:Entity(id)
 WHERE $projects IS NULL OR r.project = "" OR r.project IN $projects
 RETURN {_LINK_COLUMNS}
@@ -250,43 +311,6 @@ USING INDEX SEEK b:Entity(id)
 RETURN {_LINK_COLUMNS}
 """
 
-
-# Each :Cohort keeps its not-met conditions as risk codes (see risk_code) in one property,
-# refreshed in the transaction that writes them: ranking thousands of cohorts then reads one
-# property each instead of looking their conditions up. Never part of a record read back.
-RISKS = "derived_risks"
-_RISK_CODES = f"""COLLECT {{
-    MATCH (k:Condition {{cohort_id: c.id}})
-    WHERE k.status <> "{Status.meets.value}"
-    RETURN k.dimension + "/" + k.status + CASE
-        WHEN k.dimension = "{Dimension.pay.value}" AND k.benchmark <> 0 AND k.value < k.benchmark / 2.0
-        THEN "/low" ELSE "" END
-}}"""
-REFRESH_RISKS = f"""
-UNWIND $ids AS id
-MATCH (c:Cohort {{id: id}})
-SET c.{RISKS} = {_RISK_CODES}
-"""
-
-# The best $limit (cohort, dimension) pairs below $engagers (organization, projects its
-# ENGAGES links may carry besides none, dimensions the decisions reaching it affect), in
-# the tracer's order. $severity, $likelihood and $dimension_of map each risk code to what
-# ScoringConfig.risk_of gives it. A cohort written before risk codes existed is coded here.
-RANKED_CONDITIONS = f"""
-UNWIND $engagers AS engager
-MATCH (o:Entity {{id: engager.org}})-[e:{LinkType.ENGAGES}]->(c)
-USING INDEX SEEK o:Entity(id)
-WHERE engager.projects IS NULL OR e.project = "" OR e.project IN engager.projects
-WITH c, collect(engager.dimensions) AS affected
-WHERE $country IS NULL OR c.country = $country
-UNWIND CASE WHEN c.{RISKS} IS NULL THEN {_RISK_CODES} ELSE c.{RISKS} END AS risk
-WITH c, affected, risk, $severity[risk] AS severity
-WHERE severity >= $min_severity AND any(dimensions IN affected WHERE $dimension_of[risk] IN dimensions)
-RETURN c.id AS cohort, $dimension_of[risk] AS dimension, severity, $likelihood[risk] AS likelihood,
-       coalesce(c.headcount, 0) AS headcount
-ORDER BY severity DESC, likelihood DESC, headcount DESC, cohort, dimension
-LIMIT $limit
-"""
 
 UNITS_OF_ORGANIZATIONS = """
 UNWIND $ids AS id
@@ -391,10 +415,8 @@ def _entity_row(entity: AnyEntity) -> Props:
     return {"id": entity.id, "carried": carried, "defaults": defaults}
 
 
-def _new_entity_row(entity: AnyEntity, risks: dict[str, list[str]]) -> Props:
+def _new_entity_row(entity: AnyEntity) -> Props:
     props = _new_props(entity, _ENTITY_KEY_FIELDS)
-    if entity.id in risks:
-        props[RISKS] = risks[entity.id]
     return {"id": entity.id, "label": LABELS[entity.entity], "props": props}
 
 
@@ -409,19 +431,20 @@ def _link_row(link: Link) -> Props:
     }
 
 
-def _new_link_row(link: Link) -> Props:
+def _new_link_row(link: Link, risks: dict[LinkKey, Props]) -> Props:
     props = _new_props(link, _LINK_KEY_FIELDS)
     props["project"] = link.project or ""
+    props.update(risks.get(link.key, ()))
     return {"from_id": link.from_id, "type": link.type.value, "to_id": link.to_id, "props": props}
 
 
 def _write_statements(
-    data: GraphData, times_named: Counter[str], stored: Collection[str], risks: dict[str, list[str]]
+    data: GraphData, times_named: Counter[str], stored: Collection[str], risks: dict[LinkKey, Props]
 ) -> Iterator[tuple[str, Iterator[Props]]]:
     """Each statement of a write with its rows, which are built only as they are sent."""
     entities, links = data.entities(), data.links
     new = [times_named[entity.id] == 1 and entity.id not in stored for entity in entities]
-    yield CREATE_ENTITIES, (_new_entity_row(entity, risks) for entity in compress(entities, new))
+    yield CREATE_ENTITIES, map(_new_entity_row, compress(entities, new))
     known = list(compress(entities, [not is_new for is_new in new]))
     for kind in EntityKind:
         yield MERGE_ENTITY[kind], map(_entity_row, [entity for entity in known if entity.entity is kind])
@@ -431,47 +454,21 @@ def _write_statements(
         times_linked[link.key] == 1 and not (link.from_id in stored and link.to_id in stored)
         for link in links
     ]
-    yield CREATE_LINKS, map(_new_link_row, compress(links, new))
+    yield CREATE_LINKS, (_new_link_row(link, risks) for link in compress(links, new))
     known_links = list(compress(links, [not is_new for is_new in new]))
     for link_type in LinkType:
         yield MERGE_LINK[link_type], map(_link_row, [link for link in known_links if link.type is link_type])
-
-
-def _new_cohort_risks(
-    data: GraphData, times_named: Counter[str], stored: Collection[str]
-) -> dict[str, list[str]]:
-    """The risk codes REFRESH_RISKS would give each cohort this write creates, from the
-    conditions it brings: they are all the cohort has, unless one is named twice or some
-    are stored already (possible only outside a validated ingest; REFRESH_RISKS codes those).
-    Coded here, the cohort is created with them, saving the server a query per cohort."""
-    brought: dict[str, list[Condition]] = defaultdict(list)
-    for condition in data.conditions:
-        brought[condition.cohort_id].append(condition)
-    risks = {}
-    for cohort in data.cohorts:
-        conditions = brought[cohort.id]
-        if (
-            cohort.id in stored
-            or times_named[cohort.id] > 1
-            or any(times_named[condition.id] > 1 for condition in conditions)
-            or any(condition_id(cohort.id, dimension) in stored for dimension in Dimension)
-        ):
-            continue
-        risks[cohort.id] = [
-            risk_code(condition.dimension, condition.status, pay_below_half(condition))
-            for condition in conditions
-            if condition.status is not Status.meets
-        ]
-    return risks
 
 
 def _split_props(props: Props) -> tuple[Props, Props]:
     fields: Props = {}
     extra: Props = {}
     for key, value in props.items():
+        if value is None:  # never stored: a date field _props asked for that the record lacks
+            continue
         if key.startswith(EXTRA_PREFIX):
             extra[key.removeprefix(EXTRA_PREFIX)] = value
-        else:
+        elif not key.startswith(DERIVED_PREFIX):
             fields[key] = _from_neo4j(value)
     return fields, extra
 
@@ -486,7 +483,6 @@ def _kind(labels: Iterable[str]) -> EntityKind:
 def _entity(labels: Iterable[str], props: Props) -> AnyEntity:
     kind = _kind(labels)
     fields, extra = _split_props(props)
-    fields.pop(RISKS, None)
     if kind is EntityKind.condition:
         fields.pop("id", None)
     return _ENTITY.validate_python({**fields, "entity": kind, "extra": extra})
@@ -567,6 +563,7 @@ class Neo4jStore:
         """
         self.uri = uri
         self.database = database
+        self._skeleton: _Skeleton | None = None
         try:
             self._driver: Driver = GraphDatabase.driver(
                 uri,
@@ -584,6 +581,8 @@ class Neo4jStore:
                 self._driver.verify_connectivity()
                 for statement in SCHEMA:  # idempotent: IF NOT EXISTS
                     self._run_write(statement)
+                if self._run_read(STORED_LAYOUT)[0]["layout"] != RISK_KEYS_LAYOUT:
+                    self._key_every_cohort()
         except GraphError:
             self._driver.close()
             raise
@@ -610,6 +609,15 @@ class Neo4jStore:
         while deleted:
             records = self._run_write(WIPE_CHUNK)
             deleted = records[0]["deleted"]
+        self._run_write(NEW_VERSION)
+
+    def _key_every_cohort(self) -> None:
+        """Give every stored ENGAGES link its risk keys, a transaction per batch of cohorts
+        (about a minute per million links), then record the layout."""
+        cohort_ids = [record["id"] for record in self._run_read(ALL_COHORT_IDS)]
+        for batch in _batches(cohort_ids):
+            self._run_write(REFRESH_RISKS, ids=batch)
+        self._run_write(LAYOUT_DONE, layout=RISK_KEYS_LAYOUT)
 
     def project_owners(self) -> dict[str, str]:
         return {record["project"]: record["owner"] for record in self._run_read(PROJECT_OWNERS)}
@@ -622,10 +630,13 @@ class Neo4jStore:
         times_named = Counter(entity.id for entity in data.entities())
         named = set(times_named)
         ends = {entity_id for link in data.links for entity_id in (link.from_id, link.to_id)}
-        # Every condition a cohort could have: is one stored already? (see _new_cohort_risks)
-        conditions = {condition_id(c.id, dimension) for c in data.cohorts for dimension in Dimension}
-        ids = sorted(named | ends | conditions)
-        touched = sorted({c.id for c in data.cohorts} | {c.cohort_id for c in data.conditions})
+        ids = sorted(named | ends)
+        # Cohorts whose links' risk keys this write may change (see graph.neo4j_risk).
+        touched = sorted(
+            {c.id for c in data.cohorts}
+            | {c.cohort_id for c in data.conditions}
+            | {link.to_id for link in data.links if link.type is LinkType.ENGAGES}
+        )
 
         def work(tx: ManagedTransaction) -> None:
             stored = {record["id"] for batch in _batches(ids) for record in tx.run(KINDS_BY_ID, ids=batch)}
@@ -640,7 +651,11 @@ class Neo4jStore:
                         for entity_id in missing
                     ]
                 )
-            risks = _new_cohort_risks(data, times_named, stored)
+            created = [c.id for c in data.cohorts if times_named[c.id] == 1 and c.id not in stored]
+            orphans = {
+                r["id"] for batch in _batches(created) for r in tx.run(COHORTS_WITH_CONDITIONS, ids=batch)
+            }
+            risks, keyed = new_link_risks(data, set(created) - orphans)
             # Each result is read only once the next batch is sent, so the next rows are
             # built while the server still writes the last ones.
             sent: list[tuple[Result, int]] = []
@@ -651,8 +666,9 @@ class Neo4jStore:
                         self._check_written(*sent.pop(0))
             for result, rows_sent in sent:
                 self._check_written(result, rows_sent)
-            for cohorts in _batches(cohort for cohort in touched if cohort not in risks):
+            for cohorts in _batches(cohort for cohort in touched if cohort not in keyed):
                 tx.run(REFRESH_RISKS, ids=cohorts).consume()
+            tx.run(NEW_VERSION).consume()
 
         with self._translated("write to"), self._session() as session:
             session.execute_write(work)
@@ -709,7 +725,24 @@ class Neo4jStore:
             return self.view(query.around)
         check_depth(query.depth)
         with self._translated("read from"), self._session() as session:
-            return session.execute_read(_load_path_view, query, config)
+            return session.execute_read(self._load_path_view, query, config)
+
+    def _load_path_view(self, tx: ManagedTransaction, query: PathQuery, config: ScoringConfig) -> GraphView:
+        """The region a page of risk paths from an organization, unit or decision needs."""
+        version = tx.run(GRAPH_VERSION).single(strict=True)["version"]
+        skeleton = self._skeleton
+        if skeleton is None or skeleton.version != version:
+            skeleton = self._skeleton = _Skeleton.load(tx, version)
+        view = skeleton.for_question()
+        origin = str(query.origin)
+        focus = (
+            view.decisions.get(origin)
+            or view.units.get(origin)
+            or view.graph.nodes.get(origin, {}).get("entity")
+        )
+        if not isinstance(focus, Organization | Unit | Decision):
+            return _load_view(tx, origin)  # the tracer refuses it, in the same words on both stores
+        return _ranked_region(tx, view, focus, query, config)
 
     # -- driver plumbing ------------------------------------------------------------
 
@@ -816,24 +849,16 @@ def _origin(tx: ManagedTransaction, focus: AnyEntity, owners: dict[str, str]) ->
         decisions = _of_type(Decision, tx.run(DECISIONS_BY_UNITS, ids=[u.id for u in units]))
     makers = {u.organization_id for u in units} | ({focus.id} if isinstance(focus, Organization) else set())
     maker_orgs = _of_type(Organization, tx.run(ENTITIES_BY_ID, ids=sorted(makers)))
-    projects: list[str] | None = None  # a vendor's decisions and tiers may follow any link
-    if all(OrgKind.buyer in org.kinds for org in maker_orgs):
-        projects = sorted({p for p, owner in owners.items() if owner in makers})
-    return _Origin(units, decisions, maker_orgs, projects)
+    return _Origin(units, decisions, maker_orgs, _walkable_projects(maker_orgs, owners))
 
 
-def _load_path_view(tx: ManagedTransaction, query: PathQuery, config: ScoringConfig) -> GraphView:
-    """The region a page of risk paths from an organization, unit or decision needs."""
-    found = tx.run(ENTITY_BY_ID, id=query.origin).single()
-    if found is None:
-        raise NotFound(str(query.origin))
-    focus = _entity(found["labels"], found["props"])
-    if focus.entity not in (EntityKind.organization, EntityKind.unit, EntityKind.decision):
-        return _load_view(tx, query.origin)  # the tracer refuses it, in the same words on both stores
-    owners = {r["project"]: r["owner"] for r in tx.run(PROJECT_OWNERS)}
-    view = GraphView.of(_graph_data(*_ranked_region(tx, focus, query, config, owners)))
-    view.project_owner = owners
-    return view
+def _walkable_projects(makers: list[Organization], owners: dict[str, str]) -> list[str] | None:
+    """The projects a walk below these decision makers may follow besides unscoped links:
+    buyers' own; None (every link) when a vendor is among them."""
+    if not all(OrgKind.buyer in org.kinds for org in makers):
+        return None
+    ids = {org.id for org in makers}
+    return sorted({project for project, owner in owners.items() if owner in ids})
 
 
 def _downstream_region(
@@ -848,7 +873,7 @@ def _downstream_region(
     origin = _origin(tx, focus, owners)
     units, decisions, projects = origin.units, origin.decisions, origin.projects
     starts = {org.id for org in origin.makers} | {d.applies_to for d in decisions}
-    organizations, cohorts, links = _walk_down(tx, starts, projects, LINKS_OUT_OF)
+    organizations, cohorts, links = _walk_down(tx, starts, projects)
     nodes = _entities(tx.run(ENTITIES_BY_ID, ids=sorted(organizations | cohorts)))
     conditions = _entities(tx.run(CONDITIONS_OF_COHORTS, ids=sorted(cohorts)))
     entities = [*units, *decisions, *nodes, *conditions]
@@ -856,24 +881,16 @@ def _downstream_region(
 
 
 def _walk_down(
-    tx: ManagedTransaction, starts: set[str], projects: list[str] | None, links_out_of: str
+    tx: ManagedTransaction, starts: set[str], projects: list[str] | None
 ) -> tuple[set[str], set[str], list[Link]]:
     """Organizations within MAX_DEPTH supply links below the starts, the cohorts they engage
-    (when ``links_out_of`` brings ENGAGES links), and the links among them."""
-    organizations, cohorts, links = set(starts), set(), []
-    frontier = starts
-    for depth in range(MAX_DEPTH + 1):
-        if not frontier:
-            break
-        reached = set()
-        for link in _links(tx.run(links_out_of, ids=sorted(frontier), projects=projects)):
-            if link.type is LinkType.ENGAGES:
-                cohorts.add(link.to_id)
-            elif depth < MAX_DEPTH and link.to_id not in organizations:
-                reached.add(link.to_id)
-                organizations.add(link.to_id)
-            links.append(link)
-        frontier = reached
+    and the links among them."""
+
+    def level(frontier: set[str]) -> list[Link]:
+        return _links(tx.run(LINKS_OUT_OF, ids=sorted(frontier), projects=projects))
+
+    organizations, links = _breadth_first(starts, level, downwards=True)
+    cohorts = {link.to_id for link in links if link.type is LinkType.ENGAGES}
     # Links out of the last level may leave the region; every link within it stays.
     region = organizations | cohorts
     return organizations, cohorts, [link for link in links if link.to_id in region]
@@ -896,85 +913,137 @@ def _walk_up(
     tx: ManagedTransaction, cohort_ids: list[str], projects: list[str] | None
 ) -> tuple[set[str], list[Link]]:
     """Organizations within MAX_DEPTH supply links above the cohorts, and the links among them."""
-    links = _links(tx.run(ENGAGES_INTO, ids=cohort_ids))
-    organizations = {link.from_id for link in links}
-    frontier = set(organizations)
+
+    def level(frontier: set[str]) -> list[Link]:
+        return _links(tx.run(SUPPLY_LINKS_INTO, ids=sorted(frontier), projects=projects))
+
+    engages = _links(tx.run(ENGAGES_INTO, ids=cohort_ids))
+    organizations, supply = _breadth_first({link.from_id for link in engages}, level, downwards=False)
+    return organizations, [link for link in (*engages, *supply) if link.from_id in organizations]
+
+
+def _breadth_first(
+    starts: set[str], level: Callable[[set[str]], Iterable[Link]], *, downwards: bool
+) -> tuple[set[str], list[Link]]:
+    """Organizations within MAX_DEPTH supply links of the starts, below them or above, and
+    every link ``level`` gives for each level's frontier. An ENGAGES link ends the walk."""
+    organizations, links = set(starts), []
+    frontier = starts
     for depth in range(MAX_DEPTH + 1):
         if not frontier:
             break
         reached = set()
-        for link in _links(tx.run(SUPPLY_LINKS_INTO, ids=sorted(frontier), projects=projects)):
-            if depth < MAX_DEPTH and link.from_id not in organizations:
-                reached.add(link.from_id)
-                organizations.add(link.from_id)
+        for link in level(frontier):
+            far_end = link.to_id if downwards else link.from_id
+            if link.type is not LinkType.ENGAGES and depth < MAX_DEPTH and far_end not in organizations:
+                reached.add(far_end)
+                organizations.add(far_end)
             links.append(link)
         frontier = reached
-    return organizations, [link for link in links if link.from_id in organizations]
+    return organizations, links
+
+
+@dataclass(frozen=True)
+class _Skeleton:
+    """Every organization, unit and decision and every supply link: what a question walks
+    before it reaches cohorts, a few percent of a large graph. The store keeps the last one
+    read while the graph's version (a new token on every write) stays the same."""
+
+    version: str | None
+    view: GraphView
+
+    @classmethod
+    def load(cls, tx: ManagedTransaction, version: str | None) -> _Skeleton:
+        found = tx.run(SKELETON).single(strict=True)
+        with collector_paused():
+            entities = [_entity(labels, props) for labels, props in found["entities"]]
+            links = [_link(*link) for link in found["links"]]
+            view = GraphView.of(_graph_data(entities, links))
+        # The collector's first pass over it is paid here, not by a question (as EmbeddedStore).
+        gc.collect()
+        # The per-view indexes every question shares: links below each organization (filled
+        # as walks reach them), projects by owner and decisions by organization.
+        view.memo["below"] = {}
+        view.projects_of("")
+        view.decisions_of("")
+        return cls(version, view)
+
+    def for_question(self) -> GraphView:
+        """The skeleton with a memo of its own, holding only the shared indexes: what one
+        question derives stays with it."""
+        return replace(self.view, memo=dict(self.view.memo))
 
 
 def _ranked_region(
-    tx: ManagedTransaction, focus: AnyEntity, query: PathQuery, config: ScoringConfig, owners: dict[str, str]
-) -> tuple[list[AnyEntity], list[Link]]:
+    tx: ManagedTransaction, skeleton: GraphView, focus: AnyEntity, query: PathQuery, config: ScoringConfig
+) -> GraphView:
     """What the query's page of risk paths needs, and little more.
 
-    The organizations below the origin come first, without their cohorts: a few hundred
-    even where they engage tens of thousands. The tracer's own walk over them finds which
-    organizations each group of decisions reaches; the server then ranks the conditions of
-    the cohorts those organizations engage, as ScoringConfig.risk_of scores them, and
-    returns the best ``offset + limit`` (cohort, dimension) pairs. Each pair yields at least
-    one path, so no other cohort can make the page. The view holds the organizations and
-    those cohorts, and the tracer ranks and walks them again: both stores give the same
-    answer from the same code.
+    The tracer's own walk over the skeleton finds which organizations each group of
+    decisions reaches, and on which dimensions; the server then seeks the best ``offset +
+    limit`` (cohort, dimension) pairs those organizations engage (graph.neo4j_risk). Each
+    pair yields at least one path, so no other cohort can make the page. The view holds the
+    organizations below the origin and those cohorts, and the tracer ranks and walks them
+    again: both stores give the same answer from the same code.
     """
-    origin = _origin(tx, focus, owners)
-    starts = {org.id for org in origin.makers} | {d.applies_to for d in origin.decisions}
-    organizations, _, supply = _walk_down(tx, starts, origin.projects, SUPPLY_LINKS_OUT_OF)
-    chain = GraphView.of(GraphData.of([*origin.makers, *origin.units, *origin.decisions, *supply]))
-    chain.project_owner = owners
+    decisions = select_decisions(skeleton, focus.id)
+    unit_ids = {d.unit_id for d in decisions} | ({focus.id} if isinstance(focus, Unit) else set())
+    units = [skeleton.units[unit_id] for unit_id in sorted(unit_ids)]
+    makers = {u.organization_id for u in units} | ({focus.id} if isinstance(focus, Organization) else set())
+    projects = _walkable_projects([skeleton.organization(m) for m in sorted(makers)], skeleton.project_owner)
     wanted = DIMENSION_BIT[query.dimension] if query.dimension else ALL_DIMENSIONS
-    groups = walk_groups(chain, select_decisions(chain, focus.id))
-    rows = tx.run(
-        RANKED_CONDITIONS,
-        engagers=[
-            {
-                "org": org,
-                "projects": None if scope is None else sorted(scope),
-                "dimensions": dimensions_in(bits),
-            }
-            for (org, scope), bits in reached_engagers(chain, groups, query.depth, wanted).items()
-        ],
-        country=query.country.upper() if query.country else None,
+    groups = walk_groups(skeleton, decisions)
+    engagers = reached_engagers(skeleton, groups, query.depth, wanted)
+    cohort_ids = ranked_cohorts(
+        tx,
+        [(org, None if scope is None else sorted(scope), bits) for (org, scope), bits in engagers.items()],
+        config,
         min_severity=query.min_severity,
-        limit=query.offset + (query.limit or 0),
-        **_scoring_parameters(config),
+        wanted=wanted,
+        country=query.country.upper() if query.country else None,
+        need=query.offset + (query.limit or 0),
     )
-    cohorts = sorted({row["cohort"] for row in rows})
-    engages = [k for k in _links(tx.run(ENGAGES_INTO, ids=cohorts)) if k.from_id in organizations]
-    nodes = _entities(tx.run(ENTITIES_BY_ID, ids=sorted(organizations | set(cohorts))))
-    conditions = _entities(tx.run(CONDITIONS_OF_COHORTS, ids=cohorts))
+    organizations, supply = _walk_skeleton(skeleton, makers | {d.applies_to for d in decisions}, projects)
+    entities: list[AnyEntity] = [
+        *units,
+        *decisions,
+        *(skeleton.organization(o) for o in sorted(organizations)),
+    ]
+    links = list(supply)
+    cohort_label, condition_label = [LABELS[EntityKind.cohort]], [LABELS[EntityKind.condition]]
+    found = tx.run(COHORTS_WITH_CONTEXT, ids=cohort_ids).single(strict=True)["cohorts"]
+    for props, engages, conditions in found:
+        cohort = _entity(cohort_label, props)
+        entities.append(cohort)
+        entities.extend(_entity(condition_label, condition) for condition in conditions)
+        links.extend(
+            _link(engager, LinkType.ENGAGES, cohort.id, link_props)
+            for engager, link_props in engages
+            if engager in organizations
+        )
     # No sources: a path cites its evidence by id, and only gaps and maps read sources.
-    return [*origin.units, *origin.decisions, *nodes, *conditions], [*supply, *engages]
+    view = GraphView.of(_graph_data(entities, links))
+    view.project_owner = skeleton.project_owner
+    return view
 
 
-def risk_code(dimension: Dimension, status: Status, low_pay: bool) -> str:
-    """The code REFRESH_RISKS writes for a not-met condition (``low_pay``: pay_below_half)."""
-    return f"{dimension.value}/{status.value}" + ("/low" if low_pay else "")
+def _walk_skeleton(
+    skeleton: GraphView, starts: set[str], projects: list[str] | None
+) -> tuple[set[str], list[Link]]:
+    """What _walk_down finds on the server, found in the skeleton: organizations within
+    MAX_DEPTH supply links below the starts, and the links among them."""
+    allowed = None if projects is None else set(projects)
 
+    def level(frontier: set[str]) -> list[Link]:
+        return [
+            link
+            for org in sorted(frontier)
+            for link in skeleton.out_links(org)
+            if allowed is None or not link.project or link.project in allowed
+        ]
 
-def _scoring_parameters(config: ScoringConfig) -> dict[str, Any]:
-    """Every risk code a cohort can carry, with what ScoringConfig.risk_of_facts gives it."""
-    severity: dict[str, int] = {}
-    likelihood: dict[str, float] = {}
-    dimension_of: dict[str, str] = {}
-    for dimension in Dimension:
-        for status in Status:
-            for low_pay in (False, True) if dimension is Dimension.pay else (False,):
-                risk = config.risk_of_facts(dimension, status, low_pay)
-                if risk is not None:
-                    code = risk_code(dimension, status, low_pay)
-                    severity[code], likelihood[code] = risk
-                    dimension_of[code] = dimension.value
-    return {"severity": severity, "likelihood": likelihood, "dimension_of": dimension_of}
+    organizations, links = _breadth_first(starts, level, downwards=True)
+    return organizations, [link for link in links if link.to_id in organizations]
 
 
 def _sources_of(tx: ManagedTransaction, entities: list[AnyEntity], links: list[Link]) -> list[AnyEntity]:

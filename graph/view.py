@@ -213,6 +213,16 @@ class GraphView:
     def organization_of(self, unit_id: str) -> str:
         return self.units[unit_id].organization_id
 
+    def decisions_of(self, org_id: str) -> list[Decision]:
+        """The decisions the organization's units made, by id."""
+        by_org = self.memo.get("decisions-by-organization")
+        if not isinstance(by_org, dict):
+            grouped: dict[str, list[Decision]] = {}
+            for decision in sorted(self.decisions.values(), key=lambda d: d.id):
+                grouped.setdefault(self.organization_of(decision.unit_id), []).append(decision)
+            by_org = self.memo["decisions-by-organization"] = grouped
+        return by_org.get(org_id, [])  # type: ignore[no-any-return]
+
     def projects_of(self, org_id: str) -> frozenset[str]:
         key = ("projects-by-owner", id(self.project_owner))  # a store may set project_owner whole
         by_owner = self.memo.get(key)

@@ -34,7 +34,7 @@ def neo4j_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.stop()
 
 
-def _neo4j_store(uri: str) -> GraphStore:
+def _neo4j_store(uri: str, *, wipe: bool = True) -> GraphStore:
     from graph.neo4j_store import Neo4jStore
 
     store = Neo4jStore(
@@ -43,7 +43,8 @@ def _neo4j_store(uri: str) -> GraphStore:
         password=os.environ.get("NEO4J_PASSWORD", "laborgraph-test"),
         database=os.environ.get("NEO4J_DATABASE", "neo4j"),
     )
-    store.wipe()  # each test starts from an empty graph
+    if wipe:
+        store.wipe()  # each test starts from an empty graph
     return store
 
 

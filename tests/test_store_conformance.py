@@ -25,7 +25,8 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from graph import neo4j_store
+from graph import neo4j_risk, neo4j_store
+from graph.analysis.paths import PathQuery, trace_risk_paths
 from graph.embedded import EmbeddedStore
 from graph.errors import ConfigError, GraphError, InvalidBundle, NotFound, StoreUnavailable
 from graph.model import (
@@ -40,6 +41,7 @@ from graph.model import (
     Source,
     Unit,
 )
+from graph.scoring import load_scoring
 from graph.store import MAX_DEPTH, GraphStore
 from graph.view import GraphView
 from graph.vocabulary import (
@@ -854,41 +856,59 @@ def test_neo4j_views_are_regions_not_the_whole_graph(neo4j: neo4j_store.Neo4jSto
     assert cohort_view["cohorts"] == {"C2"} and "D9" not in cohort_view["decisions"]
 
 
-def risk_codes(neo4j: neo4j_store.Neo4jStore) -> dict[str, list[str]]:
-    """Each cohort's risk codes, as the Neo4j store keeps them for ranking."""
+def risk_keys(neo4j: neo4j_store.Neo4jStore) -> dict[tuple[str, str], dict[str, object]]:
+    """The risk keys each ENGAGES link keeps for ranking (graph.neo4j_risk), by (engager, cohort)."""
     records = neo4j._driver.execute_query(
-        f"MATCH (c:Cohort) RETURN c.id AS id, c.{neo4j_store.RISKS} AS codes", database_=neo4j.database
+        "MATCH (a)-[r:ENGAGES]->(c) RETURN a.id AS engager, c.id AS cohort, properties(r) AS props",
+        database_=neo4j.database,
     ).records
-    return {r["id"]: sorted(r["codes"]) for r in records}
+    prefix = neo4j_risk.DERIVED_PREFIX
+    return {
+        (r["engager"], r["cohort"]): {
+            k.removeprefix(prefix): v for k, v in r["props"].items() if k.startswith(prefix)
+        }
+        for r in records
+    }
+
+
+def keyed(engager: str, cohort_id: str, headcount: int, **risks: str) -> dict[str, object]:
+    return {"from": engager, "cohort": cohort_id, "rank": -headcount, **risks}
 
 
 @pytest.mark.neo4j
-def test_neo4j_keeps_each_cohorts_risk_codes_as_its_conditions_change(neo4j: neo4j_store.Neo4jStore) -> None:
-    """Ranking reads them instead of the conditions: a stale one would rank a cohort wrongly."""
+def test_neo4j_keeps_each_links_risk_keys_as_the_graph_changes(neo4j: neo4j_store.Neo4jStore) -> None:
+    """Ranking seeks them instead of reading conditions: a stale one would rank a cohort wrongly."""
 
     neo4j.write(chain())
-    assert risk_codes(neo4j)["C1"] == ["pay/violates", "voice/unknown"]
+    assert risk_keys(neo4j)[("S1", "C1")] == keyed("S1", "C1", 40, pay="violates", voice="unknown")
     half = Condition(cohort_id="C1", dimension=Dimension.pay, status=Status.violates, value=0.9)
     neo4j.write(GraphData(conditions=[half]))  # 0.9 against the 2.0 kept from before
-    assert risk_codes(neo4j)["C1"] == ["pay/violates/low", "voice/unknown"]
+    assert risk_keys(neo4j)[("S1", "C1")] == keyed("S1", "C1", 40, pay="violates/low", voice="unknown")
     met = Condition(cohort_id="C1", dimension=Dimension.pay, status=Status.meets, value=2.5)
     neo4j.write(GraphData(conditions=[met]))
-    assert risk_codes(neo4j)["C1"] == ["voice/unknown"]
-    assert risk_codes(neo4j)["C9"] == ["pay/violates"]  # untouched by writes that did not name it
-    assert Cohort.model_fields.keys().isdisjoint([neo4j_store.RISKS])  # never part of a record
-    assert "C1" in {c.id for c in neo4j.view().cohorts()}
+    assert risk_keys(neo4j)[("S1", "C1")] == keyed("S1", "C1", 40, voice="unknown")
+
+    neo4j.write(GraphData(cohorts=[Cohort(id="C1", name="C1 raters", country="KE", headcount=75)]))
+    neo4j.write(GraphData(links=[link("V1", ENGAGES, "C1", project="p1")]))  # a second engager
+    keys = risk_keys(neo4j)
+    assert keys[("S1", "C1")] == keyed("S1", "C1", 75, voice="unknown")
+    assert keys[("V1", "C1")] == keyed("V1", "C1", 75, voice="unknown")
+    assert keys[("V9", "C9")] == keyed("V9", "C9", 40, pay="violates")  # untouched by writes not naming it
+    assert "C1" in {c.id for c in neo4j.view().cohorts()}  # never part of a record read back
+    assert not any(key.startswith("derived") for link in neo4j.view().links() for key in link.extra)
 
 
 @pytest.mark.neo4j
-def test_neo4j_codes_a_new_cohort_as_the_server_would(neo4j: neo4j_store.Neo4jStore) -> None:
-    """A cohort a write creates gets its risk codes from the write's own conditions."""
+def test_neo4j_keys_a_new_cohorts_links_as_the_server_would(neo4j: neo4j_store.Neo4jStore) -> None:
+    """A cohort a write creates gets its links' keys from the write's own conditions."""
 
     pay = Dimension.pay
+    neo4j.write(GraphData(organizations=[org("V1", OrgKind.vendor), org("V2", OrgKind.vendor)]))
     # Written on its own, outside validation: a condition whose cohort comes later.
     neo4j.write(GraphData(conditions=[condition("C4", Dimension.voice, Status.at_risk)]))
     neo4j.write(
         GraphData(
-            cohorts=[cohort("C1"), cohort("C2"), cohort("C3"), cohort("C4")],
+            cohorts=[cohort("C1"), cohort("C2"), cohort("C3"), cohort("C4"), cohort("C5")],
             conditions=[
                 Condition(cohort_id="C1", dimension=pay, status=Status.violates, value=0.9, benchmark=2.0),
                 Condition(cohort_id="C1", dimension=Dimension.workload, status=Status.unknown),
@@ -897,18 +917,138 @@ def test_neo4j_codes_a_new_cohort_as_the_server_would(neo4j: neo4j_store.Neo4jSt
                 Condition(cohort_id="C3", dimension=pay, status=Status.at_risk, value=0.5),
                 condition("C4", pay, Status.violates),
             ],
+            links=[
+                link("V1", ENGAGES, "C1"),
+                link("V1", ENGAGES, "C2", project="p1"),
+                link("V2", ENGAGES, "C2"),
+                link("V2", ENGAGES, "C3"),
+                link("V1", ENGAGES, "C4"),
+                link("V1", ENGAGES, "C5"),
+            ],
         )
     )
-    coded_at_creation = risk_codes(neo4j)
-    assert coded_at_creation == {
-        "C1": ["pay/violates/low", "workload/unknown"],
-        "C2": ["pay/at_risk"],
-        "C3": ["pay/at_risk"],
-        "C4": ["pay/violates", "voice/at_risk"],  # the one stored before counts too
+    keyed_at_creation = risk_keys(neo4j)
+    assert keyed_at_creation == {
+        ("V1", "C1"): keyed("V1", "C1", 40, pay="violates/low", workload="unknown"),
+        ("V1", "C2"): keyed("V1", "C2", 40, pay="at_risk"),
+        ("V2", "C2"): keyed("V2", "C2", 40, pay="at_risk"),
+        ("V2", "C3"): keyed("V2", "C3", 40, pay="at_risk"),
+        ("V1", "C4"): keyed("V1", "C4", 40, pay="violates", voice="at_risk"),  # the stored one counts
+        ("V1", "C5"): keyed("V1", "C5", 40),
     }
 
-    neo4j._run_write(neo4j_store.REFRESH_RISKS, ids=sorted(coded_at_creation))
-    assert risk_codes(neo4j) == coded_at_creation
+    neo4j._run_write(neo4j_risk.REFRESH_RISKS, ids=["C1", "C2", "C3", "C4", "C5"])
+    assert risk_keys(neo4j) == keyed_at_creation
+
+
+@pytest.mark.neo4j
+def test_neo4j_keys_a_database_written_before_risk_keys(
+    neo4j_uri: str, neo4j: neo4j_store.Neo4jStore
+) -> None:
+    from tests.conftest import _neo4j_store
+
+    neo4j.write(chain())
+    keys = risk_keys(neo4j)
+    neo4j._run_write("MATCH ()-[r:ENGAGES]->() SET r = {project: r.project}")  # as an older release left it
+    neo4j._run_write(f"MATCH (s:{neo4j_store.STATE}) REMOVE s.risk_keys")
+    assert all(not key for key in risk_keys(neo4j).values())
+
+    reopened = _neo4j_store(neo4j_uri, wipe=False)
+    try:
+        assert risk_keys(reopened) == keys
+        assert paths(reopened, "B1") == paths(neo4j, "B1") != []
+    finally:
+        reopened.close()
+
+
+def paths(store: GraphStore, origin: str, limit: int = 10) -> list[tuple[str, str, str]]:
+    query = PathQuery(origin=origin, limit=limit)
+    return [
+        (p.decision_id, p.cohort_id, p.dimension.value)
+        for p in trace_risk_paths(store.path_view(query, load_scoring()), query, load_scoring())
+    ]
+
+
+@pytest.mark.neo4j
+def test_neo4j_path_views_follow_writes_by_other_clients(
+    neo4j_uri: str, neo4j: neo4j_store.Neo4jStore
+) -> None:
+    """The store keeps the organizations and decisions it read while the graph's version holds."""
+    from tests.conftest import _neo4j_store
+
+    neo4j.write(chain())
+    before = paths(neo4j, "B1")
+    other = _neo4j_store(neo4j_uri, wipe=False)
+    try:
+        other.write(GraphData(links=[link("B1", CONTRACTS, "V9", project="p1")]))  # V9 engages C9
+        after = paths(neo4j, "B1")
+        assert "C9" not in {cohort for _, cohort, _ in before}
+        assert "C9" in {cohort for _, cohort, _ in after}
+        other.wipe()
+        with pytest.raises(NotFound):
+            paths(neo4j, "B1")
+    finally:
+        other.close()
+
+
+def test_a_page_of_paths_never_crosses_into_another_buyers_project(store: GraphStore) -> None:
+    """V serves B1 on p1 and B2 on p2. The worst-off cohort it engages works on p2 only, so
+    B1's first path is to the other, and B2's to it."""
+    store.write(
+        GraphData(
+            organizations=[org("B1", OrgKind.buyer), org("B2", OrgKind.buyer), org("V", OrgKind.vendor)],
+            units=[
+                Unit(id="U1", organization_id="B1", name="Ops"),
+                Unit(id="U2", organization_id="B2", name="Ops"),
+            ],
+            decisions=[decision("D1", "U1", "V"), decision("D2", "U2", "V")],
+            cohorts=[cohort("C1"), cohort("C2")],
+            conditions=[
+                condition("C1", Dimension.pay, Status.at_risk),
+                condition("C2", Dimension.pay, Status.violates),
+            ],
+            links=[
+                link("B1", CONTRACTS, "V", project="p1"),
+                link("B2", CONTRACTS, "V", project="p2"),
+                link("V", ENGAGES, "C1", project="p1"),
+                link("V", ENGAGES, "C2", project="p2"),
+            ],
+        )
+    )
+
+    assert [cohort for _, cohort, _ in paths(store, "B1", limit=1)] == ["C1"]
+    assert [cohort for _, cohort, _ in paths(store, "B2", limit=1)] == ["C2"]
+
+
+def test_a_page_breaks_ties_on_cohort_id_then_dimension(store: GraphStore) -> None:
+    """Content safety violated and pay violated below half its benchmark score the same
+    (severity 5, likelihood 1.0); with equal headcounts the smaller cohort id ranks first."""
+    pay = Dimension.pay
+    store.write(
+        GraphData(
+            organizations=[org("B", OrgKind.buyer), org("V", OrgKind.vendor)],
+            units=[Unit(id="U", organization_id="B", name="Trust and safety")],
+            decisions=[
+                Decision(
+                    id="D",
+                    unit_id="U",
+                    lever=Lever.pricing,
+                    applies_to="V",
+                    dimensions=(pay, Dimension.content_safety),
+                )
+            ],
+            cohorts=[cohort("CB"), cohort("CA")],
+            conditions=[
+                condition("CB", Dimension.content_safety, Status.violates),
+                Condition(cohort_id="CA", dimension=pay, status=Status.violates, value=0.9, benchmark=2.0),
+            ],
+            links=[link("B", CONTRACTS, "V"), link("V", ENGAGES, "CB"), link("V", ENGAGES, "CA")],
+        )
+    )
+
+    query = PathQuery(origin="B", limit=1)
+    (path,) = trace_risk_paths(store.path_view(query, load_scoring()), query, load_scoring())
+    assert (path.cohort_id, path.dimension, path.severity) == ("CA", pay, 5)
 
 
 @pytest.mark.neo4j

@@ -159,12 +159,9 @@ def select_decisions(view: GraphView, origin: str | None) -> list[Decision]:
     if isinstance(entity, Decision):
         return [entity]
     if isinstance(entity, Unit):
-        return sorted((d for d in view.decisions.values() if d.unit_id == origin), key=lambda d: d.id)
+        return [d for d in view.decisions_of(entity.organization_id) if d.unit_id == origin]
     if isinstance(entity, Organization):
-        return sorted(
-            (d for d in view.decisions.values() if view.organization_of(d.unit_id) == origin),
-            key=lambda d: d.id,
-        )
+        return list(view.decisions_of(origin))
     raise InvalidQuery(
         f"{origin!r} is a {entity.entity.value}; paths start at a unit, decision or organization"
     )

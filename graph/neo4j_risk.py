@@ -53,6 +53,10 @@ _SET_DIMENSIONS = ",\n    ".join(
 REFRESH_RISKS = f"""
 UNWIND $ids AS id
 MATCH (c:Cohort {{id: id}})
+// Lock the cohort first: a concurrent write to it or its conditions then commits before
+// this one reads them, or waits for this one, and the last refresh sees both.
+SET c.derived_lock = true
+REMOVE c.derived_lock
 WITH c, COLLECT {{
     MATCH (k:Condition {{cohort_id: c.id}})
     WHERE k.status <> "{Status.meets.value}"
@@ -75,9 +79,13 @@ CALL (seek) {{
       AND r.derived_rank IS NOT NULL AND r.derived_cohort IS NOT NULL
       AND (seek.projects IS NULL OR r.project = "" OR r.project IN seek.projects)
       AND ($country IS NULL OR endNode(r).country = $country)
-    WITH r ORDER BY r.derived_from, r.{key}, r.derived_rank, r.derived_cohort
-    RETURN r.derived_cohort AS cohort, -r.derived_rank AS headcount
+    // One row per cohort (an organization may engage it under several projects), in the
+    // index's own order, which lets the seek stop at $limit.
+    WITH DISTINCT
+        r.derived_from AS engager, r.{key} AS status, r.derived_rank AS rank, r.derived_cohort AS cohort
+    ORDER BY engager, status, rank, cohort
     LIMIT $limit
+    RETURN cohort, -rank AS headcount
 }}
 RETURN collect([seek.class, cohort, headcount]) AS found
 """

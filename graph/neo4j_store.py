@@ -25,6 +25,7 @@ relationship types come from the vocabulary, never from data.
 from __future__ import annotations
 
 import gc
+import threading
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
@@ -107,6 +108,7 @@ LABELS: dict[EntityKind, str] = {kind: kind.value.capitalize() for kind in Entit
 _KIND_OF_LABEL = {label: kind for kind, label in LABELS.items()}
 _SUPPLY = "|".join(SUPPLY_LINKS)
 _ALL_LINKS = "|".join(LinkType)
+STATE = "LaborgraphState"  # the label of the one node beside the model (see NEW_VERSION)
 
 # -- schema ---------------------------------------------------------------------------
 
@@ -121,6 +123,7 @@ SCHEMA: tuple[str, ...] = (
     "CREATE INDEX laborgraph_decision_applies_to IF NOT EXISTS FOR (n:Decision) ON (n.applies_to)",
     "CREATE INDEX laborgraph_condition_cohort IF NOT EXISTS FOR (n:Condition) ON (n.cohort_id)",
     *ENGAGES_RISK_INDEXES,
+    f"CREATE CONSTRAINT laborgraph_state_key IF NOT EXISTS FOR (s:{STATE}) REQUIRE s.key IS UNIQUE",
 )
 
 # -- writes ---------------------------------------------------------------------------
@@ -195,7 +198,6 @@ RETURN count(*) AS deleted
 # may keep what it read (see _Skeleton) while the token stays the same. It also records the
 # layout of the risk keys every stored ENGAGES link carries (graph.neo4j_risk): a database
 # written before they existed, or in an older layout, is keyed again when a store opens it.
-STATE = "LaborgraphState"
 RISK_KEYS_LAYOUT = 1
 NEW_VERSION = f"MERGE (s:{STATE} {{key: 'graph'}}) SET s.version = randomUUID()"
 GRAPH_VERSION = f"OPTIONAL MATCH (s:{STATE} {{key: 'graph'}}) RETURN s.version AS version"
@@ -564,6 +566,7 @@ class Neo4jStore:
         self.uri = uri
         self.database = database
         self._skeleton: _Skeleton | None = None
+        self._skeleton_lock = threading.Lock()
         try:
             self._driver: Driver = GraphDatabase.driver(
                 uri,
@@ -605,6 +608,7 @@ class Neo4jStore:
 
     def wipe(self) -> None:
         """Delete every laborgraph node and link (the schema stays)."""
+        self._run_write(NEW_VERSION)  # and again at the end: a wipe cut short has changed the graph
         deleted = 1
         while deleted:
             records = self._run_write(WIPE_CHUNK)
@@ -730,9 +734,10 @@ class Neo4jStore:
     def _load_path_view(self, tx: ManagedTransaction, query: PathQuery, config: ScoringConfig) -> GraphView:
         """The region a page of risk paths from an organization, unit or decision needs."""
         version = tx.run(GRAPH_VERSION).single(strict=True)["version"]
-        skeleton = self._skeleton
-        if skeleton is None or skeleton.version != version:
-            skeleton = self._skeleton = _Skeleton.load(tx, version)
+        with self._skeleton_lock:  # after a write, one request reads the new skeleton
+            skeleton = self._skeleton
+            if skeleton is None or skeleton.version != version:
+                skeleton = self._skeleton = _Skeleton.load(tx, version)
         view = skeleton.for_question()
         origin = str(query.origin)
         focus = (
@@ -990,7 +995,7 @@ def _ranked_region(
     unit_ids = {d.unit_id for d in decisions} | ({focus.id} if isinstance(focus, Unit) else set())
     units = [skeleton.units[unit_id] for unit_id in sorted(unit_ids)]
     makers = {u.organization_id for u in units} | ({focus.id} if isinstance(focus, Organization) else set())
-    projects = _walkable_projects([skeleton.organization(m) for m in sorted(makers)], skeleton.project_owner)
+    projects = _walkable_projects(_organizations(skeleton, makers), skeleton.project_owner)
     wanted = DIMENSION_BIT[query.dimension] if query.dimension else ALL_DIMENSIONS
     groups = walk_groups(skeleton, decisions)
     engagers = reached_engagers(skeleton, groups, query.depth, wanted)
@@ -1007,7 +1012,7 @@ def _ranked_region(
     entities: list[AnyEntity] = [
         *units,
         *decisions,
-        *(skeleton.organization(o) for o in sorted(organizations)),
+        *_organizations(skeleton, organizations),
     ]
     links = list(supply)
     cohort_label, condition_label = [LABELS[EntityKind.cohort]], [LABELS[EntityKind.condition]]
@@ -1023,8 +1028,16 @@ def _ranked_region(
         )
     # No sources: a path cites its evidence by id, and only gaps and maps read sources.
     view = GraphView.of(_graph_data(entities, links))
-    view.project_owner = skeleton.project_owner
+    view.project_owner = dict(skeleton.project_owner)
     return view
+
+
+def _organizations(skeleton: GraphView, ids: set[str]) -> list[Organization]:
+    """Those of the organizations the skeleton holds (data written outside a validated
+    ingest may name others), by id, as the server's look-up by id would find them."""
+    nodes = skeleton.graph.nodes
+    found = (nodes[org_id].get("entity") for org_id in sorted(ids) if org_id in nodes)
+    return [entity for entity in found if isinstance(entity, Organization)]
 
 
 def _walk_skeleton(
@@ -1038,6 +1051,7 @@ def _walk_skeleton(
         return [
             link
             for org in sorted(frontier)
+            if org in skeleton.graph
             for link in skeleton.out_links(org)
             if allowed is None or not link.project or link.project in allowed
         ]

@@ -219,7 +219,9 @@ class GraphView:
         if not isinstance(by_org, dict):
             grouped: dict[str, list[Decision]] = {}
             for decision in sorted(self.decisions.values(), key=lambda d: d.id):
-                grouped.setdefault(self.organization_of(decision.unit_id), []).append(decision)
+                unit = self.units.get(decision.unit_id)  # missing only outside a validated ingest
+                if unit is not None:
+                    grouped.setdefault(unit.organization_id, []).append(decision)
             by_org = self.memo["decisions-by-organization"] = grouped
         return by_org.get(org_id, [])  # type: ignore[no-any-return]
 

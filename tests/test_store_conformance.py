@@ -1020,6 +1020,39 @@ def test_a_page_of_paths_never_crosses_into_another_buyers_project(store: GraphS
     assert [cohort for _, cohort, _ in paths(store, "B2", limit=1)] == ["C2"]
 
 
+def test_a_cohort_engaged_under_two_projects_counts_once_on_a_page(store: GraphStore) -> None:
+    """V engages A for both of B's projects: two links, one cohort. The page of two is A
+    and Bc, both pay violated, not A and the workload cohort Z further down."""
+    pay = Dimension.pay
+    store.write(
+        GraphData(
+            organizations=[org("B", OrgKind.buyer), org("V", OrgKind.vendor)],
+            units=[Unit(id="U", organization_id="B", name="Procurement")],
+            decisions=[decision("D", "U", "V")],
+            cohorts=[
+                Cohort(id="A", name="A raters", country="KE", headcount=100),
+                Cohort(id="Bc", name="Bc raters", country="KE", headcount=50),
+                Cohort(id="Z", name="Z raters", country="KE", headcount=10),
+            ],
+            conditions=[
+                condition("A", pay, Status.violates),
+                condition("Bc", pay, Status.violates),
+                condition("Z", Dimension.workload, Status.violates),
+            ],
+            links=[
+                link("B", CONTRACTS, "V", project="p1"),
+                link("B", CONTRACTS, "V", project="p2"),
+                link("V", ENGAGES, "A", project="p1"),
+                link("V", ENGAGES, "A", project="p2"),
+                link("V", ENGAGES, "Bc", project="p1"),
+                link("V", ENGAGES, "Z"),
+            ],
+        )
+    )
+
+    assert [(cohort, dim) for _, cohort, dim in paths(store, "B", limit=2)] == [("A", "pay"), ("Bc", "pay")]
+
+
 def test_a_page_breaks_ties_on_cohort_id_then_dimension(store: GraphStore) -> None:
     """Content safety violated and pay violated below half its benchmark score the same
     (severity 5, likelihood 1.0); with equal headcounts the smaller cohort id ranks first."""

@@ -200,8 +200,9 @@ RETURN count(*) AS deleted
 # written before they existed, or in an older layout, is keyed again when a store opens it.
 RISK_KEYS_LAYOUT = 1
 NEW_VERSION = f"MERGE (s:{STATE} {{key: 'graph'}}) SET s.version = randomUUID()"
-GRAPH_VERSION = f"OPTIONAL MATCH (s:{STATE} {{key: 'graph'}}) RETURN s.version AS version"
-STORED_LAYOUT = f"OPTIONAL MATCH (s:{STATE} {{key: 'graph'}}) RETURN s.risk_keys AS layout"
+STATE_OF_GRAPH = (
+    f"OPTIONAL MATCH (s:{STATE} {{key: 'graph'}}) RETURN s.version AS version, s.risk_keys AS layout"
+)
 ALL_COHORT_IDS = "MATCH (c:Cohort) RETURN c.id AS id"
 LAYOUT_DONE = f"MERGE (s:{STATE} {{key: 'graph'}}) SET s.risk_keys = $layout, s.version = randomUUID()"
 
@@ -584,7 +585,7 @@ class Neo4jStore:
                 self._driver.verify_connectivity()
                 for statement in SCHEMA:  # idempotent: IF NOT EXISTS
                     self._run_write(statement)
-                if self._run_read(STORED_LAYOUT)[0]["layout"] != RISK_KEYS_LAYOUT:
+                if self._run_read(STATE_OF_GRAPH)[0]["layout"] != RISK_KEYS_LAYOUT:
                     self._key_every_cohort()
         except GraphError:
             self._driver.close()
@@ -733,7 +734,7 @@ class Neo4jStore:
 
     def _load_path_view(self, tx: ManagedTransaction, query: PathQuery, config: ScoringConfig) -> GraphView:
         """The region a page of risk paths from an organization, unit or decision needs."""
-        version = tx.run(GRAPH_VERSION).single(strict=True)["version"]
+        version = tx.run(STATE_OF_GRAPH).single(strict=True)["version"]
         with self._skeleton_lock:  # after a write, one request reads the new skeleton
             skeleton = self._skeleton
             if skeleton is None or skeleton.version != version:

@@ -43,10 +43,6 @@ def dimension_bits(dimensions: Iterable[Dimension]) -> int:
     return sum({DIMENSION_BIT[d] for d in dimensions})
 
 
-def dimensions_in(bits: int) -> list[str]:
-    return [dimension.value for dimension, bit in DIMENSION_BIT.items() if bits & bit]
-
-
 def ranked_conditions(
     view: GraphView,
     affected: dict[str, int],

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import date
 
 from app.settings import Settings
-from graph.analysis import gaps, influence, paths, privacy, tiers
+from graph.analysis import gaps, influence, paths, privacy, regions, tiers
 from graph.errors import InvalidQuery, NotFound
 from graph.model import Cohort
 from graph.scoring import ScoringConfig, load_scoring
@@ -31,7 +31,7 @@ class Questions:
 
     def risk_paths(self, query: paths.PathQuery) -> Iterator[paths.RiskPath]:
         """Ranked risk paths, streamed; the query's offset and limit apply."""
-        view = self.store.path_view(query, self.scoring)
+        view = regions.path_view(self.store, query, self.scoring)
         found = paths.iter_risk_paths(view, query, self.scoring)
         stop = None if query.limit is None else query.offset + query.limit
         for index, path in enumerate(found):
@@ -41,7 +41,7 @@ class Questions:
                 yield privacy.suppress_path(path, self.min_headcount)
 
     def tiers(self, org_id: str) -> tiers.TierMap:
-        found = tiers.tier_map(self.store.view(org_id), org_id)
+        found = tiers.tier_map(regions.region_view(self.store, org_id), org_id)
         for entry in found.entries:
             if privacy.is_small(entry.headcount, self.min_headcount):
                 entry.id, entry.name, entry.headcount = privacy.SUPPRESSED_ID, privacy.SUPPRESSED_NAME, None
@@ -51,14 +51,14 @@ class Questions:
         """Influencers of a cohort id, or of one condition given as ``cohort_id/dimension``."""
         cohort_id, _, dim = target.partition("/")
         dimension = _dimension(dim) if dim else None
-        view = self.store.view(cohort_id)
+        view = regions.region_view(self.store, cohort_id)
         found = influence.influencers(view, cohort_id, self.scoring, dimension, depth)
         if privacy.is_small(view.cohort(cohort_id).headcount, self.min_headcount):
             found.cohort_name = privacy.SUPPRESSED_NAME
         return found
 
     def gaps(self, today: date | None = None) -> list[gaps.Gap]:
-        view = self.store.view()
+        view = regions.region_view(self.store)
         found = gaps.visibility_gaps(view, self.scoring, today)
         for gap in found:
             if self._small_cohort(view, gap.entity_id):
@@ -66,7 +66,7 @@ class Questions:
         return found
 
     def fragmentation(self) -> influence.Fragmentation:
-        found = influence.fragmentation(self.store.view(), private_below=self.min_headcount)
+        found = influence.fragmentation(regions.region_view(self.store), private_below=self.min_headcount)
         for cohort in found.cohorts:
             if privacy.is_small(cohort.headcount, self.min_headcount):
                 cohort.cohort_id, cohort.cohort_name = privacy.SUPPRESSED_ID, privacy.SUPPRESSED_NAME
@@ -100,7 +100,7 @@ class Questions:
         """The map of a viewpoint's chain (every buyer's without one), optionally focused."""
         # The whole view: a focus map shows what lies above the focus as well as below it.
         return chain_map(
-            self.store.view(),
+            regions.region_view(self.store),
             self.scoring,
             viewpoint=viewpoint,
             focus=focus,

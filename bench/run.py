@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from bench.generate import SIZES, Bundle, generate, graph_data, raw_bundle, split
 from bench.naive import TooSlow, naive_trace, write_row_by_row
+from graph.analysis import regions
 from graph.analysis.paths import PathQuery, trace_risk_paths
 from graph.embedded import EmbeddedStore
 from graph.scoring import load_scoring
@@ -107,14 +108,12 @@ def top_100(buyer: str) -> PathQuery:
 def time_traces(store: GraphStore, buyers: list[str], runs: int, result: StoreResult) -> dict[str, PathIds]:
     """Trace each buyer ``runs`` times, view included; return each buyer's paths.
 
-    Each trace is a question the store has not seen: what a view keeps for one question
-    (a buyer's reach, scored cohorts) is dropped first. What it keeps for every question
-    (the risk index, links split by type) is built before the first timed trace, and
-    that build is reported on its own.
+    Each trace reads its own region from the store, as every question does; the first
+    trace after opening is reported on its own.
     """
     found: dict[str, PathIds] = {}
     first = buyers[0]
-    result.first_trace_s, _ = timed(lambda: top_paths(store.path_view(top_100(first), load_scoring()), first))
+    result.first_trace_s, _ = timed(lambda: top_paths(_fresh(store, first), first))
     for _ in range(runs):
         for buyer in buyers:
             seconds, found[buyer] = timed(lambda b=buyer: top_paths(_fresh(store, b), b))  # type: ignore[misc]
@@ -123,16 +122,8 @@ def time_traces(store: GraphStore, buyers: list[str], runs: int, result: StoreRe
     return found
 
 
-# Built once per view, for every question.
-_KEPT_PER_VIEW = ("risk-index", "below", "decisions-by-organization")
-
-
 def _fresh(store: GraphStore, buyer: str) -> GraphView:
-    view = store.path_view(top_100(buyer), load_scoring())
-    kept = {key: view.memo[key] for key in _KEPT_PER_VIEW if key in view.memo}
-    view.memo.clear()
-    view.memo.update(kept)
-    return view
+    return regions.path_view(store, top_100(buyer), load_scoring())
 
 
 def ingest_all(store: GraphStore, raws: list[RawBundle]) -> tuple[float, float]:
@@ -163,9 +154,7 @@ def bench_embedded(
 
 
 def _reopen(folder: Path) -> EmbeddedStore:
-    store = EmbeddedStore(folder)
-    store.view()
-    return store
+    return EmbeddedStore(folder)
 
 
 @contextmanager
@@ -238,7 +227,7 @@ def warm_up(store: Neo4jStore, driver: Driver, database: str, sections: dict[str
     warm = generate(1_000, seed=1)
     ingest_raw(store, raw_bundle(warm))
     for buyer in sorted(row[0] for row in warm.rows["organizations"] if row[2] == "buyer"):
-        top_paths(store.path_view(top_100(buyer), load_scoring()), buyer)
+        top_paths(_fresh(store, buyer), buyer)
     store.wipe()
     write_row_by_row(driver, database, {section: rows[:WARM_UP_ROWS] for section, rows in sections.items()})
     store.wipe()
@@ -336,7 +325,7 @@ def main() -> None:
             result, embedded, found["embedded"] = bench_embedded(
                 [raw_bundle(bundle)], buyers, args.runs, Path(folder)
             )
-            whole = embedded.view()
+            whole = regions.region_view(embedded)
             results.append(result)
             print(f"embedded: ingest {result.ingest_s:.1f} s, reopen {result.reopen_s:.1f} s", flush=True)
         if args.store in ("neo4j", "both"):

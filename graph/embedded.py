@@ -1,53 +1,75 @@
-"""The embedded store: SQLite on local disk for durability, a GraphView in memory for queries.
+"""The embedded store: SQLite on local disk, answering every read from its own indexes.
 
-Every write is one SQLite transaction (WAL, synchronous=FULL), so a process killed in the
-middle of an ingest leaves the previous graph intact. The in-memory view is rebuilt when
-another process has committed since it was loaded (SQLite's ``data_version``), from the rows
-alone: there is no second file to fall out of step with them.
+How the graph lies in the file (``laborgraph.sqlite``):
+
+    entities (id, kind, name, ref, applies_to, risk, body)
+        body: the record as JSON; ref: a unit's organization, a decision's unit or a
+        condition's cohort; applies_to: a decision's organization; risk: a not-met
+        condition's risk code (graph.scoring.risk_code_of)
+    links (from_id, type, to_id, project, body)       keyed as the model keys links
+    risks (engager, dimension, code, rank, cohort_id, project, country)
+        one row per ENGAGES link and not-met condition of its cohort, rank = -headcount:
+        the index a page of risk paths seeks (GraphStore.read().risk_seek)
+
+Nothing is loaded when the store opens: each question reads its region through indexes
+(graph.analysis.regions), so opening costs the same at any size and memory follows the
+region, not the graph. Every write is one SQLite transaction (WAL, synchronous=FULL) that
+also refreshes the risk rows of every cohort it touches, so a process killed in the
+middle of an ingest leaves the previous graph intact, and every reader sees a committed
+write at its next question.
 """
 
 from __future__ import annotations
 
-import gc
+import json
 import sqlite3
 import threading
-from collections.abc import Collection
-from contextlib import suppress
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TypeVar
 
 from pydantic import TypeAdapter
 
 from graph.collector import collector_paused
-from graph.errors import NotFound, StoreUnavailable
+from graph.errors import BundleIssue, InvalidBundle, InvalidQuery, NotFound, StoreUnavailable
 from graph.model import (
     Cohort,
+    Condition,
+    Decision,
     Entity,
     GraphData,
     Link,
+    LinkKey,
     Organization,
     Source,
     Unit,
 )
-from graph.store import EntityPage
-from graph.view import AnyEntity, GraphView
-from graph.vocabulary import EntityKind
-
-if TYPE_CHECKING:
-    from graph.analysis.paths import PathQuery
-    from graph.scoring import ScoringConfig
+from graph.scoring import risk_code_of
+from graph.store import EntityPage, RiskHit, RiskSeek
+from graph.view import AnyEntity, merge
+from graph.vocabulary import Dimension, EntityKind, LinkType
 
 DB_FILE = "laborgraph.sqlite"
+LAYOUT = 2  # PRAGMA user_version of the tables below; 0 is the first release's layout
 _ENTITY = TypeAdapter(Entity)
+_E = TypeVar("_E", Unit, Decision, Condition)
+_CHUNK = 20_000  # ids per query when a read or write names many
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entities (
-    id   TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,
-    name TEXT,
-    body TEXT NOT NULL
+    id         TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL,
+    name       TEXT,
+    ref        TEXT,
+    applies_to TEXT,
+    risk       TEXT,
+    body       TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS entities_kind ON entities (kind, id);
+CREATE INDEX IF NOT EXISTS entities_ref ON entities (ref, kind) WHERE ref IS NOT NULL;
+CREATE INDEX IF NOT EXISTS entities_applies_to ON entities (applies_to) WHERE applies_to IS NOT NULL;
 CREATE TABLE IF NOT EXISTS links (
     from_id TEXT NOT NULL,
     type    TEXT NOT NULL,
@@ -56,7 +78,67 @@ CREATE TABLE IF NOT EXISTS links (
     body    TEXT NOT NULL,
     PRIMARY KEY (from_id, type, to_id, project)
 );
+CREATE INDEX IF NOT EXISTS links_into ON links (to_id, type);
+CREATE INDEX IF NOT EXISTS links_projects ON links (project, from_id)
+    WHERE type = 'CONTRACTS' AND project <> '';
+CREATE TABLE IF NOT EXISTS risks (
+    engager   TEXT NOT NULL,
+    dimension TEXT NOT NULL,
+    code      TEXT NOT NULL,
+    rank      INTEGER NOT NULL,
+    cohort_id TEXT NOT NULL,
+    project   TEXT NOT NULL,
+    country   TEXT NOT NULL,
+    PRIMARY KEY (engager, dimension, code, rank, cohort_id, project)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS risks_of_cohort ON risks (cohort_id);
 """
+
+UPSERT_ENTITY = """
+INSERT INTO entities (id, kind, name, ref, applies_to, risk, body) VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET
+    kind = excluded.kind, name = excluded.name, ref = excluded.ref,
+    applies_to = excluded.applies_to, risk = excluded.risk, body = excluded.body
+"""
+UPSERT_LINK = """
+INSERT INTO links (from_id, type, to_id, project, body) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (from_id, type, to_id, project) DO UPDATE SET body = excluded.body
+"""
+# The risk rows of the cohorts in temp.touched, from what the graph holds once written.
+DROP_RISKS = "DELETE FROM risks WHERE cohort_id IN (SELECT id FROM temp.touched)"
+ADD_RISKS = f"""
+INSERT INTO risks (engager, dimension, code, rank, cohort_id, project, country)
+SELECT l.from_id, json_extract(k.body, '$.dimension'), k.risk,
+       -coalesce(json_extract(c.body, '$.headcount'), 0), c.id, l.project,
+       json_extract(c.body, '$.country')
+FROM temp.touched t
+JOIN entities c ON c.id = t.id AND c.kind = '{EntityKind.cohort.value}'
+JOIN links l ON l.to_id = c.id AND l.type = '{LinkType.ENGAGES.value}'
+JOIN entities k ON k.ref = c.id AND k.kind = '{EntityKind.condition.value}' AND k.risk IS NOT NULL
+"""
+
+# Lists travel as one JSON parameter each (json_each), never as query text.
+_IN = "IN (SELECT value FROM json_each(?))"
+_PROJECT = f"(? IS NULL OR project = '' OR project {_IN})"
+ENTITIES_BY_ID = f"SELECT body FROM entities WHERE id {_IN}"
+KINDS_BY_ID = f"SELECT id, kind FROM entities WHERE id {_IN}"
+LINKS_FROM = f"SELECT body FROM links WHERE from_id {_IN} AND type {_IN} AND {_PROJECT}"
+LINKS_INTO = f"SELECT body FROM links WHERE to_id {_IN} AND type {_IN} AND {_PROJECT}"
+LINKS_BY_KEY = "SELECT body FROM links WHERE from_id = ? AND type = ? AND to_id = ? AND project = ?"
+BY_REF = f"SELECT body FROM entities WHERE ref {_IN} AND kind = ? ORDER BY id"
+BY_APPLIES_TO = f"SELECT body FROM entities WHERE applies_to {_IN} ORDER BY id"
+PROJECT_OWNERS = f"""
+SELECT project, min(from_id) FROM links
+WHERE type = '{LinkType.CONTRACTS.value}' AND project <> '' GROUP BY project
+"""
+RISK_SEEK = f"""
+SELECT DISTINCT rank, cohort_id FROM risks
+WHERE engager = ? AND dimension = ? AND code = ? AND {_PROJECT} AND (? IS NULL OR country = ?)
+ORDER BY rank, cohort_id LIMIT ?
+"""
+# In the order they were written, so the whole graph reads back as it was stored.
+ALL_ENTITIES = "SELECT body FROM entities ORDER BY rowid"
+ALL_LINKS = "SELECT body FROM links ORDER BY rowid"
 
 
 def _name(entity: AnyEntity) -> str | None:
@@ -66,23 +148,43 @@ def _name(entity: AnyEntity) -> str | None:
     return entity.title if isinstance(entity, Source) else None
 
 
+def _entity_row(entity: AnyEntity) -> tuple[object, ...]:
+    ref = applies_to = risk = None
+    if isinstance(entity, Unit):
+        ref = entity.organization_id
+    elif isinstance(entity, Decision):
+        ref, applies_to = entity.unit_id, entity.applies_to
+    elif isinstance(entity, Condition):
+        ref, risk = entity.cohort_id, risk_code_of(entity)
+    body = entity.model_dump_json(exclude_none=True)
+    return (entity.id, entity.entity.value, _name(entity), ref, applies_to, risk, body)
+
+
+def _json(values: Iterable[str]) -> str:
+    return json.dumps(sorted(values))
+
+
+def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
+    remaining = iter(sorted(values))
+    while chunk := list(islice(remaining, _CHUNK)):
+        yield chunk
+
+
 class EmbeddedStore:
     backend = "embedded"
 
     def __init__(self, data_dir: Path) -> None:
         self.path = Path(data_dir) / DB_FILE
+        self._connections: list[sqlite3.Connection] = []
+        self._local = threading.local()
+        self._guard = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute("PRAGMA busy_timeout=10000")
-            self._db.executescript(SCHEMA)
+            db = self._db()
+            if db.execute("PRAGMA user_version").fetchone()[0] != LAYOUT:
+                self._lay_out(db)
         except (OSError, sqlite3.Error) as exc:
             raise StoreUnavailable(f"cannot open the embedded store at {self.path}: {exc}") from exc
-        self._lock = threading.RLock()
-        self._view: GraphView | None = None
-        self._loaded_version: int | None = None
 
     # -- contract -------------------------------------------------------------------
 
@@ -91,55 +193,44 @@ class EmbeddedStore:
 
     def ping(self) -> None:
         try:
-            with self._lock:
-                self._db.execute("SELECT 1").fetchone()
+            self._db().execute("SELECT 1").fetchone()
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"embedded store at {self.path} is unusable: {exc}") from exc
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        with self._guard:
+            for db in self._connections:
+                db.close()
+            self._connections.clear()
+            self._local = threading.local()
 
     def kinds_of(self, ids: Collection[str]) -> dict[str, EntityKind]:
-        view = self.view()
-        found: dict[str, EntityKind] = {}
-        for entity_id in ids:
-            with suppress(NotFound):
-                found[entity_id] = view.get(entity_id).entity
-        return found
+        with self._reading() as db:
+            return {
+                entity_id: EntityKind(kind)
+                for chunk in _chunks(ids)
+                for entity_id, kind in db.execute(KINDS_BY_ID, (json.dumps(chunk),))
+            }
 
     def write(self, data: GraphData) -> None:
-        with self._lock:
-            view = self.view()
-            merged = view.merged(data)
-            entity_rows = [
-                (e.id, e.entity.value, _name(e), e.model_dump_json(exclude_none=True))
-                for e in merged.entities()
-            ]
-            link_rows = [(*link.key, link.model_dump_json(exclude_none=True)) for link in merged.links]
+        db = self._db()
+        try:
+            db.execute("BEGIN IMMEDIATE")  # merged against what is committed, one writer at a time
             try:
-                self._db.execute("BEGIN IMMEDIATE")
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO entities (id, kind, name, body) VALUES (?, ?, ?, ?)",
-                    entity_rows,
-                )
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO links (from_id, type, to_id, project, body)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    link_rows,
-                )
-                self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                self._db.execute("ROLLBACK")
-                raise StoreUnavailable(f"write to {self.path} failed: {exc}") from exc
-            # Copy on write: requests still reading the old view keep a consistent graph.
-            with collector_paused():
-                updated = view.copy()
-                updated.upsert(merged)
-            self._view = updated
+                self._write(db, data)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"write to {self.path} failed: {exc}") from exc
 
     def get(self, entity_id: str) -> AnyEntity:
-        return self.view().get(entity_id)
+        with self._reading() as db:
+            found = _SQLiteReader(db).entities([entity_id])
+        if not found:
+            raise NotFound(entity_id)
+        return found[0]
 
     def page(
         self,
@@ -150,6 +241,8 @@ class EmbeddedStore:
         text: str | None = None,
         private_below: int = 0,
     ) -> EntityPage:
+        if offset < 0 or limit < 0:
+            raise InvalidQuery(f"offset and limit cannot be negative (got {offset}, {limit})")
         where = "kind = ?"
         args: list[object] = [kind.value]
         if text:
@@ -158,9 +251,9 @@ class EmbeddedStore:
             args.append(f"%{escaped}%")
             where += " AND coalesce(json_extract(body, '$.headcount') >= ?, 1)"
             args.append(private_below)
-        with self._lock:
-            total = self._db.execute(f"SELECT count(*) FROM entities WHERE {where}", args).fetchone()[0]
-            rows = self._db.execute(
+        with self._reading() as db:
+            total = db.execute(f"SELECT count(*) FROM entities WHERE {where}", args).fetchone()[0]
+            rows = db.execute(
                 f"SELECT body FROM entities WHERE {where} ORDER BY id LIMIT ? OFFSET ?",
                 [*args, limit, offset],
             ).fetchall()
@@ -168,44 +261,207 @@ class EmbeddedStore:
         return EntityPage(total=total, offset=offset, limit=limit, items=items)
 
     def project_owners(self) -> dict[str, str]:
-        return dict(self.view().project_owner)
+        with self.read() as reader:
+            return reader.project_owners()
 
     def counts(self) -> dict[EntityKind | str, int]:
-        with self._lock:
-            rows = self._db.execute("SELECT kind, count(*) FROM entities GROUP BY kind").fetchall()
-            links = self._db.execute("SELECT count(*) FROM links").fetchone()[0]
+        with self._reading() as db:
+            rows = db.execute("SELECT kind, count(*) FROM entities GROUP BY kind").fetchall()
+            links = db.execute("SELECT count(*) FROM links").fetchone()[0]
         counts: dict[EntityKind | str, int] = {kind: 0 for kind in EntityKind}
         counts.update({EntityKind(kind): n for kind, n in rows})
         counts["links"] = links
         return counts
 
-    def view(self, around: str | None = None) -> GraphView:
-        """The whole graph: it is in memory already, so every question gets all of it."""
-        with self._lock:
-            version = self._db.execute("PRAGMA data_version").fetchone()[0]
-            if self._view is None or version != self._loaded_version:
-                self._view = self._load()
-                self._loaded_version = version
-            if around is not None:
-                self._view.get(around)  # NotFound for an unknown id, as the contract says
-            return self._view
+    @contextmanager
+    def read(self) -> Iterator[_SQLiteReader]:
+        with self._reading() as db:
+            yield _SQLiteReader(db)
 
-    def path_view(self, query: PathQuery, config: ScoringConfig) -> GraphView:
-        """The whole graph, as for every question."""
-        return self.view(query.around)
+    # -- plumbing -------------------------------------------------------------------
 
-    # -- loading --------------------------------------------------------------------
+    def _db(self) -> sqlite3.Connection:
+        """This thread's connection: SQLite connections must not be shared by threads at once."""
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA busy_timeout=10000")
+            db.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages per connection
+            with self._guard:
+                self._connections.append(db)
+            self._local.db = db
+        return db
 
-    def _load(self) -> GraphView:
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: every read in it sees the same committed graph."""
+        try:
+            db = self._db()
+            nested = db.in_transaction
+            if not nested:
+                db.execute("BEGIN")
+            try:
+                yield db
+            finally:
+                if not nested and db.in_transaction:
+                    db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"cannot read the embedded store at {self.path}: {exc}") from exc
+
+    def _lay_out(self, db: sqlite3.Connection) -> None:
+        """Create the tables, or bring a database of the first release's layout to this one."""
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if db.execute("PRAGMA user_version").fetchone()[0] == LAYOUT:
+                db.execute("COMMIT")  # another process laid it out meanwhile
+                return
+            columns = {row[1] for row in db.execute("PRAGMA table_info(entities)")}
+            old = bool(columns) and "ref" not in columns
+            if old:
+                db.execute("ALTER TABLE entities RENAME TO entities_v0")
+                db.execute("ALTER TABLE links RENAME TO links_v0")
+                db.execute("DROP INDEX IF EXISTS entities_kind")
+            for statement in SCHEMA.split(";"):  # not executescript, which commits first
+                if statement.strip():
+                    db.execute(statement)
+            if old:
+                entities = [_ENTITY.validate_json(b) for (b,) in db.execute("SELECT body FROM entities_v0")]
+                links = [Link.model_validate_json(b) for (b,) in db.execute("SELECT body FROM links_v0")]
+                self._write(db, GraphData.of([*entities, *links]))
+                db.execute("DROP TABLE entities_v0")
+                db.execute("DROP TABLE links_v0")
+            db.execute(f"PRAGMA user_version = {LAYOUT}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def _write(self, db: sqlite3.Connection, data: GraphData) -> None:
+        """Merge ``data`` into what is stored, inside the caller's write transaction."""
         with collector_paused():
-            entities = [_ENTITY.validate_json(body) for (body,) in self._db.execute(_ROWS_OF["entities"])]
-            links = [Link.model_validate_json(body) for (body,) in self._db.execute(_ROWS_OF["links"])]
-            view = GraphView.of(GraphData.of([*entities, *links]))
-        # The collector's first pass over the new view is paid here, as part of opening,
-        # rather than by whichever question happens to come first.
-        gc.collect()
-        return view
+            reader = _SQLiteReader(db)
+            entities = data.entities()
+            stored = {e.id: e for e in reader.entities({e.id for e in entities})}
+            named = {e.id for e in entities}
+            ends = {end for link in data.links for end in (link.from_id, link.to_id)}
+            missing = ends - named - set(self._known(db, ends - named))
+            if missing:
+                raise InvalidBundle(
+                    [
+                        BundleIssue(
+                            file="links.csv",
+                            message=f"{entity_id!r} is neither in the bundle nor in the graph",
+                        )
+                        for entity_id in sorted(missing)
+                    ]
+                )
+            merged: dict[str, AnyEntity] = {}
+            for entity in entities:
+                merged[entity.id] = merge(merged.get(entity.id) or stored.get(entity.id), entity)
+            merged_links: dict[LinkKey, Link] = {}
+            for link in data.links:
+                old = merged_links.get(link.key) or reader.link(link.key)
+                merged_links[link.key] = merge(old, link)
+            db.executemany(UPSERT_ENTITY, map(_entity_row, merged.values()))
+            db.executemany(
+                UPSERT_LINK,
+                ((*key, link.model_dump_json(exclude_none=True)) for key, link in merged_links.items()),
+            )
+            touched = (
+                {c.id for c in data.cohorts}
+                | {c.cohort_id for c in data.conditions}
+                | {link.to_id for link in data.links if link.type is LinkType.ENGAGES}
+            )
+            db.execute("CREATE TEMP TABLE IF NOT EXISTS touched (id TEXT PRIMARY KEY)")
+            db.execute("DELETE FROM temp.touched")
+            db.executemany("INSERT INTO temp.touched (id) VALUES (?)", ((c,) for c in touched))
+            db.execute(DROP_RISKS)
+            db.execute(ADD_RISKS)
+            db.execute("DELETE FROM temp.touched")
+
+    @staticmethod
+    def _known(db: sqlite3.Connection, ids: Collection[str]) -> list[str]:
+        return [row[0] for chunk in _chunks(ids) for row in db.execute(KINDS_BY_ID, (json.dumps(chunk),))]
 
 
-# In the order they were written, so a reopened view iterates as the view before it did.
-_ROWS_OF = {table: f"SELECT body FROM {table} ORDER BY rowid" for table in ("entities", "links")}
+class _SQLiteReader:
+    """The GraphReader of one read transaction on one connection."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def entities(self, ids: Collection[str]) -> list[AnyEntity]:
+        return [
+            _ENTITY.validate_json(body)
+            for chunk in _chunks(ids)
+            for (body,) in self._db.execute(ENTITIES_BY_ID, (json.dumps(chunk),))
+        ]
+
+    def link(self, key: LinkKey) -> Link | None:
+        found = self._db.execute(LINKS_BY_KEY, key).fetchone()
+        return Link.model_validate_json(found[0]) if found else None
+
+    def links_from(
+        self, ids: Collection[str], types: Collection[LinkType], projects: Collection[str] | None
+    ) -> list[Link]:
+        return self._links(LINKS_FROM, ids, types, projects)
+
+    def links_into(
+        self, ids: Collection[str], types: Collection[LinkType], projects: Collection[str] | None
+    ) -> list[Link]:
+        return self._links(LINKS_INTO, ids, types, projects)
+
+    def _links(
+        self, query: str, ids: Collection[str], types: Collection[LinkType], projects: Collection[str] | None
+    ) -> list[Link]:
+        kinds = _json(t.value for t in types)
+        scope = None if projects is None else _json(projects)
+        return [
+            Link.model_validate_json(body)
+            for chunk in _chunks(ids)
+            for (body,) in self._db.execute(query, (json.dumps(chunk), kinds, scope, scope))
+        ]
+
+    def units_of(self, organization_ids: Collection[str]) -> list[Unit]:
+        return self._by(BY_REF, organization_ids, EntityKind.unit, Unit)
+
+    def decisions_by(self, unit_ids: Collection[str]) -> list[Decision]:
+        return self._by(BY_REF, unit_ids, EntityKind.decision, Decision)
+
+    def decisions_applying_to(self, organization_ids: Collection[str]) -> list[Decision]:
+        return self._by(BY_APPLIES_TO, organization_ids, None, Decision)
+
+    def conditions_of(self, cohort_ids: Collection[str]) -> list[Condition]:
+        return self._by(BY_REF, cohort_ids, EntityKind.condition, Condition)
+
+    def _by(self, query: str, ids: Collection[str], kind: EntityKind | None, model: type[_E]) -> list[_E]:
+        args: tuple[str, ...] = () if kind is None else (kind.value,)
+        found = (
+            model.model_validate_json(body)
+            for chunk in _chunks(ids)
+            for (body,) in self._db.execute(query, (json.dumps(chunk), *args))
+        )
+        return list(found)
+
+    def project_owners(self) -> dict[str, str]:
+        return dict(self._db.execute(PROJECT_OWNERS).fetchall())
+
+    def risk_seek(
+        self, dimension: Dimension, seeks: Sequence[RiskSeek], limit: int, country: str | None
+    ) -> list[RiskHit]:
+        hits: list[RiskHit] = []
+        for seek in seeks:
+            scope = None if seek.projects is None else _json(seek.projects)
+            rows = self._db.execute(
+                RISK_SEEK, (seek.engager, dimension.value, seek.code, scope, scope, country, country, limit)
+            )
+            hits.extend(RiskHit(seek.tag, cohort_id, -rank) for rank, cohort_id in rows)
+        return hits
+
+    def everything(self) -> GraphData:
+        with collector_paused():
+            entities = [_ENTITY.validate_json(body) for (body,) in self._db.execute(ALL_ENTITIES)]
+            links = [Link.model_validate_json(body) for (body,) in self._db.execute(ALL_LINKS)]
+            return GraphData.of([*entities, *links])

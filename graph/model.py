@@ -257,6 +257,10 @@ class GraphData(BaseModel):
             *self.sources,
         ]
 
+    def records(self) -> list[Organization | Unit | Cohort | Condition | Decision | Source | Link]:
+        """Every entity, then every link."""
+        return [*self.entities(), *self.links]
+
     def counts(self) -> dict[str, int]:
         return {
             "organizations": len(self.organizations),

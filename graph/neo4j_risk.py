@@ -16,7 +16,8 @@ cohort, what ranking needs:
 and one composite index per dimension, (derived_from, derived_<dim>, derived_rank,
 derived_cohort), hands the links of one organization with one risk over in rank order. The
 ranking seeks each (organization, risk) of the best scoring class and stops when the page is
-full: a few hundred index entries instead of every cohort reached.
+full (graph.analysis.ranking.ranked_cohorts): a few hundred index entries instead of every
+cohort reached.
 
 The keys are refreshed in the transaction that writes a cohort, its conditions or a link
 into it; the properties are never part of a record read back (see DERIVED_PREFIX).
@@ -25,14 +26,10 @@ into it; the properties are never part of a record read back (see DERIVED_PREFIX
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from typing import Any
 
-from neo4j import ManagedTransaction
-
-from graph.analysis.ranking import DIMENSION_BIT
 from graph.model import GraphData, LinkKey
-from graph.scoring import ScoringConfig, pay_below_half
+from graph.scoring import pay_below_half, risk_code
 from graph.vocabulary import Dimension, LinkType, Status
 
 DERIVED_PREFIX = "derived_"  # properties the store keeps for itself, never read back
@@ -75,7 +72,7 @@ UNWIND $seeks AS seek
 CALL (seek) {{
     MATCH ()-[r:{LinkType.ENGAGES}]->()
     USING INDEX r:{LinkType.ENGAGES}(derived_from, {key}, derived_rank, derived_cohort)
-    WHERE r.derived_from = seek.org AND r.{key} = seek.status
+    WHERE r.derived_from = seek.org AND r.{key} = seek.code
       AND r.derived_rank IS NOT NULL AND r.derived_cohort IS NOT NULL
       AND (seek.projects IS NULL OR r.project = "" OR r.project IN seek.projects)
       AND ($country IS NULL OR endNode(r).country = $country)
@@ -87,21 +84,15 @@ CALL (seek) {{
     LIMIT $limit
     RETURN cohort, -rank AS headcount
 }}
-RETURN collect([seek.class, cohort, headcount]) AS found
+RETURN collect([seek.tag, cohort, headcount]) AS found
 """
 
 
 # The best $limit cohorts of each seek (organization, projects its links may carry besides
-# none, status code, scoring class) on one dimension, as [class, cohort, headcount]. One
+# none, risk code, tag) on one dimension, as [tag, cohort, headcount]: GraphReader.risk_seek. One
 # row, not one per cohort: the driver spends as long on each row as the server on the whole
 # query. (One query per dimension: a UNION of all eight ran three times slower.)
 RANKED_BY_DIMENSION = {dimension: _ranked_query(dimension) for dimension in Dimension}
-
-
-def status_code(status: Status, low_pay: bool) -> str:
-    """What a link's derived_<dimension> holds for a not-met condition (``low_pay``:
-    graph.scoring.pay_below_half)."""
-    return status.value + ("/low" if low_pay else "")
 
 
 # Which of these cohorts have a condition stored: possible for a cohort not stored yet only
@@ -128,7 +119,7 @@ def new_link_risks(data: GraphData, new_cohorts: set[str]) -> tuple[dict[LinkKey
         if times_named[condition.id] > 1:
             coded.discard(condition.cohort_id)
         elif condition.status is not Status.meets:
-            risks[condition.cohort_id][f"derived_{condition.dimension.value}"] = status_code(
+            risks[condition.cohort_id][f"derived_{condition.dimension.value}"] = risk_code(
                 condition.status, pay_below_half(condition)
             )
     engages = [link for link in data.links if link.type is LinkType.ENGAGES and link.to_id in coded]
@@ -146,75 +137,3 @@ def new_link_risks(data: GraphData, new_cohorts: set[str]) -> tuple[dict[LinkKey
         if link.to_id in coded
     }
     return keys, coded
-
-
-def scoring_classes(
-    config: ScoringConfig, min_severity: int, wanted: int
-) -> list[list[tuple[Dimension, str]]]:
-    """Every risk a page may show, as (dimension, status code), grouped by the (severity,
-    likelihood) the configuration gives it, best group first."""
-    classes: dict[tuple[int, float], list[tuple[Dimension, str]]] = defaultdict(list)
-    for dimension in Dimension:
-        if not DIMENSION_BIT[dimension] & wanted:
-            continue
-        for status in Status:
-            for low_pay in (False, True) if dimension is Dimension.pay else (False,):
-                risk = config.risk_of_facts(dimension, status, low_pay)
-                if risk is not None and risk[0] >= min_severity:
-                    classes[risk].append((dimension, status_code(status, low_pay)))
-    return [classes[key] for key in sorted(classes, reverse=True)]
-
-
-Engager = tuple[str, list[str] | None, int]  # organization, projects (None: any), dimension bits
-
-
-def ranked_cohorts(
-    tx: ManagedTransaction,
-    engagers: Iterable[Engager],
-    config: ScoringConfig,
-    *,
-    min_severity: int,
-    wanted: int,
-    country: str | None,
-    need: int,
-) -> list[str]:
-    """The cohorts of the best ``need`` (cohort, dimension) pairs the engagers engage on the
-    dimensions their bits name, in the tracer's order.
-
-    Scoring classes are taken best first, one in the first round trip, then two, four...
-    until the page is full. Each (engager, risk) of a round's classes is one index seek for
-    its best ``need - found`` links; pairs are merged by class, headcount, cohort and
-    dimension. Every pair of a better class outranks every pair of a worse one, so the page
-    is complete once the classes taken fill it. On a large graph the best class usually
-    does; on a small one, where no class fills it, a few round trips cover them all.
-    """
-    engagers = list(engagers)
-    classes = scoring_classes(config, min_severity, wanted)
-    found: dict[tuple[str, str], None] = {}  # insertion-ordered: the ranked pairs
-    start, size = 0, 1
-    while engagers and start < len(classes) and len(found) < need:
-        seeks: dict[Dimension, list[dict[str, Any]]] = defaultdict(list)
-        for n in range(start, min(start + size, len(classes))):
-            for dimension, status in classes[n]:
-                bit = DIMENSION_BIT[dimension]
-                seeks[dimension].extend(
-                    {"org": org, "projects": projects, "status": status, "class": n}
-                    for org, projects, bits in engagers
-                    if bits & bit
-                )
-        limit = need - len(found)
-        # Sent together, read after: the server works on every dimension in one round trip.
-        results = [
-            (dimension, tx.run(RANKED_BY_DIMENSION[dimension], seeks=batch, country=country, limit=limit))
-            for dimension, batch in seeks.items()
-        ]
-        ranked = sorted(
-            {
-                (n, -headcount, cohort, dimension.value)
-                for dimension, result in results
-                for n, cohort, headcount in result.single(strict=True)["found"]
-            }
-        )
-        found.update(dict.fromkeys([(cohort, dimension) for _, _, cohort, dimension in ranked][:limit]))
-        start, size = start + size, size * 2
-    return sorted({cohort for cohort, _ in found})

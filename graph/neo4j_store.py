@@ -14,9 +14,8 @@ indexed properties, exactly as the model holds them.
 Beside the model, the store keeps for itself, and never reads back as a record:
 
     derived_* on each ENGAGES link   risk keys for ranking (graph.neo4j_risk)
-    (:LaborgraphState {key: "graph", version, risk_keys})
-                                     a new version token on every write, and the layout
-                                     of the risk keys every link carries
+    (:LaborgraphState {key: "graph", risk_keys})
+                                     the layout of the risk keys every link carries
 
 Every query below is written once, with values passed only as parameters; labels and
 relationship types come from the vocabulary, never from data.
@@ -24,12 +23,9 @@ relationship types come from the vocabulary, never from data.
 
 from __future__ import annotations
 
-import gc
-import threading
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
 from datetime import date
 from enum import Enum
 from functools import cache
@@ -39,6 +35,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from neo4j import (
     READ_ACCESS,
+    WRITE_ACCESS,
     Driver,
     GraphDatabase,
     ManagedTransaction,
@@ -46,6 +43,7 @@ from neo4j import (
     Result,
     RoutingControl,
     Session,
+    Transaction,
 )
 from neo4j import Record as Neo4jRecord
 from neo4j.exceptions import (
@@ -62,10 +60,6 @@ from neo4j.exceptions import (
 from neo4j.time import Date as Neo4jDate
 from pydantic import TypeAdapter
 
-from graph.analysis.paths import PathQuery, reached_engagers, select_decisions, walk_groups
-from graph.analysis.ranking import ALL_DIMENSIONS, DIMENSION_BIT
-from graph.analysis.traverse import check_depth
-from graph.collector import collector_paused
 from graph.errors import (
     BundleIssue,
     ConfigError,
@@ -76,14 +70,12 @@ from graph.errors import (
     StoreUnavailable,
 )
 from graph.model import (
-    Cohort,
     Condition,
     Decision,
     Entity,
     GraphData,
     Link,
     LinkKey,
-    Organization,
     Record,
     Unit,
 )
@@ -91,14 +83,13 @@ from graph.neo4j_risk import (
     COHORTS_WITH_CONDITIONS,
     DERIVED_PREFIX,
     ENGAGES_RISK_INDEXES,
+    RANKED_BY_DIMENSION,
     REFRESH_RISKS,
     new_link_risks,
-    ranked_cohorts,
 )
-from graph.scoring import ScoringConfig
-from graph.store import MAX_DEPTH, EntityPage
-from graph.view import AnyEntity, GraphView
-from graph.vocabulary import SUPPLY_LINKS, EntityKind, LinkType, OrgKind
+from graph.store import EntityPage, RiskHit, RiskSeek
+from graph.view import AnyEntity
+from graph.vocabulary import Dimension, EntityKind, LinkType
 
 BATCH_SIZE = 5_000  # rows per UNWIND; every batch of one write runs in the same transaction
 EXTRA_PREFIX = "extra_"  # kept bundle columns never collide with core properties
@@ -106,9 +97,8 @@ _ENTITY = TypeAdapter(Entity)
 
 LABELS: dict[EntityKind, str] = {kind: kind.value.capitalize() for kind in EntityKind}
 _KIND_OF_LABEL = {label: kind for kind, label in LABELS.items()}
-_SUPPLY = "|".join(SUPPLY_LINKS)
 _ALL_LINKS = "|".join(LinkType)
-STATE = "LaborgraphState"  # the label of the one node beside the model (see NEW_VERSION)
+STATE = "LaborgraphState"  # the label of the one node beside the model (see RISK_KEYS_LAYOUT)
 
 # -- schema ---------------------------------------------------------------------------
 
@@ -194,17 +184,13 @@ DETACH DELETE n
 RETURN count(*) AS deleted
 """
 
-# One node beside the model holds the graph's version, a new token on every write: a client
-# may keep what it read (see _Skeleton) while the token stays the same. It also records the
-# layout of the risk keys every stored ENGAGES link carries (graph.neo4j_risk): a database
-# written before they existed, or in an older layout, is keyed again when a store opens it.
+# One node beside the model records the layout of the risk keys every stored ENGAGES link
+# carries (graph.neo4j_risk): a database written before they existed, or in an older
+# layout, is keyed again when a store opens it.
 RISK_KEYS_LAYOUT = 1
-NEW_VERSION = f"MERGE (s:{STATE} {{key: 'graph'}}) SET s.version = randomUUID()"
-STATE_OF_GRAPH = (
-    f"OPTIONAL MATCH (s:{STATE} {{key: 'graph'}}) RETURN s.version AS version, s.risk_keys AS layout"
-)
+STATE_OF_GRAPH = f"OPTIONAL MATCH (s:{STATE} {{key: 'graph'}}) RETURN s.risk_keys AS layout"
 ALL_COHORT_IDS = "MATCH (c:Cohort) RETURN c.id AS id"
-LAYOUT_DONE = f"MERGE (s:{STATE} {{key: 'graph'}}) SET s.risk_keys = $layout, s.version = randomUUID()"
+LAYOUT_DONE = f"MERGE (s:{STATE} {{key: 'graph'}}) SET s.risk_keys = $layout"
 
 # -- reads ----------------------------------------------------------------------------
 
@@ -264,54 +250,20 @@ def _props(variable: str, model: type[Record]) -> str:
     return f"{variable} {{.*, " + ", ".join(f"{name}: toString({variable}.{name})" for name in dates) + "}"
 
 
-# Every organization, unit and decision, and every supply link (see _Skeleton), in one row:
-# a hundred thousand rows would cost the driver three times as long.
-SKELETON = f"""
-CALL () {{
-    MATCH (n:{LABELS[EntityKind.organization]}|{LABELS[EntityKind.unit]}|{LABELS[EntityKind.decision]})
-    RETURN collect([labels(n), properties(n)]) AS entities
-}}
-CALL () {{
-    MATCH (a:Entity)-[r:{_SUPPLY}]->(b:Entity)
-    RETURN collect([a.id, type(r), b.id, {_props("r", Link)}]) AS links
-}}
-RETURN entities, links
-"""
-
-# Cohorts with the links into them and their conditions: a page's cohorts in one round trip,
-# and in one row (see graph.neo4j_risk.RANKED_BY_DIMENSION).
-COHORTS_WITH_CONTEXT = f"""
+@cache
+def links_query(into: bool, types: frozenset[LinkType]) -> str:
+    """Links of some types out of the nodes of $ids (or into them), with no project or one
+    of $projects (null: every link). The types come from the vocabulary, never from data."""
+    kinds = "|".join(sorted(types))
+    if into:
+        match = f"(a:Entity)-[r:{kinds}]->(b:Entity {{id: id}}) USING INDEX SEEK b:Entity(id)"
+    else:
+        match = f"(a:Entity {{id: id}})-[r:{kinds}]->(b:Entity) USING INDEX SEEK a:Entity(id)"
+    return f"""
 UNWIND $ids AS id
-MATCH (c:Cohort {{id: id}})
-RETURN collect([
-    {_props("c", Cohort)},
-    COLLECT {{ MATCH (a:Entity)-[r:{LinkType.ENGAGES}]->(c) RETURN [a.id, {_props("r", Link)}] }},
-    COLLECT {{ MATCH (k:Condition {{cohort_id: id}}) RETURN {_props("k", Condition)} }}
-]) AS cohorts
-"""
-
-# One breadth-first level: every link out of (or into) the frontier. ENGAGES comes along
-# downstream so the cohorts of every organization reached arrive in the same round trip.
-# $projects: the projects a walk may follow besides unscoped links; null follows every link.
-LINKS_OUT_OF = f"""
-UNWIND $ids AS id
-MATCH (a:Entity {{id: id}})-[r:{_ALL_LINKS}]->(b:Entity)
-USING INDEX SEEK a:Entity(id)
+MATCH {match}
 WHERE $projects IS NULL OR r.project = "" OR r.project IN $projects
-RETURN {_LINK_COLUMNS}
-"""
-SUPPLY_LINKS_INTO = f"""
-UNWIND $ids AS id
-MATCH (a:Entity)-[r:{_SUPPLY}]->(b:Entity {{id: id}})
-USING INDEX SEEK b:Entity(id)
-WHERE $projects IS NULL OR r.project = "" OR r.project IN $projects
-RETURN {_LINK_COLUMNS}
-"""
-ENGAGES_INTO = f"""
-UNWIND $ids AS id
-MATCH (a:Entity)-[r:{LinkType.ENGAGES}]->(b:Entity {{id: id}})
-USING INDEX SEEK b:Entity(id)
-RETURN {_LINK_COLUMNS}
+RETURN a.id AS from_id, type(r) AS type, b.id AS to_id, {_props("r", Link)} AS props
 """
 
 
@@ -566,8 +518,6 @@ class Neo4jStore:
         """
         self.uri = uri
         self.database = database
-        self._skeleton: _Skeleton | None = None
-        self._skeleton_lock = threading.Lock()
         try:
             self._driver: Driver = GraphDatabase.driver(
                 uri,
@@ -609,12 +559,10 @@ class Neo4jStore:
 
     def wipe(self) -> None:
         """Delete every laborgraph node and link (the schema stays)."""
-        self._run_write(NEW_VERSION)  # and again at the end: a wipe cut short has changed the graph
         deleted = 1
         while deleted:
             records = self._run_write(WIPE_CHUNK)
             deleted = records[0]["deleted"]
-        self._run_write(NEW_VERSION)
 
     def _key_every_cohort(self) -> None:
         """Give every stored ENGAGES link its risk keys, a transaction per batch of cohorts
@@ -673,7 +621,6 @@ class Neo4jStore:
                 self._check_written(result, rows_sent)
             for cohorts in _batches(cohort for cohort in touched if cohort not in keyed):
                 tx.run(REFRESH_RISKS, ids=cohorts).consume()
-            tx.run(NEW_VERSION).consume()
 
         with self._translated("write to"), self._session() as session:
             session.execute_write(work)
@@ -719,43 +666,22 @@ class Neo4jStore:
         counts["links"] = record["links"]
         return counts
 
-    def view(self, around: str | None = None) -> GraphView:
-        with self._translated("read from"), self._session() as session:
-            return session.execute_read(_load_view, around)
-
-    def path_view(self, query: PathQuery, config: ScoringConfig) -> GraphView:
-        if not (query.origin and query.target is None and query.project is None and query.limit):
-            # A cohort's upstream is small already; a project filter applies to whole paths
-            # and an unbounded query wants every path: these get the question's whole region.
-            return self.view(query.around)
-        check_depth(query.depth)
-        with self._translated("read from"), self._session() as session:
-            return session.execute_read(self._load_path_view, query, config)
-
-    def _load_path_view(self, tx: ManagedTransaction, query: PathQuery, config: ScoringConfig) -> GraphView:
-        """The region a page of risk paths from an organization, unit or decision needs."""
-        version = tx.run(STATE_OF_GRAPH).single(strict=True)["version"]
-        with self._skeleton_lock:  # after a write, one request reads the new skeleton
-            skeleton = self._skeleton
-            if skeleton is None or skeleton.version != version:
-                skeleton = self._skeleton = _Skeleton.load(tx, version)
-        view = skeleton.for_question()
-        origin = str(query.origin)
-        focus = (
-            view.decisions.get(origin)
-            or view.units.get(origin)
-            or view.graph.nodes.get(origin, {}).get("entity")
-        )
-        if not isinstance(focus, Organization | Unit | Decision):
-            return _load_view(tx, origin)  # the tracer refuses it, in the same words on both stores
-        return _ranked_region(tx, view, focus, query, config)
+    @contextmanager
+    def read(self) -> Iterator[_Neo4jReader]:
+        with (
+            self._translated("read from"),
+            self._session(READ_ACCESS) as session,
+            session.begin_transaction() as tx,
+        ):
+            yield _Neo4jReader(tx)
 
     # -- driver plumbing ------------------------------------------------------------
 
-    def _session(self) -> Session:
+    def _session(self, access: str = WRITE_ACCESS) -> Session:
         # Sharing execute_query's bookmark manager gives read-your-writes on a cluster.
         return self._driver.session(
             database=self.database,
+            default_access_mode=access,
             bookmark_manager=self._driver.execute_query_bookmark_manager,
         )
 
@@ -805,262 +731,68 @@ class Neo4jStore:
             raise GraphError(f"Neo4j at {where} refused to {action} it: {exc.code}: {exc.message}") from exc
 
 
-# -- views ----------------------------------------------------------------------------
+# -- reads of one question ----------------------------------------------------------
 
 
-def _load_view(tx: ManagedTransaction, around: str | None) -> GraphView:
-    """The whole graph, or the region a question about ``around`` needs (see GraphStore.view)."""
-    owners = {r["project"]: r["owner"] for r in tx.run(PROJECT_OWNERS)}
-    if around is None:
-        entities = _entities(tx.run(ALL_ENTITIES))
-        links = _links(tx.run(ALL_LINKS))
-    else:
-        found = tx.run(ENTITY_BY_ID, id=around).single()
-        if found is None:
-            raise NotFound(around)
-        focus = _entity(found["labels"], found["props"])
-        if focus.entity in (EntityKind.cohort, EntityKind.condition):
-            entities, links = _upstream_region(tx, focus)
-        elif focus.entity in (EntityKind.organization, EntityKind.unit, EntityKind.decision):
-            entities, links = _downstream_region(tx, focus, owners)
-        else:  # a source: no question is about one, so it gets the whole graph
-            entities = _entities(tx.run(ALL_ENTITIES))
-            links = _links(tx.run(ALL_LINKS))
-    view = GraphView.of(_graph_data(entities, links))
-    view.project_owner = owners
-    return view
+class _Neo4jReader:
+    """The GraphReader of one read transaction."""
 
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
 
-@dataclass(frozen=True)
-class _Origin:
-    """What a question from an organization, unit or decision starts with."""
+    def entities(self, ids: Collection[str]) -> list[AnyEntity]:
+        return _entities(self._tx.run(ENTITIES_BY_ID, ids=sorted(ids)))
 
-    units: list[Unit]
-    decisions: list[Decision]
-    makers: list[Organization]  # the organizations whose units made the decisions
-    projects: list[str] | None  # the links below them a walk may follow (None: every link)
+    def links_from(
+        self, ids: Collection[str], types: Collection[LinkType], projects: Collection[str] | None
+    ) -> list[Link]:
+        return self._links(False, ids, types, projects)
 
+    def links_into(
+        self, ids: Collection[str], types: Collection[LinkType], projects: Collection[str] | None
+    ) -> list[Link]:
+        return self._links(True, ids, types, projects)
 
-def _origin(tx: ManagedTransaction, focus: AnyEntity, owners: dict[str, str]) -> _Origin:
-    units: list[Unit]
-    decisions: list[Decision]
-    if isinstance(focus, Unit):
-        units = [focus]
-        decisions = _of_type(Decision, tx.run(DECISIONS_BY_UNITS, ids=[focus.id]))
-    elif isinstance(focus, Decision):
-        units = _of_type(Unit, tx.run(ENTITIES_BY_ID, ids=[focus.unit_id]))
-        decisions = [focus]
-    else:
-        units = _of_type(Unit, tx.run(UNITS_OF_ORGANIZATIONS, ids=[focus.id]))
-        decisions = _of_type(Decision, tx.run(DECISIONS_BY_UNITS, ids=[u.id for u in units]))
-    makers = {u.organization_id for u in units} | ({focus.id} if isinstance(focus, Organization) else set())
-    maker_orgs = _of_type(Organization, tx.run(ENTITIES_BY_ID, ids=sorted(makers)))
-    return _Origin(units, decisions, maker_orgs, _walkable_projects(maker_orgs, owners))
+    def _links(
+        self, into: bool, ids: Collection[str], types: Collection[LinkType], projects: Collection[str] | None
+    ) -> list[Link]:
+        query = links_query(into, frozenset(types))
+        scope = None if projects is None else sorted(projects)
+        return _links(self._tx.run(query, ids=sorted(ids), projects=scope))
 
+    def units_of(self, organization_ids: Collection[str]) -> list[Unit]:
+        return _of_type(Unit, self._tx.run(UNITS_OF_ORGANIZATIONS, ids=sorted(organization_ids)))
 
-def _walkable_projects(makers: list[Organization], owners: dict[str, str]) -> list[str] | None:
-    """The projects a walk below these decision makers may follow besides unscoped links:
-    buyers' own; None (every link) when a vendor is among them."""
-    if not all(OrgKind.buyer in org.kinds for org in makers):
-        return None
-    ids = {org.id for org in makers}
-    return sorted({project for project, owner in owners.items() if owner in ids})
+    def decisions_by(self, unit_ids: Collection[str]) -> list[Decision]:
+        return _of_type(Decision, self._tx.run(DECISIONS_BY_UNITS, ids=sorted(unit_ids)))
 
+    def decisions_applying_to(self, organization_ids: Collection[str]) -> list[Decision]:
+        return _of_type(Decision, self._tx.run(DECISIONS_APPLYING_TO, ids=sorted(organization_ids)))
 
-def _downstream_region(
-    tx: ManagedTransaction, focus: AnyEntity, owners: dict[str, str]
-) -> tuple[list[AnyEntity], list[Link]]:
-    """Decisions of an organization, unit or decision, and everything downstream of them.
+    def conditions_of(self, cohort_ids: Collection[str]) -> list[Condition]:
+        return _of_type(Condition, self._tx.run(CONDITIONS_OF_COHORTS, ids=sorted(cohort_ids)))
 
-    Only links these decisions (and the organization's tiers) can follow are walked: for
-    buyers, unscoped links and their own projects. A shared vendor's work for other buyers'
-    projects, often most of what lies below it, stays out of the region.
-    """
-    origin = _origin(tx, focus, owners)
-    units, decisions, projects = origin.units, origin.decisions, origin.projects
-    starts = {org.id for org in origin.makers} | {d.applies_to for d in decisions}
-    organizations, cohorts, links = _walk_down(tx, starts, projects)
-    nodes = _entities(tx.run(ENTITIES_BY_ID, ids=sorted(organizations | cohorts)))
-    conditions = _entities(tx.run(CONDITIONS_OF_COHORTS, ids=sorted(cohorts)))
-    entities = [*units, *decisions, *nodes, *conditions]
-    return [*entities, *_sources_of(tx, entities, links)], links
+    def project_owners(self) -> dict[str, str]:
+        return {record["project"]: record["owner"] for record in self._tx.run(PROJECT_OWNERS)}
 
-
-def _walk_down(
-    tx: ManagedTransaction, starts: set[str], projects: list[str] | None
-) -> tuple[set[str], set[str], list[Link]]:
-    """Organizations within MAX_DEPTH supply links below the starts, the cohorts they engage
-    and the links among them."""
-
-    def level(frontier: set[str]) -> list[Link]:
-        return _links(tx.run(LINKS_OUT_OF, ids=sorted(frontier), projects=projects))
-
-    organizations, links = _breadth_first(starts, level, downwards=True)
-    cohorts = {link.to_id for link in links if link.type is LinkType.ENGAGES}
-    # Links out of the last level may leave the region; every link within it stays.
-    region = organizations | cohorts
-    return organizations, cohorts, [link for link in links if link.to_id in region]
-
-
-def _upstream_region(tx: ManagedTransaction, focus: AnyEntity) -> tuple[list[AnyEntity], list[Link]]:
-    """Everything upstream of a cohort, the decisions that apply there, and who made them."""
-    cohort_id = focus.cohort_id if isinstance(focus, Condition) else focus.id
-    organizations, links = _walk_up(tx, [cohort_id], None)
-    decisions = _of_type(Decision, tx.run(DECISIONS_APPLYING_TO, ids=sorted(organizations)))
-    units = _of_type(Unit, tx.run(ENTITIES_BY_ID, ids=sorted({d.unit_id for d in decisions})))
-    deciders = {u.organization_id for u in units}
-    nodes = _entities(tx.run(ENTITIES_BY_ID, ids=sorted(organizations | deciders | {cohort_id})))
-    conditions = _entities(tx.run(CONDITIONS_OF_COHORTS, ids=[cohort_id]))
-    entities = [*decisions, *units, *nodes, *conditions]
-    return [*entities, *_sources_of(tx, entities, links)], links
-
-
-def _walk_up(
-    tx: ManagedTransaction, cohort_ids: list[str], projects: list[str] | None
-) -> tuple[set[str], list[Link]]:
-    """Organizations within MAX_DEPTH supply links above the cohorts, and the links among them."""
-
-    def level(frontier: set[str]) -> list[Link]:
-        return _links(tx.run(SUPPLY_LINKS_INTO, ids=sorted(frontier), projects=projects))
-
-    engages = _links(tx.run(ENGAGES_INTO, ids=cohort_ids))
-    organizations, supply = _breadth_first({link.from_id for link in engages}, level, downwards=False)
-    return organizations, [link for link in (*engages, *supply) if link.from_id in organizations]
-
-
-def _breadth_first(
-    starts: set[str], level: Callable[[set[str]], Iterable[Link]], *, downwards: bool
-) -> tuple[set[str], list[Link]]:
-    """Organizations within MAX_DEPTH supply links of the starts, below them or above, and
-    every link ``level`` gives for each level's frontier. An ENGAGES link ends the walk."""
-    organizations, links = set(starts), []
-    frontier = starts
-    for depth in range(MAX_DEPTH + 1):
-        if not frontier:
-            break
-        reached = set()
-        for link in level(frontier):
-            far_end = link.to_id if downwards else link.from_id
-            if link.type is not LinkType.ENGAGES and depth < MAX_DEPTH and far_end not in organizations:
-                reached.add(far_end)
-                organizations.add(far_end)
-            links.append(link)
-        frontier = reached
-    return organizations, links
-
-
-@dataclass(frozen=True)
-class _Skeleton:
-    """Every organization, unit and decision and every supply link: what a question walks
-    before it reaches cohorts, a few percent of a large graph. The store keeps the last one
-    read while the graph's version (a new token on every write) stays the same."""
-
-    version: str | None
-    view: GraphView
-
-    @classmethod
-    def load(cls, tx: ManagedTransaction, version: str | None) -> _Skeleton:
-        found = tx.run(SKELETON).single(strict=True)
-        with collector_paused():
-            entities = [_entity(labels, props) for labels, props in found["entities"]]
-            links = [_link(*link) for link in found["links"]]
-            view = GraphView.of(_graph_data(entities, links))
-        # The collector's first pass over it is paid here, not by a question (as EmbeddedStore).
-        gc.collect()
-        # The per-view indexes every question shares: links below each organization (filled
-        # as walks reach them), projects by owner and decisions by organization.
-        view.memo["below"] = {}
-        view.projects_of("")
-        view.decisions_of("")
-        return cls(version, view)
-
-    def for_question(self) -> GraphView:
-        """The skeleton with a memo of its own, holding only the shared indexes: what one
-        question derives stays with it."""
-        return replace(self.view, memo=dict(self.view.memo))
-
-
-def _ranked_region(
-    tx: ManagedTransaction, skeleton: GraphView, focus: AnyEntity, query: PathQuery, config: ScoringConfig
-) -> GraphView:
-    """What the query's page of risk paths needs, and little more.
-
-    The tracer's own walk over the skeleton finds which organizations each group of
-    decisions reaches, and on which dimensions; the server then seeks the best ``offset +
-    limit`` (cohort, dimension) pairs those organizations engage (graph.neo4j_risk). Each
-    pair yields at least one path, so no other cohort can make the page. The view holds the
-    organizations below the origin and those cohorts, and the tracer ranks and walks them
-    again: both stores give the same answer from the same code.
-    """
-    decisions = select_decisions(skeleton, focus.id)
-    unit_ids = {d.unit_id for d in decisions} | ({focus.id} if isinstance(focus, Unit) else set())
-    units = [skeleton.units[unit_id] for unit_id in sorted(unit_ids)]
-    makers = {u.organization_id for u in units} | ({focus.id} if isinstance(focus, Organization) else set())
-    projects = _walkable_projects(_organizations(skeleton, makers), skeleton.project_owner)
-    wanted = DIMENSION_BIT[query.dimension] if query.dimension else ALL_DIMENSIONS
-    groups = walk_groups(skeleton, decisions)
-    engagers = reached_engagers(skeleton, groups, query.depth, wanted)
-    cohort_ids = ranked_cohorts(
-        tx,
-        [(org, None if scope is None else sorted(scope), bits) for (org, scope), bits in engagers.items()],
-        config,
-        min_severity=query.min_severity,
-        wanted=wanted,
-        country=query.country.upper() if query.country else None,
-        need=query.offset + (query.limit or 0),
-    )
-    organizations, supply = _walk_skeleton(skeleton, makers | {d.applies_to for d in decisions}, projects)
-    entities: list[AnyEntity] = [
-        *units,
-        *decisions,
-        *_organizations(skeleton, organizations),
-    ]
-    links = list(supply)
-    cohort_label, condition_label = [LABELS[EntityKind.cohort]], [LABELS[EntityKind.condition]]
-    found = tx.run(COHORTS_WITH_CONTEXT, ids=cohort_ids).single(strict=True)["cohorts"]
-    for props, engages, conditions in found:
-        cohort = _entity(cohort_label, props)
-        entities.append(cohort)
-        entities.extend(_entity(condition_label, condition) for condition in conditions)
-        links.extend(
-            _link(engager, LinkType.ENGAGES, cohort.id, link_props)
-            for engager, link_props in engages
-            if engager in organizations
-        )
-    # No sources: a path cites its evidence by id, and only gaps and maps read sources.
-    view = GraphView.of(_graph_data(entities, links))
-    view.project_owner = dict(skeleton.project_owner)
-    return view
-
-
-def _organizations(skeleton: GraphView, ids: set[str]) -> list[Organization]:
-    """Those of the organizations the skeleton holds (data written outside a validated
-    ingest may name others), by id, as the server's look-up by id would find them."""
-    nodes = skeleton.graph.nodes
-    found = (nodes[org_id].get("entity") for org_id in sorted(ids) if org_id in nodes)
-    return [entity for entity in found if isinstance(entity, Organization)]
-
-
-def _walk_skeleton(
-    skeleton: GraphView, starts: set[str], projects: list[str] | None
-) -> tuple[set[str], list[Link]]:
-    """What _walk_down finds on the server, found in the skeleton: organizations within
-    MAX_DEPTH supply links below the starts, and the links among them."""
-    allowed = None if projects is None else set(projects)
-
-    def level(frontier: set[str]) -> list[Link]:
+    def risk_seek(
+        self, dimension: Dimension, seeks: Sequence[RiskSeek], limit: int, country: str | None
+    ) -> list[RiskHit]:
+        rows = [
+            {
+                "org": s.engager,
+                "projects": None if s.projects is None else list(s.projects),
+                "code": s.code,
+                "tag": s.tag,
+            }
+            for s in seeks
+        ]
+        found = self._tx.run(RANKED_BY_DIMENSION[dimension], seeks=rows, country=country, limit=limit)
         return [
-            link
-            for org in sorted(frontier)
-            if org in skeleton.graph
-            for link in skeleton.out_links(org)
-            if allowed is None or not link.project or link.project in allowed
+            RiskHit(tag, cohort_id, headcount)
+            for tag, cohort_id, headcount in found.single(strict=True)["found"]
         ]
 
-    organizations, links = _breadth_first(starts, level, downwards=True)
-    return organizations, [link for link in links if link.to_id in organizations]
-
-
-def _sources_of(tx: ManagedTransaction, entities: list[AnyEntity], links: list[Link]) -> list[AnyEntity]:
-    cited = {source_id for record in (*entities, *links) for source_id in record.source_ids}
-    return _entities(tx.run(SOURCES_BY_ID, ids=sorted(cited)))
+    def everything(self) -> GraphData:
+        entities = _entities(self._tx.run(ALL_ENTITIES))
+        return GraphData.of([*entities, *_links(self._tx.run(ALL_LINKS))])

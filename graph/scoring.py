@@ -103,6 +103,20 @@ class ScoringConfig(BaseModel):
         return {(d, s): base + by_status.get(s, 0) for d, base in self.severity.items() for s in Status}
 
 
+def risk_code(status: Status, low_pay: bool) -> str:
+    """What a store's risk index keys a not-met condition by: its status, and "/low" for
+    pay below half its benchmark (``pay_below_half``), the only facts its risk depends on
+    besides its dimension."""
+    return status.value + ("/low" if low_pay else "")
+
+
+def risk_code_of(condition: Condition) -> str | None:
+    """``risk_code`` of a condition; None for one that is met, which yields no risk."""
+    if condition.status is Status.meets:
+        return None
+    return risk_code(condition.status, pay_below_half(condition))
+
+
 def pay_below_half(condition: Condition) -> bool:
     """A pay condition whose value is below half its benchmark (severity goes up)."""
     return (

@@ -1,25 +1,25 @@
 """The store contract: what every backend (embedded, Neo4j) must do, and nothing more.
 
 Writes are whole-bundle upserts that either fully happen or not at all. Reads are entity
-look-ups and ``view()``, which returns a GraphView holding at least what the analysis of
-one question needs. The questions themselves are pure functions in ``graph.analysis``,
-so both backends answer them with the same code and are held to one conformance suite.
+look-ups, pages and counts, and ``read()``: a consistent snapshot whose methods fetch one
+kind of region each (links out of or into some nodes, the units of some organizations, the
+best-ranked cohorts an index seek gives...). A store knows nothing of questions or of the
+scoring configuration: ``graph.analysis.regions`` plans which region a question needs from
+these reads, builds a GraphView of it, and the pure functions of ``graph.analysis`` answer
+on that view. Both backends are held to one conformance suite.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Collection, Sequence
+from contextlib import AbstractContextManager
+from typing import NamedTuple, Protocol
 
 from pydantic import BaseModel
 
-from graph.model import GraphData
-from graph.view import AnyEntity, GraphView
-from graph.vocabulary import EntityKind
-
-if TYPE_CHECKING:  # the analysis imports this module
-    from graph.analysis.paths import PathQuery
-    from graph.scoring import ScoringConfig
+from graph.model import Condition, Decision, GraphData, Link, Unit
+from graph.view import AnyEntity
+from graph.vocabulary import Dimension, EntityKind, LinkType
 
 # Hard bound on how far any traversal goes, in links (DOMAIN.md section 2).
 MAX_DEPTH = 10
@@ -31,6 +31,64 @@ class EntityPage(BaseModel):
     offset: int
     limit: int
     items: list[AnyEntity]
+
+
+class RiskSeek(NamedTuple):
+    """One index seek: the cohorts ``engager`` engages whose condition on a dimension has
+    risk code ``code`` (graph.scoring.risk_code), along links with no project or one of
+    ``projects`` (None: any link). ``tag`` comes back with each cohort found."""
+
+    engager: str
+    projects: tuple[str, ...] | None
+    code: str
+    tag: int
+
+
+class RiskHit(NamedTuple):
+    tag: int
+    cohort_id: str
+    headcount: int
+
+
+class GraphReader(Protocol):
+    """One consistent snapshot of the graph, for the reads of one question."""
+
+    def entities(self, ids: Collection[str]) -> list[AnyEntity]:
+        """The entities with these ids (conditions by ``cohort_id/dimension``); unknown ids
+        are left out."""
+
+    def links_from(
+        self, ids: Collection[str], types: Collection[LinkType], projects: Collection[str] | None
+    ) -> list[Link]:
+        """Links of these types out of these nodes, with no project or one of ``projects``
+        (None: every link)."""
+
+    def links_into(
+        self, ids: Collection[str], types: Collection[LinkType], projects: Collection[str] | None
+    ) -> list[Link]:
+        """Links of these types into these nodes, chosen by project as ``links_from``."""
+
+    def units_of(self, organization_ids: Collection[str]) -> list[Unit]: ...
+
+    def decisions_by(self, unit_ids: Collection[str]) -> list[Decision]: ...
+
+    def decisions_applying_to(self, organization_ids: Collection[str]) -> list[Decision]: ...
+
+    def conditions_of(self, cohort_ids: Collection[str]) -> list[Condition]: ...
+
+    def project_owners(self) -> dict[str, str]:
+        """Each project and the buyer whose CONTRACTS link carries it (the smallest id if
+        data names two)."""
+
+    def risk_seek(
+        self, dimension: Dimension, seeks: Sequence[RiskSeek], limit: int, country: str | None
+    ) -> list[RiskHit]:
+        """For each seek on ``dimension``, its best ``limit`` cohorts by headcount
+        (descending), then cohort id; each cohort once per seek. ``country`` keeps only
+        cohorts of that country."""
+
+    def everything(self) -> GraphData:
+        """The whole graph."""
 
 
 class GraphStore(Protocol):
@@ -48,7 +106,10 @@ class GraphStore(Protocol):
         """The kind of each id already in the graph; unknown ids are left out."""
 
     def write(self, data: GraphData) -> None:
-        """Upsert entities and links in one all-or-nothing transaction."""
+        """Upsert entities and links in one all-or-nothing transaction.
+
+        InvalidBundle, and nothing written, when a link names an id that is neither in
+        ``data`` nor in the graph."""
 
     def get(self, entity_id: str) -> AnyEntity:
         """One entity by id (a condition by ``cohort_id/dimension``); NotFound if absent."""
@@ -65,7 +126,8 @@ class GraphStore(Protocol):
         """Entities of one kind ordered by id; ``text`` filters names case-insensitively.
 
         Cohorts with a headcount below ``private_below`` never match ``text``: a search must
-        not confirm the name of a cohort that outputs suppress.
+        not confirm the name of a cohort that outputs suppress. InvalidQuery for a negative
+        offset or limit.
         """
 
     def project_owners(self) -> dict[str, str]:
@@ -74,21 +136,5 @@ class GraphStore(Protocol):
     def counts(self) -> dict[EntityKind | str, int]:
         """How many entities of each kind, and ``links``."""
 
-    def view(self, around: str | None = None) -> GraphView:
-        """The whole graph, or a view holding everything a question about ``around`` needs.
-
-        For an organization, unit or decision: its decisions, their units and organizations,
-        and everything downstream of those organizations and of what the decisions apply
-        to, within MAX_DEPTH links, along the links they can follow (for buyers: unscoped
-        links and their own projects; see graph.analysis.traverse). For a cohort or a
-        condition: everything upstream of the cohort within MAX_DEPTH links, the decisions
-        applying there, their units and their organizations. NotFound if ``around`` is unknown.
-        """
-
-    def path_view(self, query: PathQuery, config: ScoringConfig) -> GraphView:
-        """A view from which tracing the query gives the page the whole graph gives.
-
-        ``view(query.around)`` is one. A store may keep less: only the cohorts whose
-        conditions can rank within ``offset + limit``, and no sources, which paths cite by id
-        (see the Neo4j store).
-        """
+    def read(self) -> AbstractContextManager[GraphReader]:
+        """A snapshot to read one question's regions from (see GraphReader)."""

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from graph.analysis import regions
 from graph.analysis.gaps import GapKind, visibility_gaps
 from graph.analysis.influence import fragmentation, influencers
 from graph.analysis.paths import PathQuery, RiskPath, trace_risk_paths
@@ -27,7 +28,9 @@ def example(store: GraphStore) -> GraphStore:
 
 
 def trace(store: GraphStore, origin: str | None = None, **query: object) -> list[RiskPath]:
-    view = store.view(origin or (str(query["target"]).partition("/")[0] if query.get("target") else None))
+    view = regions.region_view(
+        store, origin or (str(query["target"]).partition("/")[0] if query.get("target") else None)
+    )
     return trace_risk_paths(view, PathQuery(origin=origin, limit=None, **query), SCORING)
 
 
@@ -61,7 +64,7 @@ def test_one_buyers_decisions_never_reach_another_buyers_project(example: GraphS
     # The shared vendor's unscoped cohort is reached by both.
     assert "coh-tessera-ph-qa-leads" in {
         p.cohort_id for p in trace(example, "org-halcyon", min_severity=1)
-    } | {e.id for e in tier_map(example.view("org-halcyon"), "org-halcyon").entries}
+    } | {e.id for e in tier_map(regions.region_view(example, "org-halcyon"), "org-halcyon").entries}
 
 
 def test_paths_are_simple_bounded_and_ranked(example: GraphStore) -> None:
@@ -96,7 +99,7 @@ def test_filters_and_paging(example: GraphStore) -> None:
     assert pay and {p.dimension.value for p in pay} == {"pay"}
     in_ve = trace(example, "org-nimbus", country="VE")
     assert in_ve and {p.country for p in in_ve} == {"VE"}
-    view = example.view("org-nimbus")
+    view = regions.region_view(example, "org-nimbus")
     page = trace_risk_paths(view, PathQuery(origin="org-nimbus", offset=5, limit=3), SCORING)
     assert [p.rank for p in page] == [6, 7, 8] and page == everything[5:8]
     to_condition = trace(example, target="coh-savanna-ke-moderators/pay")
@@ -120,18 +123,22 @@ def test_scores_explain_themselves(example: GraphStore) -> None:
 
 
 def test_tiers_are_computed_from_the_viewpoint(example: GraphStore) -> None:
-    halcyon = {e.id: e.tier for e in tier_map(example.view("org-halcyon"), "org-halcyon").entries}
+    halcyon = {
+        e.id: e.tier for e in tier_map(regions.region_view(example, "org-halcyon"), "org-halcyon").entries
+    }
     assert (halcyon["org-tessera"], halcyon["org-savanna"], halcyon["org-lakeside"]) == (1, 2, 3)
     assert halcyon["coh-savanna-ke-moderators"] == 2  # the tier of the organization that engages it
     assert halcyon["coh-halcyon-de-escalation"] == 0  # engaged by the buyer itself
     assert "org-meridian" not in halcyon  # only reachable on Nimbus's project
-    tessera = {e.id: e.tier for e in tier_map(example.view("org-tessera"), "org-tessera").entries}
+    tessera = {
+        e.id: e.tier for e in tier_map(regions.region_view(example, "org-tessera"), "org-tessera").entries
+    }
     assert tessera["org-savanna"] == 1 and tessera["org-meridian"] == 1  # a vendor sees all its work
 
 
 def test_influencers_name_every_unit_behind_a_condition(example: GraphStore) -> None:
     found = influencers(
-        example.view("coh-savanna-ke-moderators"), "coh-savanna-ke-moderators", SCORING, "pay"
+        regions.region_view(example, "coh-savanna-ke-moderators"), "coh-savanna-ke-moderators", SCORING, "pay"
     )
     assert [i.unit_id for i in found.influencers] == [
         "unit-halcyon-commercial",
@@ -143,7 +150,7 @@ def test_influencers_name_every_unit_behind_a_condition(example: GraphStore) -> 
 
 
 def test_gaps_show_what_cannot_be_seen(example: GraphStore) -> None:
-    gaps = visibility_gaps(example.view(), SCORING, today=date(2026, 11, 22))
+    gaps = visibility_gaps(regions.region_view(example), SCORING, today=date(2026, 11, 22))
     by_kind: dict[GapKind, set[str]] = {}
     for gap in gaps:
         by_kind.setdefault(gap.kind, set()).add(
@@ -158,7 +165,7 @@ def test_gaps_show_what_cannot_be_seen(example: GraphStore) -> None:
 
 
 def test_fragmentation_counts_decision_makers(example: GraphStore) -> None:
-    found = fragmentation(example.view())
+    found = fragmentation(regions.region_view(example))
     top = found.cohorts[0]
     assert (top.cohort_id, top.units, top.organizations) == ("coh-microlane-ve-gig", 7, 4)
     savanna = next(c for c in found.cohorts if c.cohort_id == "coh-savanna-ke-moderators")

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, ValidationError
 
+from graph.analysis import regions
 from graph.analysis.gaps import visibility_gaps
 from graph.analysis.influence import fragmentation, influencers
 from graph.analysis.paths import PathQuery, trace_risk_paths
@@ -106,11 +107,11 @@ def test_a_reopened_store_holds_the_graph_and_gives_the_answers_it_did_before_cl
     ingest_path(store, EXAMPLE_BUNDLE)
     store.write(every_field())
     store.write(updates())
-    before = store.view()
+    before = regions.region_view(store)
     expected_records, expected_answers = records(before), answers(before)
     store.close()
 
-    after = EmbeddedStore(tmp_path / "data").view()
+    after = regions.region_view(EmbeddedStore(tmp_path / "data"))
     found = records(after)
     assert found == expected_records
     assert answers(after) == expected_answers
@@ -136,7 +137,7 @@ def test_a_row_that_does_not_read_back_is_refused_not_guessed(written: Path, fie
     db.commit()
     db.close()
     with pytest.raises(ValidationError, match=field):
-        EmbeddedStore(written).view()
+        regions.region_view(EmbeddedStore(written))
 
 
 WRITER = """
@@ -159,21 +160,21 @@ def test_a_commit_by_another_process_is_seen_and_views_handed_out_stay_as_they_w
     written: Path,
 ) -> None:
     store = EmbeddedStore(written)
-    old = store.view()
+    old = regions.region_view(store)
     subprocess.run([sys.executable, "-c", WRITER, str(written)], check=True, cwd=ROOT)
 
-    new = store.view()
+    new = regions.region_view(store)
     assert new is not old
     assert new.organization("org-tessera").name == "Tessera (renamed elsewhere)"
     assert {link.to_id for link in new.out_links("org-tessera")} >= {"org-newcomer"}
-    assert records(new) == records(EmbeddedStore(written).view())  # what a fresh reader sees
+    assert records(new) == records(regions.region_view(EmbeddedStore(written)))  # what a fresh reader sees
     assert old.organization("org-tessera").name == "Tessera Data"
     assert "org-newcomer" not in old.graph
 
 
 def test_a_write_leaves_views_already_handed_out_unchanged(written: Path) -> None:
     store = EmbeddedStore(written)
-    old = store.view()
+    old = regions.region_view(store)
     kept = records(old)
     kept_edges = sorted(old.graph.edges(keys=True))
     store.write(
@@ -197,7 +198,7 @@ def test_a_write_leaves_views_already_handed_out_unchanged(written: Path) -> Non
             ],
         )
     )
-    new = store.view()
+    new = regions.region_view(store)
     assert records(old) == kept and sorted(old.graph.edges(keys=True)) == kept_edges
     assert "org-extra" in new.graph and ("org-tessera", "org-extra") in new.graph.edges()
     contract = ("org-nimbus", "org-tessera", (LinkType.CONTRACTS, "aurora-rlhf"))
@@ -205,7 +206,7 @@ def test_a_write_leaves_views_already_handed_out_unchanged(written: Path) -> Non
     assert new.graph.edges[contract]["link"].until == date(2027, 1, 1)
     assert [link.from_id for link in new.in_links("org-extra", [LinkType.SOURCES_VIA])] == ["org-tessera"]
     # The view a write leaves is the one a reopen builds from the rows it wrote.
-    reopened = EmbeddedStore(written).view()
+    reopened = regions.region_view(EmbeddedStore(written))
     assert records(new) == records(reopened)
     assert answers(new) == answers(reopened)
     for node in new.graph:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from graph.analysis import regions
 from graph.embedded import EmbeddedStore
 from graph.errors import InvalidBundle
 from graph.model import GraphData, Link
@@ -28,7 +29,7 @@ from tests.conftest import EXAMPLE_BUNDLE, FIXTURES
 
 def snapshot(store: GraphStore) -> tuple[object, ...]:
     """Everything in the store, comparable: counts, and every entity and link as data."""
-    view = store.view()
+    view = regions.region_view(store)
     entities = sorted(
         (
             e.model_dump_json()
@@ -192,13 +193,13 @@ def test_embedded_store_survives_kill_during_ingest(tmp_path: Path) -> None:
     assert "committed" not in rest, "the write finished before the kill; make it bigger"
     reopened = EmbeddedStore(data_dir)
     assert snapshot(reopened) == before
-    assert reopened._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert reopened._db().execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
 def test_view_built_from_data_equals_store_view(store: GraphStore) -> None:
     ingest_path(store, EXAMPLE_BUNDLE)
-    assert isinstance(store.view(), GraphView)
-    assert all(isinstance(link, Link) for link in store.view().links())
+    assert isinstance(regions.region_view(store), GraphView)
+    assert all(isinstance(link, Link) for link in regions.region_view(store).links())
     assert isinstance(GraphData(), GraphData)
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from graph.analysis import regions
 from graph.analysis.paths import PathQuery, RiskPath, trace_risk_paths
 from graph.embedded import EmbeddedStore
 from graph.errors import InvalidQuery, NotFound
@@ -23,7 +24,7 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "ai-supply-chain"
 def view(tmp_path_factory: pytest.TempPathFactory) -> GraphView:
     store = EmbeddedStore(tmp_path_factory.mktemp("map-store"))
     ingest_path(store, EXAMPLE)
-    return store.view()
+    return regions.region_view(store)
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from graph.analysis import regions
 from graph.analysis.paths import PathQuery, RiskPath, trace_risk_paths
 from graph.embedded import EmbeddedStore
 from graph.model import Cohort, GraphData, Link, Organization
@@ -30,7 +31,7 @@ HOSTILE = "</script><script>alert(1)</script><img src=x onerror=alert(2)>"
 def example(tmp_path_factory: pytest.TempPathFactory) -> tuple[GraphView, list[RiskPath]]:
     store = EmbeddedStore(tmp_path_factory.mktemp("render-store"))
     ingest_path(store, EXAMPLE)
-    view = store.view()
+    view = regions.region_view(store)
     return view, trace_risk_paths(view, PathQuery(limit=None), load_scoring())
 
 

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from graph.analysis import regions
 from graph.analysis.paths import PathQuery, trace_risk_paths
 from graph.analysis.tiers import tier_map
 from graph.errors import InvalidBundle
@@ -79,7 +80,9 @@ def test_a_buyer_cannot_name_another_buyers_project(store: GraphStore) -> None:
 
 def test_a_vendor_decision_on_a_project_reaches_only_that_project(store: GraphStore) -> None:
     ingest(store, TWO_BUYERS)
-    paths = trace_risk_paths(store.view("org-v"), PathQuery(origin="org-v", limit=None), load_scoring())
+    paths = trace_risk_paths(
+        regions.region_view(store, "org-v"), PathQuery(origin="org-v", limit=None), load_scoring()
+    )
     assert {p.cohort_id for p in paths} == {"coh-a"}
 
 
@@ -96,9 +99,13 @@ def test_a_project_has_one_buyer_across_bundles(store: GraphStore) -> None:
 
 def test_a_buyer_without_projects_sees_no_other_buyers_project(store: GraphStore) -> None:
     ingest(store, TWO_BUYERS)
-    seen = {e.id for e in tier_map(store.view("org-c"), "org-c").entries}
+    seen = {e.id for e in tier_map(regions.region_view(store, "org-c"), "org-c").entries}
     assert seen == {"org-c", "org-v"}  # not coh-a or coh-b: they work on A's and B's projects
-    assert {e.id for e in tier_map(store.view("org-v"), "org-v").entries} == {"org-v", "coh-a", "coh-b"}
+    assert {e.id for e in tier_map(regions.region_view(store, "org-v"), "org-v").entries} == {
+        "org-v",
+        "coh-a",
+        "coh-b",
+    }
 
 
 @pytest.mark.parametrize(

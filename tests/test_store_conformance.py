@@ -26,6 +26,7 @@ import pytest
 from pydantic import BaseModel
 
 from graph import neo4j_risk, neo4j_store
+from graph.analysis import regions
 from graph.analysis.paths import PathQuery, trace_risk_paths
 from graph.embedded import EmbeddedStore
 from graph.errors import ConfigError, GraphError, InvalidBundle, NotFound, StoreUnavailable
@@ -302,7 +303,7 @@ def assert_contains(view: GraphView, **expected: set[str]) -> None:
 def assert_unchanged(store: GraphStore, before: GraphData) -> None:
     for entity in before.entities():
         assert store.get(entity.id) == entity
-    assert links_by_key(store.view()) == {found.key: found for found in before.links}
+    assert links_by_key(regions.region_view(store)) == {found.key: found for found in before.links}
 
 
 # -- writing and reading back -------------------------------------------------------------
@@ -317,7 +318,7 @@ def test_every_kind_reads_back_with_every_field(store: GraphStore) -> None:
     assert store.get("acme").extra["name"] == "not the core name"
     assert store.get("acme").name == "Acme Data"  # type: ignore[union-attr]
     assert store.get("acme-nbo/pay").observed_at == date(2024, 3, 1)  # type: ignore[union-attr]
-    assert links_by_key(store.view()) == {found.key: found for found in data.links}
+    assert links_by_key(regions.region_view(store)) == {found.key: found for found in data.links}
     assert store.counts() == {
         EntityKind.organization: 2,
         EntityKind.unit: 1,
@@ -332,12 +333,12 @@ def test_every_kind_reads_back_with_every_field(store: GraphStore) -> None:
 def test_rewriting_the_same_data_changes_nothing(store: GraphStore) -> None:
     data = every_field()
     store.write(data)
-    counts, whole = store.counts(), dump(store.view())
+    counts, whole = store.counts(), dump(regions.region_view(store))
 
     store.write(data)
 
     assert store.counts() == counts
-    assert dump(store.view()) == whole
+    assert dump(regions.region_view(store)) == whole
     for entity in data.entities():
         assert store.get(entity.id) == entity
 
@@ -393,7 +394,7 @@ def test_a_newer_record_updates_the_fields_it_carries_and_keeps_the_rest(store: 
     assert cleared.made_at == date(2023, 11, 20)
     assert cleared.dimensions == (Dimension.content_safety, Dimension.voice)
 
-    (contract,) = [found for found in store.view().links() if found.type is CONTRACTS]
+    (contract,) = [found for found in regions.region_view(store).links() if found.type is CONTRACTS]
     assert contract.since == date(2023, 1, 1)
     assert contract.until == date(2026, 6, 30)
     assert contract.source_ids == ("src-1",)
@@ -415,17 +416,17 @@ def test_the_project_is_part_of_a_links_key(store: GraphStore) -> None:
     )
 
     assert store.counts()["links"] == 3
-    assert set(links_by_key(store.view())) == {
+    assert set(links_by_key(regions.region_view(store))) == {
         ("B1", CONTRACTS, "V1", "p1"),
         ("B1", CONTRACTS, "V1", "p2"),
         ("B1", CONTRACTS, "V1", ""),
     }
-    assert store.view().project_owner == {"p1": "B1", "p2": "B1"}
+    assert regions.region_view(store).project_owner == {"p1": "B1", "p2": "B1"}
 
 
 def test_one_write_may_name_an_id_twice_and_link_new_entities_to_stored_ones(store: GraphStore) -> None:
     store.write(chain())
-    links_before = links_by_key(store.view())
+    links_before = links_by_key(regions.region_view(store))
 
     store.write(
         GraphData(
@@ -450,7 +451,7 @@ def test_one_write_may_name_an_id_twice_and_link_new_entities_to_stored_ones(sto
         ("V1", ENGAGES, "C4", ""),
         ("V2", ENGAGES, "C1", ""),
     }
-    assert set(links_by_key(store.view())) == set(links_before) | added
+    assert set(links_by_key(regions.region_view(store))) == set(links_before) | added
     assert store.counts()["links"] == len(links_before) + len(added)
 
 
@@ -561,13 +562,13 @@ def test_the_whole_view_holds_everything_written(store: GraphStore) -> None:
     data = chain()
     store.write(data)
 
-    assert dump(store.view()) == dump(GraphView.of(data))
+    assert dump(regions.region_view(store)) == dump(GraphView.of(data))
 
 
 def test_a_buyers_view_holds_its_decisions_and_everything_downstream_it_can_see(store: GraphStore) -> None:
     store.write(chain())
 
-    view = store.view(around="B1")
+    view = regions.region_view(store, "B1")
 
     assert_contains(
         view,
@@ -596,7 +597,7 @@ def test_a_buyers_view_holds_its_decisions_and_everything_downstream_it_can_see(
 def test_a_units_view_starts_at_its_organization_and_its_decisions(store: GraphStore) -> None:
     store.write(chain())
 
-    view = store.view(around="U3")
+    view = regions.region_view(store, "U3")
 
     assert_contains(
         view,
@@ -615,7 +616,7 @@ def test_a_units_view_starts_at_its_organization_and_its_decisions(store: GraphS
 def test_a_decisions_view_holds_its_unit_and_both_ends(store: GraphStore) -> None:
     store.write(chain())
 
-    view = store.view(around="D1")
+    view = regions.region_view(store, "D1")
 
     assert_contains(
         view,
@@ -631,7 +632,7 @@ def test_a_decisions_view_holds_its_unit_and_both_ends(store: GraphStore) -> Non
 def test_a_cohorts_view_holds_everything_upstream_and_who_decides_there(store: GraphStore) -> None:
     store.write(chain())
 
-    view = store.view(around="C2")
+    view = regions.region_view(store, "C2")
 
     assert_contains(
         view,
@@ -656,7 +657,7 @@ def test_a_cohorts_view_holds_everything_upstream_and_who_decides_there(store: G
 def test_a_conditions_view_is_its_cohorts_view(store: GraphStore) -> None:
     store.write(chain())
 
-    view = store.view(around="C1/pay")
+    view = regions.region_view(store, "C1/pay")
 
     assert_contains(
         view,
@@ -676,7 +677,7 @@ def test_a_view_around_an_unknown_id_is_not_found(store: GraphStore) -> None:
 
     for unknown in ("nobody", "C1/management"):
         with pytest.raises(NotFound):
-            store.view(around=unknown)
+            regions.region_view(store, unknown)
 
 
 def test_a_view_reaches_ten_links_down_a_long_chain(store: GraphStore) -> None:
@@ -692,8 +693,8 @@ def test_a_view_reaches_ten_links_down_a_long_chain(store: GraphStore) -> None:
         )
     )
 
-    down = store.view(around="T00")
-    up = store.view(around="end")
+    down = regions.region_view(store, "T00")
+    up = regions.region_view(store, "end")
 
     assert_contains(down, organizations=set(ids), cohorts={"end"})
     assert_contains(up, organizations=set(ids), cohorts={"end"})
@@ -799,11 +800,11 @@ def test_every_view_holds_every_path_its_question_can_take(store: GraphStore, se
     whole = GraphView.of(data)
 
     for focus in [*(o.id for o in data.organizations), *whole.units, *whole.decisions]:
-        view = store.view(around=focus)
+        view = regions.region_view(store, focus)
         assert_contains(view, **needed_downstream(whole, focus))
         assert all(view.get(o.id) == whole.get(o.id) for o in view.organizations())
     for focus in (c.id for c in data.cohorts):
-        assert_contains(store.view(around=focus), **needed_upstream(whole, focus))
+        assert_contains(regions.region_view(store, focus), **needed_upstream(whole, focus))
 
 
 # -- both stores side by side, and Neo4j on its own ------------------------------------------
@@ -828,7 +829,7 @@ def test_both_stores_give_the_same_whole_view(both: tuple[GraphStore, GraphStore
         store.write(every_field())
         store.write(GraphData(cohorts=[Cohort(id="C1", name="C1 raters", country="KE")]))
 
-    embedded, neo4j = (dump(store.view()) for store in both)
+    embedded, neo4j = (dump(regions.region_view(store)) for store in both)
     assert embedded == neo4j
     assert both[0].counts() == both[1].counts()
 
@@ -849,7 +850,7 @@ def neo4j(neo4j_uri: str) -> Iterator[neo4j_store.Neo4jStore]:
 def test_neo4j_views_are_regions_not_the_whole_graph(neo4j: neo4j_store.Neo4jStore) -> None:
     neo4j.write(chain())
 
-    buyer, cohort_view = region(neo4j.view(around="B1")), region(neo4j.view(around="C2"))
+    buyer, cohort_view = region(regions.region_view(neo4j, "B1")), region(regions.region_view(neo4j, "C2"))
 
     assert not {"X1", "V9"} & buyer["organizations"] and "C9" not in buyer["cohorts"]
     assert not {"X1", "V9"} & cohort_view["organizations"]
@@ -894,8 +895,10 @@ def test_neo4j_keeps_each_links_risk_keys_as_the_graph_changes(neo4j: neo4j_stor
     assert keys[("S1", "C1")] == keyed("S1", "C1", 75, voice="unknown")
     assert keys[("V1", "C1")] == keyed("V1", "C1", 75, voice="unknown")
     assert keys[("V9", "C9")] == keyed("V9", "C9", 40, pay="violates")  # untouched by writes not naming it
-    assert "C1" in {c.id for c in neo4j.view().cohorts()}  # never part of a record read back
-    assert not any(key.startswith("derived") for link in neo4j.view().links() for key in link.extra)
+    assert "C1" in {c.id for c in regions.region_view(neo4j).cohorts()}  # never part of a record read back
+    assert not any(
+        key.startswith("derived") for link in regions.region_view(neo4j).links() for key in link.extra
+    )
 
 
 @pytest.mark.neo4j
@@ -965,7 +968,7 @@ def paths(store: GraphStore, origin: str, limit: int = 10) -> list[tuple[str, st
     query = PathQuery(origin=origin, limit=limit)
     return [
         (p.decision_id, p.cohort_id, p.dimension.value)
-        for p in trace_risk_paths(store.path_view(query, load_scoring()), query, load_scoring())
+        for p in trace_risk_paths(regions.path_view(store, query, load_scoring()), query, load_scoring())
     ]
 
 
@@ -1080,7 +1083,7 @@ def test_a_page_breaks_ties_on_cohort_id_then_dimension(store: GraphStore) -> No
     )
 
     query = PathQuery(origin="B", limit=1)
-    (path,) = trace_risk_paths(store.path_view(query, load_scoring()), query, load_scoring())
+    (path,) = trace_risk_paths(regions.path_view(store, query, load_scoring()), query, load_scoring())
     assert (path.cohort_id, path.dimension, path.severity) == ("CA", pay, 5)
 
 

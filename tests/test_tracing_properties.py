@@ -10,7 +10,7 @@ import networkx as nx
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from graph.analysis import ranking
+from graph.analysis import ranking, regions
 from graph.analysis.paths import PathQuery, RiskPath, trace_risk_paths
 from graph.analysis.tiers import tier_map, tier_of_cohort
 from graph.analysis.traverse import decision_scope, visible
@@ -110,20 +110,20 @@ def test_both_stores_trace_identically(backend: str, request: pytest.FixtureRequ
         ]
         for origin in origins:
             query = PathQuery(origin=origin, limit=None)
-            assert trace_risk_paths(store.view(origin), query, SCORING) == trace_risk_paths(
+            assert trace_risk_paths(regions.region_view(store, origin), query, SCORING) == trace_risk_paths(
                 reference_view, query, SCORING
             ), origin
         for cohort in data.cohorts:
             query = PathQuery(target=cohort.id, limit=None)
-            assert trace_risk_paths(store.view(cohort.id), query, SCORING) == trace_risk_paths(
-                reference_view, query, SCORING
-            ), cohort.id
+            assert trace_risk_paths(
+                regions.region_view(store, cohort.id), query, SCORING
+            ) == trace_risk_paths(reference_view, query, SCORING), cohort.id
         # A page: the Neo4j store sends only the cohorts that can rank within it.
         for origin in origins[1:] + sorted(d.id for d in data.decisions):
             for query in pages(origin):
-                assert trace_risk_paths(store.path_view(query, SCORING), query, SCORING) == trace_risk_paths(
-                    reference_view, query, SCORING
-                ), query
+                assert trace_risk_paths(
+                    regions.path_view(store, query, SCORING), query, SCORING
+                ) == trace_risk_paths(reference_view, query, SCORING), query
 
     try:
         check()
@@ -191,7 +191,7 @@ def test_every_page_edge_falls_where_the_whole_graph_puts_it(store: GraphStore) 
         PathQuery(origin="B", limit=1, dimension=Dimension.workload),
     ]
     for query in queries:
-        page = trace_risk_paths(store.path_view(query, SCORING), query, SCORING)
+        page = trace_risk_paths(regions.path_view(store, query, SCORING), query, SCORING)
         assert page == trace_risk_paths(whole, query, SCORING), query
         assert page, query
     # Conditions change in a later write that does not carry their cohorts: C1's pay is met,
@@ -205,10 +205,12 @@ def test_every_page_edge_falls_where_the_whole_graph_puts_it(store: GraphStore) 
     store.write(update)
     whole.upsert(update)
     for query in queries:
-        page = trace_risk_paths(store.path_view(query, SCORING), query, SCORING)
+        page = trace_risk_paths(regions.path_view(store, query, SCORING), query, SCORING)
         assert page == trace_risk_paths(whole, query, SCORING), query
     top = trace_risk_paths(
-        store.path_view(PathQuery(origin="B", limit=1), SCORING), PathQuery(origin="B", limit=1), SCORING
+        regions.path_view(store, PathQuery(origin="B", limit=1), SCORING),
+        PathQuery(origin="B", limit=1),
+        SCORING,
     )
     assert [(p.cohort_id, p.dimension) for p in top] == [("C2", Dimension.content_safety)]
 

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from itertools import groupby
 
 from graph.model import Cohort, Condition
-from graph.scoring import ScoringConfig, pay_below_half
+from graph.scoring import ScoringConfig, pay_below_half, risk_code
+from graph.store import GraphReader, RiskSeek
 from graph.view import GraphView
 from graph.vocabulary import Dimension, Status
 
@@ -173,3 +174,71 @@ def _walk_index(
                 cohort = view.cohort(cohort_id)
                 if country is None or cohort.country == country:
                     yield cohort, view.conditions[cohort_id][dimension], severity, likelihood
+
+
+# -- seeking a store's risk index ---------------------------------------------------------
+
+
+def scoring_classes(
+    config: ScoringConfig, min_severity: int, wanted: int
+) -> list[list[tuple[Dimension, str]]]:
+    """Every risk a page may show, as (dimension, risk code), grouped by the (severity,
+    likelihood) the configuration gives it, best group first."""
+    classes: dict[tuple[int, float], list[tuple[Dimension, str]]] = defaultdict(list)
+    for dimension in Dimension:
+        if not DIMENSION_BIT[dimension] & wanted:
+            continue
+        for status in Status:
+            for low_pay in (False, True) if dimension is Dimension.pay else (False,):
+                risk = config.risk_of_facts(dimension, status, low_pay)
+                if risk is not None and risk[0] >= min_severity:
+                    classes[risk].append((dimension, risk_code(status, low_pay)))
+    return [classes[key] for key in sorted(classes, reverse=True)]
+
+
+def ranked_cohorts(
+    reader: GraphReader,
+    engagers: Mapping[tuple[str, frozenset[str] | None], int],
+    config: ScoringConfig,
+    *,
+    min_severity: int,
+    wanted: int,
+    country: str | None,
+    need: int,
+) -> list[str]:
+    """The cohorts of the best ``need`` (cohort, dimension) pairs that the engagers
+    ((organization, project scope) → bits of the dimensions reaching it) engage, by id.
+
+    Scoring classes are taken best first, one in the first round, then two, four... until
+    the page is full. Each (engager, risk) of a round's classes is one seek of the store's
+    risk index for its best ``need - found`` cohorts; pairs are merged by class, headcount,
+    cohort and dimension. Every pair of a better class outranks every pair of a worse one,
+    so the page is complete once the classes taken fill it. On a large graph the best class
+    usually does; on a small one, where no class fills it, a few rounds cover them all.
+    """
+    seekers = [
+        (org, None if scope is None else tuple(sorted(scope)), bits)
+        for (org, scope), bits in engagers.items()
+    ]
+    classes = scoring_classes(config, min_severity, wanted)
+    found: dict[tuple[str, str], None] = {}  # insertion-ordered: the ranked pairs
+    start, size = 0, 1
+    while seekers and start < len(classes) and len(found) < need:
+        seeks: dict[Dimension, list[RiskSeek]] = defaultdict(list)
+        for n in range(start, min(start + size, len(classes))):
+            for dimension, code in classes[n]:
+                bit = DIMENSION_BIT[dimension]
+                seeks[dimension].extend(
+                    RiskSeek(org, projects, code, n) for org, projects, bits in seekers if bits & bit
+                )
+        limit = need - len(found)
+        ranked = sorted(
+            {
+                (hit.tag, -hit.headcount, hit.cohort_id, dimension.value)
+                for dimension, batch in seeks.items()
+                for hit in reader.risk_seek(dimension, batch, limit, country)
+            }
+        )
+        found.update(dict.fromkeys([(cohort, dimension) for _, _, cohort, dimension in ranked][:limit]))
+        start, size = start + size, size * 2
+    return sorted({cohort for cohort, _ in found})

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
+from graph.analysis import regions
 from graph.analysis.paths import PathQuery, RiskPath, trace_risk_paths
 from graph.embedded import EmbeddedStore
 from graph.scoring import load_scoring
@@ -71,7 +72,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 def example_view(tmp_path_factory: pytest.TempPathFactory) -> GraphView:
     store = EmbeddedStore(tmp_path_factory.mktemp("browser-store"))
     ingest_path(store, EXAMPLE)
-    return store.view()
+    return regions.region_view(store)
 
 
 @pytest.fixture(scope="session")

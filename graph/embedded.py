@@ -68,8 +68,8 @@ CREATE TABLE IF NOT EXISTS entities (
     body       TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS entities_kind ON entities (kind, id);
-CREATE INDEX IF NOT EXISTS entities_ref ON entities (ref, kind) WHERE ref IS NOT NULL;
-CREATE INDEX IF NOT EXISTS entities_applies_to ON entities (applies_to) WHERE applies_to IS NOT NULL;
+CREATE INDEX IF NOT EXISTS entities_by_ref ON entities (ref, kind, id);
+CREATE INDEX IF NOT EXISTS entities_by_applies_to ON entities (applies_to, id);
 CREATE TABLE IF NOT EXISTS links (
     from_id TEXT NOT NULL,
     type    TEXT NOT NULL,
@@ -125,8 +125,9 @@ KINDS_BY_ID = f"SELECT id, kind FROM entities WHERE id {_IN}"
 LINKS_FROM = f"SELECT body FROM links WHERE from_id {_IN} AND type {_IN} AND {_PROJECT}"
 LINKS_INTO = f"SELECT body FROM links WHERE to_id {_IN} AND type {_IN} AND {_PROJECT}"
 LINKS_BY_KEY = "SELECT body FROM links WHERE from_id = ? AND type = ? AND to_id = ? AND project = ?"
-BY_REF = f"SELECT body FROM entities WHERE ref {_IN} AND kind = ? ORDER BY id"
-BY_APPLIES_TO = f"SELECT body FROM entities WHERE applies_to {_IN} ORDER BY id"
+# Ordered as their indexes are, which SQLite then walks instead of scanning a whole kind.
+BY_REF = f"SELECT body FROM entities WHERE ref {_IN} AND kind = ? ORDER BY ref, kind, id"
+BY_APPLIES_TO = f"SELECT body FROM entities WHERE applies_to {_IN} ORDER BY applies_to, id"
 PROJECT_OWNERS = f"""
 SELECT project, min(from_id) FROM links
 WHERE type = '{LinkType.CONTRACTS.value}' AND project <> '' GROUP BY project

@@ -7,17 +7,12 @@ are the subset where a recorded condition is not met.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from graph.analysis.traverse import (
-    chains_to,
-    check_depth,
-    cohort_distances,
-    decision_scope,
-    upstream_orgs,
-)
+from graph.analysis.reach import Reach
+from graph.analysis.traverse import chains_to, check_depth, decision_scope, upstream_orgs
 from graph.scoring import ScoringConfig
 from graph.store import DEFAULT_DEPTH
 from graph.view import GraphView
@@ -154,71 +149,91 @@ class BuyerFragmentation(BaseModel):
     units: list[UnitReach]
 
 
+class UnitsPerCohort(BaseModel):
+    units: int = Field(description="distinct units whose decisions reach a cohort")
+    cohorts: int = Field(description="cohorts reached by that many units")
+
+
 class Fragmentation(BaseModel):
-    cohorts: list[CohortFragmentation]
+    total: int = Field(description="cohorts in the graph, listed in ``cohorts`` a page at a time")
+    units_per_cohort: list[UnitsPerCohort] = Field(description="how many cohorts that many units reach")
+    offset: int = 0
+    limit: int | None = None
+    next_offset: int | None = Field(None, description="offset of the next page; null on the last page")
+    cohorts: list[CohortFragmentation] = Field(description="most fragmented first")
     buyers: list[BuyerFragmentation]
 
 
-def reach_by_decision(view: GraphView, depth: int = DEFAULT_DEPTH) -> dict[str, set[str]]:
-    """The cohorts each decision reaches within ``depth`` links (any dimension)."""
-    check_depth(depth)
-    cache: dict[object, set[str]] = {}
-    reached: dict[str, set[str]] = {}
-    for decision in view.decisions.values():
-        key = (decision.applies_to, decision_scope(view, decision))
-        if key not in cache:
-            cache[key] = set(cohort_distances(view, decision.applies_to, key[1], depth))
-        reached[decision.id] = cache[key]
-    return reached
-
-
-def fragmentation(view: GraphView, depth: int = DEFAULT_DEPTH, private_below: int = 0) -> Fragmentation:
-    """How many units and organizations reach each cohort; which buyer units reach most workers.
+def fragmentation(
+    view: GraphView,
+    depth: int = DEFAULT_DEPTH,
+    private_below: int = 0,
+    offset: int = 0,
+    limit: int | None = None,
+) -> Fragmentation:
+    """How many units and organizations reach each cohort (most first, one page of them);
+    which buyer units reach most workers.
 
     Workers in cohorts smaller than ``private_below`` are left out of a unit's total, which
     could otherwise give a suppressed cohort's headcount away.
     """
-    reached = reach_by_decision(view, depth)
-    units_of_cohort: dict[str, set[str]] = defaultdict(set)
-    cohorts_of_unit: dict[str, set[str]] = defaultdict(set)
-    for decision_id, cohort_ids in reached.items():
-        unit_id = view.decisions[decision_id].unit_id
-        cohorts_of_unit[unit_id] |= cohort_ids
-        for cohort_id in cohort_ids:
-            units_of_cohort[cohort_id].add(unit_id)
-    cohorts = []
+    reach = Reach(view, depth)
+    rows = []
     for cohort in view.cohorts():
-        units = units_of_cohort.get(cohort.id, set())
+        found = reach.of(cohort.id)
+        rows.append((-len(found.unit_ids), -found.organizations, -(cohort.headcount or 0), cohort.id))
+    rows.sort()
+    stop = None if limit is None else offset + limit
+    cohorts = []
+    for _, _, _, cohort_id in rows[offset:stop]:
+        cohort, found = view.cohort(cohort_id), reach.of(cohort_id)
         cohorts.append(
             CohortFragmentation(
-                cohort_id=cohort.id,
+                cohort_id=cohort_id,
                 cohort_name=cohort.name,
                 headcount=cohort.headcount,
-                units=len(units),
-                organizations=len({view.organization_of(u) for u in units}),
-                unit_ids=sorted(units),
+                units=len(found.unit_ids),
+                organizations=found.organizations,
+                unit_ids=list(found.unit_ids),
             )
         )
-    cohorts.sort(key=lambda c: (-c.units, -c.organizations, -(c.headcount or 0), c.cohort_id))
+    spread = Counter(-units for units, *_ in rows)
+    return Fragmentation(
+        total=len(rows),
+        units_per_cohort=[UnitsPerCohort(units=n, cohorts=spread[n]) for n in sorted(spread)],
+        offset=offset,
+        limit=limit,
+        next_offset=stop if stop is not None and stop < len(rows) else None,
+        cohorts=cohorts,
+        buyers=_buyers(view, reach, private_below),
+    )
+
+
+def _buyers(view: GraphView, reach: Reach, private_below: int) -> list[BuyerFragmentation]:
+    cohorts_of_unit: Counter[str] = Counter()
+    workers_of_unit: Counter[str] = Counter()
+    for reachers, cohort_ids in reach.groups().items():
+        workers = sum(
+            headcount for c in cohort_ids if (headcount := view.cohort(c).headcount or 0) >= private_below
+        )
+        for unit_id in reachers.unit_ids:
+            cohorts_of_unit[unit_id] += len(cohort_ids)
+            workers_of_unit[unit_id] += workers
     buyers = []
     for org in sorted(view.organizations(), key=lambda o: o.id):
         if "buyer" not in org.kinds:
             continue
-        buyer_units = [u for u in view.units.values() if u.organization_id == org.id]
         reaches = [
             UnitReach(
                 unit_id=u.id,
                 unit_name=u.name,
                 function=u.function,
-                cohorts=len(cohorts_of_unit.get(u.id, ())),
-                workers=sum(
-                    headcount
-                    for c in cohorts_of_unit.get(u.id, ())
-                    if (headcount := view.cohort(c).headcount or 0) >= private_below
-                ),
+                cohorts=cohorts_of_unit[u.id],
+                workers=workers_of_unit[u.id],
             )
-            for u in buyer_units
+            for u in view.units.values()
+            if u.organization_id == org.id
         ]
         reaches.sort(key=lambda r: (-r.workers, -r.cohorts, r.unit_id))
         buyers.append(BuyerFragmentation(buyer_id=org.id, buyer_name=org.name, units=reaches))
-    return Fragmentation(cohorts=cohorts, buyers=buyers)
+    return buyers

@@ -21,6 +21,7 @@ from app.questions import Questions
 from app.settings import Settings
 from app.stores import open_store
 from examples import AI_SUPPLY_CHAIN
+from graph.analysis.gaps import DIMENSIONS, GapKind
 from graph.analysis.paths import PathQuery, RiskPath
 from graph.errors import ConfigError, GraphError, InvalidBundle, StoreUnavailable
 from graph.store import DEFAULT_DEPTH, MAX_DEPTH, GraphStore
@@ -354,31 +355,78 @@ def influencers_command(
     out.print(table)
 
 
+Offset = Annotated[int, typer.Option(min=0, help="Rows to skip before the first one listed.")]
+
+
+def _page_note(shown: int, offset: int, total: int, what: str) -> None:
+    """Which rows of how many were listed, and how to see the others."""
+    if total == 0:
+        return
+    first, last = offset + 1, offset + shown
+    note = f"{what} {first:,}-{last:,} of {total:,}" if shown else f"no {what} past {offset:,} (of {total:,})"
+    if last < total:
+        note += f"; --offset {last} for the next ones, --limit 0 for all"
+    out.print(note, highlight=False)
+
+
 @cli.command("gaps")
-def gaps_command(as_json: AsJson = False, show_small: ShowSmall = False) -> None:
-    """Visibility gaps: unknown or unrecorded conditions, stale or missing evidence, dead ends."""
+def gaps_command(
+    kind: Annotated[GapKind | None, typer.Option(help="Only gaps of this kind.")] = None,
+    dimension: Annotated[Dimension | None, typer.Option(help="Only gaps on this dimension.")] = None,
+    limit: Annotated[int, typer.Option(min=0, help="List at most this many gaps; 0 for all.")] = 50,
+    offset: Offset = 0,
+    as_json: AsJson = False,
+    show_small: ShowSmall = False,
+) -> None:
+    """Visibility gaps: how many of each kind, then the first ones (unknown or unrecorded
+    conditions, stale or missing evidence, dead ends, idle decisions)."""
     with questions(show_small) as ask:
-        found = ask.gaps()
+        found = ask.gaps(kind, dimension, offset, limit or None)
     if as_json:
         _print_json(found)
         return
-    table = Table(title=escape(f"{len(found)} visibility gaps"), title_justify="left")
+    summary = Table(title=escape(f"{found.total:,} visibility gaps"), title_justify="left")
+    for column in ("kind", "gaps", *(d.value for d in DIMENSIONS)):
+        summary.add_column(column, justify="right" if column != "kind" else "left")
+    by_dimension = {(c.kind, c.dimension): c.count for c in found.counts}
+    for gap_kind in GapKind:
+        if (gap_kind, None) in by_dimension:
+            cells = [
+                f"{by_dimension.get((gap_kind, d), 0):,}" if (gap_kind, d) in by_dimension else ""
+                for d in DIMENSIONS
+            ]
+            _add_row(summary, gap_kind.value, f"{by_dimension[gap_kind, None]:,}", *cells)
+    out.print(summary)
+    if not found.items:
+        return
+    table = Table(show_lines=False)
     for column in ("kind", "entity", "dimension", "detail"):
         table.add_column(column, overflow="fold")
-    for g in found:
+    for g in found.items:
         _add_row(table, g.kind.value, f"{g.entity_name} ({g.entity_id})", g.dimension or "", g.detail)
     out.print(table)
+    _page_note(len(found.items), offset, found.total, "gaps")
 
 
 @cli.command("fragmentation")
-def fragmentation_command(as_json: AsJson = False, show_small: ShowSmall = False) -> None:
-    """How many units and organizations affect each cohort; which buyer units reach most workers."""
+def fragmentation_command(
+    limit: Annotated[int, typer.Option(min=0, help="List at most this many cohorts; 0 for all.")] = 20,
+    offset: Offset = 0,
+    as_json: AsJson = False,
+    show_small: ShowSmall = False,
+) -> None:
+    """How many units and organizations affect each cohort (most first); which buyer units
+    reach most workers."""
     with questions(show_small) as ask:
-        found = ask.fragmentation()
+        found = ask.fragmentation(offset, limit or None)
     if as_json:
         _print_json(found)
         return
-    cohorts = Table(title=escape("Decision-makers per cohort"), title_justify="left")
+    spread = ", ".join(f"{s.units}: {s.cohorts:,}" for s in found.units_per_cohort)
+    out.print(
+        escape(f"{found.total:,} cohorts; cohorts by how many units reach them: {spread}"), highlight=False
+    )
+    cohorts = Table(title=escape("Decision-makers per cohort, most first"), title_justify="left")
     for column in ("cohort", "workers", "units", "organizations"):
         cohorts.add_column(column, overflow="fold")
     for c in found.cohorts:
@@ -390,12 +438,13 @@ def fragmentation_command(as_json: AsJson = False, show_small: ShowSmall = False
             str(c.organizations),
         )
     out.print(cohorts)
+    _page_note(len(found.cohorts), offset, found.total, "cohorts")
     for buyer in found.buyers:
         units = Table(title=escape(f"{buyer.buyer_name}: workers reached per unit"), title_justify="left")
         for column in ("unit", "function", "cohorts", "workers"):
             units.add_column(column)
         for u in buyer.units:
-            _add_row(units, u.unit_name, u.function.value, str(u.cohorts), str(u.workers))
+            _add_row(units, u.unit_name, u.function.value, f"{u.cohorts:,}", f"{u.workers:,}")
         out.print(units)
 
 

@@ -8,11 +8,11 @@ from datetime import date
 
 from app.settings import Settings
 from graph.analysis import gaps, influence, paths, privacy, regions, tiers
-from graph.errors import InvalidQuery, NotFound
+from graph.errors import InvalidQuery
 from graph.model import Cohort
 from graph.scoring import ScoringConfig, load_scoring
 from graph.store import DEFAULT_DEPTH, EntityPage, GraphStore
-from graph.view import AnyEntity, GraphView
+from graph.view import AnyEntity
 from graph.vocabulary import Dimension, EntityKind
 from visualize.map import DEFAULT_FOCUS_DEPTH, chain_map
 from visualize.model import MapModel
@@ -57,16 +57,29 @@ class Questions:
             found.cohort_name = privacy.SUPPRESSED_NAME
         return found
 
-    def gaps(self, today: date | None = None) -> list[gaps.Gap]:
-        view = regions.region_view(self.store)
-        found = gaps.visibility_gaps(view, self.scoring, today)
-        for gap in found:
-            if self._small_cohort(view, gap.entity_id):
+    def gaps(
+        self,
+        kind: gaps.GapKind | None = None,
+        dimension: Dimension | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+        today: date | None = None,
+    ) -> gaps.GapReport:
+        """How many gaps of each kind, and the page of them asked for, small cohorts suppressed."""
+        with regions.whole_graph(self.store) as whole:
+            found = gaps.VisibilityGaps(whole, self.scoring, today).report(kind, dimension, offset, limit)
+        small = self._small_cohorts({gap.entity_id for gap in found.items})
+        for gap in found.items:
+            if gap.entity_id in small:
                 gap.entity_id, gap.entity_name = privacy.SUPPRESSED_ID, privacy.SUPPRESSED_NAME
         return found
 
-    def fragmentation(self) -> influence.Fragmentation:
-        found = influence.fragmentation(regions.region_view(self.store), private_below=self.min_headcount)
+    def fragmentation(self, offset: int = 0, limit: int | None = None) -> influence.Fragmentation:
+        """Decision-makers per cohort (a page, most first) and buyer units' reach."""
+        with regions.whole_graph(self.store) as whole:
+            found = influence.fragmentation(
+                whole, private_below=self.min_headcount, offset=offset, limit=limit
+            )
         for cohort in found.cohorts:
             if privacy.is_small(cohort.headcount, self.min_headcount):
                 cohort.cohort_id, cohort.cohort_name = privacy.SUPPRESSED_ID, privacy.SUPPRESSED_NAME
@@ -110,11 +123,14 @@ class Questions:
             show_small=self.show_small,
         )
 
-    def _small_cohort(self, view: GraphView, entity_id: str) -> bool:
-        try:
-            return privacy.is_small(view.cohort(entity_id).headcount, self.min_headcount)
-        except NotFound:
-            return False
+    def _small_cohorts(self, ids: set[str]) -> set[str]:
+        """Those of ``ids`` that are cohorts outputs must suppress."""
+        with self.store.read() as reader:
+            return {
+                entity.id
+                for entity in reader.entities(ids)
+                if isinstance(entity, Cohort) and privacy.is_small(entity.headcount, self.min_headcount)
+            }
 
 
 def _dimension(name: str) -> Dimension:

@@ -15,7 +15,8 @@ then ``NEO4J_USER``, ``NEO4J_PASSWORD`` and ``NEO4J_DATABASE`` come from the env
 
 With ``--api``, ``laborgraph serve`` is started on a free loopback port (no API keys) and each
 endpoint is timed cold, then warm (20 requests, at most ``--timeout`` seconds in all), then
-16 threads hammer the paths endpoint for 10 seconds (at most 5000 requests).
+16 threads hammer the paths endpoint for 10 seconds (at most 5000 requests). A request timeout
+restarts the server, which would otherwise still be busy with it during what comes next.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -396,7 +397,8 @@ def question_row(r: QuestionResult) -> str:
     failed = next((run for run in r.runs if run.status != "ok"), None)
     if failed:
         last_line = failed.stderr_tail.strip().splitlines()[-1:] or [""]
-        row += f"\n    exit {failed.exit_code} after {failed.wall_s:.1f} s: {last_line[0][:100]}"
+        ended = "timed out" if failed.exit_code is None else f"exit {failed.exit_code}"
+        row += f"\n    {ended} after {failed.wall_s:.1f} s: {last_line[0][:100]}"
     return row
 
 
@@ -465,11 +467,11 @@ def stop_server(server: Server) -> None:
         server.proc.wait()
 
 
-@contextmanager
-def running_server(env: dict[str, str], log: Path) -> Iterator[Server]:
+def start_server(env: dict[str, str], log: Path) -> Server:
+    """``laborgraph serve`` on a free loopback port, healthy (or stopped and RuntimeError)."""
     port = free_port()
     argv = [laborgraph_executable(), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    with log.open("wb") as log_file:
+    with log.open("ab") as log_file:
         proc = subprocess.Popen(
             argv,
             stdin=subprocess.DEVNULL,
@@ -481,9 +483,50 @@ def running_server(env: dict[str, str], log: Path) -> Iterator[Server]:
     server = Server(proc, f"http://127.0.0.1:{port}", log)
     try:
         wait_until_healthy(server, HEALTH_TIMEOUT_S)
-        yield server
-    finally:
+    except BaseException:
         stop_server(server)
+        raise
+    say(f"server {server.base_url} healthy after {server.startup_s:.1f} s")
+    return server
+
+
+class ServerHost:
+    """The one server running at a time; restartable, and always stopped on leaving."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env, self.log = env, log
+        self.server: Server | None = None
+        self.startups_s: list[float] = []
+        self.peaks_mb: list[float] = []
+
+    def __enter__(self) -> ServerHost:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        assert self.server is not None
+        return self.server.base_url
+
+    def start(self) -> None:
+        self.server = start_server(self.env, self.log)
+        self.startups_s.append(self.server.startup_s)
+
+    def stop(self) -> None:
+        if self.server is None:
+            return
+        peak = server_peak_rss_mb(self.server.proc.pid)
+        if peak is not None:
+            self.peaks_mb.append(peak)
+        stop_server(self.server)
+        self.server = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
 
 
 @dataclass(frozen=True)
@@ -533,20 +576,25 @@ class EndpointResult:
     statuses: dict[str, int] = field(default_factory=dict)
 
 
-def time_endpoint(client: httpx.Client, endpoint: Endpoint, budget_s: float) -> EndpointResult:
-    """One cold request, then up to WARM_REQUESTS warm ones within budget_s (none if cold failed)."""
-    cold = request(client, endpoint)
-    url = str(client.build_request("GET", endpoint.path, params=endpoint.params).url)
-    warm: list[Response] = []
-    started = time.perf_counter()
-    while cold.status == 200 and len(warm) < WARM_REQUESTS and time.perf_counter() - started < budget_s:
-        warm.append(request(client, endpoint))
-    statuses = Counter(str(r.status) for r in [cold, *warm])
+def time_endpoint(base_url: str, endpoint: Endpoint, timeout_s: float) -> EndpointResult:
+    """One cold request, then up to WARM_REQUESTS warm ones within timeout_s (none if cold failed)."""
+    with httpx.Client(base_url=base_url, timeout=timeout_s) as client:
+        cold = request(client, endpoint)
+        url = str(client.build_request("GET", endpoint.path, params=endpoint.params).url)
+        warm: list[Response] = []
+        started = time.perf_counter()
+        while cold.status == 200 and len(warm) < WARM_REQUESTS and time.perf_counter() - started < timeout_s:
+            warm.append(request(client, endpoint))
     result = EndpointResult(endpoint.name, url, cold.ms, cold.status, cold.size, len(warm))
     result.warm_p50_ms = percentile([r.ms for r in warm], 50)
     result.warm_p95_ms = percentile([r.ms for r in warm], 95)
-    result.statuses = dict(statuses)
+    result.statuses = dict(Counter(str(r.status) for r in [cold, *warm]))
     return result
+
+
+def abandoned_work(result: EndpointResult) -> bool:
+    """A request the client gave up on (timeout, dropped connection): the server may still be busy."""
+    return any(not code.isdigit() for code in result.statuses)
 
 
 def endpoint_header() -> str:
@@ -615,24 +663,28 @@ def concurrency_row(c: dict[str, Any]) -> str:
 
 
 def time_api(args: argparse.Namespace, subjects: Subjects, env: dict[str, str]) -> dict[str, Any]:
+    """Each endpoint cold then warm, then the concurrency test; a server left working on a request
+    the client gave up on is restarted first, so that it does not slow what is measured next."""
     endpoints = api_endpoints(subjects)
-    with (
-        tempfile.TemporaryDirectory(prefix="lg-serve-") as tmp,
-        running_server(env, Path(tmp) / "log") as server,
-    ):
-        say(f"\nserver {server.base_url} healthy after {server.startup_s:.1f} s")
+    results: list[EndpointResult] = []
+    with tempfile.TemporaryDirectory(prefix="lg-serve-") as tmp, ServerHost(env, Path(tmp) / "log") as host:
         say(endpoint_header())
-        results = []
-        with httpx.Client(base_url=server.base_url, timeout=args.timeout) as client:
-            for endpoint in endpoints:
-                results.append(time_endpoint(client, endpoint, args.timeout))
-                say(endpoint_row(results[-1]))
-        concurrency = concurrency_test(server.base_url, endpoints[0], args.timeout)
+        for endpoint in endpoints:
+            results.append(time_endpoint(host.base_url, endpoint, args.timeout))
+            say(endpoint_row(results[-1]))
+            if abandoned_work(results[-1]):
+                say("restarting the server: it may still be working on the abandoned request")
+                host.restart()
+        with httpx.Client(base_url=host.base_url, timeout=args.timeout) as client:
+            request(client, endpoints[0])  # warm, in case the server was just restarted
+        concurrency = concurrency_test(host.base_url, endpoints[0], args.timeout)
         say(concurrency_row(concurrency))
-        peak = server_peak_rss_mb(server.proc.pid)
+        host.stop()
+        peak = max(host.peaks_mb, default=None)
         say(f"server peak RSS {number(peak, '.1f')} MB")
         return {
-            "startup_s": server.startup_s,
+            "startups_s": host.startups_s,
+            "restarts": len(host.startups_s) - 1,
             "server_peak_rss_mb": peak,
             "endpoints": [asdict(r) for r in results],
             "concurrency": concurrency,

@@ -2,10 +2,12 @@
 
 How the graph lies in the file (``laborgraph.sqlite``):
 
-    entities (id, kind, name, ref, applies_to, risk, body)
+    entities (id, kind, name, ref, applies_to, risk, headcount, status, dated, cites, body)
         body: the record as JSON; ref: a unit's organization, a decision's unit or a
         condition's cohort; applies_to: a decision's organization; risk: a not-met
-        condition's risk code (graph.scoring.risk_code_of)
+        condition's risk code (graph.scoring.risk_code_of); headcount: a cohort's;
+        status, dated (observed_at) and cites (source ids joined by "|"): a condition's;
+        dated: a source's published_at. Whole-graph questions read these columns, not bodies.
     links (from_id, type, to_id, project, body)       keyed as the model keys links
     risks (engager, dimension, code, rank, cohort_id, project, country)
         one row per ENGAGES link and not-met condition of its cohort, rank = -headcount:
@@ -26,6 +28,7 @@ import sqlite3
 import threading
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date
 from itertools import islice
 from pathlib import Path
 from typing import TypeVar
@@ -47,15 +50,17 @@ from graph.model import (
     Unit,
 )
 from graph.scoring import risk_code_of
-from graph.store import EntityPage, RiskHit, RiskSeek
+from graph.store import CohortFacts, ConditionFacts, Engagement, EntityPage, RiskHit, RiskSeek
 from graph.view import AnyEntity, merge
-from graph.vocabulary import Dimension, EntityKind, LinkType
+from graph.vocabulary import Dimension, EntityKind, LinkType, Status
 
 DB_FILE = "laborgraph.sqlite"
 LAYOUT = 2  # PRAGMA user_version of the tables below; 0 is the first release's layout
 _ENTITY = TypeAdapter(Entity)
 _E = TypeVar("_E", Unit, Decision, Condition)
-_CHUNK = 20_000  # ids per query when a read or write names many
+_CHUNK = 20_000
+_DIMENSIONS = {d.value: d for d in Dimension}  # a dict look-up: an Enum call costs ten times more
+_STATUSES = {s.value: s for s in Status}  # ids per query when a read or write names many
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entities (
@@ -65,6 +70,10 @@ CREATE TABLE IF NOT EXISTS entities (
     ref        TEXT,
     applies_to TEXT,
     risk       TEXT,
+    headcount  INTEGER,
+    status     TEXT,
+    dated      TEXT,
+    cites      TEXT,
     body       TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS entities_kind ON entities (kind, id);
@@ -78,7 +87,8 @@ CREATE TABLE IF NOT EXISTS links (
     body    TEXT NOT NULL,
     PRIMARY KEY (from_id, type, to_id, project)
 );
-CREATE INDEX IF NOT EXISTS links_into ON links (to_id, type);
+CREATE INDEX IF NOT EXISTS links_into ON links (to_id, type, from_id, project);
+CREATE INDEX IF NOT EXISTS links_supply ON links (from_id) WHERE type <> 'ENGAGES';
 CREATE INDEX IF NOT EXISTS links_projects ON links (project, from_id)
     WHERE type = 'CONTRACTS' AND project <> '';
 CREATE TABLE IF NOT EXISTS risks (
@@ -95,10 +105,12 @@ CREATE INDEX IF NOT EXISTS risks_of_cohort ON risks (cohort_id);
 """
 
 UPSERT_ENTITY = """
-INSERT INTO entities (id, kind, name, ref, applies_to, risk, body) VALUES (?, ?, ?, ?, ?, ?, ?)
+INSERT INTO entities (id, kind, name, ref, applies_to, risk, headcount, status, dated, cites, body)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET
     kind = excluded.kind, name = excluded.name, ref = excluded.ref,
-    applies_to = excluded.applies_to, risk = excluded.risk, body = excluded.body
+    applies_to = excluded.applies_to, risk = excluded.risk, headcount = excluded.headcount,
+    status = excluded.status, dated = excluded.dated, cites = excluded.cites, body = excluded.body
 """
 UPSERT_LINK = """
 INSERT INTO links (from_id, type, to_id, project, body) VALUES (?, ?, ?, ?, ?)
@@ -109,7 +121,7 @@ DROP_RISKS = "DELETE FROM risks WHERE cohort_id IN (SELECT id FROM temp.touched)
 ADD_RISKS = f"""
 INSERT INTO risks (engager, dimension, code, rank, cohort_id, project, country)
 SELECT l.from_id, json_extract(k.body, '$.dimension'), k.risk,
-       -coalesce(json_extract(c.body, '$.headcount'), 0), c.id, l.project,
+       -coalesce(c.headcount, 0), c.id, l.project,
        json_extract(c.body, '$.country')
 FROM temp.touched t
 JOIN entities c ON c.id = t.id AND c.kind = '{EntityKind.cohort.value}'
@@ -140,6 +152,23 @@ ORDER BY rank, cohort_id LIMIT ?
 # In the order they were written, so the whole graph reads back as it was stored.
 ALL_ENTITIES = "SELECT body FROM entities ORDER BY rowid"
 ALL_LINKS = "SELECT body FROM links ORDER BY rowid"
+SKELETON_ENTITIES = f"""
+SELECT body FROM entities WHERE kind IN ('{EntityKind.organization.value}', '{EntityKind.unit.value}',
+    '{EntityKind.decision.value}')
+"""
+ALL_SUPPLY_LINKS = f"SELECT body FROM links WHERE type <> '{LinkType.ENGAGES.value}'"
+COHORT_FACTS = (
+    f"SELECT id, name, headcount FROM entities WHERE kind = '{EntityKind.cohort.value}' ORDER BY id"
+)
+CONDITION_FACTS = f"""
+SELECT ref, id, status, dated, cites FROM entities WHERE kind = '{EntityKind.condition.value}'
+ORDER BY ref, kind, id
+"""
+ENGAGEMENTS = f"""
+SELECT to_id, from_id, project FROM links WHERE type = '{LinkType.ENGAGES.value}'
+ORDER BY to_id, type, from_id, project
+"""
+SOURCE_DATES = f"SELECT id, dated FROM entities WHERE kind = '{EntityKind.source.value}'"
 
 
 def _name(entity: AnyEntity) -> str | None:
@@ -150,15 +179,40 @@ def _name(entity: AnyEntity) -> str | None:
 
 
 def _entity_row(entity: AnyEntity) -> tuple[object, ...]:
-    ref = applies_to = risk = None
+    ref = applies_to = risk = headcount = status = dated = cites = None
     if isinstance(entity, Unit):
         ref = entity.organization_id
     elif isinstance(entity, Decision):
         ref, applies_to = entity.unit_id, entity.applies_to
     elif isinstance(entity, Condition):
-        ref, risk = entity.cohort_id, risk_code_of(entity)
+        ref, risk, status = entity.cohort_id, risk_code_of(entity), entity.status.value
+        dated, cites = _iso(entity.observed_at), "|".join(entity.source_ids)
+    elif isinstance(entity, Cohort):
+        headcount = entity.headcount
+    elif isinstance(entity, Source):
+        dated = _iso(entity.published_at)
     body = entity.model_dump_json(exclude_none=True)
-    return (entity.id, entity.entity.value, _name(entity), ref, applies_to, risk, body)
+    return (
+        entity.id,
+        entity.entity.value,
+        _name(entity),
+        ref,
+        applies_to,
+        risk,
+        headcount,
+        status,
+        dated,
+        cites,
+        body,
+    )
+
+
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
+
+
+def _day(text: str | None) -> date | None:
+    return None if text is None else date.fromisoformat(text)
 
 
 def _json(values: Iterable[str]) -> str:
@@ -466,3 +520,28 @@ class _SQLiteReader:
             entities = [_ENTITY.validate_json(body) for (body,) in self._db.execute(ALL_ENTITIES)]
             links = [Link.model_validate_json(body) for (body,) in self._db.execute(ALL_LINKS)]
             return GraphData.of([*entities, *links])
+
+    def skeleton(self) -> GraphData:
+        with collector_paused():
+            entities = [_ENTITY.validate_json(body) for (body,) in self._db.execute(SKELETON_ENTITIES)]
+            links = [Link.model_validate_json(body) for (body,) in self._db.execute(ALL_SUPPLY_LINKS)]
+            return GraphData.of([*entities, *links])
+
+    def cohort_facts(self) -> Iterator[CohortFacts]:
+        return (CohortFacts(*row) for row in self._db.execute(COHORT_FACTS))
+
+    def condition_facts(self) -> Iterator[ConditionFacts]:
+        for cohort_id, condition_id, status, dated, cites in self._db.execute(CONDITION_FACTS):
+            yield ConditionFacts(
+                cohort_id,
+                _DIMENSIONS[condition_id.rpartition("/")[2]],
+                _STATUSES[status],
+                _day(dated),
+                tuple(cites.split("|")) if cites else (),
+            )
+
+    def engagements(self) -> Iterator[Engagement]:
+        return (Engagement(*row) for row in self._db.execute(ENGAGEMENTS))
+
+    def source_dates(self) -> dict[str, date | None]:
+        return {source_id: _day(dated) for source_id, dated in self._db.execute(SOURCE_DATES)}

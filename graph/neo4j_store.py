@@ -87,9 +87,9 @@ from graph.neo4j_risk import (
     REFRESH_RISKS,
     new_link_risks,
 )
-from graph.store import EntityPage, RiskHit, RiskSeek
+from graph.store import CohortFacts, ConditionFacts, Engagement, EntityPage, RiskHit, RiskSeek
 from graph.view import AnyEntity
-from graph.vocabulary import Dimension, EntityKind, LinkType
+from graph.vocabulary import SUPPLY_LINKS, Dimension, EntityKind, LinkType, Status
 
 BATCH_SIZE = 5_000  # rows per UNWIND; every batch of one write runs in the same transaction
 EXTRA_PREFIX = "extra_"  # kept bundle columns never collide with core properties
@@ -266,6 +266,28 @@ WHERE $projects IS NULL OR r.project = "" OR r.project IN $projects
 RETURN a.id AS from_id, type(r) AS type, b.id AS to_id, {_props("r", Link)} AS props
 """
 
+
+SKELETON_ENTITIES = f"""
+MATCH (n:{LABELS[EntityKind.organization]}|{LABELS[EntityKind.unit]}|{LABELS[EntityKind.decision]})
+RETURN labels(n) AS labels, properties(n) AS props
+"""
+ALL_SUPPLY_LINKS = f"""
+MATCH (a:Entity)-[r:{"|".join(SUPPLY_LINKS)}]->(b:Entity)
+RETURN a.id AS from_id, type(r) AS type, b.id AS to_id, {_props("r", Link)} AS props
+"""
+COHORT_FACTS = "MATCH (c:Cohort) RETURN c.id AS id, c.name AS name, c.headcount AS headcount ORDER BY c.id"
+CONDITION_FACTS = """
+MATCH (k:Condition)
+RETURN k.cohort_id AS cohort_id, k.dimension AS dimension, k.status AS status,
+       toString(k.observed_at) AS observed_at, coalesce(k.source_ids, []) AS source_ids
+ORDER BY k.cohort_id, k.dimension
+"""
+ENGAGEMENTS = f"""
+MATCH (a:Entity)-[r:{LinkType.ENGAGES}]->(c:Entity)
+RETURN c.id AS cohort_id, a.id AS organization_id, r.project AS project
+ORDER BY cohort_id, organization_id, project
+"""
+SOURCE_DATES = "MATCH (s:Source) RETURN s.id AS id, toString(s.published_at) AS published_at"
 
 UNITS_OF_ORGANIZATIONS = """
 UNWIND $ids AS id
@@ -482,6 +504,10 @@ def _graph_data(entities: Iterable[AnyEntity], links: list[Link]) -> GraphData:
         sources=sections[EntityKind.source],
         links=links,
     )
+
+
+def _day(text: str | None) -> date | None:
+    return None if text is None else date.fromisoformat(text)
 
 
 def _without_credentials(uri: str) -> str:
@@ -796,3 +822,24 @@ class _Neo4jReader:
     def everything(self) -> GraphData:
         entities = _entities(self._tx.run(ALL_ENTITIES))
         return GraphData.of([*entities, *_links(self._tx.run(ALL_LINKS))])
+
+    def skeleton(self) -> GraphData:
+        entities = _entities(self._tx.run(SKELETON_ENTITIES))
+        return GraphData.of([*entities, *_links(self._tx.run(ALL_SUPPLY_LINKS))])
+
+    def cohort_facts(self) -> Iterator[CohortFacts]:
+        for record in self._tx.run(COHORT_FACTS):
+            yield CohortFacts(record["id"], record["name"], record["headcount"])
+
+    def condition_facts(self) -> Iterator[ConditionFacts]:
+        for cohort_id, dimension, status, observed_at, source_ids in self._tx.run(CONDITION_FACTS):
+            yield ConditionFacts(
+                cohort_id, Dimension(dimension), Status(status), _day(observed_at), tuple(source_ids)
+            )
+
+    def engagements(self) -> Iterator[Engagement]:
+        for cohort_id, organization_id, project in self._tx.run(ENGAGEMENTS):
+            yield Engagement(cohort_id, organization_id, project or "")
+
+    def source_dates(self) -> dict[str, date | None]:
+        return {record["id"]: _day(record["published_at"]) for record in self._tx.run(SOURCE_DATES)}

@@ -11,15 +11,16 @@ on that view. Both backends are held to one conformance suite.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import AbstractContextManager
+from datetime import date
 from typing import NamedTuple, Protocol
 
 from pydantic import BaseModel
 
 from graph.model import Condition, Decision, GraphData, Link, Unit
 from graph.view import AnyEntity
-from graph.vocabulary import Dimension, EntityKind, LinkType
+from graph.vocabulary import Dimension, EntityKind, LinkType, Status
 
 # Hard bound on how far any traversal goes, in links (DOMAIN.md section 2).
 MAX_DEPTH = 10
@@ -48,6 +49,28 @@ class RiskHit(NamedTuple):
     tag: int
     cohort_id: str
     headcount: int
+
+
+class CohortFacts(NamedTuple):
+    id: str
+    name: str
+    headcount: int | None
+
+
+class ConditionFacts(NamedTuple):
+    cohort_id: str
+    dimension: Dimension
+    status: Status
+    observed_at: date | None
+    source_ids: tuple[str, ...]
+
+
+class Engagement(NamedTuple):
+    """One ENGAGES link, from the cohort's side; ``project`` is "" for none."""
+
+    cohort_id: str
+    organization_id: str
+    project: str
 
 
 class GraphReader(Protocol):
@@ -89,6 +112,21 @@ class GraphReader(Protocol):
 
     def everything(self) -> GraphData:
         """The whole graph."""
+
+    def skeleton(self) -> GraphData:
+        """Every organization, unit and decision, and every supply link."""
+
+    def cohort_facts(self) -> Iterator[CohortFacts]:
+        """Every cohort, by id."""
+
+    def condition_facts(self) -> Iterator[ConditionFacts]:
+        """Every condition, by cohort id, then dimension."""
+
+    def engagements(self) -> Iterator[Engagement]:
+        """Every ENGAGES link, by cohort id, then organization id, then project."""
+
+    def source_dates(self) -> dict[str, date | None]:
+        """Each source's publication date."""
 
 
 class GraphStore(Protocol):

@@ -150,7 +150,8 @@ def test_influencers_name_every_unit_behind_a_condition(example: GraphStore) -> 
 
 
 def test_gaps_show_what_cannot_be_seen(example: GraphStore) -> None:
-    gaps = visibility_gaps(regions.region_view(example), SCORING, today=date(2026, 11, 22))
+    with regions.whole_graph(example) as whole:
+        gaps = visibility_gaps(whole, SCORING, today=date(2026, 11, 22))
     by_kind: dict[GapKind, set[str]] = {}
     for gap in gaps:
         by_kind.setdefault(gap.kind, set()).add(
@@ -165,7 +166,8 @@ def test_gaps_show_what_cannot_be_seen(example: GraphStore) -> None:
 
 
 def test_fragmentation_counts_decision_makers(example: GraphStore) -> None:
-    found = fragmentation(regions.region_view(example))
+    with regions.whole_graph(example) as whole:
+        found = fragmentation(whole)
     top = found.cohorts[0]
     assert (top.cohort_id, top.units, top.organizations) == ("coh-microlane-ve-gig", 7, 4)
     savanna = next(c for c in found.cohorts if c.cohort_id == "coh-savanna-ke-moderators")

@@ -77,8 +77,21 @@ def test_questions_answer(loaded: Path) -> None:
         run("influencers", "coh-savanna-ke-moderators/pay", "--json", data_dir=loaded).stdout
     )
     assert influencers["units"] == 3
-    gaps = json.loads(run("gaps", "--json", data_dir=loaded).stdout)
-    assert any(g["entity_id"] == "org-greyline" for g in gaps)
+    every = json.loads(run("gaps", "--json", "--limit", "0", data_dir=loaded).stdout)
+    assert any(g["entity_id"] == "org-greyline" for g in every["items"])
+    assert (
+        len(every["items"])
+        == every["total"]
+        == sum(c["count"] for c in every["counts"] if not c["dimension"])
+    )
+    page = json.loads(run("gaps", "--json", "--limit", "2", "--offset", "1", data_dir=loaded).stdout)
+    assert page["items"] == every["items"][1:3] and page["next_offset"] == 3
+    stale = json.loads(
+        run("gaps", "--json", "--kind", "stale_evidence", "--limit", "0", data_dir=loaded).stdout
+    )
+    assert stale["items"] == [g for g in every["items"] if g["kind"] == "stale_evidence"]
+    listed = run("gaps", "--limit", "3", data_dir=loaded).stdout
+    assert f"gaps 1-3 of {every['total']}" in listed and "--offset 3" in listed
     assert run("fragmentation", data_dir=loaded).returncode == 0
 
 

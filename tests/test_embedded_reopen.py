@@ -16,6 +16,7 @@ from graph.analysis.gaps import visibility_gaps
 from graph.analysis.influence import fragmentation, influencers
 from graph.analysis.paths import PathQuery, trace_risk_paths
 from graph.analysis.tiers import tier_map
+from graph.analysis.whole import WholeGraph
 from graph.embedded import DB_FILE, EmbeddedStore
 from graph.model import Condition, GraphData, Link, Organization
 from graph.scoring import load_scoring
@@ -82,8 +83,11 @@ def answers(view: GraphView) -> list[object]:
     return [
         [p.model_dump() for p in trace_risk_paths(view, PathQuery(limit=None), SCORING)],
         [tier_map(view, buyer).model_dump() for buyer in buyers],
-        [g.model_dump() for g in visibility_gaps(view, SCORING, today=date(2026, 11, 22))],
-        fragmentation(view).model_dump(),
+        [
+            g.model_dump()
+            for g in visibility_gaps(WholeGraph.from_view(view), SCORING, today=date(2026, 11, 22))
+        ],
+        fragmentation(WholeGraph.from_view(view)).model_dump(),
         influencers(view, "coh-savanna-ke-moderators", SCORING).model_dump(),
         dict(view.project_owner),
     ]

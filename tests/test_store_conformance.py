@@ -28,6 +28,7 @@ from pydantic import BaseModel
 from graph import neo4j_risk, neo4j_store
 from graph.analysis import regions
 from graph.analysis.paths import PathQuery, trace_risk_paths
+from graph.analysis.whole import WholeGraph
 from graph.embedded import EmbeddedStore
 from graph.errors import ConfigError, GraphError, InvalidBundle, NotFound, StoreUnavailable
 from graph.model import (
@@ -563,6 +564,27 @@ def test_the_whole_view_holds_everything_written(store: GraphStore) -> None:
     store.write(data)
 
     assert dump(regions.region_view(store)) == dump(GraphView.of(data))
+
+
+def whole_facts(whole: WholeGraph) -> list[object]:
+    return [
+        dump(whole.skeleton),
+        list(whole.cohorts()),
+        list(whole.per_cohort()),
+        list(whole.engagements()),
+        whole.source_dates(),
+    ]
+
+
+@pytest.mark.parametrize("name", ["chain", "every_field", "random_chain"])
+def test_whole_graph_facts_are_the_graphs(store: GraphStore, name: str) -> None:
+    """What gaps and fragmentation read of the whole graph, streamed from the store's indexes,
+    is what the written graph holds, in the same order."""
+    data = random_chain(3) if name == "random_chain" else globals()[name]()
+    store.write(data)
+
+    with regions.whole_graph(store) as whole:
+        assert whole_facts(whole) == whole_facts(WholeGraph.from_view(GraphView.of(data)))
 
 
 def test_a_buyers_view_holds_its_decisions_and_everything_downstream_it_can_see(store: GraphStore) -> None:

@@ -138,16 +138,20 @@ def render_home_html(
     model: MapModel,
     gaps: Sequence[GapLike | Mapping[str, object]] = (),
     *,
+    gap_totals: Mapping[str, int] | None = None,
     api_prefix: str = "/api/v1",
     docs_url: str = "/docs",
     max_paths: int = 25,
 ) -> str:
-    """The analyst's front page: the map, the top risk paths, the visibility gaps, the API."""
+    """The analyst's front page: the map, the top risk paths, the visibility gaps, the API.
+
+    ``gap_totals`` says how many gaps of each kind there are when ``gaps`` lists only some."""
     return _page(
         "home.html.j2",
         model,
         paths=model.paths[:max_paths],
         gaps=_by_kind([_gap_row(g, model.suppressed_ids) for g in gaps]),
+        gap_totals=dict(gap_totals or {}),
         api_prefix=api_prefix.rstrip("/"),
         docs_url=docs_url,
     )

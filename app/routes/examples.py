@@ -147,18 +147,34 @@ TIERS = {
     ],
 }
 
-GAPS = [
-    {
-        "kind": "organization_without_cohorts",
-        "entity_id": "org-greyline",
-        "entity_name": "Greyline Data Partners",
-        "dimension": None,
-        "detail": "routes work onward to org-farpoint but no cohort is known beneath it",
-        "related_ids": ["org-farpoint"],
-    },
-]
+GAPS = {
+    "counts": [
+        {"kind": "organization_without_cohorts", "dimension": None, "count": 1},
+        {"kind": "stale_evidence", "dimension": None, "count": 16},
+        {"kind": "stale_evidence", "dimension": "contract", "count": 3},
+    ],
+    "total": 1,
+    "offset": 0,
+    "limit": 1,
+    "next_offset": None,
+    "items": [
+        {
+            "kind": "organization_without_cohorts",
+            "entity_id": "org-greyline",
+            "entity_name": "Greyline Data Partners",
+            "dimension": None,
+            "detail": "routes work onward to org-farpoint but no cohort is known beneath it",
+            "related_ids": ["org-farpoint"],
+        },
+    ],
+}
 
 FRAGMENTATION = {
+    "total": 21,
+    "units_per_cohort": [{"units": 0, "cohorts": 2}, {"units": 7, "cohorts": 1}],
+    "offset": 0,
+    "limit": 1,
+    "next_offset": 1,
     "cohorts": [
         {
             "cohort_id": "coh-microlane-ve-gig",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from app.deps import QuestionsDep, require_read
+from app.deps import Limit, Offset, QuestionsDep, require_read
 from app.errors import error_responses
 from app.routes import examples
 from graph.analysis.influence import Fragmentation
@@ -19,6 +19,7 @@ router = APIRouter(tags=["fragmentation"], dependencies=[Depends(require_read)])
         **error_responses(401, 403, 422, 503),
     },
 )
-def get_fragmentation(ask: QuestionsDep) -> Fragmentation:
-    """Units and organizations affecting each cohort; which buyer units reach the most workers."""
-    return ask.fragmentation()
+def get_fragmentation(ask: QuestionsDep, offset: Offset = 0, limit: Limit = 100) -> Fragmentation:
+    """Units and organizations affecting each cohort (a page, most first); which buyer units
+    reach the most workers."""
+    return ask.fragmentation(offset, limit)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from typing import Annotated
 
-from app.deps import QuestionsDep, require_read
+from fastapi import APIRouter, Depends, Query
+
+from app.deps import Limit, Offset, QuestionsDep, require_read
 from app.errors import error_responses
 from app.routes import examples
-from graph.analysis.gaps import Gap
+from graph.analysis.gaps import GapKind, GapReport
+from graph.vocabulary import Dimension
 
 router = APIRouter(tags=["gaps"], dependencies=[Depends(require_read)])
 
@@ -16,6 +19,13 @@ router = APIRouter(tags=["gaps"], dependencies=[Depends(require_read)])
     "/gaps",
     responses={**examples.json_example(examples.GAPS), **error_responses(401, 403, 422, 503)},
 )
-def list_gaps(ask: QuestionsDep) -> list[Gap]:
-    """Unknown or unrecorded conditions, missing or stale evidence, dead ends, idle decisions."""
-    return ask.gaps()
+def list_gaps(
+    ask: QuestionsDep,
+    kind: Annotated[GapKind | None, Query(description="Only gaps of this kind.")] = None,
+    dimension: Annotated[Dimension | None, Query(description="Only gaps on this dimension.")] = None,
+    offset: Offset = 0,
+    limit: Limit = 100,
+) -> GapReport:
+    """Unknown or unrecorded conditions, missing or stale evidence, dead ends, idle decisions:
+    how many of each kind, then one page of them."""
+    return ask.gaps(kind, dimension, offset, limit)

@@ -19,6 +19,7 @@ from visualize.map import DEFAULT_FOCUS_DEPTH
 from visualize.render import render_home_html, render_map_html
 
 router = APIRouter(tags=["map pages"], default_response_class=HTMLResponse)
+FRONT_PAGE_GAPS = 300  # gaps listed on the front page; the API pages through the rest
 ERRORS = error_responses(401, 403, 404, 422, 503)
 
 Viewpoint = Annotated[
@@ -31,7 +32,9 @@ PathRank = Annotated[int | None, Query(ge=1, description="Highlight the risk pat
 def home(ask: PageQuestionsDep, viewpoint: Viewpoint = None, path: PathRank = None) -> HTMLResponse:
     """The front door: the chain's map, its top risk paths, its visibility gaps."""
     model = ask.chain_map(viewpoint=viewpoint, path_rank=path)
-    return HTMLResponse(render_home_html(model, ask.gaps()))
+    gaps = ask.gaps(limit=FRONT_PAGE_GAPS)
+    totals = {c.kind.value: c.count for c in gaps.counts if c.dimension is None}
+    return HTMLResponse(render_home_html(model, gaps.items, gap_totals=totals))
 
 
 @router.get("/map", responses=ERRORS)

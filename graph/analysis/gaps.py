@@ -8,19 +8,21 @@ is built for a gap that is only counted.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date, timedelta
 from enum import StrEnum
+from itertools import islice
+from typing import cast
 
 from pydantic import BaseModel
 
 from graph.analysis.ranking import DIMENSION_BIT
 from graph.analysis.reach import Reach
-from graph.analysis.traverse import ENGAGES, SUPPLY, follows
-from graph.model import Condition, Decision
+from graph.analysis.traverse import SUPPLY, follows
+from graph.analysis.whole import CohortRecords, WholeGraph, newest_evidence
+from graph.model import Decision
 from graph.scoring import ScoringConfig
 from graph.store import DEFAULT_DEPTH, MAX_DEPTH
-from graph.view import GraphView
 from graph.vocabulary import Dimension, Status
 
 
@@ -48,81 +50,153 @@ class GapCount(BaseModel):
     count: int
 
 
+class GapReport(BaseModel):
+    """How many gaps there are, and one page of them."""
+
+    counts: list[GapCount]
+    total: int
+    offset: int
+    limit: int | None
+    next_offset: int | None
+    items: list[Gap]
+
+
+_Row = tuple[str, Dimension | None, object]  # entity id, dimension, what the gap is built from
+
 DIMENSIONS = sorted(Dimension, key=lambda d: d.value)  # the order gaps of one entity come in
 
 
 class VisibilityGaps:
-    """Every gap of a view: ``counts()`` at once, ``iter()`` one at a time, in order."""
+    """Every gap of the graph: ``counts()`` in one pass, ``iter()`` one at a time, in order."""
 
     def __init__(
-        self, view: GraphView, config: ScoringConfig, today: date | None = None, depth: int = DEFAULT_DEPTH
+        self, whole: WholeGraph, config: ScoringConfig, today: date | None = None, depth: int = DEFAULT_DEPTH
     ) -> None:
-        self.view = view
+        self.whole = whole
+        self.skeleton = whole.skeleton
         self.depth = depth
-        self.reach = Reach(view, depth)
+        self.reach = Reach(whole.skeleton, whole.engagements(), depth)
+        self.source_dates = whole.source_dates()
         self.stale_before = (today or date.today()) - timedelta(days=config.evidence.stale_after_days)
-        self._cohort_ids = sorted(cohort.id for cohort in view.cohorts())
-        self._conditions = sorted(view.conditions)  # cohorts with conditions, some perhaps not in view
-        listers: dict[GapKind, Callable[[], Iterator[Gap]]] = {
-            GapKind.organization_without_cohorts: self._orgs_without_cohorts,
-            GapKind.unknown_condition: self._unknown_conditions,
-            GapKind.unrecorded_condition: self._unrecorded_conditions,
-            GapKind.unsourced_condition: self._unsourced_conditions,
-            GapKind.stale_evidence: self._stale_evidence,
-            GapKind.decision_reaches_no_cohort: self._idle_decisions,
-        }
-        self._listers = listers
 
     def counts(self) -> list[GapCount]:
         """How many gaps of each kind, and of each kind on each dimension (where it has one)."""
-        by_kind: Counter[GapKind] = Counter()
-        by_dimension: Counter[tuple[GapKind, Dimension]] = Counter()
-        for kind, keys in self._keys().items():
-            for dimension in keys():
-                by_kind[kind] += 1
-                if dimension is not None:
-                    by_dimension[kind, dimension] += 1
-        found = [GapCount(kind=kind, count=n) for kind, n in by_kind.items()]
-        found += [GapCount(kind=kind, dimension=dim, count=n) for (kind, dim), n in by_dimension.items()]
+        found: Counter[tuple[GapKind, Dimension | None]] = Counter()
+        found[GapKind.organization_without_cohorts, None] = sum(1 for _ in self._dead_ends())
+        for records in self.whole.per_cohort():
+            for kind, dimension in self._of_cohort(records):
+                found[kind, None] += 1
+                found[kind, dimension] += 1
+        found[GapKind.decision_reaches_no_cohort, None] = sum(1 for _ in self._idle())
         order = list(GapKind)
-        found.sort(key=lambda c: (order.index(c.kind), c.dimension is not None, c.dimension or ""))
-        return found
+        return [
+            GapCount(kind=kind, dimension=dimension, count=n)
+            for (kind, dimension), n in sorted(
+                found.items(), key=lambda item: (order.index(item[0][0]), item[0][1] or "")
+            )
+            if n
+        ]
+
+    def report(
+        self,
+        kind: GapKind | None = None,
+        dimension: Dimension | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> GapReport:
+        """The counts, and the page of the gaps (of ``kind``, on ``dimension``) asked for.
+
+        Kinds wholly before the page are skipped by their counts; within a kind, a gap is
+        built only once it is on the page."""
+        counts = self.counts()
+        wanted = [c for c in counts if c.kind in (kind or c.kind,) and c.dimension == dimension]
+        total = sum(c.count for c in wanted)
+        stop = None if limit is None else offset + limit
+        items: list[Gap] = []
+        skip, room = offset, limit
+        for count in wanted:
+            if skip >= count.count:
+                skip -= count.count
+                continue
+            rows = islice(self._rows(count.kind, dimension), skip, None if room is None else skip + room)
+            items.extend(self._gap(count.kind, row) for row in rows)
+            skip = 0
+            if room is not None:
+                room = limit - len(items)  # type: ignore[operator]
+                if room <= 0:
+                    break
+        return GapReport(
+            counts=counts,
+            total=total,
+            offset=offset,
+            limit=limit,
+            next_offset=stop if stop is not None and stop < total else None,
+            items=items,
+        )
 
     def iter(self, kind: GapKind | None = None, dimension: Dimension | None = None) -> Iterator[Gap]:
         """The gaps, in order; only those of ``kind`` and on ``dimension`` when given."""
-        for each, lister in self._listers.items():
+        for each in GapKind:
             if kind in (None, each):
-                for gap in lister():
-                    if dimension is None or gap.dimension is dimension:
-                        yield gap
+                yield from (self._gap(each, row) for row in self._rows(each, dimension))
 
-    # -- what each kind is made of ------------------------------------------------------
+    def _rows(self, kind: GapKind, dimension: Dimension | None) -> Iterator[_Row]:
+        """What each gap of a kind (on ``dimension``, if given) is made of, in order."""
+        if kind is GapKind.organization_without_cohorts:
+            if dimension is None:
+                yield from ((org_id, None, onward) for org_id, onward in self._dead_ends())
+        elif kind is GapKind.decision_reaches_no_cohort:
+            if dimension is None:
+                yield from ((d.id, None, d) for d in self._idle())
+        else:
+            for records in self.whole.per_cohort():
+                for each, dim in self._of_cohort(records):
+                    if each is kind and dimension in (None, dim):
+                        yield records.cohort_id, dim, records
 
-    def _keys(self) -> dict[GapKind, Callable[[], Iterator[Dimension | None]]]:
-        """For each kind, the dimension of each of its gaps, without building them."""
+    def _gap(self, kind: GapKind, row: _Row) -> Gap:
+        entity_id, dim, facts = row
+        if kind is GapKind.organization_without_cohorts:
+            onward = cast(list[str], facts)
+            detail = (
+                f"routes work onward to {', '.join(onward)} but no cohort is known beneath it"
+                if onward
+                else "receives work but engages no known cohort and passes it nowhere known"
+            )
+            name = self.skeleton.organization(entity_id).name
+            return Gap(kind=kind, entity_id=entity_id, entity_name=name, detail=detail, related_ids=onward)
+        if kind is GapKind.decision_reaches_no_cohort:
+            d = cast(Decision, facts)
+            return Gap(
+                kind=kind,
+                entity_id=d.id,
+                entity_name=d.description or d.id,
+                detail=f"{d.lever.value} decision applying to {d.applies_to} reaches no known cohort "
+                f"within {self.depth} links",
+                related_ids=[d.unit_id, d.applies_to],
+            )
+        records = cast(CohortRecords, facts)
+        assert dim is not None
+        detail, related = self._condition_detail(kind, records, dim)
+        return Gap(
+            kind=kind,
+            entity_id=entity_id,
+            entity_name=records.cohort.name if records.cohort else entity_id,
+            dimension=dim,
+            detail=detail,
+            related_ids=related,
+        )
 
-        def of(
-            lister: Callable[[], Iterator[tuple[str, Dimension]]],
-        ) -> Callable[[], Iterator[Dimension | None]]:
-            return lambda: (dimension for _, dimension in lister())
-
-        return {
-            GapKind.organization_without_cohorts: lambda: (None for _ in self._dead_ends()),
-            GapKind.unknown_condition: of(self._unknown),
-            GapKind.unrecorded_condition: of(self._unrecorded),
-            GapKind.unsourced_condition: of(self._unsourced),
-            GapKind.stale_evidence: lambda: (dim for _, dim, _ in self._stale()),
-            GapKind.decision_reaches_no_cohort: lambda: (None for _ in self._idle()),
-        }
+    # -- organizations and decisions -----------------------------------------------------
 
     def _dead_ends(self) -> Iterator[tuple[str, list[str]]]:
         """Organizations in the chain (taking or passing work on) that reach no cohort within
         MAX_DEPTH links, whatever the project, with where they pass work on to."""
-        view, pred = self.view, self.view.graph._pred
+        view, pred = self.skeleton, self.skeleton.graph._pred
         # Reaching a cohort within MAX_DEPTH links: engaging one, or within MAX_DEPTH - 1
         # supply links above an organization that does.
-        reaching = {org.id for org in view.organizations() if _engages_any(view, org.id)}
-        frontier = list(reaching)
+        reaching = set(self.reach.engagers)
+        frontier = [org for org in reaching if org in pred]
         for _ in range(MAX_DEPTH - 1):
             above = []
             for node in frontier:
@@ -138,133 +212,55 @@ class VisibilityGaps:
             if onward or any(True for _ in view.in_links(org.id)):
                 yield org.id, onward
 
-    def _orgs_without_cohorts(self) -> Iterator[Gap]:
-        for org_id, onward in self._dead_ends():
-            detail = (
-                f"routes work onward to {', '.join(onward)} but no cohort is known beneath it"
-                if onward
-                else "receives work but engages no known cohort and passes it nowhere known"
-            )
-            yield Gap(
-                kind=GapKind.organization_without_cohorts,
-                entity_id=org_id,
-                entity_name=self.view.organization(org_id).name,
-                detail=detail,
-                related_ids=onward,
-            )
-
-    def _unknown(self) -> Iterator[tuple[str, Dimension]]:
-        for cohort_id in self._cohort_ids:
-            recorded = self.view.conditions.get(cohort_id, {})
-            for dim in DIMENSIONS:
-                condition = recorded.get(dim)
-                if condition is not None and condition.status is Status.unknown:
-                    yield cohort_id, dim
-
-    def _unknown_conditions(self) -> Iterator[Gap]:
-        for cohort_id, dim in self._unknown():
-            yield self._condition_gap(
-                GapKind.unknown_condition, cohort_id, dim, f"{dim.value} is recorded as unknown"
-            )
-
-    def _unrecorded(self) -> Iterator[tuple[str, Dimension]]:
-        for cohort_id in self._cohort_ids:
-            reached = self.reach.of(cohort_id).dimension_bits
-            if not reached:
-                continue
-            recorded = self.view.conditions.get(cohort_id, {})
-            for dim in DIMENSIONS:
-                if dim not in recorded and reached & DIMENSION_BIT[dim]:
-                    yield cohort_id, dim
-
-    def _unrecorded_conditions(self) -> Iterator[Gap]:
-        for cohort_id, dim in self._unrecorded():
-            decisions = self.reach.of(cohort_id).deciding(dim)
-            detail = f"{len(decisions)} decision(s) reach {dim.value} but no condition is recorded"
-            yield self._condition_gap(GapKind.unrecorded_condition, cohort_id, dim, detail)
-
-    def _condition_gap(self, kind: GapKind, cohort_id: str, dim: Dimension, detail: str) -> Gap:
-        return Gap(
-            kind=kind,
-            entity_id=cohort_id,
-            entity_name=self.view.cohort(cohort_id).name,
-            dimension=dim,
-            detail=detail,
-            related_ids=self.reach.of(cohort_id).deciding(dim),
-        )
-
-    def _sourced(self) -> Iterator[tuple[str, Dimension, Condition]]:
-        for cohort_id in self._conditions:
-            by_dim = self.view.conditions[cohort_id]
-            for dim in DIMENSIONS:
-                if (condition := by_dim.get(dim)) is not None:
-                    yield cohort_id, dim, condition
-
-    def _unsourced(self) -> Iterator[tuple[str, Dimension]]:
-        return ((c, dim) for c, dim, condition in self._sourced() if not condition.source_ids)
-
-    def _unsourced_conditions(self) -> Iterator[Gap]:
-        for cohort_id, dim in self._unsourced():
-            status = self.view.conditions[cohort_id][dim].status.value
-            yield Gap(
-                kind=GapKind.unsourced_condition,
-                entity_id=cohort_id,
-                entity_name=self._cohort_name(cohort_id),
-                dimension=dim,
-                detail=f"{dim.value} ({status}) cites no source",
-            )
-
-    def _stale(self) -> Iterator[tuple[str, Dimension, date | None]]:
-        for cohort_id, dim, condition in self._sourced():
-            newest = self._newest_evidence(condition)
-            if newest is None or newest < self.stale_before:
-                yield cohort_id, dim, newest
-
-    def _stale_evidence(self) -> Iterator[Gap]:
-        for cohort_id, dim, newest in self._stale():
-            when = f"newest evidence is from {newest}" if newest else "its evidence is undated"
-            yield Gap(
-                kind=GapKind.stale_evidence,
-                entity_id=cohort_id,
-                entity_name=self._cohort_name(cohort_id),
-                dimension=dim,
-                detail=f"{dim.value}: {when} (older than {self.stale_before} counts as stale)",
-                related_ids=list(self.view.conditions[cohort_id][dim].source_ids),
-            )
-
     def _idle(self) -> Iterator[Decision]:
-        for decision in sorted(self.view.decisions.values(), key=lambda d: d.id):
+        for decision in sorted(self.skeleton.decisions.values(), key=lambda d: d.id):
             if decision.id not in self.reach.reaching_decisions:
                 yield decision
 
-    def _idle_decisions(self) -> Iterator[Gap]:
-        for d in self._idle():
-            yield Gap(
-                kind=GapKind.decision_reaches_no_cohort,
-                entity_id=d.id,
-                entity_name=d.description or d.id,
-                detail=f"{d.lever.value} decision applying to {d.applies_to} reaches no known cohort "
-                f"within {self.depth} links",
-                related_ids=[d.unit_id, d.applies_to],
-            )
+    # -- cohorts and their conditions ------------------------------------------------------
 
-    def _cohort_name(self, cohort_id: str) -> str:
-        return self.view.cohort(cohort_id).name if cohort_id in self.view.graph else cohort_id
+    def _of_cohort(self, records: CohortRecords) -> Iterator[tuple[GapKind, Dimension]]:
+        """(kind, dimension) of each gap a cohort and its conditions make."""
+        cohort_id, cohort, conditions = records
+        if cohort is not None:
+            reached = self.reach.of(cohort_id).dimension_bits
+            if reached or conditions:
+                for dim in DIMENSIONS:
+                    condition = conditions.get(dim)
+                    if condition is None:
+                        if reached & DIMENSION_BIT[dim]:
+                            yield GapKind.unrecorded_condition, dim
+                    elif condition.status is Status.unknown:
+                        yield GapKind.unknown_condition, dim
+        for dim, condition in sorted(conditions.items()):
+            if not condition.source_ids:
+                yield GapKind.unsourced_condition, dim
+            newest = newest_evidence(condition, self.source_dates)
+            if newest is None or newest < self.stale_before:
+                yield GapKind.stale_evidence, dim
 
-    def _newest_evidence(self, condition: Condition) -> date | None:
-        sources = self.view.sources
-        dates = [condition.observed_at] + [
-            sources[s].published_at for s in condition.source_ids if s in sources
-        ]
-        return max((d for d in dates if d is not None), default=None)
+    def _condition_detail(
+        self, kind: GapKind, records: CohortRecords, dim: Dimension
+    ) -> tuple[str, list[str]]:
+        """What a cohort's or condition's gap says, and the ids it names."""
+        condition = records.conditions.get(dim)
+        if kind is GapKind.unknown_condition:
+            return f"{dim.value} is recorded as unknown", self.reach.of(records.cohort_id).deciding(dim)
+        if kind is GapKind.unrecorded_condition:
+            deciding = self.reach.of(records.cohort_id).deciding(dim)
+            return f"{len(deciding)} decision(s) reach {dim.value} but no condition is recorded", deciding
+        assert condition is not None
+        if kind is GapKind.unsourced_condition:
+            return f"{dim.value} ({condition.status.value}) cites no source", []
+        newest = newest_evidence(condition, self.source_dates)
+        when = f"newest evidence is from {newest}" if newest else "its evidence is undated"
+        return f"{dim.value}: {when} (older than {self.stale_before} counts as stale)", list(
+            condition.source_ids
+        )
 
 
 def visibility_gaps(
-    view: GraphView, config: ScoringConfig, today: date | None = None, depth: int = DEFAULT_DEPTH
+    whole: WholeGraph, config: ScoringConfig, today: date | None = None, depth: int = DEFAULT_DEPTH
 ) -> list[Gap]:
     """Every gap, grouped by kind, then by entity id and dimension."""
-    return list(VisibilityGaps(view, config, today, depth).iter())
-
-
-def _engages_any(view: GraphView, org_id: str) -> bool:
-    return any(True for _ in view.out_links(org_id, ENGAGES))
+    return list(VisibilityGaps(whole, config, today, depth).iter())

@@ -7,12 +7,16 @@ are the subset where a recorded condition is not met.
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 
 from pydantic import BaseModel, Field
 
-from graph.analysis.reach import Reach
+from graph.analysis.reach import Reach, Reachers
 from graph.analysis.traverse import chains_to, check_depth, decision_scope, upstream_orgs
+from graph.analysis.whole import WholeGraph
+from graph.model import Unit
 from graph.scoring import ScoringConfig
 from graph.store import DEFAULT_DEPTH
 from graph.view import GraphView
@@ -165,7 +169,7 @@ class Fragmentation(BaseModel):
 
 
 def fragmentation(
-    view: GraphView,
+    whole: WholeGraph,
     depth: int = DEFAULT_DEPTH,
     private_below: int = 0,
     offset: int = 0,
@@ -177,50 +181,66 @@ def fragmentation(
     Workers in cohorts smaller than ``private_below`` are left out of a unit's total, which
     could otherwise give a suppressed cohort's headcount away.
     """
-    reach = Reach(view, depth)
-    rows = []
-    for cohort in view.cohorts():
-        found = reach.of(cohort.id)
-        rows.append((-len(found.unit_ids), -found.organizations, -(cohort.headcount or 0), cohort.id))
-    rows.sort()
-    stop = None if limit is None else offset + limit
-    cohorts = []
-    for _, _, _, cohort_id in rows[offset:stop]:
-        cohort, found = view.cohort(cohort_id), reach.of(cohort_id)
-        cohorts.append(
-            CohortFragmentation(
-                cohort_id=cohort_id,
-                cohort_name=cohort.name,
-                headcount=cohort.headcount,
-                units=len(found.unit_ids),
-                organizations=found.organizations,
-                unit_ids=list(found.unit_ids),
+    reach = Reach(whole.skeleton, whole.engagements(), depth)
+    spread: Counter[int] = Counter()
+    cohorts_of: Counter[Reachers] = Counter()  # cohorts reached by each set of reachers
+    workers_of: Counter[Reachers] = Counter()
+
+    def rows() -> Iterator[tuple[int, int, int, str, str, int | None]]:
+        for cohort in whole.cohorts():
+            found = reach.of(cohort.id)
+            spread[len(found.unit_ids)] += 1
+            cohorts_of[found] += 1
+            if (cohort.headcount or 0) >= private_below:
+                workers_of[found] += cohort.headcount or 0
+            yield (
+                -len(found.unit_ids),
+                -found.organizations,
+                -(cohort.headcount or 0),
+                cohort.id,
+                cohort.name,
+                cohort.headcount,
             )
+
+    stop = None if limit is None else offset + limit
+    ranked = sorted(rows()) if stop is None else heapq.nsmallest(stop, rows())
+    cohorts = [
+        CohortFragmentation(
+            cohort_id=cohort_id,
+            cohort_name=name,
+            headcount=headcount,
+            units=-units,
+            organizations=-organizations,
+            unit_ids=list(reach.of(cohort_id).unit_ids),
         )
-    spread = Counter(-units for units, *_ in rows)
+        for units, organizations, _, cohort_id, name, headcount in ranked[offset:stop]
+    ]
+    total = sum(spread.values())
     return Fragmentation(
-        total=len(rows),
+        total=total,
         units_per_cohort=[UnitsPerCohort(units=n, cohorts=spread[n]) for n in sorted(spread)],
         offset=offset,
         limit=limit,
-        next_offset=stop if stop is not None and stop < len(rows) else None,
+        next_offset=stop if stop is not None and stop < total else None,
         cohorts=cohorts,
-        buyers=_buyers(view, reach, private_below),
+        buyers=_buyers(whole.skeleton, cohorts_of, workers_of),
     )
 
 
-def _buyers(view: GraphView, reach: Reach, private_below: int) -> list[BuyerFragmentation]:
+def _buyers(
+    skeleton: GraphView, cohorts_of: Counter[Reachers], workers_of: Counter[Reachers]
+) -> list[BuyerFragmentation]:
     cohorts_of_unit: Counter[str] = Counter()
     workers_of_unit: Counter[str] = Counter()
-    for reachers, cohort_ids in reach.groups().items():
-        workers = sum(
-            headcount for c in cohort_ids if (headcount := view.cohort(c).headcount or 0) >= private_below
-        )
+    for reachers, cohorts in cohorts_of.items():
         for unit_id in reachers.unit_ids:
-            cohorts_of_unit[unit_id] += len(cohort_ids)
-            workers_of_unit[unit_id] += workers
+            cohorts_of_unit[unit_id] += cohorts
+            workers_of_unit[unit_id] += workers_of[reachers]
+    units_of: dict[str, list[Unit]] = {}
+    for unit in skeleton.units.values():
+        units_of.setdefault(unit.organization_id, []).append(unit)
     buyers = []
-    for org in sorted(view.organizations(), key=lambda o: o.id):
+    for org in sorted(skeleton.organizations(), key=lambda o: o.id):
         if "buyer" not in org.kinds:
             continue
         reaches = [
@@ -231,8 +251,7 @@ def _buyers(view: GraphView, reach: Reach, private_below: int) -> list[BuyerFrag
                 cohorts=cohorts_of_unit[u.id],
                 workers=workers_of_unit[u.id],
             )
-            for u in view.units.values()
-            if u.organization_id == org.id
+            for u in units_of.get(org.id, [])
         ]
         reaches.sort(key=lambda r: (-r.workers, -r.cohorts, r.unit_id))
         buyers.append(BuyerFragmentation(buyer_id=org.id, buyer_name=org.name, units=reaches))

@@ -6,9 +6,11 @@ by an organization within ``depth - 1`` supply links of where the decision appli
 (graph.analysis.traverse). Walking that per decision and per cohort is what made
 whole-graph questions slow, so the reach is worked out per organization instead:
 
-1. decisions that walk alike (same start, same project scope) walk once;
-2. each organization's cohorts are split by the projects of their ENGAGES links, and each
-   walk that reaches the organization takes every part its scope sees, whole;
+1. decisions that walk alike (same start, same project scope) walk once, over the
+   skeleton of organizations and supply links;
+2. each (organization, projects of its links to a cohort) is seen by the walks that reach
+   the organization with a scope that sees those projects, worked out once for all the
+   cohorts engaged that way;
 3. a cohort gets the set of walks reaching it; cohorts sharing a set (most of those engaged
    by the same organization) share one ``Reachers``, its units and dimensions worked out
    once.
@@ -17,14 +19,16 @@ whole-graph questions slow, so the reach is worked out per organization instead:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import groupby
 
 from graph.analysis.paths import walk_groups
 from graph.analysis.ranking import dimension_bits
-from graph.analysis.traverse import check_depth, engages_of, memo_org_distances, sees
+from graph.analysis.traverse import Scope, check_depth, memo_org_distances, sees
 from graph.model import Decision
-from graph.store import DEFAULT_DEPTH
+from graph.store import DEFAULT_DEPTH, Engagement
 from graph.view import GraphView
 from graph.vocabulary import Dimension
 
@@ -50,37 +54,53 @@ class Reachers:
 
     def deciding(self, dimension: Dimension) -> list[str]:
         """The ids of the decisions that affect ``dimension``."""
-        return [d.id for d in self.decisions if dimension in d.effective_dimensions]
+        return list(self._deciding[dimension])
+
+    @cached_property
+    def _deciding(self) -> dict[Dimension, tuple[str, ...]]:
+        found: dict[Dimension, list[str]] = defaultdict(list)
+        for decision in self.decisions:
+            for dimension in decision.effective_dimensions:
+                found[dimension].append(decision.id)
+        return defaultdict(tuple, {dimension: tuple(ids) for dimension, ids in found.items()})
 
 
 NOBODY = Reachers((), {})
 
 
 class Reach:
-    """Who reaches each cohort of a view within ``depth`` links, for every decision in it."""
+    """Who reaches each cohort within ``depth`` links, for every decision of the skeleton.
 
-    def __init__(self, view: GraphView, depth: int = DEFAULT_DEPTH) -> None:
+    ``engagements`` are every ENGAGES link, by cohort id then organization id (as
+    graph.analysis.whole.WholeGraph gives them); they are read once, as they come.
+    """
+
+    def __init__(
+        self, skeleton: GraphView, engagements: Iterable[Engagement], depth: int = DEFAULT_DEPTH
+    ) -> None:
         check_depth(depth)
-        groups = walk_groups(view, sorted(view.decisions.values(), key=lambda d: d.id))
+        groups = walk_groups(skeleton, sorted(skeleton.decisions.values(), key=lambda d: d.id))
         walks = list(groups.values())
-        # (organization, projects of its ENGAGES links) → the walks that see those cohorts
-        seen_by: dict[tuple[str, frozenset[str]], set[int]] = defaultdict(set)
-        parts: dict[str, dict[frozenset[str], list[str]]] = {}
+        walks_at: dict[str, list[tuple[int, Scope]]] = defaultdict(list)  # organization → walks reaching it
         for walk, (start, scope) in enumerate(groups):
-            for org in memo_org_distances(view, start, scope, depth - 1):
-                by_projects = parts.get(org)
-                if by_projects is None:
-                    by_projects = parts[org] = _split_by_projects(view, org)
-                for projects in by_projects:
-                    if sees(scope, projects):
-                        seen_by[org, projects].add(walk)
+            for org in memo_org_distances(skeleton, start, scope, depth - 1):
+                walks_at[org].append((walk, scope))
+        # (organization, projects of its links to a cohort) → the walks that see the cohort
+        seeing: dict[tuple[str, frozenset[str]], frozenset[int]] = {}
         walks_of: dict[str, frozenset[int]] = {}
-        for (org, projects), reaching in seen_by.items():
-            shared = frozenset(reaching)
-            for cohort_id in parts[org][projects]:
+        self.engagers: set[str] = set()  # organizations engaging some cohort
+        for (cohort_id, org), links in groupby(engagements, key=lambda e: (e.cohort_id, e.organization_id)):
+            self.engagers.add(org)
+            key = (org, frozenset(link.project for link in links))
+            reaching = seeing.get(key)
+            if reaching is None:
+                reaching = seeing[key] = frozenset(
+                    w for w, scope in walks_at.get(org, ()) if sees(scope, key[1])
+                )
+            if reaching:
                 before = walks_of.get(cohort_id)
-                walks_of[cohort_id] = shared if before is None or before == shared else before | shared
-        organization_of = {unit.id: unit.organization_id for unit in view.units.values()}
+                walks_of[cohort_id] = reaching if before is None or before == reaching else before | reaching
+        organization_of = {unit.id: unit.organization_id for unit in skeleton.units.values()}
         reachers: dict[frozenset[int], Reachers] = {}
         self._of: dict[str, Reachers] = {}
         for cohort_id, its_walks in walks_of.items():
@@ -94,18 +114,3 @@ class Reach:
     def of(self, cohort_id: str) -> Reachers:
         """Who reaches the cohort (NOBODY if no decision does)."""
         return self._of.get(cohort_id, NOBODY)
-
-    def groups(self) -> dict[Reachers, list[str]]:
-        """The cohorts reached, by who reaches them."""
-        found: dict[Reachers, list[str]] = defaultdict(list)
-        for cohort_id, reachers in self._of.items():
-            found[reachers].append(cohort_id)
-        return found
-
-
-def _split_by_projects(view: GraphView, org: str) -> dict[frozenset[str], list[str]]:
-    """The cohorts the organization engages, by the projects of its links to them."""
-    parts: dict[frozenset[str], list[str]] = defaultdict(list)
-    for cohort_id, projects in engages_of(view, org):
-        parts[projects].append(cohort_id)
-    return parts

@@ -8,17 +8,20 @@ functions give the answer the whole graph gives. A question about
 - a cohort or condition reads everything upstream of it;
 - a page of risk paths from an origin reads the organizations below it, and then only the
   cohorts that can rank on the page (``path_region``);
-- the whole graph reads everything.
+- the whole graph reads everything, or for whole-graph questions (gaps, fragmentation) a
+  skeleton and streams of light facts (``whole_graph``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from graph.analysis.paths import PathQuery, reached_engagers, select_decisions, walk_groups
 from graph.analysis.ranking import ALL_DIMENSIONS, DIMENSION_BIT, ranked_cohorts
 from graph.analysis.traverse import check_depth
+from graph.analysis.whole import WholeGraph
 from graph.errors import NotFound
 from graph.model import Cohort, Condition, Decision, GraphData, Link, Organization, Unit
 from graph.scoring import ScoringConfig
@@ -40,6 +43,14 @@ def path_view(store: GraphStore, query: PathQuery, config: ScoringConfig) -> Gra
     """``path_region`` read from a fresh snapshot of the store."""
     with store.read() as reader:
         return path_region(reader, query, config)
+
+
+@contextmanager
+def whole_graph(store: GraphStore) -> Iterator[WholeGraph]:
+    """The whole graph as whole-graph questions read it (graph.analysis.whole), from one
+    snapshot of the store, open while the block reads it."""
+    with store.read() as reader:
+        yield WholeGraph.from_reader(reader)
 
 
 def region(reader: GraphReader, around: str | None = None) -> GraphView:

@@ -39,7 +39,9 @@ cli = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-out = Console()
+# Piped into a file or another program, a table keeps each row on one line, ids whole:
+# as wide as its cells need, not folded to 80 columns. A terminal gets its own width.
+out = Console(width=None if sys.stdout.isatty() else 100_000)
 err = Console(stderr=True)
 
 # Exit codes: 0 ok, 1 rejected input or unknown id, 2 usage (typer), 3 store unavailable.
@@ -207,6 +209,20 @@ Depth = Annotated[
 ]
 
 
+Offset = Annotated[int, typer.Option(min=0, help="Rows to skip before the first one listed.")]
+
+
+def _page_note(shown: int, offset: int, total: int, what: str) -> None:
+    """Which rows of how many were listed, and how to see the others."""
+    if total == 0:
+        return
+    first, last = offset + 1, offset + shown
+    note = f"{what} {first:,}-{last:,} of {total:,}" if shown else f"no {what} past {offset:,} (of {total:,})"
+    if last < total:
+        note += f"; --offset {last} for the next ones, --limit 0 for all"
+    out.print(note, highlight=False)
+
+
 @contextmanager
 def questions(show_small: bool = False) -> Iterator[Questions]:
     settings = load_settings()
@@ -287,18 +303,29 @@ def paths_command(
 @cli.command("tiers")
 def tiers_command(
     org_id: Annotated[str, typer.Argument(help="The viewpoint organization.")],
+    limit: Annotated[int, typer.Option(min=0, help="List at most this many entries; 0 for all.")] = 50,
+    offset: Offset = 0,
     as_json: AsJson = False,
     show_small: ShowSmall = False,
 ) -> None:
-    """The tier of every organization and cohort downstream of an organization."""
+    """What each tier below an organization holds, then its organizations and cohorts by tier."""
     with questions(show_small) as ask:
-        found = ask.tiers(org_id)
+        found = ask.tiers(org_id, offset, limit or None)
     if as_json:
         _print_json(found)
         return
-    table = Table(
+    summary = Table(
         title=escape(f"Tiers below {found.viewpoint_name} ({found.viewpoint})"), title_justify="left"
     )
+    for column in ("tier", "organizations", "cohorts", "workers"):
+        summary.add_column(column, justify="right")
+    for t in found.tiers:
+        _add_row(summary, str(t.tier), f"{t.organizations:,}", f"{t.cohorts:,}", f"{t.workers:,}")
+    out.print(summary)
+    countries = ", ".join(f"{c.country} {c.workers:,}" for c in found.countries[:10])
+    more = f" and {len(found.countries) - 10} more" if len(found.countries) > 10 else ""
+    out.print(escape(f"workers by country: {countries}{more}"), highlight=False)
+    table = Table()
     for column in ("tier", "id", "name", "kind", "country", "workers", "via"):
         table.add_column(column, overflow="fold")
     for e in found.entries:
@@ -315,6 +342,7 @@ def tiers_command(
             via,
         )
     out.print(table)
+    _page_note(len(found.entries), offset, found.total, "entries")
 
 
 @cli.command("influencers")
@@ -353,20 +381,6 @@ def influencers_command(
                 effects,
             )
     out.print(table)
-
-
-Offset = Annotated[int, typer.Option(min=0, help="Rows to skip before the first one listed.")]
-
-
-def _page_note(shown: int, offset: int, total: int, what: str) -> None:
-    """Which rows of how many were listed, and how to see the others."""
-    if total == 0:
-        return
-    first, last = offset + 1, offset + shown
-    note = f"{what} {first:,}-{last:,} of {total:,}" if shown else f"no {what} past {offset:,} (of {total:,})"
-    if last < total:
-        note += f"; --offset {last} for the next ones, --limit 0 for all"
-    out.print(note, highlight=False)
 
 
 @cli.command("gaps")

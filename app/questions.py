@@ -40,8 +40,10 @@ class Questions:
             if index >= query.offset:
                 yield privacy.suppress_path(path, self.min_headcount)
 
-    def tiers(self, org_id: str) -> tiers.TierMap:
-        found = tiers.tier_map(regions.region_view(self.store, org_id), org_id)
+    def tiers(self, org_id: str, offset: int = 0, limit: int | None = None) -> tiers.TierMap:
+        """What each tier below an organization holds, and a page of its entries."""
+        view = regions.chain_view(self.store, org_id)
+        found = tiers.tier_map(view, org_id, offset, limit, private_below=self.min_headcount)
         for entry in found.entries:
             if privacy.is_small(entry.headcount, self.min_headcount):
                 entry.id, entry.name, entry.headcount = privacy.SUPPRESSED_ID, privacy.SUPPRESSED_NAME, None

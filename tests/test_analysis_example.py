@@ -136,6 +136,20 @@ def test_tiers_are_computed_from_the_viewpoint(example: GraphStore) -> None:
     assert tessera["org-savanna"] == 1 and tessera["org-meridian"] == 1  # a vendor sees all its work
 
 
+def test_tiers_say_what_each_tier_holds_and_page_the_entries(example: GraphStore) -> None:
+    chain = regions.chain_view(example, "org-halcyon")
+    every = tier_map(chain, "org-halcyon")
+    assert tier_map(regions.region_view(example, "org-halcyon"), "org-halcyon") == every
+    assert sum(t.organizations + t.cohorts for t in every.tiers) == every.total == len(every.entries)
+    assert sum(t.workers for t in every.tiers) == sum(e.headcount or 0 for e in every.entries)
+    assert sum(c.workers for c in every.countries) == sum(t.workers for t in every.tiers)
+    assert [t.tier for t in every.tiers] == list(range(every.max_tier + 1))
+    page = tier_map(chain, "org-halcyon", offset=3, limit=4)
+    assert page.entries == every.entries[3:7] and page.next_offset == 7
+    assert (page.tiers, page.countries, page.total) == (every.tiers, every.countries, every.total)
+    assert tier_map(chain, "org-halcyon", offset=every.total - 1, limit=4).next_offset is None
+
+
 def test_influencers_name_every_unit_behind_a_condition(example: GraphStore) -> None:
     found = influencers(
         regions.region_view(example, "coh-savanna-ke-moderators"), "coh-savanna-ke-moderators", SCORING, "pay"

@@ -121,6 +121,15 @@ TIERS = {
     "viewpoint": "org-halcyon",
     "viewpoint_name": "Halcyon Labs",
     "max_tier": 3,
+    "tiers": [
+        {"tier": 0, "organizations": 1, "cohorts": 0, "workers": 0},
+        {"tier": 1, "organizations": 2, "cohorts": 3, "workers": 1240},
+    ],
+    "countries": [{"country": "KE", "organizations": 2, "cohorts": 4, "workers": 2390}],
+    "total": 17,
+    "offset": 0,
+    "limit": 1,
+    "next_offset": 1,
     "entries": [
         {
             "id": "org-halcyon",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from app.deps import QuestionsDep, require_read
+from app.deps import Limit, Offset, QuestionsDep, require_read
 from app.errors import error_responses
 from app.routes import examples
 from graph.analysis.tiers import TierMap
@@ -16,6 +16,7 @@ router = APIRouter(prefix="/organizations", tags=["organizations"], dependencies
     "/{org_id}/tiers",
     responses={**examples.json_example(examples.TIERS), **error_responses(401, 403, 404, 422, 503)},
 )
-def get_tiers(ask: QuestionsDep, org_id: str) -> TierMap:
-    """The tier of every organization and cohort downstream of this organization."""
-    return ask.tiers(org_id)
+def get_tiers(ask: QuestionsDep, org_id: str, offset: Offset = 0, limit: Limit = 100) -> TierMap:
+    """What each tier and country below this organization holds, and a page of its
+    organizations and cohorts with their tiers."""
+    return ask.tiers(org_id, offset, limit)

@@ -27,7 +27,7 @@ from graph.model import Cohort, Condition, Decision, GraphData, Link, Organizati
 from graph.scoring import ScoringConfig
 from graph.store import MAX_DEPTH, GraphReader, GraphStore
 from graph.view import AnyEntity, GraphView
-from graph.vocabulary import SUPPLY_LINKS, LinkType, OrgKind
+from graph.vocabulary import SUPPLY_LINKS, EntityKind, LinkType, OrgKind
 
 ALL_LINKS = tuple(LinkType)
 ENGAGES = (LinkType.ENGAGES,)
@@ -74,6 +74,25 @@ def region(reader: GraphReader, around: str | None = None) -> GraphView:
     else:  # a source: no question is about one, so it gets the whole graph
         records = reader.everything().records()
     return _view(records, owners)
+
+
+def chain_view(store: GraphStore, viewpoint: str) -> GraphView:
+    """``chain_region`` read from a fresh snapshot of the store."""
+    with store.read() as reader:
+        return chain_region(reader, viewpoint)
+
+
+def chain_region(reader: GraphReader, viewpoint: str) -> GraphView:
+    """The organizations and cohorts below an organization, along the links it can see (a
+    buyer: unscoped links and its own projects), and those links: what its tiers need.
+    No decisions, conditions or sources. NotFound unless ``viewpoint`` is an organization."""
+    owners = reader.project_owners()
+    focus = _focus(reader, viewpoint)
+    if not isinstance(focus, Organization):
+        raise NotFound(viewpoint, EntityKind.organization)
+    organizations, links = _walk_down(reader, {viewpoint}, _walkable_projects([focus], owners), ALL_LINKS)
+    region = organizations | {link.to_id for link in links if link.type is LinkType.ENGAGES}
+    return _view([*reader.entities(region), *(link for link in links if link.to_id in region)], owners)
 
 
 def path_region(reader: GraphReader, query: PathQuery, config: ScoringConfig) -> GraphView:

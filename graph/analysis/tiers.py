@@ -8,9 +8,9 @@ unscoped links; everything, for an organization that owns no project).
 
 from __future__ import annotations
 
-from collections import deque
+from collections import defaultdict, deque
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from graph.analysis.traverse import ENGAGES, SUPPLY, follows, supply_out, viewpoint_scope, visible
 from graph.model import Cohort, Organization
@@ -31,11 +31,33 @@ class TierEntry(BaseModel):
     link: str | None  # the type of the link from ``via``
 
 
+class TierCount(BaseModel):
+    tier: int
+    organizations: int
+    cohorts: int
+    workers: int = Field(description="headcount of its cohorts (small cohorts left out unless shown)")
+
+
+class CountryCount(BaseModel):
+    country: str
+    organizations: int
+    cohorts: int
+    workers: int
+
+
 class TierMap(BaseModel):
     viewpoint: str
     viewpoint_name: str
     max_tier: int
-    entries: list[TierEntry]
+    tiers: list[TierCount] = Field(description="what each tier holds")
+    countries: list[CountryCount] = Field(
+        description="what the chain holds in each country, most workers first"
+    )
+    total: int = Field(description="organizations and cohorts downstream, the viewpoint included")
+    offset: int = 0
+    limit: int | None = None
+    next_offset: int | None = Field(None, description="offset of the next page; null on the last page")
+    entries: list[TierEntry] = Field(description="by tier, organizations first, then by id")
 
 
 def _walk(view: GraphView, viewpoint: str) -> dict[str, tuple[int, str | None, str | None]]:
@@ -58,12 +80,34 @@ def _walk(view: GraphView, viewpoint: str) -> dict[str, tuple[int, str | None, s
     return found
 
 
-def tier_map(view: GraphView, viewpoint: str) -> TierMap:
-    """Every organization and cohort downstream of ``viewpoint``, with its tier."""
+def tier_map(
+    view: GraphView, viewpoint: str, offset: int = 0, limit: int | None = None, private_below: int = 0
+) -> TierMap:
+    """Every organization and cohort downstream of ``viewpoint`` with its tier: what each
+    tier and country holds, and the page of entries asked for.
+
+    Workers in cohorts smaller than ``private_below`` are left out of the totals, which could
+    otherwise give a suppressed cohort's headcount away."""
     root = view.organization(viewpoint)
-    entries = []
-    for node_id, (tier, via, link) in _walk(view, viewpoint).items():
+    walked = _walk(view, viewpoint)
+    tiers: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    countries: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    order = []
+    for node_id, (tier, _, _) in walked.items():
         entity = view.node(node_id)
+        is_cohort = isinstance(entity, Cohort)
+        workers = (entity.headcount or 0) if isinstance(entity, Cohort) else 0
+        workers = workers if workers >= private_below else 0
+        for counts in (tiers[tier], countries[entity.country]):
+            counts[is_cohort] += 1
+            counts[2] += workers
+        order.append((tier, is_cohort, node_id))
+    order.sort()
+    stop = None if limit is None else offset + limit
+    entries = []
+    for tier, _, node_id in order[offset:stop]:
+        entity = view.node(node_id)
+        _, via, link = walked[node_id]
         entries.append(
             TierEntry(
                 id=node_id,
@@ -77,11 +121,21 @@ def tier_map(view: GraphView, viewpoint: str) -> TierMap:
                 link=link,
             )
         )
-    entries.sort(key=lambda e: (e.tier, e.entity != EntityKind.organization, e.id))
     return TierMap(
         viewpoint=viewpoint,
         viewpoint_name=root.name,
-        max_tier=max(e.tier for e in entries),
+        max_tier=max(tiers),
+        tiers=[
+            TierCount(tier=t, organizations=o, cohorts=c, workers=w) for t, (o, c, w) in sorted(tiers.items())
+        ],
+        countries=[
+            CountryCount(country=country, organizations=o, cohorts=c, workers=w)
+            for country, (o, c, w) in sorted(countries.items(), key=lambda item: (-item[1][2], item[0]))
+        ],
+        total=len(order),
+        offset=offset,
+        limit=limit,
+        next_offset=stop if stop is not None and stop < len(order) else None,
         entries=entries,
     )
 

@@ -98,24 +98,29 @@ def chain_region(reader: GraphReader, viewpoint: str) -> GraphView:
 def path_region(reader: GraphReader, query: PathQuery, config: ScoringConfig) -> GraphView:
     """A view from which tracing ``query`` gives the page the whole graph gives.
 
-    For a page from an organization, unit or decision, the tracer's own walk over the
-    organizations below the origin finds which of them each group of decisions reaches,
-    and on which dimensions; index seeks then give the best ``offset + limit`` (cohort,
-    dimension) pairs those organizations engage (graph.analysis.ranking.ranked_cohorts).
-    Each pair yields at least one path, so no other cohort can make the page. Other
-    queries (towards a cohort, filtered by project, or unbounded) read ``region``.
+    For a page from an organization, unit or decision (or from every decision), the
+    tracer's own walk over the organizations below the origin (over the skeleton) finds
+    which of them each group of decisions reaches, and on which dimensions; index seeks
+    then give the best ``offset + limit`` (cohort, dimension) pairs those organizations
+    engage (graph.analysis.ranking.ranked_cohorts). Each pair yields at least one path, so
+    no other cohort can make the page. Other queries (towards a cohort, filtered by
+    project, or unbounded) read ``region``.
     """
-    if not (query.origin and query.target is None and query.project is None and query.limit):
+    if not (query.target is None and query.project is None and query.limit):
         return region(reader, query.around)
     check_depth(query.depth)
     owners = reader.project_owners()
-    focus = _focus(reader, query.origin)
-    if not isinstance(focus, Organization | Unit | Decision):
-        return region(reader, query.origin)  # the tracer refuses it, in its own words
-    origin = _origin(reader, focus, owners)
-    organizations, supply = _walk_down(reader, origin.starts, origin.projects, SUPPLY_LINKS)
-    view = _view([*origin.records, *reader.entities(organizations), *supply], owners)
-    decisions = select_decisions(view, focus.id)
+    if query.origin is None:
+        view = _view(reader.skeleton().records(), owners)
+        organizations = {org.id for org in view.organizations()}
+    else:
+        focus = _focus(reader, query.origin)
+        if not isinstance(focus, Organization | Unit | Decision):
+            return region(reader, query.origin)  # the tracer refuses it, in its own words
+        origin = _origin(reader, focus, owners)
+        organizations, supply = _walk_down(reader, origin.starts, origin.projects, SUPPLY_LINKS)
+        view = _view([*origin.records, *reader.entities(organizations), *supply], owners)
+    decisions = select_decisions(view, query.origin)
     wanted = DIMENSION_BIT[query.dimension] if query.dimension else ALL_DIMENSIONS
     engagers = reached_engagers(view, walk_groups(view, decisions), query.depth, wanted)
     cohort_ids = ranked_cohorts(

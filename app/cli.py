@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from app.auth import Scope, new_key
-from app.questions import Questions
+from app.questions import DEFAULT_PAGE, Questions
 from app.settings import Settings
 from app.stores import open_store
 from examples import AI_SUPPLY_CHAIN
@@ -104,7 +104,8 @@ def _write_atomically(target: Path, chunks: Iterable[str]) -> None:
         partial.unlink(missing_ok=True)
 
 
-def _ingest(store: GraphStore, path: Path) -> load.IngestReport:
+def _ingest(store: GraphStore, path: Path, settings: Settings) -> load.IngestReport:
+    """Load the bundle, then work out the whole-graph answers users ask first."""
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task("reading", total=None)
@@ -113,7 +114,10 @@ def _ingest(store: GraphStore, path: Path) -> load.IngestReport:
             bar.update(task, description=stage, total=total, completed=0)
 
         progress = load.Progress(start=start, advance=lambda n: bar.advance(task, n))
-        return load.ingest_path(store, path, progress)
+        report = load.ingest_path(store, path, progress)
+        start("summarising gaps and fragmentation", None)
+        Questions(store, settings).warm()
+        return report
 
 
 def _print_report(report: load.IngestReport) -> None:
@@ -128,8 +132,9 @@ def ingest(
     path: Annotated[Path, typer.Argument(help="A bundle: folder of CSV files, .zip or .json.")],
 ) -> None:
     """Load a bundle; prints counts, warnings and every error. Writes nothing if any error."""
-    with opened_store() as store:
-        _print_report(_ingest(store, path))
+    settings = load_settings()
+    with opened_store(settings) as store:
+        _print_report(_ingest(store, path, settings))
 
 
 @cli.command()
@@ -150,7 +155,7 @@ def demo(
     """Load the bundled example chain into the configured store and serve it."""
     settings = load_settings()
     with opened_store(settings) as store:
-        _print_report(_ingest(store, AI_SUPPLY_CHAIN))
+        _print_report(_ingest(store, AI_SUPPLY_CHAIN, settings))
     if not no_serve:
         _serve(settings, host, port)
 
@@ -303,7 +308,9 @@ def paths_command(
 @cli.command("tiers")
 def tiers_command(
     org_id: Annotated[str, typer.Argument(help="The viewpoint organization.")],
-    limit: Annotated[int, typer.Option(min=0, help="List at most this many entries; 0 for all.")] = 50,
+    limit: Annotated[
+        int, typer.Option(min=0, help="List at most this many entries; 0 for all.")
+    ] = DEFAULT_PAGE,
     offset: Offset = 0,
     as_json: AsJson = False,
     show_small: ShowSmall = False,
@@ -387,7 +394,7 @@ def influencers_command(
 def gaps_command(
     kind: Annotated[GapKind | None, typer.Option(help="Only gaps of this kind.")] = None,
     dimension: Annotated[Dimension | None, typer.Option(help="Only gaps on this dimension.")] = None,
-    limit: Annotated[int, typer.Option(min=0, help="List at most this many gaps; 0 for all.")] = 50,
+    limit: Annotated[int, typer.Option(min=0, help="List at most this many gaps; 0 for all.")] = DEFAULT_PAGE,
     offset: Offset = 0,
     as_json: AsJson = False,
     show_small: ShowSmall = False,
@@ -424,7 +431,9 @@ def gaps_command(
 
 @cli.command("fragmentation")
 def fragmentation_command(
-    limit: Annotated[int, typer.Option(min=0, help="List at most this many cohorts; 0 for all.")] = 20,
+    limit: Annotated[
+        int, typer.Option(min=0, help="List at most this many cohorts; 0 for all.")
+    ] = DEFAULT_PAGE,
     offset: Offset = 0,
     as_json: AsJson = False,
     show_small: ShowSmall = False,

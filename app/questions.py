@@ -1,10 +1,22 @@
 """The analyst's questions as the CLI and the API ask them: the right view of the store, the
-configured scoring, and small-cohort suppression unless the caller may see small cohorts."""
+configured scoring, and small-cohort suppression unless the caller may see small cohorts.
+
+Whole-graph answers (gaps, fragmentation) and tiers take seconds on a large graph, so each
+is kept in the store (GraphStore.remember) under a key naming the question, its
+parameters, the scoring, the privacy threshold and the graph's version: any process asking
+the same of the same graph reads it back, and the next write forgets it. ``warm`` works out
+the first pages users ask for, right after a write.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date
+from typing import TypeVar
+
+from pydantic import BaseModel
 
 from app.settings import Settings
 from graph.analysis import gaps, influence, paths, privacy, regions, tiers
@@ -16,6 +28,9 @@ from graph.view import AnyEntity
 from graph.vocabulary import Dimension, EntityKind
 from visualize.map import DEFAULT_FOCUS_DEPTH, chain_map
 from visualize.model import MapModel
+
+DEFAULT_PAGE = 100  # rows of a whole-graph answer listed unless asked otherwise (CLI and API)
+_M = TypeVar("_M", bound=BaseModel)
 
 
 class Questions:
@@ -42,12 +57,22 @@ class Questions:
 
     def tiers(self, org_id: str, offset: int = 0, limit: int | None = None) -> tiers.TierMap:
         """What each tier below an organization holds, and a page of its entries."""
-        view = regions.chain_view(self.store, org_id)
-        found = tiers.tier_map(view, org_id, offset, limit, private_below=self.min_headcount)
-        for entry in found.entries:
-            if privacy.is_small(entry.headcount, self.min_headcount):
-                entry.id, entry.name, entry.headcount = privacy.SUPPRESSED_ID, privacy.SUPPRESSED_NAME, None
-        return found
+
+        def answer() -> tiers.TierMap:
+            view = regions.chain_view(self.store, org_id)
+            found = tiers.tier_map(view, org_id, offset, limit, private_below=self.min_headcount)
+            for entry in found.entries:
+                if privacy.is_small(entry.headcount, self.min_headcount):
+                    entry.id, entry.name, entry.headcount = (
+                        privacy.SUPPRESSED_ID,
+                        privacy.SUPPRESSED_NAME,
+                        None,
+                    )
+            return found
+
+        return self._remembered(
+            "tiers", {"org": org_id, "offset": offset, "limit": limit}, tiers.TierMap, answer
+        )
 
     def influencers(self, target: str, depth: int = DEFAULT_DEPTH) -> influence.Influencers:
         """Influencers of a cohort id, or of one condition given as ``cohort_id/dimension``."""
@@ -68,25 +93,42 @@ class Questions:
         today: date | None = None,
     ) -> gaps.GapReport:
         """How many gaps of each kind, and the page of them asked for, small cohorts suppressed."""
-        with regions.whole_graph(self.store) as whole:
-            found = gaps.VisibilityGaps(whole, self.scoring, today).report(kind, dimension, offset, limit)
-        small = self._small_cohorts({gap.entity_id for gap in found.items})
-        for gap in found.items:
-            if gap.entity_id in small:
-                gap.entity_id, gap.entity_name = privacy.SUPPRESSED_ID, privacy.SUPPRESSED_NAME
-        return found
+        today = today or date.today()
+
+        def answer() -> gaps.GapReport:
+            with regions.whole_graph(self.store) as whole:
+                found = gaps.VisibilityGaps(whole, self.scoring, today).report(kind, dimension, offset, limit)
+            small = self._small_cohorts({gap.entity_id for gap in found.items})
+            for gap in found.items:
+                if gap.entity_id in small:
+                    gap.entity_id, gap.entity_name = privacy.SUPPRESSED_ID, privacy.SUPPRESSED_NAME
+            return found
+
+        asked = {"kind": kind, "dimension": dimension, "offset": offset, "limit": limit, "today": today}
+        return self._remembered("gaps", asked, gaps.GapReport, answer)
 
     def fragmentation(self, offset: int = 0, limit: int | None = None) -> influence.Fragmentation:
         """Decision-makers per cohort (a page, most first) and buyer units' reach."""
-        with regions.whole_graph(self.store) as whole:
-            found = influence.fragmentation(
-                whole, private_below=self.min_headcount, offset=offset, limit=limit
-            )
-        for cohort in found.cohorts:
-            if privacy.is_small(cohort.headcount, self.min_headcount):
-                cohort.cohort_id, cohort.cohort_name = privacy.SUPPRESSED_ID, privacy.SUPPRESSED_NAME
-                cohort.headcount = None
-        return found
+
+        def answer() -> influence.Fragmentation:
+            with regions.whole_graph(self.store) as whole:
+                found = influence.fragmentation(
+                    whole, private_below=self.min_headcount, offset=offset, limit=limit
+                )
+            for cohort in found.cohorts:
+                if privacy.is_small(cohort.headcount, self.min_headcount):
+                    cohort.cohort_id, cohort.cohort_name = privacy.SUPPRESSED_ID, privacy.SUPPRESSED_NAME
+                    cohort.headcount = None
+            return found
+
+        asked = {"offset": offset, "limit": limit}
+        return self._remembered("fragmentation", asked, influence.Fragmentation, answer)
+
+    def warm(self) -> None:
+        """Work out the answers users ask first of a whole graph (the first page of gaps and
+        of fragmentation), so that no one waits for them after a write."""
+        self.gaps(limit=DEFAULT_PAGE)
+        self.fragmentation(limit=DEFAULT_PAGE)
 
     def entities(
         self, kind: EntityKind, offset: int = 0, limit: int = 50, text: str | None = None
@@ -124,6 +166,22 @@ class Questions:
             min_headcount=self.settings.min_headcount,
             show_small=self.show_small,
         )
+
+    def _remembered(
+        self, question: str, asked: Mapping[str, object], model: type[_M], answer: Callable[[], _M]
+    ) -> _M:
+        """The answer the store keeps for this question of this version of the graph, or a
+        new one, then kept."""
+        with self.store.read() as reader:
+            version = reader.version()
+        scoring = hashlib.sha256(self.scoring.model_dump_json().encode()).hexdigest()[:16]
+        key = json.dumps([question, version, asked, self.min_headcount, scoring], sort_keys=True, default=str)
+        kept = self.store.recall(key)
+        if kept is not None:
+            return model.model_validate_json(kept)
+        found = answer()
+        self.store.remember(key, found.model_dump_json())
+        return found
 
     def _small_cohorts(self, ids: set[str]) -> set[str]:
         """Those of ``ids`` that are cohorts outputs must suppress."""

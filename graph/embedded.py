@@ -12,6 +12,8 @@ How the graph lies in the file (``laborgraph.sqlite``):
     risks (engager, dimension, code, rank, cohort_id, project, country)
         one row per ENGAGES link and not-met condition of its cohort, rank = -headcount:
         the index a page of risk paths seeks (GraphStore.read().risk_seek)
+    state ('version', n)     n goes up with every write
+    derived (key, value)     what GraphStore.remember keeps, forgotten by every write
 
 Nothing is loaded when the store opens: each question reads its region through indexes
 (graph.analysis.regions), so opening costs the same at any size and memory follows the
@@ -102,7 +104,16 @@ CREATE TABLE IF NOT EXISTS risks (
     PRIMARY KEY (engager, dimension, code, rank, cohort_id, project)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS risks_of_cohort ON risks (cohort_id);
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO state (key, value) VALUES ('version', 0);
+CREATE TABLE IF NOT EXISTS derived (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+# Every write takes the graph to a new version and forgets what was derived from the old one.
+NEW_VERSION = "UPDATE state SET value = value + 1 WHERE key = 'version'"
+FORGET_DERIVED = "DELETE FROM derived"
+VERSION = "SELECT value FROM state WHERE key = 'version'"
+RECALL = "SELECT value FROM derived WHERE key = ?"
+REMEMBER = "INSERT OR REPLACE INTO derived (key, value) VALUES (?, ?)"
 
 UPSERT_ENTITY = """
 INSERT INTO entities (id, kind, name, ref, applies_to, risk, headcount, status, dated, cites, body)
@@ -333,6 +344,17 @@ class EmbeddedStore:
         with self._reading() as db:
             yield _SQLiteReader(db)
 
+    def recall(self, key: str) -> str | None:
+        with self._reading() as db:
+            found = db.execute(RECALL, (key,)).fetchone()
+        return None if found is None else str(found[0])
+
+    def remember(self, key: str, value: str) -> None:
+        try:
+            self._db().execute(REMEMBER, (key, value))
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"write to {self.path} failed: {exc}") from exc
+
     # -- plumbing -------------------------------------------------------------------
 
     def _db(self) -> sqlite3.Connection:
@@ -435,6 +457,8 @@ class EmbeddedStore:
             db.execute(DROP_RISKS)
             db.execute(ADD_RISKS)
             db.execute("DELETE FROM temp.touched")
+            db.execute(NEW_VERSION)
+            db.execute(FORGET_DERIVED)
 
     @staticmethod
     def _known(db: sqlite3.Connection, ids: Collection[str]) -> list[str]:
@@ -446,6 +470,9 @@ class _SQLiteReader:
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
+
+    def version(self) -> str:
+        return str(self._db.execute(VERSION).fetchone()[0])
 
     def entities(self, ids: Collection[str]) -> list[AnyEntity]:
         return [

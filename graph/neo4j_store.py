@@ -14,8 +14,10 @@ indexed properties, exactly as the model holds them.
 Beside the model, the store keeps for itself, and never reads back as a record:
 
     derived_* on each ENGAGES link   risk keys for ranking (graph.neo4j_risk)
-    (:LaborgraphState {key: "graph", risk_keys})
-                                     the layout of the risk keys every link carries
+    (:LaborgraphState {key: "graph", version, risk_keys})
+                                     a new version token on every write, and the layout
+                                     of the risk keys every link carries
+    (:LaborgraphDerived {key, value}) what GraphStore.remember keeps; every write deletes them
 
 Every query below is written once, with values passed only as parameters; labels and
 relationship types come from the vocabulary, never from data.
@@ -98,7 +100,8 @@ _ENTITY = TypeAdapter(Entity)
 LABELS: dict[EntityKind, str] = {kind: kind.value.capitalize() for kind in EntityKind}
 _KIND_OF_LABEL = {label: kind for kind, label in LABELS.items()}
 _ALL_LINKS = "|".join(LinkType)
-STATE = "LaborgraphState"  # the label of the one node beside the model (see RISK_KEYS_LAYOUT)
+STATE = "LaborgraphState"  # the label of the one node beside the model (see NEW_VERSION)
+DERIVED = "LaborgraphDerived"  # values derived from one version of the graph (GraphStore.remember)
 
 # -- schema ---------------------------------------------------------------------------
 
@@ -114,6 +117,7 @@ SCHEMA: tuple[str, ...] = (
     "CREATE INDEX laborgraph_condition_cohort IF NOT EXISTS FOR (n:Condition) ON (n.cohort_id)",
     *ENGAGES_RISK_INDEXES,
     f"CREATE CONSTRAINT laborgraph_state_key IF NOT EXISTS FOR (s:{STATE}) REQUIRE s.key IS UNIQUE",
+    f"CREATE CONSTRAINT laborgraph_derived_key IF NOT EXISTS FOR (d:{DERIVED}) REQUIRE d.key IS UNIQUE",
 )
 
 # -- writes ---------------------------------------------------------------------------
@@ -184,10 +188,20 @@ DETACH DELETE n
 RETURN count(*) AS deleted
 """
 
-# One node beside the model records the layout of the risk keys every stored ENGAGES link
-# carries (graph.neo4j_risk): a database written before they existed, or in an older
-# layout, is keyed again when a store opens it.
+# One node beside the model holds the graph's version, a new token on every write, and the
+# layout of the risk keys every stored ENGAGES link carries (graph.neo4j_risk): a database
+# written before they existed, or in an older layout, is keyed again when a store opens it.
+# A write also deletes every value derived from the version before it.
 RISK_KEYS_LAYOUT = 1
+NEW_VERSION = f"""
+MERGE (s:{STATE} {{key: 'graph'}}) SET s.version = randomUUID()
+WITH s
+OPTIONAL MATCH (d:{DERIVED})
+DELETE d
+"""
+VERSION = f"OPTIONAL MATCH (s:{STATE} {{key: 'graph'}}) RETURN coalesce(s.version, '') AS version"
+RECALL = f"MATCH (d:{DERIVED} {{key: $key}}) RETURN d.value AS value"
+REMEMBER = f"MERGE (d:{DERIVED} {{key: $key}}) SET d.value = $value"
 STATE_OF_GRAPH = f"OPTIONAL MATCH (s:{STATE} {{key: 'graph'}}) RETURN s.risk_keys AS layout"
 ALL_COHORT_IDS = "MATCH (c:Cohort) RETURN c.id AS id"
 LAYOUT_DONE = f"MERGE (s:{STATE} {{key: 'graph'}}) SET s.risk_keys = $layout"
@@ -585,10 +599,12 @@ class Neo4jStore:
 
     def wipe(self) -> None:
         """Delete every laborgraph node and link (the schema stays)."""
+        self._run_write(NEW_VERSION)  # and again at the end: a wipe cut short has changed the graph
         deleted = 1
         while deleted:
             records = self._run_write(WIPE_CHUNK)
             deleted = records[0]["deleted"]
+        self._run_write(NEW_VERSION)
 
     def _key_every_cohort(self) -> None:
         """Give every stored ENGAGES link its risk keys, a transaction per batch of cohorts
@@ -647,6 +663,7 @@ class Neo4jStore:
                 self._check_written(result, rows_sent)
             for cohorts in _batches(cohort for cohort in touched if cohort not in keyed):
                 tx.run(REFRESH_RISKS, ids=cohorts).consume()
+            tx.run(NEW_VERSION).consume()
 
         with self._translated("write to"), self._session() as session:
             session.execute_write(work)
@@ -691,6 +708,13 @@ class Neo4jStore:
         counts: dict[EntityKind | str, int] = {kind: record[kind.value] for kind in EntityKind}
         counts["links"] = record["links"]
         return counts
+
+    def recall(self, key: str) -> str | None:
+        records = self._run_read(RECALL, key=key)
+        return str(records[0]["value"]) if records else None
+
+    def remember(self, key: str, value: str) -> None:
+        self._run_write(REMEMBER, key=key, value=value)
 
     @contextmanager
     def read(self) -> Iterator[_Neo4jReader]:
@@ -765,6 +789,9 @@ class _Neo4jReader:
 
     def __init__(self, tx: Transaction) -> None:
         self._tx = tx
+
+    def version(self) -> str:
+        return str(self._tx.run(VERSION).single(strict=True)["version"])
 
     def entities(self, ids: Collection[str]) -> list[AnyEntity]:
         return _entities(self._tx.run(ENTITIES_BY_ID, ids=sorted(ids)))

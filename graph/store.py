@@ -76,6 +76,9 @@ class Engagement(NamedTuple):
 class GraphReader(Protocol):
     """One consistent snapshot of the graph, for the reads of one question."""
 
+    def version(self) -> str:
+        """The snapshot's version of the graph: it changes with every write."""
+
     def entities(self, ids: Collection[str]) -> list[AnyEntity]:
         """The entities with these ids (conditions by ``cohort_id/dimension``); unknown ids
         are left out."""
@@ -176,3 +179,13 @@ class GraphStore(Protocol):
 
     def read(self) -> AbstractContextManager[GraphReader]:
         """A snapshot to read one question's regions from (see GraphReader)."""
+
+    def recall(self, key: str) -> str | None:
+        """What ``remember`` kept under ``key`` since the last write, if anything."""
+
+    def remember(self, key: str, value: str) -> None:
+        """Keep a value derived from the graph (an answer, say) until the next write.
+
+        The store knows nothing of what it holds; keys should name the graph version the
+        value was derived from (GraphReader.version), so a value derived from a snapshot
+        older than a write that raced it is never recalled as current."""

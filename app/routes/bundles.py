@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, BackgroundTasks
 from fastapi.concurrency import run_in_threadpool
 
 from app.deps import SettingsDep, StoreDep, UploadDep, Writer
 from app.errors import BUNDLE_REJECTED, error_responses
+from app.questions import Questions
 from app.routes import examples
 from ingest.load import IngestReport, ingest_raw
 from ingest.readers import RawBundle, read_json, read_zip
@@ -50,12 +51,15 @@ BODY = {
     },
 )
 async def upload_bundle(
-    writer: Writer, store: StoreDep, upload: UploadDep, settings: SettingsDep
+    writer: Writer, store: StoreDep, upload: UploadDep, settings: SettingsDep, after: BackgroundTasks
 ) -> IngestReport:
     """Validate a whole bundle, then write it; any error rejects all of it, listing every error."""
     max_unpacked = int(settings.max_upload_mb * UNPACK_RATIO * 2**20)
     raw = await run_in_threadpool(parse_bundle, upload.content, upload.filename, max_unpacked)
-    return await run_in_threadpool(ingest_raw, store, raw)
+    report = await run_in_threadpool(ingest_raw, store, raw)
+    # Once the answer is sent: the whole-graph answers users ask first, for the new graph.
+    after.add_task(Questions(store, settings).warm)
+    return report
 
 
 def parse_bundle(content: bytes, filename: str, max_unpacked: int | None = None) -> RawBundle:

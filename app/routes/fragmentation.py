@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends
 
 from app.deps import Limit, Offset, QuestionsDep, require_read
 from app.errors import error_responses
+from app.questions import DEFAULT_PAGE
 from app.routes import examples
 from graph.analysis.influence import Fragmentation
 
@@ -19,7 +20,7 @@ router = APIRouter(tags=["fragmentation"], dependencies=[Depends(require_read)])
         **error_responses(401, 403, 422, 503),
     },
 )
-def get_fragmentation(ask: QuestionsDep, offset: Offset = 0, limit: Limit = 100) -> Fragmentation:
+def get_fragmentation(ask: QuestionsDep, offset: Offset = 0, limit: Limit = DEFAULT_PAGE) -> Fragmentation:
     """Units and organizations affecting each cohort (a page, most first); which buyer units
     reach the most workers."""
     return ask.fragmentation(offset, limit)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from app.deps import Limit, Offset, QuestionsDep, require_read
 from app.errors import error_responses
+from app.questions import DEFAULT_PAGE
 from app.routes import examples
 from graph.analysis.gaps import GapKind, GapReport
 from graph.vocabulary import Dimension
@@ -24,7 +25,7 @@ def list_gaps(
     kind: Annotated[GapKind | None, Query(description="Only gaps of this kind.")] = None,
     dimension: Annotated[Dimension | None, Query(description="Only gaps on this dimension.")] = None,
     offset: Offset = 0,
-    limit: Limit = 100,
+    limit: Limit = DEFAULT_PAGE,
 ) -> GapReport:
     """Unknown or unrecorded conditions, missing or stale evidence, dead ends, idle decisions:
     how many of each kind, then one page of them."""

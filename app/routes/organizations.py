@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends
 
 from app.deps import Limit, Offset, QuestionsDep, require_read
 from app.errors import error_responses
+from app.questions import DEFAULT_PAGE
 from app.routes import examples
 from graph.analysis.tiers import TierMap
 
@@ -16,7 +17,7 @@ router = APIRouter(prefix="/organizations", tags=["organizations"], dependencies
     "/{org_id}/tiers",
     responses={**examples.json_example(examples.TIERS), **error_responses(401, 403, 404, 422, 503)},
 )
-def get_tiers(ask: QuestionsDep, org_id: str, offset: Offset = 0, limit: Limit = 100) -> TierMap:
+def get_tiers(ask: QuestionsDep, org_id: str, offset: Offset = 0, limit: Limit = DEFAULT_PAGE) -> TierMap:
     """What each tier and country below this organization holds, and a page of its
     organizations and cohorts with their tiers."""
     return ask.tiers(org_id, offset, limit)

@@ -1,0 +1,50 @@
+"""Whole-graph answers are kept in the store between processes, and never outlive a write."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from app.questions import Questions
+from app.settings import Settings
+from graph.analysis.gaps import GapKind
+from graph.model import Condition, GraphData
+from graph.store import GraphStore
+from graph.vocabulary import Dimension, Status
+from ingest.load import ingest_path
+from tests.conftest import EXAMPLE_BUNDLE
+
+TODAY = date(2026, 11, 22)
+
+
+def test_a_write_changes_the_version_and_forgets_what_was_derived(store: GraphStore) -> None:
+    with store.read() as reader:
+        before = reader.version()
+    store.remember(f"answer@{before}", "42")
+    assert store.recall(f"answer@{before}") == "42"
+    assert store.recall("never kept") is None
+
+    ingest_path(store, EXAMPLE_BUNDLE)
+
+    with store.read() as reader:
+        assert reader.version() != before
+    assert store.recall(f"answer@{before}") is None
+
+
+def test_questions_answer_the_graph_as_it_is_after_every_write(store: GraphStore) -> None:
+    ingest_path(store, EXAMPLE_BUNDLE)
+    ask = Questions(store, Settings.model_validate({"min_headcount": 5}))
+    unknown = ask.gaps(GapKind.unknown_condition, today=TODAY)
+    assert ask.gaps(GapKind.unknown_condition, today=TODAY) == unknown  # read back, not worked out
+    assert any(g.entity_id == "coh-taskhive-ke-gig" and g.dimension == "pay" for g in unknown.items)
+    before = ask.fragmentation(limit=3)
+    assert Questions(store, ask.settings).fragmentation(limit=3) == before  # another asker, same answer
+
+    # The unknown pay of TaskHive's gig workers is found out: the next answer knows it.
+    learnt = Condition(cohort_id="coh-taskhive-ke-gig", dimension=Dimension.pay, status=Status.violates)
+    store.write(GraphData(conditions=[learnt]))
+
+    after = ask.gaps(GapKind.unknown_condition, today=TODAY)
+    assert after.total == unknown.total - 1
+    assert not any(g.entity_id == "coh-taskhive-ke-gig" and g.dimension == "pay" for g in after.items)
+    shown = Questions(store, ask.settings, show_small=True)
+    assert shown.gaps(GapKind.unknown_condition, today=TODAY).total == after.total

@@ -141,9 +141,10 @@ def ingest(
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes answering requests.")] = 1,
 ) -> None:
     """Serve the HTTP API and the map pages."""
-    _serve(load_settings(), host, port)
+    _serve(load_settings(), host, port, workers)
 
 
 @cli.command()
@@ -160,7 +161,7 @@ def demo(
         _serve(settings, host, port)
 
 
-def _serve(settings: Settings, host: str, port: int) -> None:
+def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
     from app.auth import KeyRing
@@ -181,7 +182,12 @@ def _serve(settings: Settings, host: str, port: int) -> None:
     if keys.open:
         err.print("no API keys configured: listening on loopback only, every caller has full access")
     out.print(f"laborgraph on http://{host}:{port}/  (API docs at /docs)", highlight=False)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    else:  # each worker process builds its own app from the same environment
+        uvicorn.run(
+            "app.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning"
+        )
 
 
 keys_cli = typer.Typer(help="API keys for `laborgraph serve`.", no_args_is_help=True)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from typing import TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.settings import Settings
 from graph.analysis import gaps, influence, paths, privacy, regions, tiers
@@ -30,6 +30,15 @@ from visualize.map import DEFAULT_FOCUS_DEPTH, chain_map
 from visualize.model import MapModel
 
 DEFAULT_PAGE = 100  # rows of a whole-graph answer listed unless asked otherwise (CLI and API)
+
+
+class PathPage(BaseModel):
+    items: list[paths.RiskPath]
+    offset: int
+    limit: int
+    next_offset: int | None = Field(description="offset of the next page; null on the last page")
+
+
 _M = TypeVar("_M", bound=BaseModel)
 
 
@@ -54,6 +63,17 @@ class Questions:
                 return
             if index >= query.offset:
                 yield privacy.suppress_path(path, self.min_headcount)
+
+    def path_page(self, query: paths.PathQuery, offset: int, limit: int) -> PathPage:
+        """One page of ranked risk paths, and whether another follows."""
+
+        def answer() -> PathPage:
+            found = list(self.risk_paths(query.model_copy(update={"offset": offset, "limit": limit + 1})))
+            next_offset = offset + limit if len(found) > limit else None
+            return PathPage(items=found[:limit], offset=offset, limit=limit, next_offset=next_offset)
+
+        asked = {"query": query.model_dump(mode="json"), "offset": offset, "limit": limit}
+        return self._remembered("paths", asked, PathPage, answer)
 
     def tiers(self, org_id: str, offset: int = 0, limit: int | None = None) -> tiers.TierMap:
         """What each tier below an organization holds, and a page of its entries."""

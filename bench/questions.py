@@ -467,10 +467,11 @@ def stop_server(server: Server) -> None:
         server.proc.wait()
 
 
-def start_server(env: dict[str, str], log: Path) -> Server:
+def start_server(env: dict[str, str], log: Path, workers: int) -> Server:
     """``laborgraph serve`` on a free loopback port, healthy (or stopped and RuntimeError)."""
     port = free_port()
     argv = [laborgraph_executable(), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    argv += ["--workers", str(workers)]
     with log.open("ab") as log_file:
         proc = subprocess.Popen(
             argv,
@@ -493,8 +494,8 @@ def start_server(env: dict[str, str], log: Path) -> Server:
 class ServerHost:
     """The one server running at a time; restartable, and always stopped on leaving."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env, self.log = env, log
+    def __init__(self, env: dict[str, str], log: Path, workers: int) -> None:
+        self.env, self.log, self.workers = env, log, workers
         self.server: Server | None = None
         self.startups_s: list[float] = []
         self.peaks_mb: list[float] = []
@@ -512,7 +513,7 @@ class ServerHost:
         return self.server.base_url
 
     def start(self) -> None:
-        self.server = start_server(self.env, self.log)
+        self.server = start_server(self.env, self.log, self.workers)
         self.startups_s.append(self.server.startup_s)
 
     def stop(self) -> None:
@@ -667,7 +668,10 @@ def time_api(args: argparse.Namespace, subjects: Subjects, env: dict[str, str]) 
     the client gave up on is restarted first, so that it does not slow what is measured next."""
     endpoints = api_endpoints(subjects)
     results: list[EndpointResult] = []
-    with tempfile.TemporaryDirectory(prefix="lg-serve-") as tmp, ServerHost(env, Path(tmp) / "log") as host:
+    with (
+        tempfile.TemporaryDirectory(prefix="lg-serve-") as tmp,
+        ServerHost(env, Path(tmp) / "log", args.workers) as host,
+    ):
         say(endpoint_header())
         for endpoint in endpoints:
             results.append(time_endpoint(host.base_url, endpoint, args.timeout))
@@ -710,6 +714,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per question (default 600)")
     parser.add_argument("--neo4j-uri", help="use the Neo4j store at this URI instead of the embedded one")
     parser.add_argument("--api", action="store_true", help="also time the HTTP API, warm and concurrent")
+    parser.add_argument("--workers", type=int, default=1, help="server processes for --api (default 1)")
+    parser.add_argument("--api-only", action="store_true", help="time the HTTP API only, no CLI questions")
     parser.add_argument("--out", type=Path, help="the JSON file to write")
     args = parser.parse_args(argv)
     if not args.neo4j_uri and not args.data_dir:
@@ -750,10 +756,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         "subjects": asdict(subjects),
         "machine": machine_info(),
     }
-    figures["questions"] = [asdict(r) for r in time_questions(args, subjects, env)]
+    figures["workers"] = args.workers
+    figures["questions"] = [] if args.api_only else [asdict(r) for r in time_questions(args, subjects, env)]
     figures["api"] = None
     write_json(args.out, figures)  # the questions' figures survive an API failure
-    if args.api:
+    if args.api or args.api_only:
         figures["api"] = api_figures(args, subjects, env)
         write_json(args.out, figures)
     say(f"\nwrote {args.out}")

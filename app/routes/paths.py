@@ -7,12 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
 
 from app.deps import MAX_OFFSET, Limit, Offset, PathFilters, QuestionsDep, require_read
 from app.errors import error_responses
+from app.questions import PathPage
 from app.routes import examples
-from graph.analysis.paths import RiskPath
 from visualize.export import stream_csv
 
 router = APIRouter(tags=["risk paths"], dependencies=[Depends(require_read)])
@@ -20,19 +19,10 @@ ERRORS = error_responses(401, 403, 404, 422, 503)
 CSV_NAME = "laborgraph-risk-paths.csv"
 
 
-class PathPage(BaseModel):
-    items: list[RiskPath]
-    offset: int
-    limit: int
-    next_offset: int | None = Field(description="offset of the next page; null on the last page")
-
-
 @router.get("/paths", responses={**examples.json_example(examples.PATH_PAGE), **ERRORS})
 def list_paths(ask: QuestionsDep, query: PathFilters, offset: Offset = 0, limit: Limit = 100) -> PathPage:
     """Ranked risk paths, worst first; ``from`` takes a unit, decision or organization id."""
-    found = list(ask.risk_paths(query.model_copy(update={"offset": offset, "limit": limit + 1})))
-    next_offset = offset + limit if len(found) > limit else None
-    return PathPage(items=found[:limit], offset=offset, limit=limit, next_offset=next_offset)
+    return ask.path_page(query, offset, limit)
 
 
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {

@@ -3,8 +3,9 @@
 Organizations and cohorts are the nodes of a networkx ``MultiDiGraph``; supply links and
 ``ENGAGES`` links are its edges, keyed by (type, project) so parallel links on different
 projects stay distinct. Units, decisions, conditions and sources sit beside it in dicts.
-The embedded store keeps one view of the whole graph; the Neo4j store builds a view of the
-region a question needs. Both build it with ``GraphView.upsert``, so both read data the same way.
+graph.analysis.regions builds a view of the region each question needs from a store's
+reads, with ``GraphView.upsert``, so every store's data is read the same way. A view
+belongs to one question: what analysis derives in ``memo`` is dropped with it.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ class GraphView:
     sources: dict[str, Source] = field(default_factory=dict)
     # Each project belongs to the buyer whose CONTRACTS link carries it.
     project_owner: dict[str, str] = field(default_factory=dict)
-    # What analysis derives and may reuse (e.g. tier walks); emptied on every change.
+    # What analysis derives for the question and may reuse (e.g. tier walks); emptied on every change.
     memo: dict[object, object] = field(default_factory=dict)
 
     # -- building -------------------------------------------------------------------
@@ -64,49 +65,6 @@ class GraphView:
         view = cls()
         view.upsert(data)
         return view
-
-    def copy(self) -> GraphView:
-        """An independent view sharing the (frozen) records: readers of this one are unaffected."""
-        graph = nx.MultiDiGraph()
-        graph.graph.update(self.graph.graph)
-        # networkx's own copy() re-adds every edge through add_edges_from; copying its dicts
-        # directly takes half the time and keeps every adjacency in the same order.
-        nodes, succ, pred = graph._node, graph._succ, graph._pred
-        for node_id, attributes in self.graph._node.items():
-            nodes[node_id] = dict(attributes)
-        for head, heads in self.graph._succ.items():
-            succ[head] = {tail: {key: dict(d) for key, d in keyed.items()} for tail, keyed in heads.items()}
-        for tail, tails in self.graph._pred.items():
-            # Each edge set is one dict, shared by its head's successors and its tail's predecessors.
-            pred[tail] = {head: succ[head][tail] for head in tails}
-        return GraphView(
-            graph=graph,
-            units=dict(self.units),
-            decisions=dict(self.decisions),
-            conditions={cohort: dict(dims) for cohort, dims in self.conditions.items()},
-            sources=dict(self.sources),
-            project_owner=dict(self.project_owner),
-        )
-
-    def merged(self, data: GraphData) -> GraphData:
-        """What ``data`` becomes once merged with what the view already holds."""
-
-        def old(record: AnyEntity) -> Record | None:
-            return self._find(record.id)
-
-        def old_link(link: Link) -> Link | None:
-            edge = self.graph.get_edge_data(link.from_id, link.to_id, (link.type, link.project or ""))
-            return edge["link"] if edge else None
-
-        return GraphData(
-            organizations=[merge(old(e), e) for e in data.organizations],
-            units=[merge(old(e), e) for e in data.units],
-            cohorts=[merge(old(e), e) for e in data.cohorts],
-            conditions=[merge(old(e), e) for e in data.conditions],
-            decisions=[merge(old(e), e) for e in data.decisions],
-            sources=[merge(old(e), e) for e in data.sources],
-            links=[merge(old_link(e), e) for e in data.links],
-        )
 
     def upsert(self, data: GraphData) -> None:
         """Merge entities and links into the view (the same rule the stores apply)."""
@@ -234,15 +192,6 @@ class GraphView:
                 grouped.setdefault(owner, set()).add(project)
             by_owner = self.memo[key] = {owner: frozenset(ps) for owner, ps in grouped.items()}
         return by_owner.get(org_id, frozenset())  # type: ignore[no-any-return]
-
-    def entity_count(self) -> int:
-        return (
-            self.graph.number_of_nodes()
-            + len(self.units)
-            + len(self.decisions)
-            + len(self.sources)
-            + sum(len(c) for c in self.conditions.values())
-        )
 
 
 def _links_of(

@@ -11,15 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import re
 import secrets
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
-
-from fastapi import Request
-from fastapi.responses import JSONResponse, Response
 
 from graph.errors import ConfigError
 
@@ -128,16 +123,3 @@ class KeyRing:
             if hmac.compare_digest(candidate, key.digest):
                 matched = key
         return None if matched is None else Caller(matched.name, matched.scope)
-
-
-async def loopback_only(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """Without keys every caller is an admin, so only this machine may call (whatever the bind)."""
-    host = request.client.host if request.client else None
-    try:
-        remote = host is not None and not ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        remote = False  # not a network peer (a unix socket, an in-process test client)
-    if remote:
-        message = "this server has no API keys configured and answers only on loopback"
-        return JSONResponse({"error": "forbidden", "message": message}, status_code=403)
-    return await call_next(request)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import ipaddress
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
 
-from app.auth import KeyRing, loopback_only
+from app.auth import KeyRing
 from app.errors import install_error_handlers
 from app.holder import StoreHolder
 from app.routes import api_router, health, pages
@@ -58,3 +60,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_router())
     app.include_router(pages.router)
     return app
+
+
+async def loopback_only(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    """Without keys every caller is an admin, so only this machine may call (whatever the bind)."""
+    host = request.client.host if request.client else None
+    try:
+        remote = host is not None and not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        remote = False  # not a network peer (a unix socket, an in-process test client)
+    if remote:
+        message = "this server has no API keys configured and answers only on loopback"
+        return JSONResponse({"error": "forbidden", "message": message}, status_code=403)
+    return await call_next(request)

@@ -17,7 +17,10 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 from app.questions import Questions
 from app.settings import Settings
+from app.stores import open_store
 from graph.analysis.paths import PathQuery
+from graph.model import Condition, GraphData
+from graph.vocabulary import Dimension, Status
 from tests.conftest import EXAMPLE_BUNDLE
 
 API = "/api/v1"
@@ -166,6 +169,25 @@ def test_answers_are_the_service_layers(loaded: TestClient) -> None:
     assert influencers == dumped(ask.influencers("coh-microlane-ve-gig"))
     assert get(loaded, "/gaps") == dumped(ask.gaps(limit=100))
     assert get(loaded, "/fragmentation") == dumped(ask.fragmentation(limit=100))
+
+
+def test_a_write_by_another_process_is_seen_by_the_next_request(loaded: TestClient) -> None:
+    """Another process (here: another store opened on the same settings) writes; the running
+    server's next answer, kept answers included, is the new graph's."""
+    settings: Settings = loaded.app.state.settings  # type: ignore[attr-defined]
+    before = get(loaded, "/gaps", kind="unknown_condition")
+    assert any(g["entity_id"] == "coh-taskhive-ke-gig" and g["dimension"] == "pay" for g in before["items"])
+    other = open_store(settings)
+    try:
+        learnt = Condition(cohort_id="coh-taskhive-ke-gig", dimension=Dimension.pay, status=Status.violates)
+        other.write(GraphData(conditions=[learnt]))
+    finally:
+        other.close()
+
+    after = get(loaded, "/gaps", kind="unknown_condition")
+    assert after["total"] == before["total"] - 1
+    paths = get(loaded, "/paths", to="coh-taskhive-ke-gig/pay")["items"]
+    assert paths and {p["status"] for p in paths} == {"violates"}
 
 
 def test_filters_narrow_the_paths(loaded: TestClient) -> None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
@@ -52,7 +53,15 @@ from graph.model import (
     Unit,
 )
 from graph.scoring import risk_code_of
-from graph.store import CohortFacts, ConditionFacts, Engagement, EntityPage, RiskHit, RiskSeek
+from graph.store import (
+    CohortFacts,
+    ConditionFacts,
+    Engagement,
+    EntityPage,
+    RiskHit,
+    RiskSeek,
+    best_hits,
+)
 from graph.view import AnyEntity, merge
 from graph.vocabulary import Dimension, EntityKind, LinkType, Status
 
@@ -104,6 +113,8 @@ CREATE TABLE IF NOT EXISTS risks (
     PRIMARY KEY (engager, dimension, code, rank, cohort_id, project)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS risks_of_cohort ON risks (cohort_id);
+CREATE INDEX IF NOT EXISTS risks_in_rank
+    ON risks (dimension, code, rank, cohort_id, engager, project, country);
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO state (key, value) VALUES ('version', 0);
 CREATE TABLE IF NOT EXISTS derived (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -160,6 +171,13 @@ SELECT DISTINCT rank, cohort_id FROM risks
 WHERE engager = ? AND dimension = ? AND code = ? AND {_PROJECT} AND (? IS NULL OR country = ?)
 ORDER BY rank, cohort_id LIMIT ?
 """
+# One risk across every engager, best first: for seeks that cover much of the graph.
+RISK_IN_RANK = """
+SELECT engager, project, rank, cohort_id FROM risks
+WHERE dimension = ? AND code = ? AND (? IS NULL OR country = ?)
+ORDER BY rank, cohort_id
+"""
+_SEEK_EACH_UP_TO = 200  # seeks of one risk taken one by one; more walk RISK_IN_RANK once
 # In the order they were written, so the whole graph reads back as it was stored.
 ALL_ENTITIES = "SELECT body FROM entities ORDER BY rowid"
 ALL_LINKS = "SELECT body FROM links ORDER BY rowid"
@@ -533,14 +551,47 @@ class _SQLiteReader:
     def risk_seek(
         self, dimension: Dimension, seeks: Sequence[RiskSeek], limit: int, country: str | None
     ) -> list[RiskHit]:
-        hits: list[RiskHit] = []
+        alike: dict[tuple[str, int], list[RiskSeek]] = defaultdict(list)
         for seek in seeks:
-            scope = None if seek.projects is None else _json(seek.projects)
-            rows = self._db.execute(
-                RISK_SEEK, (seek.engager, dimension.value, seek.code, scope, scope, country, country, limit)
-            )
-            hits.extend(RiskHit(seek.tag, cohort_id, -rank) for rank, cohort_id in rows)
-        return hits
+            alike[seek.code, seek.tag].append(seek)
+        hits: list[RiskHit] = []
+        for (code, tag), group in alike.items():
+            if len(group) > _SEEK_EACH_UP_TO:
+                hits.extend(self._walk_risk(dimension, code, tag, group, limit, country))
+                continue
+            for seek in group:
+                scope = None if seek.projects is None else _json(seek.projects)
+                rows = self._db.execute(
+                    RISK_SEEK, (seek.engager, dimension.value, code, scope, scope, country, country, limit)
+                )
+                hits.extend(RiskHit(tag, cohort_id, -rank) for rank, cohort_id in rows)
+        return best_hits(hits, limit)
+
+    def _walk_risk(
+        self,
+        dimension: Dimension,
+        code: str,
+        tag: int,
+        seeks: list[RiskSeek],
+        limit: int,
+        country: str | None,
+    ) -> Iterator[RiskHit]:
+        """The best ``limit`` cohorts any of the seeks would find, from one walk of the risk
+        in rank order across every engager."""
+        scopes: dict[str, list[tuple[str, ...] | None]] = defaultdict(list)
+        for seek in seeks:
+            scopes[seek.engager].append(seek.projects)
+        found: set[str] = set()
+        for engager, project, rank, cohort_id in self._db.execute(
+            RISK_IN_RANK, (dimension.value, code, country, country)
+        ):
+            if cohort_id in found or engager not in scopes:
+                continue
+            if any(p is None or not project or project in p for p in scopes[engager]):
+                found.add(cohort_id)
+                yield RiskHit(tag, cohort_id, -rank)
+                if len(found) == limit:
+                    return
 
     def everything(self) -> GraphData:
         with collector_paused():

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from datetime import date
+from functools import cache
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -61,12 +62,18 @@ def check_scalar(value: object) -> object:
 
 def check_country(code: str) -> str:
     """Return an upper-case ISO 3166-1 alpha-2 code or raise ValueError."""
-    import pycountry  # imported on use: a 10k-entry table nobody needs at import
-
     code = code.strip().upper()
-    if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
+    if not _is_country(code):
         raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code")
     return code
+
+
+@cache
+def _is_country(code: str) -> bool:
+    """Looked up once per code: reading a million cohorts back checks the same few hundred."""
+    import pycountry  # imported on use: a 10k-entry table nobody needs at import
+
+    return len(code) == 2 and pycountry.countries.get(alpha_2=code) is not None
 
 
 class Record(BaseModel):

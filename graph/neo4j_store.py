@@ -89,7 +89,15 @@ from graph.neo4j_risk import (
     REFRESH_RISKS,
     new_link_risks,
 )
-from graph.store import CohortFacts, ConditionFacts, Engagement, EntityPage, RiskHit, RiskSeek
+from graph.store import (
+    CohortFacts,
+    ConditionFacts,
+    Engagement,
+    EntityPage,
+    RiskHit,
+    RiskSeek,
+    best_hits,
+)
 from graph.view import AnyEntity
 from graph.vocabulary import SUPPLY_LINKS, Dimension, EntityKind, LinkType, Status
 
@@ -841,10 +849,8 @@ class _Neo4jReader:
             for s in seeks
         ]
         found = self._tx.run(RANKED_BY_DIMENSION[dimension], seeks=rows, country=country, limit=limit)
-        return [
-            RiskHit(tag, cohort_id, headcount)
-            for tag, cohort_id, headcount in found.single(strict=True)["found"]
-        ]
+        hits = [RiskHit(*hit) for hit in found.single(strict=True)["found"]]
+        return best_hits(hits, limit)
 
     def everything(self) -> GraphData:
         entities = _entities(self._tx.run(ALL_ENTITIES))

@@ -11,7 +11,7 @@ on that view. Both backends are held to one conformance suite.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import date
 from typing import NamedTuple, Protocol
@@ -73,6 +73,11 @@ class Engagement(NamedTuple):
     project: str
 
 
+def best_hits(hits: Iterable[RiskHit], limit: int) -> list[RiskHit]:
+    """The best ``limit`` distinct (tag, cohort) hits, in GraphReader.risk_seek's order."""
+    return sorted(set(hits), key=lambda hit: (hit.tag, -hit.headcount, hit.cohort_id))[:limit]
+
+
 class GraphReader(Protocol):
     """One consistent snapshot of the graph, for the reads of one question."""
 
@@ -109,9 +114,9 @@ class GraphReader(Protocol):
     def risk_seek(
         self, dimension: Dimension, seeks: Sequence[RiskSeek], limit: int, country: str | None
     ) -> list[RiskHit]:
-        """For each seek on ``dimension``, its best ``limit`` cohorts by headcount
-        (descending), then cohort id; each cohort once per seek. ``country`` keeps only
-        cohorts of that country."""
+        """The best ``limit`` (tag, cohort) pairs the seeks on ``dimension`` find, each once:
+        by tag, then headcount (descending), then cohort id (``best_hits``). ``country``
+        keeps only cohorts of that country."""
 
     def everything(self) -> GraphData:
         """The whole graph."""

@@ -85,25 +85,25 @@ class Reach:
         for walk, (start, scope) in enumerate(groups):
             for org in memo_org_distances(skeleton, start, scope, depth - 1):
                 walks_at[org].append((walk, scope))
+        organization_of = {unit.id: unit.organization_id for unit in skeleton.units.values()}
         # (organization, projects of its links to a cohort) → the walks that see the cohort
         seeing: dict[tuple[str, frozenset[str]], frozenset[int]] = {}
-        walks_of: dict[str, frozenset[int]] = {}
-        self.engagers: set[str] = set()  # organizations engaging some cohort
-        for (cohort_id, org), links in groupby(engagements, key=lambda e: (e.cohort_id, e.organization_id)):
-            self.engagers.add(org)
-            key = (org, frozenset(link.project for link in links))
-            reaching = seeing.get(key)
-            if reaching is None:
-                reaching = seeing[key] = frozenset(
-                    w for w, scope in walks_at.get(org, ()) if sees(scope, key[1])
-                )
-            if reaching:
-                before = walks_of.get(cohort_id)
-                walks_of[cohort_id] = reaching if before is None or before == reaching else before | reaching
-        organization_of = {unit.id: unit.organization_id for unit in skeleton.units.values()}
-        reachers: dict[frozenset[int], Reachers] = {}
+        reachers: dict[frozenset[int], Reachers] = {}  # one per set of walks
         self._of: dict[str, Reachers] = {}
-        for cohort_id, its_walks in walks_of.items():
+        self.engagers: set[str] = set()  # organizations engaging some cohort
+        for cohort_id, links in groupby(engagements, key=lambda e: e.cohort_id):
+            its_walks: frozenset[int] = frozenset()
+            for org, parallel in groupby(links, key=lambda e: e.organization_id):
+                self.engagers.add(org)
+                key = (org, frozenset(link.project for link in parallel))
+                reaching = seeing.get(key)
+                if reaching is None:
+                    reaching = seeing[key] = frozenset(
+                        w for w, scope in walks_at.get(org, ()) if sees(scope, key[1])
+                    )
+                its_walks = reaching if not its_walks or its_walks == reaching else its_walks | reaching
+            if not its_walks:
+                continue
             found = reachers.get(its_walks)
             if found is None:
                 decisions = sorted((d for walk in its_walks for d in walks[walk]), key=lambda d: d.id)

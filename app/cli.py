@@ -116,7 +116,10 @@ def _ingest(store: GraphStore, path: Path, settings: Settings) -> load.IngestRep
         progress = load.Progress(start=start, advance=lambda n: bar.advance(task, n))
         report = load.ingest_path(store, path, progress)
         start("summarising gaps and fragmentation", None)
-        Questions(store, settings).warm()
+        try:
+            Questions(store, settings).warm()
+        except GraphError as exc:  # the bundle is written: the first question works it out instead
+            err.print(f"[yellow]warning[/] could not summarise the new graph yet: {escape(str(exc))}")
         return report
 
 

@@ -11,16 +11,19 @@ the first pages users ask for, right after a write.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import suppress
 from datetime import date
+from functools import cache
 from typing import TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from app.settings import Settings
 from graph.analysis import gaps, influence, paths, privacy, regions, tiers
-from graph.errors import InvalidQuery
+from graph.errors import GraphError, InvalidQuery
 from graph.model import Cohort
 from graph.scoring import ScoringConfig, load_scoring
 from graph.store import DEFAULT_DEPTH, EntityPage, GraphStore
@@ -30,6 +33,7 @@ from visualize.map import DEFAULT_FOCUS_DEPTH, chain_map
 from visualize.model import MapModel
 
 DEFAULT_PAGE = 100  # rows of a whole-graph answer listed unless asked otherwise (CLI and API)
+KEEP_AT_MOST = 8 * 2**20  # characters of JSON: larger answers (every row of a big graph) are not kept
 
 
 class PathPage(BaseModel):
@@ -146,7 +150,8 @@ class Questions:
 
     def warm(self) -> None:
         """Work out the answers users ask first of a whole graph (the first page of gaps and
-        of fragmentation), so that no one waits for them after a write."""
+        of fragmentation), so that no one waits for them after a write. Raises GraphError if
+        it cannot (a bad scoring file, say): the graph is written all the same."""
         self.gaps(limit=DEFAULT_PAGE)
         self.fragmentation(limit=DEFAULT_PAGE)
 
@@ -191,16 +196,23 @@ class Questions:
         self, question: str, asked: Mapping[str, object], model: type[_M], answer: Callable[[], _M]
     ) -> _M:
         """The answer the store keeps for this question of this version of the graph, or a
-        new one, then kept."""
+        new one, then kept (when it is not too large, and the store is free to keep it)."""
         with self.store.read() as reader:
             version = reader.version()
         scoring = hashlib.sha256(self.scoring.model_dump_json().encode()).hexdigest()[:16]
-        key = json.dumps([question, version, asked, self.min_headcount, scoring], sort_keys=True, default=str)
+        answered_by = [_release(), _shape(model)]  # a new release, or a new shape, answers anew
+        key = json.dumps(
+            [question, version, asked, self.min_headcount, scoring, answered_by], sort_keys=True, default=str
+        )
         kept = self.store.recall(key)
         if kept is not None:
-            return model.model_validate_json(kept)
+            with suppress(ValidationError):
+                return model.model_validate_json(kept)
         found = answer()
-        self.store.remember(key, found.model_dump_json())
+        text = found.model_dump_json()
+        if len(text) <= KEEP_AT_MOST:
+            with suppress(GraphError):  # a store busy with a long write keeps nothing this time
+                self.store.remember(key, text)
         return found
 
     def _small_cohorts(self, ids: set[str]) -> set[str]:
@@ -211,6 +223,18 @@ class Questions:
                 for entity in reader.entities(ids)
                 if isinstance(entity, Cohort) and privacy.is_small(entity.headcount, self.min_headcount)
             }
+
+
+@cache
+def _release() -> str:
+    """The installed laborgraph's version."""
+    return importlib.metadata.version("laborgraph")
+
+
+@cache
+def _shape(model: type[BaseModel]) -> str:
+    """A short digest of an answer model's JSON schema."""
+    return hashlib.sha256(json.dumps(model.model_json_schema(), sort_keys=True).encode()).hexdigest()[:12]
 
 
 def _dimension(name: str) -> Dimension:

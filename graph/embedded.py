@@ -70,6 +70,8 @@ LAYOUT = 2  # PRAGMA user_version of the tables below; 0 is the first release's 
 _ENTITY = TypeAdapter(Entity)
 _E = TypeVar("_E", Unit, Decision, Condition)
 _CHUNK = 20_000
+BUSY_WAIT_MS = 10_000  # how long a statement waits for another process's write to finish
+REMEMBER_WAIT_MS = 200
 _DIMENSIONS = {d.value: d for d in Dimension}  # a dict look-up: an Enum call costs ten times more
 _STATUSES = {s.value: s for s in Status}  # ids per query when a read or write names many
 
@@ -139,6 +141,7 @@ INSERT INTO links (from_id, type, to_id, project, body) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (from_id, type, to_id, project) DO UPDATE SET body = excluded.body
 """
 # The risk rows of the cohorts in temp.touched, from what the graph holds once written.
+# CROSS JOIN keeps SQLite to this order, from the few cohorts touched outwards.
 DROP_RISKS = "DELETE FROM risks WHERE cohort_id IN (SELECT id FROM temp.touched)"
 ADD_RISKS = f"""
 INSERT INTO risks (engager, dimension, code, rank, cohort_id, project, country)
@@ -146,9 +149,9 @@ SELECT l.from_id, json_extract(k.body, '$.dimension'), k.risk,
        -coalesce(c.headcount, 0), c.id, l.project,
        json_extract(c.body, '$.country')
 FROM temp.touched t
-JOIN entities c ON c.id = t.id AND c.kind = '{EntityKind.cohort.value}'
-JOIN links l ON l.to_id = c.id AND l.type = '{LinkType.ENGAGES.value}'
-JOIN entities k ON k.ref = c.id AND k.kind = '{EntityKind.condition.value}' AND k.risk IS NOT NULL
+CROSS JOIN entities c ON c.id = t.id AND c.kind = '{EntityKind.cohort.value}'
+CROSS JOIN links l ON l.to_id = c.id AND l.type = '{LinkType.ENGAGES.value}'
+CROSS JOIN entities k ON k.ref = c.id AND k.kind = '{EntityKind.condition.value}' AND k.risk IS NOT NULL
 """
 
 # Lists travel as one JSON parameter each (json_each), never as query text.
@@ -177,7 +180,8 @@ SELECT engager, project, rank, cohort_id FROM risks
 WHERE dimension = ? AND code = ? AND (? IS NULL OR country = ?)
 ORDER BY rank, cohort_id
 """
-_SEEK_EACH_UP_TO = 200  # seeks of one risk taken one by one; more walk RISK_IN_RANK once
+_SEEK_EACH_UP_TO = 200  # seeks of one risk taken one by one; more walk RISK_IN_RANK once...
+_WALK_AT_MOST = 100_000  # ...unless the walk reads this many rows without filling the page
 # In the order they were written, so the whole graph reads back as it was stored.
 ALL_ENTITIES = "SELECT body FROM entities ORDER BY rowid"
 ALL_LINKS = "SELECT body FROM links ORDER BY rowid"
@@ -259,13 +263,19 @@ class EmbeddedStore:
 
     def __init__(self, data_dir: Path) -> None:
         self.path = Path(data_dir) / DB_FILE
-        self._connections: list[sqlite3.Connection] = []
+        self._connections: dict[threading.Thread, sqlite3.Connection] = {}
         self._local = threading.local()
         self._guard = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = self._db()
-            if db.execute("PRAGMA user_version").fetchone()[0] != LAYOUT:
+            layout = db.execute("PRAGMA user_version").fetchone()[0]
+            if layout > LAYOUT:
+                raise StoreUnavailable(
+                    f"the embedded store at {self.path} was written by a newer laborgraph (layout"
+                    f" {layout}; this release reads {LAYOUT}): upgrade laborgraph to use it"
+                )
+            if layout != LAYOUT:
                 self._lay_out(db)
         except (OSError, sqlite3.Error) as exc:
             raise StoreUnavailable(f"cannot open the embedded store at {self.path}: {exc}") from exc
@@ -283,7 +293,7 @@ class EmbeddedStore:
 
     def close(self) -> None:
         with self._guard:
-            for db in self._connections:
+            for db in self._connections.values():
                 db.close()
             self._connections.clear()
             self._local = threading.local()
@@ -304,7 +314,8 @@ class EmbeddedStore:
                 self._write(db, data)
                 db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                if db.in_transaction:  # after some I/O errors SQLite has rolled back already
+                    db.execute("ROLLBACK")
                 raise
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"write to {self.path} failed: {exc}") from exc
@@ -368,10 +379,15 @@ class EmbeddedStore:
         return None if found is None else str(found[0])
 
     def remember(self, key: str, value: str) -> None:
+        db = self._db()
         try:
-            self._db().execute(REMEMBER, (key, value))
+            # Keeping is a favour: it never waits behind a long write (an ingest) for long.
+            db.execute(f"PRAGMA busy_timeout={REMEMBER_WAIT_MS}")
+            db.execute(REMEMBER, (key, value))
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"write to {self.path} failed: {exc}") from exc
+        finally:
+            db.execute(f"PRAGMA busy_timeout={BUSY_WAIT_MS}")
 
     # -- plumbing -------------------------------------------------------------------
 
@@ -382,10 +398,13 @@ class EmbeddedStore:
             db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
-            db.execute("PRAGMA busy_timeout=10000")
+            db.execute(f"PRAGMA busy_timeout={BUSY_WAIT_MS}")
             db.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages per connection
             with self._guard:
-                self._connections.append(db)
+                # A server's worker threads come and go: their connections go with them.
+                for thread in [t for t in self._connections if not t.is_alive()]:
+                    self._connections.pop(thread).close()
+                self._connections[threading.current_thread()] = db
             self._local.db = db
         return db
 
@@ -424,16 +443,18 @@ class EmbeddedStore:
             if old:
                 entities = [_ENTITY.validate_json(b) for (b,) in db.execute("SELECT body FROM entities_v0")]
                 links = [Link.model_validate_json(b) for (b,) in db.execute("SELECT body FROM links_v0")]
-                self._write(db, GraphData.of([*entities, *links]))
+                # As stored: the first release's writes did not check that links' ends exist.
+                self._write(db, GraphData.of([*entities, *links]), check_ends=False)
                 db.execute("DROP TABLE entities_v0")
                 db.execute("DROP TABLE links_v0")
             db.execute(f"PRAGMA user_version = {LAYOUT}")
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:
+                db.execute("ROLLBACK")
             raise
 
-    def _write(self, db: sqlite3.Connection, data: GraphData) -> None:
+    def _write(self, db: sqlite3.Connection, data: GraphData, *, check_ends: bool = True) -> None:
         """Merge ``data`` into what is stored, inside the caller's write transaction."""
         with collector_paused():
             reader = _SQLiteReader(db)
@@ -441,7 +462,7 @@ class EmbeddedStore:
             stored = {e.id: e for e in reader.entities({e.id for e in entities})}
             named = {e.id for e in entities}
             ends = {end for link in data.links for end in (link.from_id, link.to_id)}
-            missing = ends - named - set(self._known(db, ends - named))
+            missing = ends - named - set(self._known(db, ends - named)) if check_ends else set()
             if missing:
                 raise InvalidBundle(
                     [
@@ -556,8 +577,13 @@ class _SQLiteReader:
             alike[seek.code, seek.tag].append(seek)
         hits: list[RiskHit] = []
         for (code, tag), group in alike.items():
-            if len(group) > _SEEK_EACH_UP_TO:
-                hits.extend(self._walk_risk(dimension, code, tag, group, limit, country))
+            walked = (
+                self._walk_risk(dimension, code, tag, group, limit, country)
+                if len(group) > _SEEK_EACH_UP_TO
+                else None
+            )
+            if walked is not None:
+                hits.extend(walked)
                 continue
             for seek in group:
                 scope = None if seek.projects is None else _json(seek.projects)
@@ -575,23 +601,25 @@ class _SQLiteReader:
         seeks: list[RiskSeek],
         limit: int,
         country: str | None,
-    ) -> Iterator[RiskHit]:
+    ) -> list[RiskHit] | None:
         """The best ``limit`` cohorts any of the seeks would find, from one walk of the risk
-        in rank order across every engager."""
+        in rank order across every engager; None if that walk reads more than
+        _WALK_AT_MOST rows (the seeks' engagers hold few of them), for seeking each instead."""
         scopes: dict[str, list[tuple[str, ...] | None]] = defaultdict(list)
         for seek in seeks:
             scopes[seek.engager].append(seek.projects)
-        found: set[str] = set()
-        for engager, project, rank, cohort_id in self._db.execute(
-            RISK_IN_RANK, (dimension.value, code, country, country)
-        ):
+        found: dict[str, RiskHit] = {}
+        rows = self._db.execute(RISK_IN_RANK, (dimension.value, code, country, country))
+        for read, (engager, project, rank, cohort_id) in enumerate(rows):
+            if read == _WALK_AT_MOST:
+                return None
             if cohort_id in found or engager not in scopes:
                 continue
             if any(p is None or not project or project in p for p in scopes[engager]):
-                found.add(cohort_id)
-                yield RiskHit(tag, cohort_id, -rank)
+                found[cohort_id] = RiskHit(tag, cohort_id, -rank)
                 if len(found) == limit:
-                    return
+                    break
+        return list(found.values())
 
     def everything(self) -> GraphData:
         with collector_paused():

@@ -1209,8 +1209,6 @@ def test_neo4j_never_drops_a_link_whose_end_it_cannot_find(
     assert neo4j.counts()[EntityKind.organization] == 0
 
 
-
-
 def test_an_unreachable_neo4j_is_unavailable_and_says_where() -> None:
     started = time.monotonic()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from fastapi import APIRouter, BackgroundTasks
 from fastapi.concurrency import run_in_threadpool
 
@@ -9,6 +11,7 @@ from app.deps import SettingsDep, StoreDep, UploadDep, Writer
 from app.errors import BUNDLE_REJECTED, error_responses
 from app.questions import Questions
 from app.routes import examples
+from graph.errors import GraphError
 from ingest.load import IngestReport, ingest_raw
 from ingest.readers import RawBundle, read_json, read_zip
 
@@ -58,8 +61,13 @@ async def upload_bundle(
     raw = await run_in_threadpool(parse_bundle, upload.content, upload.filename, max_unpacked)
     report = await run_in_threadpool(ingest_raw, store, raw)
     # Once the answer is sent: the whole-graph answers users ask first, for the new graph.
-    after.add_task(Questions(store, settings).warm)
+    after.add_task(_warm, Questions(store, settings))
     return report
+
+
+def _warm(ask: Questions) -> None:
+    with suppress(GraphError):  # the bundle is written: the first question works it out instead
+        ask.warm()
 
 
 def parse_bundle(content: bytes, filename: str, max_unpacked: int | None = None) -> RawBundle:

@@ -1,0 +1,115 @@
+"""What only the embedded store does: its file's layout, connections and locks."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from app.questions import Questions
+from app.settings import Settings
+from graph.analysis import regions
+from graph.analysis.paths import PathQuery, trace_risk_paths
+from graph.embedded import DB_FILE, LAYOUT, EmbeddedStore
+from graph.errors import StoreUnavailable
+from graph.scoring import load_scoring
+from ingest.load import ingest_path
+from tests.conftest import EXAMPLE_BUNDLE
+
+SCORING = load_scoring()
+FIRST_LAYOUT = """
+CREATE TABLE entities (id TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT, body TEXT NOT NULL);
+CREATE INDEX entities_kind ON entities (kind, id);
+CREATE TABLE links (from_id TEXT NOT NULL, type TEXT NOT NULL, to_id TEXT NOT NULL, project TEXT NOT NULL,
+    body TEXT NOT NULL, PRIMARY KEY (from_id, type, to_id, project));
+"""
+
+
+def answers(store: EmbeddedStore) -> list[object]:
+    query = PathQuery(origin="org-halcyon", limit=None)
+    return [
+        trace_risk_paths(regions.region_view(store, "org-halcyon"), query, SCORING),
+        trace_risk_paths(regions.path_view(store, PathQuery(limit=7), SCORING), PathQuery(limit=7), SCORING),
+        store.counts(),
+    ]
+
+
+def test_a_file_of_the_first_release_opens_with_its_graph_and_answers_alike(tmp_path: Path) -> None:
+    current = EmbeddedStore(tmp_path / "current")
+    ingest_path(current, EXAMPLE_BUNDLE)
+    old_dir = tmp_path / "old"
+    old_dir.mkdir()
+    old = sqlite3.connect(old_dir / DB_FILE)
+    old.executescript(FIRST_LAYOUT)
+    with sqlite3.connect(current.path) as db:
+        old.executemany(
+            "INSERT INTO entities VALUES (?, ?, ?, ?)",
+            db.execute("SELECT id, kind, name, body FROM entities"),
+        )
+        old.executemany("INSERT INTO links VALUES (?, ?, ?, ?, ?)", db.execute("SELECT * FROM links"))
+    old.commit()
+    old.close()
+
+    opened = EmbeddedStore(old_dir)
+
+    assert answers(opened) == answers(current)
+    with sqlite3.connect(opened.path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == LAYOUT
+
+
+def test_a_first_release_link_to_a_missing_id_does_not_keep_the_file_from_opening(tmp_path: Path) -> None:
+    """The first release's writes did not check that a link's ends exist; such a link is kept."""
+    with sqlite3.connect(tmp_path / DB_FILE) as old:
+        old.executescript(FIRST_LAYOUT)
+        body = '{"entity":"organization","id":"org-a","name":"A","kinds":["buyer"],"country":"KE"}'
+        old.execute("INSERT INTO entities VALUES ('org-a', 'organization', 'A', ?)", (body,))
+        link = '{"from_id":"org-a","to_id":"org-gone","type":"CONTRACTS"}'
+        old.execute("INSERT INTO links VALUES ('org-a', 'CONTRACTS', 'org-gone', '', ?)", (link,))
+
+    opened = EmbeddedStore(tmp_path)
+
+    assert opened.counts()["links"] == 1 and opened.get("org-a").name == "A"
+
+
+def test_a_file_of_a_newer_release_is_refused_untouched(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path)
+    store.close()
+    with sqlite3.connect(tmp_path / DB_FILE) as db:
+        db.execute(f"PRAGMA user_version = {LAYOUT + 1}")
+
+    with pytest.raises(StoreUnavailable, match="newer laborgraph"):
+        EmbeddedStore(tmp_path)
+    with sqlite3.connect(tmp_path / DB_FILE) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == LAYOUT + 1
+
+
+def test_threads_that_come_and_go_leave_no_connections_open(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path)
+    ingest_path(store, EXAMPLE_BUNDLE)
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(100):  # as a server's worker threads do
+        thread = threading.Thread(target=store.counts)
+        thread.start()
+        thread.join()
+    store.counts()  # a connection opened after they are gone closes theirs
+    assert len(os.listdir("/proc/self/fd")) - before < 10
+
+
+def test_a_long_write_elsewhere_does_not_hold_questions_up(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path)
+    ingest_path(store, EXAMPLE_BUNDLE)
+    ask = Questions(store, Settings.model_validate({"min_headcount": 5}))
+    writer = sqlite3.connect(store.path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another process's ingest, under way
+    try:
+        started = time.monotonic()
+        found = ask.gaps(limit=3)
+        assert found.total > 0 and len(found.items) == 3
+        assert time.monotonic() - started < 5
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()

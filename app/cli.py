@@ -224,6 +224,7 @@ Depth = Annotated[
 
 
 Offset = Annotated[int, typer.Option(min=0, help="Rows to skip before the first one listed.")]
+PageLimit = Annotated[int, typer.Option(min=0, help="List at most this many rows; 0 for all.")]
 
 
 def _page_note(shown: int, offset: int, total: int, what: str) -> None:
@@ -317,9 +318,7 @@ def paths_command(
 @cli.command("tiers")
 def tiers_command(
     org_id: Annotated[str, typer.Argument(help="The viewpoint organization.")],
-    limit: Annotated[
-        int, typer.Option(min=0, help="List at most this many entries; 0 for all.")
-    ] = DEFAULT_PAGE,
+    limit: PageLimit = DEFAULT_PAGE,
     offset: Offset = 0,
     as_json: AsJson = False,
     show_small: ShowSmall = False,
@@ -403,7 +402,7 @@ def influencers_command(
 def gaps_command(
     kind: Annotated[GapKind | None, typer.Option(help="Only gaps of this kind.")] = None,
     dimension: Annotated[Dimension | None, typer.Option(help="Only gaps on this dimension.")] = None,
-    limit: Annotated[int, typer.Option(min=0, help="List at most this many gaps; 0 for all.")] = DEFAULT_PAGE,
+    limit: PageLimit = DEFAULT_PAGE,
     offset: Offset = 0,
     as_json: AsJson = False,
     show_small: ShowSmall = False,
@@ -440,9 +439,7 @@ def gaps_command(
 
 @cli.command("fragmentation")
 def fragmentation_command(
-    limit: Annotated[
-        int, typer.Option(min=0, help="List at most this many cohorts; 0 for all.")
-    ] = DEFAULT_PAGE,
+    limit: PageLimit = DEFAULT_PAGE,
     offset: Offset = 0,
     as_json: AsJson = False,
     show_small: ShowSmall = False,

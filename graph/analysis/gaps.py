@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from graph.analysis.ranking import DIMENSION_BIT
 from graph.analysis.reach import Reach
-from graph.analysis.traverse import SUPPLY, follows
+from graph.analysis.traverse import orgs_above
 from graph.analysis.whole import CohortRecords, WholeGraph, newest_evidence
 from graph.model import Decision
 from graph.scoring import ScoringConfig
@@ -113,18 +113,18 @@ class VisibilityGaps:
         total = sum(c.count for c in wanted)
         stop = None if limit is None else offset + limit
         items: list[Gap] = []
-        skip, room = offset, limit
+        skip = offset
         for count in wanted:
             if skip >= count.count:
                 skip -= count.count
                 continue
-            rows = islice(self._rows(count.kind, dimension), skip, None if room is None else skip + room)
-            items.extend(self._gap(count.kind, row) for row in rows)
+            room = None if limit is None else skip + limit - len(items)
+            items.extend(
+                self._gap(count.kind, row) for row in islice(self._rows(count.kind, dimension), skip, room)
+            )
             skip = 0
-            if room is not None:
-                room = limit - len(items)  # type: ignore[operator]
-                if room <= 0:
-                    break
+            if limit is not None and len(items) >= limit:
+                break
         return GapReport(
             counts=counts,
             total=total,
@@ -192,19 +192,10 @@ class VisibilityGaps:
     def _dead_ends(self) -> Iterator[tuple[str, list[str]]]:
         """Organizations in the chain (taking or passing work on) that reach no cohort within
         MAX_DEPTH links, whatever the project, with where they pass work on to."""
-        view, pred = self.skeleton, self.skeleton.graph._pred
+        view = self.skeleton
         # Reaching a cohort within MAX_DEPTH links: engaging one, or within MAX_DEPTH - 1
         # supply links above an organization that does.
-        reaching = set(self.reach.engagers)
-        frontier = [org for org in reaching if org in pred]
-        for _ in range(MAX_DEPTH - 1):
-            above = []
-            for node in frontier:
-                for source, keys in pred[node].items():
-                    if source not in reaching and follows(keys, SUPPLY, None):
-                        reaching.add(source)
-                        above.append(source)
-            frontier = above
+        reaching = orgs_above(view, self.reach.engagers, MAX_DEPTH - 1)
         for org in sorted(view.organizations(), key=lambda o: o.id):
             if org.id in reaching:
                 continue

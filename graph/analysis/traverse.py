@@ -168,14 +168,19 @@ def cohort_distances(view: GraphView, start: str, scope: Scope, depth: int) -> d
 
 def upstream_orgs(view: GraphView, cohort_id: str, depth: int) -> set[str]:
     """Organizations with some path (any project) to the cohort within ``depth`` links."""
+    engaging = {org for org, keys in view.graph._pred[cohort_id].items() if follows(keys, ENGAGES, None)}
+    return orgs_above(view, engaging, depth - 1)
+
+
+def orgs_above(view: GraphView, starts: set[str], max_hops: int) -> set[str]:
+    """The starts and every organization within ``max_hops`` supply links (any project) above them."""
     pred = view.graph._pred
-    engaging = {org for org, keys in pred[cohort_id].items() if follows(keys, ENGAGES, None)}
-    found = set(engaging)
-    frontier = list(engaging)
-    for _ in range(depth - 1):
+    found = set(starts)
+    frontier = list(starts)
+    for _ in range(max_hops):
         reached = []
         for node in frontier:
-            for source, keys in pred[node].items():
+            for source, keys in pred.get(node, {}).items():
                 if source not in found and follows(keys, SUPPLY, None):
                     found.add(source)
                     reached.append(source)

@@ -11,12 +11,12 @@ order, as small tuples rather than records, so its memory follows the skeleton. 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from itertools import groupby
 from typing import NamedTuple
 
-from graph.model import Cohort, Condition, GraphData
+from graph.model import Condition, GraphData
 from graph.store import CohortFacts, ConditionFacts, Engagement, GraphReader
 from graph.view import GraphView
 from graph.vocabulary import Dimension, LinkType
@@ -38,27 +38,17 @@ class WholeGraph:
         conditions: Callable[[], Iterable[ConditionFacts]],
         engagements: Callable[[], Iterable[Engagement]],
         source_dates: Callable[[], dict[str, date | None]],
-        names: Callable[[Collection[str]], dict[str, str]],
     ) -> None:
         self.skeleton = skeleton
         self._cohorts, self._conditions, self._engagements = cohorts, conditions, engagements
-        self._source_dates, self._names = source_dates, names
+        self._source_dates = source_dates
 
     @classmethod
     def from_reader(cls, reader: GraphReader) -> WholeGraph:
         skeleton = GraphView.of(reader.skeleton())
         skeleton.project_owner = reader.project_owners()
-
-        def names(ids: Collection[str]) -> dict[str, str]:
-            return {c.id: c.name for c in reader.entities(ids) if isinstance(c, Cohort)}
-
         return cls(
-            skeleton,
-            reader.cohort_facts,
-            reader.condition_facts,
-            reader.engagements,
-            reader.source_dates,
-            names,
+            skeleton, reader.cohort_facts, reader.condition_facts, reader.engagements, reader.source_dates
         )
 
     @classmethod
@@ -96,10 +86,7 @@ class WholeGraph:
         def source_dates() -> dict[str, date | None]:
             return {s.id: s.published_at for s in view.sources.values()}
 
-        def names(ids: Collection[str]) -> dict[str, str]:
-            return {c.id: c.name for c in view.cohorts() if c.id in ids}
-
-        return cls(skeleton, cohorts, conditions, engagements, source_dates, names)
+        return cls(skeleton, cohorts, conditions, engagements, source_dates)
 
     def cohorts(self) -> Iterator[CohortFacts]:
         """Every cohort, by id."""
@@ -111,9 +98,6 @@ class WholeGraph:
 
     def source_dates(self) -> dict[str, date | None]:
         return self._source_dates()
-
-    def cohort_names(self, ids: Collection[str]) -> dict[str, str]:
-        return self._names(ids)
 
     def per_cohort(self) -> Iterator[CohortRecords]:
         """Each cohort with its conditions, by id; conditions whose cohort is not in the

@@ -39,7 +39,7 @@ from typing import TypeVar
 from pydantic import TypeAdapter
 
 from graph.collector import collector_paused
-from graph.errors import BundleIssue, InvalidBundle, InvalidQuery, NotFound, StoreUnavailable
+from graph.errors import BundleIssue, GraphChanged, InvalidBundle, InvalidQuery, NotFound, StoreUnavailable
 from graph.model import (
     Cohort,
     Condition,
@@ -306,11 +306,13 @@ class EmbeddedStore:
                 for entity_id, kind in db.execute(KINDS_BY_ID, (json.dumps(chunk),))
             }
 
-    def write(self, data: GraphData) -> None:
+    def write(self, data: GraphData, *, expect_version: str | None = None) -> None:
         db = self._db()
         try:
             db.execute("BEGIN IMMEDIATE")  # merged against what is committed, one writer at a time
             try:
+                if expect_version is not None and _SQLiteReader(db).version() != expect_version:
+                    raise GraphChanged("another write committed since this bundle was validated")
                 self._write(db, data)
                 db.execute("COMMIT")
             except BaseException:

@@ -4,6 +4,7 @@
     ├── NotFound                an id that is not in the graph
     ├── InvalidQuery            a question asked with bad arguments (depth, filters)
     ├── InvalidBundle           a bundle that failed validation; carries every BundleIssue
+    ├── GraphChanged            a write refused: another write committed since its bundle was validated
     ├── StoreUnavailable        the store cannot be reached or opened (Neo4j down, disk locked)
     └── ConfigError             settings or scoring configuration that cannot be used
 
@@ -54,6 +55,10 @@ class InvalidBundle(GraphError):
         self.warnings = warnings or []
         noun = "error" if len(errors) == 1 else "errors"
         super().__init__(f"bundle rejected with {len(errors)} {noun}; nothing was written")
+
+
+class GraphChanged(GraphError):
+    """The graph moved on since the version a write was validated against; nothing was written."""
 
 
 class StoreUnavailable(GraphError):

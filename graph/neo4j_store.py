@@ -65,6 +65,7 @@ from pydantic import TypeAdapter
 from graph.errors import (
     BundleIssue,
     ConfigError,
+    GraphChanged,
     GraphError,
     InvalidBundle,
     InvalidQuery,
@@ -206,6 +207,9 @@ MERGE (s:{STATE} {{key: 'graph'}}) SET s.version = randomUUID()
 WITH s
 OPTIONAL MATCH (d:{DERIVED})
 DELETE d
+"""
+TAKE_WRITE_TURN = f"""
+MERGE (s:{STATE} {{key: 'graph'}}) SET s.writing = timestamp() RETURN coalesce(s.version, '') AS version
 """
 VERSION = f"OPTIONAL MATCH (s:{STATE} {{key: 'graph'}}) RETURN coalesce(s.version, '') AS version"
 RECALL = f"MATCH (d:{DERIVED} {{key: $key}}) RETURN d.value AS value"
@@ -629,7 +633,7 @@ class Neo4jStore:
         records = self._run_read(KINDS_BY_ID, ids=list(ids))
         return {record["id"]: _kind(record["labels"]) for record in records}
 
-    def write(self, data: GraphData) -> None:
+    def write(self, data: GraphData, *, expect_version: str | None = None) -> None:
         times_named = Counter(entity.id for entity in data.entities())
         named = set(times_named)
         ends = {entity_id for link in data.links for entity_id in (link.from_id, link.to_id)}
@@ -642,6 +646,10 @@ class Neo4jStore:
         )
 
         def work(tx: ManagedTransaction) -> None:
+            # Writers take turns: this holds the state node's lock until the commit.
+            version = tx.run(TAKE_WRITE_TURN).single(strict=True)["version"]
+            if expect_version is not None and version != expect_version:
+                raise GraphChanged("another write committed since this bundle was validated")
             stored = {record["id"] for batch in _batches(ids) for record in tx.run(KINDS_BY_ID, ids=batch)}
             missing = sorted(ends - named - stored)
             if missing:  # raising here rolls the whole transaction back

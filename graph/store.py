@@ -151,11 +151,14 @@ class GraphStore(Protocol):
     def kinds_of(self, ids: Collection[str]) -> dict[str, EntityKind]:
         """The kind of each id already in the graph; unknown ids are left out."""
 
-    def write(self, data: GraphData) -> None:
-        """Upsert entities and links in one all-or-nothing transaction.
+    def write(self, data: GraphData, *, expect_version: str | None = None) -> None:
+        """Upsert entities and links in one all-or-nothing transaction; writers take turns.
 
         InvalidBundle, and nothing written, when a link names an id that is neither in
-        ``data`` nor in the graph."""
+        ``data`` nor in the graph. With ``expect_version`` (GraphReader.version, read before
+        ``data`` was validated), GraphChanged and nothing written when another write has
+        committed since: validation and write then count as one step against what is
+        committed."""
 
     def get(self, entity_id: str) -> AnyEntity:
         """One entity by id (a condition by ``cohort_id/dimension``); NotFound if absent."""

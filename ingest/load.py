@@ -7,10 +7,12 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from graph.errors import BundleIssue, InvalidBundle
+from graph.errors import BundleIssue, GraphChanged, InvalidBundle
 from graph.store import GraphStore
 from ingest.readers import RawBundle, read_bundle
 from ingest.validate import validate_bundle
+
+VALIDATION_ROUNDS = 3  # validations a bundle gets when other writes keep committing meanwhile
 
 
 class IngestReport(BaseModel):
@@ -37,12 +39,25 @@ def ingest_path(store: GraphStore, path: Path, progress: Progress | None = None)
 
 
 def ingest_raw(store: GraphStore, raw: RawBundle, progress: Progress | None = None) -> IngestReport:
-    """Validate a bundle already read, then write it; raises InvalidBundle and writes nothing."""
+    """Validate a bundle already read, then write it; raises InvalidBundle and writes nothing.
+
+    Validation and write are one step against what is committed: when another ingest
+    commits in between, the bundle is validated again against the graph it made."""
     progress = progress or Progress()
-    progress.start("validating", raw.row_count())
-    checked = validate_bundle(raw, store, progress.advance)
-    if checked.errors:
-        raise InvalidBundle(checked.errors, checked.warnings)
-    progress.start("writing", None)
-    store.write(checked.data)
-    return IngestReport(store=store.backend, counts=checked.data.counts(), warnings=checked.warnings)
+    for _ in range(VALIDATION_ROUNDS):
+        with store.read() as snapshot:
+            version = snapshot.version()
+        progress.start("validating", raw.row_count())
+        checked = validate_bundle(raw, store, progress.advance)
+        if checked.errors:
+            raise InvalidBundle(checked.errors, checked.warnings)
+        progress.start("writing", None)
+        try:
+            store.write(checked.data, expect_version=version)
+        except GraphChanged:
+            continue
+        return IngestReport(store=store.backend, counts=checked.data.counts(), warnings=checked.warnings)
+    raise GraphChanged(
+        f"other writes committed while this bundle was validated, {VALIDATION_ROUNDS} times;"
+        " nothing was written: try again when they are done"
+    )

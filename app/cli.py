@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -12,7 +13,7 @@ from typing import Annotated
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as escape_markup
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
@@ -55,7 +56,7 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         for problem in exc.errors():
             variable = problem["loc"][0] if problem["loc"] else "settings"
-            err.print(f"[red]configuration error:[/] {escape(str(variable))}: {escape(problem['msg'])}")
+            err.print(f"[red]configuration error:[/] {plain(str(variable))}: {plain(problem['msg'])}")
         raise typer.Exit(EXIT_INVALID) from None
 
 
@@ -69,26 +70,47 @@ def opened_store(settings: Settings | None = None) -> Iterator[GraphStore]:
         finally:
             store.close()
     except OSError as exc:  # an output file that cannot be written, a bundle that cannot be read
-        err.print(f"[red]error:[/] {escape(str(exc))}")
+        err.print(f"[red]error:[/] {plain(str(exc))}")
         raise typer.Exit(EXIT_INVALID) from None
     except InvalidBundle as exc:
         for issue in exc.errors:
-            err.print(f"[red]error[/]   {escape(str(issue))}", highlight=False)
+            err.print(f"[red]error[/]   {plain(str(issue))}", highlight=False)
         for issue in exc.warnings:
-            err.print(f"[yellow]warning[/] {escape(str(issue))}", highlight=False)
-        err.print(f"[red]{escape(str(exc))}[/]")
+            err.print(f"[yellow]warning[/] {plain(str(issue))}", highlight=False)
+        err.print(f"[red]{plain(str(exc))}[/]")
         raise typer.Exit(EXIT_INVALID) from None
     except StoreUnavailable as exc:
-        err.print(f"[red]store unavailable:[/] {escape(str(exc))}")
+        err.print(f"[red]store unavailable:[/] {plain(str(exc))}")
+        raise typer.Exit(EXIT_UNAVAILABLE) from None
+    except ValidationError as exc:  # a stored record edited by hand, or written by a newer release
+        first = exc.errors()[0]
+        detail = f"{exc.title}: {first['msg']} (input {str(first.get('input'))[:80]})"
+        err.print(f"[red]store unreadable:[/] it holds a record this release cannot read: {plain(detail)}")
         raise typer.Exit(EXIT_UNAVAILABLE) from None
     except GraphError as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}")
+        err.print(f"[red]error:[/] {plain(str(exc))}")
         raise typer.Exit(EXIT_INVALID) from None
+
+
+# Control characters (C0 but newline and tab, DEL, C1) and bidirectional overrides in data
+# could clear the screen, forge links (OSC 8) or reorder what a line says: they are shown as
+# escapes instead, e.g. \x1b.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _visible(char: re.Match[str]) -> str:
+    code = ord(char.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def plain(text: str) -> str:
+    """``text`` as the terminal should show it: never read as markup, never as control codes."""
+    return escape_markup(_UNSAFE.sub(_visible, text))
 
 
 def _add_row(table: Table, *cells: str) -> None:
-    """A table row whose text is shown as it is, never read as markup."""
-    table.add_row(*(escape(cell) for cell in cells))
+    """A table row whose text is shown as it is, never read as markup or control codes."""
+    table.add_row(*(plain(cell) for cell in cells))
 
 
 def _write_atomically(target: Path, chunks: Iterable[str]) -> None:
@@ -119,13 +141,13 @@ def _ingest(store: GraphStore, path: Path, settings: Settings) -> load.IngestRep
         try:
             Questions(store, settings).warm()
         except GraphError as exc:  # the bundle is written: the first question works it out instead
-            err.print(f"[yellow]warning[/] could not summarise the new graph yet: {escape(str(exc))}")
+            err.print(f"[yellow]warning[/] could not summarise the new graph yet: {plain(str(exc))}")
         return report
 
 
 def _print_report(report: load.IngestReport) -> None:
     for issue in report.warnings:
-        err.print(f"[yellow]warning[/] {escape(str(issue))}", highlight=False)
+        err.print(f"[yellow]warning[/] {plain(str(issue))}", highlight=False)
     counts = ", ".join(f"{n} {section}" for section, n in report.counts.items() if n)
     out.print(f"ingested into the {report.store} store: {counts or 'nothing'}", highlight=False)
 
@@ -174,7 +196,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
         keys = KeyRing.from_setting(settings.api_keys)
         app = create_app(settings)
     except ConfigError as exc:
-        err.print(f"[red]configuration error:[/] {escape(str(exc))}")
+        err.print(f"[red]configuration error:[/] {plain(str(exc))}")
         raise typer.Exit(EXIT_INVALID) from None
     if keys.open and host not in LOOPBACK:
         err.print(
@@ -205,7 +227,11 @@ def new_key_command(
     ] = Scope.read,
 ) -> None:
     """Make an API key: prints the key once, and the entry to add to LABORGRAPH_API_KEYS."""
-    key, entry = new_key(name, scope)
+    try:
+        key, entry = new_key(name, scope)
+    except ConfigError as exc:
+        err.print(f"[red]error:[/] {plain(str(exc))}")
+        raise typer.Exit(EXIT_INVALID) from None
     out.print(f"key (give it to {name}; it is not stored anywhere): {key}", highlight=False, soft_wrap=True)
     out.print(
         f"LABORGRAPH_API_KEYS entry (only its SHA-256 is kept): {entry}", highlight=False, soft_wrap=True
@@ -296,7 +322,7 @@ def paths_command(
     if as_json:
         _print_json(listed)
         return
-    table = Table(title=escape(f"{len(listed)} risk paths"), title_justify="left", show_lines=False)
+    table = Table(title=plain(f"{len(listed)} risk paths"), title_justify="left", show_lines=False)
     for column in ("#", "sev", "lik", "conf", "decision (unit)", "chain", "cohort", "dimension", "tier"):
         table.add_column(column, overflow="fold")
     for p in listed:
@@ -330,7 +356,7 @@ def tiers_command(
         _print_json(found)
         return
     summary = Table(
-        title=escape(f"Tiers below {found.viewpoint_name} ({found.viewpoint})"), title_justify="left"
+        title=plain(f"Tiers below {found.viewpoint_name} ({found.viewpoint})"), title_justify="left"
     )
     for column in ("tier", "organizations", "cohorts", "workers"):
         summary.add_column(column, justify="right")
@@ -339,7 +365,7 @@ def tiers_command(
     out.print(summary)
     countries = ", ".join(f"{c.country} {c.workers:,}" for c in found.countries[:10])
     more = f" and {len(found.countries) - 10} more" if len(found.countries) > 10 else ""
-    out.print(escape(f"workers by country: {countries}{more}"), highlight=False)
+    out.print(plain(f"workers by country: {countries}{more}"), highlight=False)
     table = Table()
     for column in ("tier", "id", "name", "kind", "country", "workers", "via"):
         table.add_column(column, overflow="fold")
@@ -374,7 +400,7 @@ def influencers_command(
         _print_json(found)
         return
     table = Table(
-        title=escape(
+        title=plain(
             f"{found.units} units in {found.organizations} organizations affect {found.cohort_name}"
         ),
         title_justify="left",
@@ -414,7 +440,7 @@ def gaps_command(
     if as_json:
         _print_json(found)
         return
-    summary = Table(title=escape(f"{found.total:,} visibility gaps"), title_justify="left")
+    summary = Table(title=plain(f"{found.total:,} visibility gaps"), title_justify="left")
     for column in ("kind", "gaps", *(d.value for d in DIMENSIONS)):
         summary.add_column(column, justify="right" if column != "kind" else "left")
     by_dimension = {(c.kind, c.dimension): c.count for c in found.counts}
@@ -453,9 +479,9 @@ def fragmentation_command(
         return
     spread = ", ".join(f"{s.units}: {s.cohorts:,}" for s in found.units_per_cohort)
     out.print(
-        escape(f"{found.total:,} cohorts; cohorts by how many units reach them: {spread}"), highlight=False
+        plain(f"{found.total:,} cohorts; cohorts by how many units reach them: {spread}"), highlight=False
     )
-    cohorts = Table(title=escape("Decision-makers per cohort, most first"), title_justify="left")
+    cohorts = Table(title=plain("Decision-makers per cohort, most first"), title_justify="left")
     for column in ("cohort", "workers", "units", "organizations"):
         cohorts.add_column(column, overflow="fold")
     for c in found.cohorts:
@@ -469,7 +495,7 @@ def fragmentation_command(
     out.print(cohorts)
     _page_note(len(found.cohorts), offset, found.total, "cohorts")
     for buyer in found.buyers:
-        units = Table(title=escape(f"{buyer.buyer_name}: workers reached per unit"), title_justify="left")
+        units = Table(title=plain(f"{buyer.buyer_name}: workers reached per unit"), title_justify="left")
         for column in ("unit", "function", "cohorts", "workers"):
             units.add_column(column)
         for u in buyer.units:

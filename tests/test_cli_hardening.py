@@ -1,0 +1,112 @@
+"""What the terminal shows of hostile data, and how the CLI fails: a message and an exit code."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLE_BUNDLE
+from tests.test_cli import run
+
+CLEAR_SCREEN = "\x1b[2J"
+FORGED_LINK = "\x1b]8;;https://evil.example/\x1b\\click me\x1b]8;;\x1b\\"
+RIGHT_TO_LEFT = "\u202e"
+
+
+def rename(bundle: Path, file: str, entity_id: str, name: str) -> None:
+    path = bundle / file
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        if row["id"] == entity_id:
+            row["name"] = name
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The example chain with control sequences in a buyer's, a unit's and a cohort's name,
+    and an ingest's stderr, which echoes an unknown column named with one."""
+    bundle = tmp_path_factory.mktemp("hostile") / "bundle"
+    shutil.copytree(EXAMPLE_BUNDLE, bundle)
+    rename(bundle, "organizations.csv", "org-halcyon", f"Halcyon{CLEAR_SCREEN} Labs")
+    rename(bundle, "units.csv", "unit-halcyon-sourcing", f"Sourcing {FORGED_LINK}")
+    rename(bundle, "cohorts.csv", "coh-savanna-ke-moderators", f"Savanna {RIGHT_TO_LEFT}srotaredom")
+    sources = bundle / "sources.csv"
+    lines = sources.read_text(encoding="utf-8").splitlines()
+    lines = [lines[0] + f",note{CLEAR_SCREEN}", *(line + "," for line in lines[1:])]
+    sources.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    data_dir = tmp_path_factory.mktemp("hostile-data")
+    ingested = run("ingest", str(bundle), data_dir=data_dir)
+    assert ingested.returncode == 0, ingested.stderr
+    return data_dir, ingested.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["paths", "--from", "org-halcyon"],
+        ["gaps", "--limit", "0"],
+        ["fragmentation"],
+        ["influencers", "coh-savanna-ke-moderators"],
+        ["tiers", "org-halcyon"],
+    ],
+)
+def test_control_sequences_in_names_reach_the_terminal_as_visible_escapes(
+    hostile: tuple[Path, str], command: list[str]
+) -> None:
+    data_dir, _ = hostile
+    result = run(*command, data_dir=data_dir)
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout and RIGHT_TO_LEFT not in result.stdout
+    assert "\\x1b" in result.stdout or "\\u202e" in result.stdout
+
+
+def test_ingest_warnings_show_control_sequences_as_escapes(hostile: tuple[Path, str]) -> None:
+    _, stderr = hostile
+    assert "unknown columns kept as extra properties: note\\x1b[2J" in stderr
+    assert "\x1b" not in stderr
+
+
+def test_json_output_keeps_the_names_exactly(hostile: tuple[Path, str]) -> None:
+    data_dir, _ = hostile
+    result = run("paths", "--from", "org-halcyon", "--json", data_dir=data_dir)
+    assert "Halcyon\\u001b[2J Labs" in result.stdout  # JSON's own escape: data stays data
+
+
+def test_a_bad_key_name_is_a_message_not_a_traceback(tmp_path: Path) -> None:
+    result = run("keys", "new", "bad name!", data_dir=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "error: key name 'bad name!': use 1-64 of A-Z a-z 0-9 . _ -"
+
+
+def test_a_record_damaged_in_the_store_is_a_message_not_a_traceback(tmp_path: Path) -> None:
+    assert run("ingest", str(EXAMPLE_BUNDLE), data_dir=tmp_path).returncode == 0
+    with sqlite3.connect(tmp_path / "laborgraph.sqlite") as db:
+        db.execute("""UPDATE entities SET body = '{"id": 3}' WHERE id = 'org-halcyon'""")
+    result = run("paths", "--from", "org-halcyon", data_dir=tmp_path)
+    assert result.returncode == 3
+    assert result.stderr.startswith("store unreadable: it holds a record this release cannot read")
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["tiers", "org-nope"], 1),  # an unknown id: rejected input
+        (["paths", "--dimension", "nope"], 2),  # a bad option value: usage, as typer reports it
+        (["tiers", "org-halcyon", "--limit", "-1"], 2),
+        (["no-such-command"], 2),
+        (["ingest", "does/not/exist"], 1),
+    ],
+)
+def test_exit_codes_are_the_ones_the_readme_documents(tmp_path: Path, args: list[str], code: int) -> None:
+    assert run("ingest", str(EXAMPLE_BUNDLE), data_dir=tmp_path).returncode == 0
+    assert run(*args, data_dir=tmp_path).returncode == code

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -11,13 +12,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 from rich.console import Console
 from rich.markup import escape as escape_markup
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from app.auth import Scope, new_key
+from app.auth import Scope, new_key, new_write_token
 from app.questions import DEFAULT_PAGE, Questions
 from app.settings import Settings
 from app.stores import open_store
@@ -181,9 +182,27 @@ def demo(
     """Load the bundled example chain into the configured store and serve it."""
     settings = load_settings()
     with opened_store(settings) as store:
+        where = f"the {store.backend} store at {store.describe()}"
+        out.print(f"loading the example chain into {where}", highlight=False)
         _print_report(_ingest(store, AI_SUPPLY_CHAIN, settings))
+    _print_next_steps()
     if not no_serve:
         _serve(settings, host, port)
+
+
+def _print_next_steps() -> None:
+    """The commands to try next, runnable as printed from where the user stands."""
+    command = "laborgraph"
+    if shutil.which("laborgraph") is None:  # not on PATH: name the venv's own copy
+        installed = Path(sys.argv[0]).resolve()
+        command = os.path.relpath(installed) if installed.is_relative_to(Path.cwd()) else str(installed)
+    out.print("next, in another terminal:", highlight=False)
+    for example in (
+        "paths --from org-halcyon --limit 10",
+        "influencers coh-savanna-ke-moderators",
+        "map --focus org-tessera -o tessera.html",
+    ):
+        out.print(f"  {command} {example}", highlight=False)
 
 
 def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
@@ -192,8 +211,13 @@ def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     from app.auth import KeyRing
     from app.main import create_app
 
+    made_token = ""
     try:
-        keys = KeyRing.from_setting(settings.api_keys)
+        keys = KeyRing.from_setting(settings.api_keys, settings.write_token.get_secret_value())
+        if keys.open and not settings.write_token.get_secret_value():
+            made_token = new_write_token()
+            os.environ["LABORGRAPH_WRITE_TOKEN"] = made_token  # worker processes read the environment
+            settings = settings.model_copy(update={"write_token": SecretStr(made_token)})
         app = create_app(settings)
     except ConfigError as exc:
         err.print(f"[red]configuration error:[/] {plain(str(exc))}")
@@ -205,7 +229,9 @@ def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
         )
         raise typer.Exit(EXIT_INVALID)
     if keys.open:
-        err.print("no API keys configured: listening on loopback only, every caller has full access")
+        err.print("no API keys configured: listening on loopback only, every caller may read everything")
+        token = made_token or "the one in LABORGRAPH_WRITE_TOKEN"
+        err.print(f"uploads need the write token: {token}", highlight=False, markup=False)
     out.print(f"laborgraph on http://{host}:{port}/  (API docs at /docs)", highlight=False)
     if workers == 1:
         uvicorn.run(app, host=host, port=port, log_level="warning")

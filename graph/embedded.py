@@ -258,6 +258,15 @@ def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
         yield chunk
 
 
+def _empty_graph() -> sqlite3.Connection:
+    """An empty graph in memory, for reads before a store's file exists."""
+    db = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+    for statement in SCHEMA.split(";"):
+        if statement.strip():
+            db.execute(statement)
+    return db
+
+
 class EmbeddedStore:
     backend = "embedded"
 
@@ -266,8 +275,17 @@ class EmbeddedStore:
         self._connections: dict[threading.Thread, sqlite3.Connection] = {}
         self._local = threading.local()
         self._guard = threading.Lock()
+        # Until the first write, a store with no file reads as an empty graph and leaves no
+        # file behind: a rejected first ingest, or a question asked first, creates nothing.
+        self._on_disk = False
+        if self.path.exists():
+            self._open_file()
+
+    def _open_file(self) -> None:
+        """Create the file if need be; bring its tables to this release's layout."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._on_disk = True
             db = self._db()
             layout = db.execute("PRAGMA user_version").fetchone()[0]
             if layout > LAYOUT:
@@ -278,6 +296,7 @@ class EmbeddedStore:
             if layout != LAYOUT:
                 self._lay_out(db)
         except (OSError, sqlite3.Error) as exc:
+            self._on_disk = False
             raise StoreUnavailable(f"cannot open the embedded store at {self.path}: {exc}") from exc
 
     # -- contract -------------------------------------------------------------------
@@ -307,6 +326,8 @@ class EmbeddedStore:
             }
 
     def write(self, data: GraphData, *, expect_version: str | None = None) -> None:
+        if not self._on_disk:
+            self._open_file()
         db = self._db()
         try:
             db.execute("BEGIN IMMEDIATE")  # merged against what is committed, one writer at a time
@@ -395,19 +416,28 @@ class EmbeddedStore:
 
     def _db(self) -> sqlite3.Connection:
         """This thread's connection: SQLite connections must not be shared by threads at once."""
+        if not self._on_disk and self.path.exists():
+            self._open_file()  # another process wrote the first bundle meanwhile
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is not None and self._on_disk and self._local.empty:
+            db.close()  # the file exists now: this thread reads it from here on
+            db = None
         if db is None:
-            db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
-            db.execute(f"PRAGMA busy_timeout={BUSY_WAIT_MS}")
-            db.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages per connection
-            with self._guard:
-                # A server's worker threads come and go: their connections go with them.
-                for thread in [t for t in self._connections if not t.is_alive()]:
-                    self._connections.pop(thread).close()
-                self._connections[threading.current_thread()] = db
-            self._local.db = db
+            db = self._connect() if self._on_disk else _empty_graph()
+            self._local.db, self._local.empty = db, not self._on_disk
+        return db
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        db.execute(f"PRAGMA busy_timeout={BUSY_WAIT_MS}")  # first: a new file's first writer holds it
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages per connection
+        with self._guard:
+            # A server's worker threads come and go: their connections go with them.
+            for thread in [t for t in self._connections if not t.is_alive()]:
+                self._connections.pop(thread).close()
+            self._connections[threading.current_thread()] = db
         return db
 
     @contextmanager

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import csv
+import shlex
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -110,3 +113,29 @@ def test_a_record_damaged_in_the_store_is_a_message_not_a_traceback(tmp_path: Pa
 def test_exit_codes_are_the_ones_the_readme_documents(tmp_path: Path, args: list[str], code: int) -> None:
     assert run("ingest", str(EXAMPLE_BUNDLE), data_dir=tmp_path).returncode == 0
     assert run(*args, data_dir=tmp_path).returncode == code
+
+
+def test_the_demo_says_where_it_writes_and_prints_next_commands_that_run_as_printed(tmp_path: Path) -> None:
+    launcher = Path(sys.executable).with_name("laborgraph")
+    demo = subprocess.run(
+        [str(launcher), "demo", "--no-serve"],
+        env={"PATH": "/usr/bin:/bin", "LABORGRAPH_DATA_DIR": str(tmp_path), "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert demo.returncode == 0, demo.stderr
+    assert f"into the embedded store at {tmp_path / 'laborgraph.sqlite'}" in demo.stdout
+    next_commands = demo.stdout.split("next, in another terminal:\n")[1].splitlines()
+    assert len(next_commands) == 3
+    for line in next_commands:
+        ran = subprocess.run(
+            shlex.split(line),
+            env={"PATH": "/usr/bin:/bin", "LABORGRAPH_DATA_DIR": str(tmp_path)},
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=120,
+        )
+        assert ran.returncode == 0, (line, ran.stderr)

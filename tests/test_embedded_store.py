@@ -15,10 +15,10 @@ from app.settings import Settings
 from graph.analysis import regions
 from graph.analysis.paths import PathQuery, trace_risk_paths
 from graph.embedded import DB_FILE, LAYOUT, EmbeddedStore
-from graph.errors import StoreUnavailable
+from graph.errors import InvalidBundle, StoreUnavailable
 from graph.scoring import load_scoring
 from ingest.load import ingest_path
-from tests.conftest import EXAMPLE_BUNDLE
+from tests.conftest import EXAMPLE_BUNDLE, FIXTURES
 
 SCORING = load_scoring()
 FIRST_LAYOUT = """
@@ -113,3 +113,20 @@ def test_a_long_write_elsewhere_does_not_hold_questions_up(tmp_path: Path) -> No
     finally:
         writer.execute("ROLLBACK")
         writer.close()
+
+
+def test_a_store_leaves_no_file_until_its_first_write(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    store = EmbeddedStore(data_dir)
+    assert store.counts()["links"] == 0
+    assert Questions(store, Settings()).gaps().total == 0
+    with pytest.raises(InvalidBundle):
+        ingest_path(store, FIXTURES / "bad-bundle")
+    assert not data_dir.exists()  # a rejected first ingest, and questions, leave nothing behind
+
+    other = EmbeddedStore(data_dir)  # opened before the file exists, like a running server
+    ingest_path(store, EXAMPLE_BUNDLE)
+    assert (data_dir / DB_FILE).is_file()
+    assert other.get("org-halcyon").name == "Halcyon Labs"  # sees the first write at once
+    store.close()
+    other.close()

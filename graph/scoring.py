@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 from functools import cache, cached_property
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -41,7 +42,7 @@ class ScoringConfig(BaseModel):
     severity: dict[Dimension, int]
     severity_adjustment: SeverityAdjustment
     likelihood: Likelihood
-    confidence: dict[EvidenceGrade, float]
+    confidence: dict[EvidenceGrade, Annotated[float, Field(ge=0, le=1)]]
     evidence: EvidencePolicy
 
     def risk_of(self, condition: Condition) -> tuple[Severity, float] | None:

@@ -39,3 +39,7 @@ def test_a_broken_scoring_file_says_what_is_wrong(tmp_path: Path) -> None:
         load_scoring(broken)
     with pytest.raises(ConfigError, match="cannot read"):
         load_scoring(tmp_path / "missing.toml")
+    overconfident = tmp_path / "overconfident.toml"
+    overconfident.write_text(DEFAULT_SCORING_FILE.read_text().replace("verified = 1.0", "verified = 5.0"))
+    with pytest.raises(ConfigError, match="confidence.verified"):
+        load_scoring(overconfident)

@@ -3,8 +3,9 @@
 Keys are configured as ``name:scope:sha256hex`` entries (``LABORGRAPH_API_KEYS``, comma
 separated): only the SHA-256 of a key is ever stored. A presented key is hashed and compared
 in constant time with every configured digest, without stopping at a match, so timing tells
-nothing about which key (if any) matched. With no keys configured every caller is an admin;
-the CLI then refuses to listen on anything but loopback.
+nothing about which key (if any) matched. With no keys configured every caller is an admin
+for reading, the CLI refuses to listen on anything but loopback, and an upload needs the
+server's write token (``LABORGRAPH_WRITE_TOKEN``; ``laborgraph serve`` makes one when unset).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from graph.errors import ConfigError
 
 _NAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
+MIN_WRITE_TOKEN = 16  # characters; `new_write_token` makes 32
 
 
 class Scope(StrEnum):
@@ -96,20 +98,41 @@ def new_key(name: str, scope: Scope | str) -> tuple[str, str]:
     return key, ApiKey(name, scope, digest(key)).entry
 
 
+def new_write_token() -> str:
+    """A fresh random write token for a server without API keys."""
+    return secrets.token_urlsafe(24)
+
+
 class KeyRing:
     """The configured keys; identifies the caller a presented key belongs to."""
 
-    def __init__(self, keys: list[ApiKey]) -> None:
+    def __init__(self, keys: list[ApiKey], write_token: str = "") -> None:
         self.keys = keys
+        self._write_digest = digest(write_token) if write_token else ""
 
     @classmethod
-    def from_setting(cls, text: str) -> KeyRing:
-        return cls(parse_keys(text))
+    def from_setting(cls, text: str, write_token: str = "") -> KeyRing:
+        """The ring ``LABORGRAPH_API_KEYS`` and ``LABORGRAPH_WRITE_TOKEN`` configure."""
+        keys = parse_keys(text)
+        if write_token and keys:
+            raise ConfigError(
+                "LABORGRAPH_WRITE_TOKEN is for a server without API keys; with keys, uploads need"
+                " a key of the 'write' scope (`laborgraph keys new NAME --scope write`)"
+            )
+        if write_token and len(write_token) < MIN_WRITE_TOKEN:
+            raise ConfigError(f"LABORGRAPH_WRITE_TOKEN: use at least {MIN_WRITE_TOKEN} characters")
+        return cls(keys, write_token)
 
     @property
     def open(self) -> bool:
         """No keys configured: every caller is an admin (loopback-only serving)."""
         return not self.keys
+
+    def is_write_token(self, presented: str | None) -> bool:
+        """Whether ``presented`` is the write token of this server without keys."""
+        if not (self._write_digest and presented):
+            return False
+        return hmac.compare_digest(digest(presented), self._write_digest)
 
     def identify(self, presented: str | None) -> Caller | None:
         """The caller owning ``presented``, or None for a missing or unknown key."""

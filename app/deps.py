@@ -13,6 +13,7 @@ from starlette.types import Message, Receive
 
 from app.auth import Caller, KeyRing, Scope
 from app.errors import UploadTooLarge
+from app.guard import network_peer
 from app.holder import StoreHolder
 from app.questions import Questions
 from app.settings import Settings
@@ -121,8 +122,29 @@ def require_read(caller: CallerDep) -> Caller:
     return _insist(caller, Scope.read, "reading")
 
 
-def require_write(caller: CallerDep) -> Caller:
+WRITE_TOKEN_NEEDED = (
+    "this server has no API keys configured: an upload needs its write token, which"
+    " `laborgraph serve` prints at start (or LABORGRAPH_WRITE_TOKEN), sent as"
+    " 'Authorization: Bearer <token>' or 'X-API-Key: <token>'"
+)
+
+
+def require_write(
+    request: Request, caller: CallerDep, key: Annotated[str | None, Depends(presented_key)]
+) -> Caller:
+    """A key of the write scope; without keys, the server's write token (unless in-process)."""
+    keys: KeyRing = request.app.state.keys
+    if keys.open and network_peer(request) is not None and not keys.is_write_token(key):
+        raise HTTPException(401, WRITE_TOKEN_NEEDED, headers={"WWW-Authenticate": "Bearer"})
     return _insist(caller, Scope.write, "uploading a bundle")
+
+
+def require_docs_reader(
+    request: Request, settings: SettingsDep, key: Annotated[str | None, Depends(presented_key)]
+) -> None:
+    """With keys, the API docs need a read key unless LABORGRAPH_PUBLIC_DOCS is set."""
+    if not settings.public_docs:
+        _insist(get_page_caller(request, key), Scope.read, "reading the API docs")
 
 
 Reader = Annotated[Caller, Depends(require_read)]

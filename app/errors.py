@@ -10,7 +10,9 @@
     HTTPException (401, 403, ...)  its status, same body shape
     anything else                  500 internal_error, logged; never a traceback to the caller
 
-Every error body has ``error`` (a stable code) and ``message`` (for people).
+Every error body has ``error`` (a stable code) and ``message`` (for people). A route that
+answers HTML (a map page, the docs) answers its errors as a small HTML page with the message
+instead, with the same status and headers: the route decides, not the Accept header.
 """
 
 from __future__ import annotations
@@ -20,11 +22,14 @@ from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.datastructures import DefaultPlaceholder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.error_page import render_error_page
 from graph.errors import (
     BundleIssue,
     ConfigError,
@@ -66,7 +71,24 @@ class InvalidBundleBody(ErrorBody):
     warnings: list[BundleIssue]
 
 
-def _json(status: int, body: BaseModel, headers: dict[str, str] | None = None) -> JSONResponse:
+def answers_html(request: Request) -> bool:
+    """Whether the request's route answers HTML (its declared response class)."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return False
+    declared = route.response_class
+    if isinstance(declared, DefaultPlaceholder):
+        declared = declared.value
+    return isinstance(declared, type) and issubclass(declared, HTMLResponse)
+
+
+def _answer(
+    request: Request, status: int, body: ErrorBody, headers: dict[str, str] | None = None
+) -> Response:
+    """The error as JSON, or as a small HTML page on an HTML route."""
+    if answers_html(request):
+        home = request.scope.get("root_path", "") + "/"
+        return HTMLResponse(render_error_page(status, body.message, home), status, headers)
     return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
 
 
@@ -74,16 +96,18 @@ def _code(status: int) -> str:
     return HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
 
 
-async def _not_found(request: Request, exc: Exception) -> JSONResponse:
-    return _json(404, ErrorBody(error="not_found", message=str(exc)))
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return _answer(request, 404, ErrorBody(error="not_found", message=str(exc)))
 
 
-async def _invalid_query(request: Request, exc: Exception) -> JSONResponse:
+async def _invalid_query(request: Request, exc: Exception) -> Response:
     problem = RequestProblem(location="query", message=str(exc))
-    return _json(422, InvalidRequestBody(error="invalid_query", message=str(exc), errors=[problem]))
+    return _answer(
+        request, 422, InvalidRequestBody(error="invalid_query", message=str(exc), errors=[problem])
+    )
 
 
-async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
+async def _invalid_request(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     problems = [
         RequestProblem(location=".".join(str(part) for part in e.get("loc", ())), message=e.get("msg", ""))
@@ -93,46 +117,52 @@ async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
     message = f"{len(problems)} {noun} with the request: " + "; ".join(
         f"{p.location}: {p.message}" for p in problems
     )
-    return _json(422, InvalidRequestBody(error="invalid_request", message=message, errors=problems))
+    return _answer(
+        request, 422, InvalidRequestBody(error="invalid_request", message=message, errors=problems)
+    )
 
 
-async def _invalid_bundle(request: Request, exc: Exception) -> JSONResponse:
+async def _invalid_bundle(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, InvalidBundle)
     body = InvalidBundleBody(
         error="invalid_bundle", message=str(exc), errors=exc.errors, warnings=exc.warnings
     )
-    return _json(422, body)
+    return _answer(request, 422, body)
 
 
-async def _too_large(request: Request, exc: Exception) -> JSONResponse:
-    return _json(413, ErrorBody(error="upload_too_large", message=str(exc)), {"Connection": "close"})
+async def _too_large(request: Request, exc: Exception) -> Response:
+    return _answer(
+        request, 413, ErrorBody(error="upload_too_large", message=str(exc)), {"Connection": "close"}
+    )
 
 
-async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+async def _unavailable(request: Request, exc: Exception) -> Response:
     request.app.state.holder.mark_unavailable()
     body = ErrorBody(error="store_unavailable", message=f"the graph store is unavailable: {exc}")
-    return _json(503, body, {"Retry-After": str(RETRY_AFTER_SECONDS)})
+    return _answer(request, 503, body, {"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
-async def _config_error(request: Request, exc: Exception) -> JSONResponse:
-    return _json(500, ErrorBody(error="config_error", message=f"laborgraph is misconfigured: {exc}"))
+async def _config_error(request: Request, exc: Exception) -> Response:
+    return _answer(
+        request, 500, ErrorBody(error="config_error", message=f"laborgraph is misconfigured: {exc}")
+    )
 
 
-async def _graph_error(request: Request, exc: Exception) -> JSONResponse:
+async def _graph_error(request: Request, exc: Exception) -> Response:
     log.error("store error on %s %s: %s", request.method, request.url.path, exc)
-    return _json(500, ErrorBody(error="store_error", message=str(exc)))
+    return _answer(request, 500, ErrorBody(error="store_error", message=str(exc)))
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     body = ErrorBody(error=_code(exc.status_code), message=str(exc.detail))
-    return _json(exc.status_code, body, dict(exc.headers or {}))
+    return _answer(request, exc.status_code, body, dict(exc.headers or {}))
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     body = ErrorBody(error="internal_error", message="an unexpected error occurred; see the server log")
-    return _json(500, body)
+    return _answer(request, 500, body)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -159,7 +189,7 @@ _DOCUMENTED: dict[int, tuple[type[BaseModel], str, dict[str, Any]]] = {
     ),
     401: (
         ErrorBody,
-        "No API key, or an unknown one.",
+        "No API key, or an unknown one (on a server without keys: an upload without its write token).",
         {
             "error": "unauthorized",
             "message": "a valid API key is required: send 'Authorization: Bearer <key>'"
@@ -168,7 +198,7 @@ _DOCUMENTED: dict[int, tuple[type[BaseModel], str, dict[str, Any]]] = {
     ),
     403: (
         ErrorBody,
-        "The key's scope does not allow this.",
+        "The key's scope does not allow this, or a browser sent a change from another site's page.",
         {"error": "forbidden", "message": "this needs the 'write' scope; key 'analyst' has 'read'"},
     ),
     404: (
@@ -223,6 +253,19 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
             "model": model,
             "description": description,
             "content": {"application/json": {"example": example}},
+        }
+    return documented
+
+
+def page_error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """As ``error_responses``, for a route answering HTML: the message as a small page."""
+    documented: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        _, description, example = _DOCUMENTED[status]
+        page = render_error_page(status, example["message"])
+        documented[status] = {
+            "description": description,
+            "content": {"text/html": {"schema": {"type": "string"}, "example": page}},
         }
     return documented
 

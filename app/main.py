@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import FastAPI
 
 from app.auth import KeyRing
 from app.errors import install_error_handlers
+from app.guard import RequestGuard, allowed_host_names
 from app.holder import StoreHolder
-from app.routes import api_router, health, pages
+from app.routes import api_router, docs, health, pages
 from app.settings import Settings
 from graph.errors import StoreUnavailable
 
@@ -21,17 +20,27 @@ Which decisions, made by which teams of which AI buyers, vendors and platforms, 
 worker conditions down AI data-work supply chains — the questions of the `laborgraph` CLI.
 
 **Access.** Send an API key as `Authorization: Bearer <key>` or `X-API-Key: <key>`.
-Scopes: `read` (every question), `write` (also `POST /api/v1/bundles`), `admin` (also
-`show_small=true`: cohorts below the minimum headcount unsuppressed). A server without
-configured keys listens on loopback only and treats every caller as admin.
+Scopes: `read` (every question, and these docs unless `LABORGRAPH_PUBLIC_DOCS` is set),
+`write` (also `POST /api/v1/bundles`), `admin` (also `show_small=true`: cohorts below the
+minimum headcount unsuppressed).
+
+A server without configured keys answers only this machine: callers on loopback, under the
+names `localhost`, `127.0.0.1` or `[::1]` (and those in `LABORGRAPH_ALLOWED_HOSTS`). Every
+such caller reads as an admin; an upload needs the server's write token, which `laborgraph
+serve` prints at start, sent like a key (use **Authorize** above).
+
+On every server, a browser request that changes something (a `POST`) from another site's
+page is refused with 403.
 
 **Errors** have a stable `error` code and a `message`; 422 responses list every problem.
+The HTML pages (`/`, `/map`) answer errors as a small HTML page with the same message.
 """
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    keys = KeyRing.from_setting(settings.api_keys)  # ConfigError now, not on the first request
+    # ConfigError now, not on the first request
+    keys = KeyRing.from_setting(settings.api_keys, settings.write_token.get_secret_value())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -50,26 +59,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Which decisions affect which worker conditions in AI data-work supply chains.",
         description=DESCRIPTION,
         lifespan=lifespan,
+        openapi_url=None,  # app/routes/docs.py serves the docs, from packaged assets
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.keys = keys
     install_error_handlers(app)
-    if keys.open:
-        app.middleware("http")(loopback_only)
+    allowed_hosts = allowed_host_names(settings.allowed_hosts)
+    app.add_middleware(RequestGuard, keyless=keys.open, allowed_hosts=allowed_hosts)
     app.include_router(health.router)
+    app.include_router(docs.router)
+    app.mount(docs.ASSETS_URL, docs.assets(), name="docs-assets")
     app.include_router(api_router())
     app.include_router(pages.router)
     return app
-
-
-async def loopback_only(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """Without keys every caller is an admin, so only this machine may call (whatever the bind)."""
-    host = request.client.host if request.client else None
-    try:
-        remote = host is not None and not ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        remote = False  # not a network peer (a unix socket, an in-process test client)
-    if remote:
-        message = "this server has no API keys configured and answers only on loopback"
-        return JSONResponse({"error": "forbidden", "message": message}, status_code=403)
-    return await call_next(request)

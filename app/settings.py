@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     neo4j_database: str = Field("neo4j", validation_alias="NEO4J_DATABASE")
     # Comma-separated "name:scope:sha256-hex" entries; make one with `laborgraph keys new`.
     api_keys: str = Field("", validation_alias="LABORGRAPH_API_KEYS")
+    # Without API keys: the token uploads need (`laborgraph serve` makes one when unset).
+    write_token: SecretStr = Field(SecretStr(""), validation_alias="LABORGRAPH_WRITE_TOKEN")
+    # Without API keys: host names besides localhost and loopback addresses the server answers to.
+    allowed_hosts: str = Field("", validation_alias="LABORGRAPH_ALLOWED_HOSTS")
+    # With API keys: whether /docs and /openapi.json answer without one.
+    public_docs: bool = Field(False, validation_alias="LABORGRAPH_PUBLIC_DOCS")
     scoring_file: Path | None = Field(None, validation_alias="LABORGRAPH_SCORING_FILE")
     min_headcount: int = Field(5, ge=0, validation_alias="LABORGRAPH_MIN_HEADCOUNT")
     max_upload_mb: float = Field(50, gt=0, validation_alias="LABORGRAPH_MAX_UPLOAD_MB")

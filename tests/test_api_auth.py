@@ -47,9 +47,26 @@ def test_keys_work_as_bearer_or_header(client: TestClient) -> None:
     assert client.get(f"{API}/stats", headers={"X-API-Key": KEYS[Scope.read][0]}).status_code == 200
 
 
-def test_health_and_docs_need_no_key(client: TestClient) -> None:
+DOCS = ("/docs", "/openapi.json")
+
+
+def test_health_needs_no_key_and_the_docs_a_read_key(client: TestClient) -> None:
     assert client.get("/health").status_code == 200
-    assert client.get("/openapi.json").status_code == 200
+    for path in DOCS:
+        refused = client.get(path)
+        assert refused.status_code == 401, path
+        assert refused.headers["www-authenticate"].startswith("Basic "), path  # a browser asks
+        assert client.get(path, headers=bearer(Scope.read)).status_code == 200, path
+    assert client.get("/docs/assets/swagger-ui-bundle.js").status_code == 200  # Swagger UI's own code
+
+
+def test_public_docs_answer_without_a_key(tmp_path: Path) -> None:
+    entries = ",".join(entry for _, entry in KEYS.values())
+    settings = make_settings("embedded", tmp_path, api_keys=entries, public_docs=True)
+    with TestClient(create_app(settings)) as client:
+        for path in DOCS:
+            assert client.get(path).status_code == 200, path
+        assert client.get(f"{API}/stats").status_code == 401
 
 
 def test_scopes(client: TestClient) -> None:
@@ -148,5 +165,5 @@ def test_without_keys_only_loopback_callers_are_answered(tmp_path: Path) -> None
     with TestClient(app, client=("203.0.113.7", 50000)) as remote:
         refused = remote.get(f"{API}/stats")
         assert refused.status_code == 403 and "loopback" in refused.json()["message"]
-    with TestClient(app, client=("127.0.0.1", 50000)) as local:
+    with TestClient(app, base_url="http://127.0.0.1:8000", client=("127.0.0.1", 50000)) as local:
         assert local.get(f"{API}/stats").status_code == 200

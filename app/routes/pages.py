@@ -13,14 +13,14 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
 from app.deps import PageQuestionsDep
-from app.errors import error_responses
+from app.errors import page_error_responses
 from graph.store import MAX_DEPTH
 from visualize.map import DEFAULT_FOCUS_DEPTH
 from visualize.render import render_home_html, render_map_html
 
 router = APIRouter(tags=["map pages"], default_response_class=HTMLResponse)
 FRONT_PAGE_GAPS = 300  # gaps listed on the front page; the API pages through the rest
-ERRORS = error_responses(401, 403, 404, 422, 503)
+ERRORS = page_error_responses(401, 403, 404, 422, 503)
 
 Viewpoint = Annotated[
     str | None, Query(description="Lay the chain out from this organization (default: every buyer).")

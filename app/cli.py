@@ -137,7 +137,7 @@ def _ingest(store: GraphStore, path: Path, settings: Settings) -> load.IngestRep
             bar.update(task, description=stage, total=total, completed=0)
 
         progress = load.Progress(start=start, advance=lambda n: bar.advance(task, n))
-        report = load.ingest_path(store, path, progress)
+        report = load.ingest_path(store, path, progress, settings.bundle_limits("cli"))
         start("summarising gaps and fragmentation", None)
         try:
             Questions(store, settings).warm()

@@ -9,6 +9,12 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ingest.limits import MB, ReadLimits
+
+# What one bundle may hold when a setting leaves it open: (unpacked MB, rows). A server
+# keeps a rejected upload under about 500 MB; the CLI loads a 1M-link bundle (4.1M rows).
+BUNDLE_DEFAULTS = {"api": (200, 250_000), "cli": (1024, 10_000_000)}
+
 
 def default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
@@ -37,3 +43,13 @@ class Settings(BaseSettings):
     scoring_file: Path | None = Field(None, validation_alias="LABORGRAPH_SCORING_FILE")
     min_headcount: int = Field(5, ge=0, validation_alias="LABORGRAPH_MIN_HEADCOUNT")
     max_upload_mb: float = Field(50, gt=0, validation_alias="LABORGRAPH_MAX_UPLOAD_MB")
+    # Unset: the API's or the CLI's default (BUNDLE_DEFAULTS).
+    max_unpacked_mb: float | None = Field(None, gt=0, validation_alias="LABORGRAPH_MAX_UNPACKED_MB")
+    max_rows: int | None = Field(None, gt=0, validation_alias="LABORGRAPH_MAX_ROWS")
+
+    def bundle_limits(self, surface: Literal["api", "cli"]) -> ReadLimits:
+        """What one bundle may hold, uploaded to the API or loaded by the CLI."""
+        unpacked_mb, rows = BUNDLE_DEFAULTS[surface]
+        return ReadLimits(
+            max_bytes=int((self.max_unpacked_mb or unpacked_mb) * MB), max_rows=self.max_rows or rows
+        )

@@ -9,7 +9,8 @@ from pydantic import BaseModel
 
 from graph.errors import BundleIssue, GraphChanged, InvalidBundle
 from graph.store import GraphStore
-from ingest.readers import RawBundle, read_bundle
+from ingest.limits import ReadLimits
+from ingest.readers import BundleParts, read_bundle
 from ingest.validate import validate_bundle
 
 VALIDATION_ROUNDS = 3  # validations a bundle gets when other writes keep committing meanwhile
@@ -33,12 +34,14 @@ class Progress:
         self.advance = advance or (lambda n: None)
 
 
-def ingest_path(store: GraphStore, path: Path, progress: Progress | None = None) -> IngestReport:
-    """Load the bundle at ``path`` (CSV folder, .zip or .json) into ``store``."""
-    return ingest_raw(store, read_bundle(path), progress)
+def ingest_path(
+    store: GraphStore, path: Path, progress: Progress | None = None, limits: ReadLimits | None = None
+) -> IngestReport:
+    """Load the bundle at ``path`` (CSV folder, .zip or .json) into ``store``, read within ``limits``."""
+    return ingest_raw(store, read_bundle(path, limits), progress)
 
 
-def ingest_raw(store: GraphStore, raw: RawBundle, progress: Progress | None = None) -> IngestReport:
+def ingest_raw(store: GraphStore, raw: BundleParts, progress: Progress | None = None) -> IngestReport:
     """Validate a bundle already read, then write it; raises InvalidBundle and writes nothing.
 
     Validation and write are one step against what is committed: when another ingest

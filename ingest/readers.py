@@ -1,204 +1,204 @@
-"""Read a bundle (CSV folder, zipped folder, or one JSON document) into located raw rows.
+"""Read a bundle (CSV folder, zipped folder, or one JSON document) as it is validated.
 
-Readers only parse: they keep every cell as given, with the file and row it came from, so
-validation can report each problem precisely. Nothing here knows what a valid value is.
+Nothing here knows what a valid value is; it finds the bundle's files, refuses ambiguous or
+oversized ones, and reads CSV rows with the row number a spreadsheet shows.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 import zipfile
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+import zlib
+from collections import defaultdict
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from graph.errors import BundleIssue
+from ingest.json_reader import json_parts
+from ingest.limits import Budget, ReadingStopped, ReadLimits
+from ingest.quote import cut, names
+from ingest.raw import SECTIONS, BundleParts, Note, Part, RawBundle, RawRow, RawSection, StreamedBundle
 
-SECTIONS = ("organizations", "units", "cohorts", "conditions", "decisions", "sources", "links")
-Cell = str | int | float | bool | list[object] | dict[str, object] | None
-
-
-@dataclass(frozen=True)
-class RawRow:
-    file: str
-    row: int  # CSV: the row number a spreadsheet shows (header = 1); JSON: 1-based array index
-    cells: dict[str, Cell]
+__all__ = ["SECTIONS", "BundleParts", "RawBundle", "RawRow", "read_bundle", "read_json", "read_zip"]
+MAX_ZIP_MEMBERS = 1000  # a bundle is a handful of files; more is not a bundle
 
 
-@dataclass
-class RawBundle:
-    rows: dict[str, list[RawRow]] = field(default_factory=lambda: {s: [] for s in SECTIONS})
-    columns: dict[str, list[str]] = field(default_factory=dict)  # header of each section read
-    issues: list[BundleIssue] = field(default_factory=list)  # problems found while reading
-    notes: list[BundleIssue] = field(default_factory=list)  # harmless: ignored files
-
-    def row_count(self) -> int:
-        return sum(len(rows) for rows in self.rows.values())
-
-
-def read_bundle(path: Path) -> RawBundle:
-    """Read whatever form the bundle at ``path`` takes."""
-    path = Path(path)
+def read_bundle(path: Path, limits: ReadLimits | None = None) -> BundleParts:
+    """Whatever form the bundle at ``path`` takes, read within ``limits``."""
+    path, limits = Path(path), limits or ReadLimits()
     if path.is_dir():
-        csvs = [p for p in sorted(path.iterdir()) if p.is_file() and p.suffix.lower() == ".csv"]
-        return _read_csv_files((p.name, p.read_bytes()) for p in csvs)
+        return StreamedBundle(lambda: _folder_parts(path, Budget(limits, path.name)))
     if not path.exists():
         return _failed(str(path), "no such file or folder")
     if zipfile.is_zipfile(path):
-        return read_zip(path.read_bytes(), path.name)
+        return StreamedBundle(lambda: _zip_parts(path, path.name, Budget(limits, path.name)))
     if path.suffix.lower() == ".json":
-        return read_json(path.read_bytes(), path.name)
+        return StreamedBundle(lambda: _json_file_parts(path, Budget(limits, path.name)))
     return _failed(path.name, "not a bundle: expected a folder of CSV files, a .zip or a .json file")
 
 
-def read_zip(content: bytes, name: str = "bundle.zip", max_unpacked: int | None = None) -> RawBundle:
-    """A zipped bundle folder; ``max_unpacked`` bounds the bytes it may unpack to (zip bombs)."""
+def read_zip(content: bytes, name: str = "bundle.zip", limits: ReadLimits | None = None) -> BundleParts:
+    """A zipped bundle folder, unpacked no further than ``limits`` allow (zip bombs)."""
+    name = cut(name)
+    return StreamedBundle(lambda: _zip_parts(content, name, Budget(limits or ReadLimits(), name)))
+
+
+def read_json(content: bytes, name: str = "bundle.json", limits: ReadLimits | None = None) -> BundleParts:
+    """One JSON document with an array of objects per section."""
+    name = cut(name)
+    return StreamedBundle(lambda: json_parts(content, name, Budget(limits or ReadLimits(), name)))
+
+
+def _json_file_parts(path: Path, budget: Budget) -> Iterator[Part]:
+    budget.declared(path.stat().st_size)  # before reading it whole
+    yield from json_parts(path.read_bytes(), path.name, budget)
+
+
+# -- CSV folders and zips ----------------------------------------------------------------
+
+Opener = Callable[[], BinaryIO]
+UNPACK_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError)
+
+
+def _folder_parts(folder: Path, budget: Budget) -> Iterator[Part]:
+    files = [p for p in sorted(folder.iterdir()) if p.is_file() and p.suffix.lower() == ".csv"]
+    found = [(p.name, p.name, p.stat().st_size, _opener(p)) for p in files]
+    yield from _csv_bundle(found, budget)
+
+
+def _opener(path: Path) -> Opener:
+    return lambda: path.open("rb")
+
+
+def _zip_parts(source: Path | bytes, name: str, budget: Budget) -> Iterator[Part]:
     try:
-        archive = zipfile.ZipFile(io.BytesIO(content))
-    except zipfile.BadZipFile as exc:
-        return _failed(name, f"not a readable zip file: {exc}")
+        archive = zipfile.ZipFile(source if isinstance(source, Path) else io.BytesIO(source))
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        yield BundleIssue(file=name, message=f"not a readable zip file: {exc}")
+        return
     with archive:
         members = [m for m in archive.infolist() if not m.is_dir() and "__MACOSX" not in m.filename]
+        if len(members) > MAX_ZIP_MEMBERS:
+            yield BundleIssue(file=name, message=f"holds {len(members):,} files; a bundle is a few CSV files")
+            return
         csvs = [m for m in members if m.filename.lower().endswith(".csv")]
         if not csvs:
-            return _failed(name, "the zip holds no CSV files")
+            yield BundleIssue(file=name, message="the zip holds no CSV files")
+            return
         # The bundle is the folder that holds organizations.csv (zips often wrap one folder).
-        top = min(
-            (PurePosixPath(m.filename).parent for m in csvs if m.filename.endswith("organizations.csv")),
-            key=lambda p: len(p.parts),
-            default=PurePosixPath("."),
+        folders = sorted(
+            {str(PurePosixPath(m.filename).parent) for m in csvs if _base(m.filename) == "organizations.csv"}
         )
-        chosen = [m for m in csvs if PurePosixPath(m.filename).parent == top]
-        ignored = [
-            BundleIssue(file=m.filename, message="outside the bundle folder in the zip; ignored")
-            for m in csvs
-            if m not in chosen
+        if len(folders) > 1:
+            shown = names([f"{folder}/" for folder in folders])
+            yield BundleIssue(
+                file=name, message=f"holds more than one bundle folder ({shown}); zip one bundle at a time"
+            )
+            return
+        top = folders[0] if folders else "."
+        chosen = [m for m in csvs if str(PurePosixPath(m.filename).parent) == top]
+        for member in csvs:
+            if member not in chosen:
+                yield Note(
+                    BundleIssue(
+                        file=cut(member.filename), message="outside the bundle folder in the zip; ignored"
+                    )
+                )
+        found = [
+            (cut(m.filename), PurePosixPath(m.filename).name, m.file_size, _member_opener(archive, m))
+            for m in chosen
         ]
-        try:
-            unpacked = _unpack(archive, chosen, max_unpacked)
-        except _TooBig as exc:
-            return _failed(name, str(exc))
-        except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
-            return _failed(name, f"cannot unpack: {exc}")
-        bundle = _read_csv_files(unpacked.items())
-        bundle.notes[:0] = ignored
-        return bundle
+        yield from _csv_bundle(found, budget)
 
 
-class _TooBig(Exception):
-    pass
+def _member_opener(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> Opener:
+    return lambda: archive.open(member)  # type: ignore[return-value]
 
 
-def _unpack(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], limit: int | None) -> dict[str, bytes]:
-    """The members' bytes, refusing to unpack past ``limit`` whatever the headers claim."""
-    unpacked: dict[str, bytes] = {}
-    total = 0
-    for member in members:
-        with archive.open(member) as handle:
-            data = handle.read() if limit is None else handle.read(limit - total + 1)
-        total += len(data)
-        if limit is not None and total > limit:
-            raise _TooBig(
-                f"unpacks to more than {limit / 2**20:g} MB; split the bundle or load it with the CLI"
-            )
-        unpacked[PurePosixPath(member.filename).name] = data
-    return unpacked
+def _base(filename: str) -> str:
+    return PurePosixPath(filename).name.lower()
 
 
-def read_json(content: bytes, name: str = "bundle.json") -> RawBundle:
-    bundle = RawBundle()
-    try:
-        document = json.loads(content.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return _failed(name, f"not valid UTF-8 JSON: {exc}")
-    if not isinstance(document, dict):
-        return _failed(name, "expected a JSON object with one array per section")
-    for key, value in document.items():
-        if key not in SECTIONS:
-            bundle.notes.append(
-                BundleIssue(file=name, message=f"section {key!r} is not part of the bundle format; ignored")
-            )
-            continue
-        if not isinstance(value, list):
-            bundle.issues.append(
-                BundleIssue(file=name, column=key, message="section must be an array of objects")
-            )
-            continue
-        columns: dict[str, None] = {}
-        for index, item in enumerate(value, start=1):
-            where = f"{name} {key}"
-            if not isinstance(item, dict):
-                bundle.issues.append(BundleIssue(file=where, row=index, message="expected an object"))
-                continue
-            columns.update(dict.fromkeys(item))
-            bundle.rows[key].append(RawRow(where, index, item))
-        if columns:  # an empty section has no columns to check
-            bundle.columns[key] = list(columns)
-    if "organizations" not in document:
-        bundle.issues.append(
-            BundleIssue(file=name, message="the required section 'organizations' is missing")
-        )
-    return bundle
-
-
-def _read_csv_files(files: Iterable[tuple[str, bytes]]) -> RawBundle:
-    bundle = RawBundle()
-    seen = set()
-    for filename, content in files:
-        if not filename.lower().endswith(".csv"):
-            continue
-        section = filename[:-4]
+def _csv_bundle(found: list[tuple[str, str, int, Opener]], budget: Budget) -> Iterator[Part]:
+    """The sections of a bundle's CSV files: (shown name, base name, declared size, opener) each."""
+    by_section: dict[str, list[tuple[str, str, int, Opener]]] = defaultdict(list)
+    for entry in found:
+        by_section[entry[1].lower()[:-4]].append(entry)
+    for section, entries in sorted(by_section.items()):
         if section not in SECTIONS:
-            bundle.notes.append(BundleIssue(file=filename, message="not a bundle file name; ignored"))
-            continue
-        seen.add(section)
-        _read_csv(filename, content, section, bundle)
-    if "organizations" not in seen:
-        bundle.issues.append(BundleIssue(file="organizations.csv", message="required file is missing"))
-    return bundle
-
-
-def _read_csv(filename: str, content: bytes, section: str, bundle: RawBundle) -> None:
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        bundle.issues.append(BundleIssue(file=filename, message=f"not UTF-8 (byte {exc.start})"))
+            for shown, *_ in entries:
+                yield Note(BundleIssue(file=shown, message="not a bundle file name; ignored"))
+    ambiguous = [
+        entries for section, entries in by_section.items() if section in SECTIONS and len(entries) > 1
+    ]
+    for entries in ambiguous:
+        shown = names([entry[0] for entry in entries])
+        message = f"{len(entries)} files would be this section ({shown}); keep one"
+        yield BundleIssue(file=entries[0][1].lower(), message=message)
+    if ambiguous:
         return
-    reader = csv.reader(io.StringIO(text, newline=""))
+    if "organizations" not in by_section:
+        yield BundleIssue(file="organizations.csv", message="required file is missing")
     try:
-        header = [h.strip() for h in next(reader, [])]
+        budget.declared(sum(size for entries in by_section.values() for _, _, size, _ in entries))
+        for section in SECTIONS:
+            for _, base, _, opener in by_section.get(section, []):
+                yield from _csv_section(base, section, opener, budget)
+    except UNPACK_ERRORS as exc:
+        raise ReadingStopped(BundleIssue(file=budget.name, message=f"cannot unpack: {exc}")) from None
+
+
+def _csv_section(filename: str, section: str, opener: Opener, budget: Budget) -> Iterator[Part]:
+    with opener() as binary:
+        text = io.TextIOWrapper(budget.counted(binary), encoding="utf-8-sig", newline="")
+        reader = csv.reader(text)
+        try:
+            header = [h.strip() for h in next(reader, [])]
+        except UnicodeDecodeError:
+            yield BundleIssue(file=filename, message="not UTF-8 text")
+            return
+        except csv.Error as exc:
+            yield BundleIssue(file=filename, row=1, message=f"malformed CSV: {exc}")
+            return
         if not any(header):
-            bundle.issues.append(BundleIssue(file=filename, row=1, message="header row is missing"))
+            yield BundleIssue(file=filename, row=1, message="header row is missing")
             return
         duplicated = sorted({h for h in header if header.count(h) > 1})
         if duplicated:
-            bundle.issues.append(
-                BundleIssue(file=filename, row=1, message=f"duplicated columns: {', '.join(duplicated)}")
-            )
+            yield BundleIssue(file=filename, row=1, message=f"duplicated columns: {names(duplicated)}")
             return
-        bundle.columns[section] = header
-        start = reader.line_num + 1
+        rows = _csv_rows(filename, reader, header, budget)
+        yield RawSection(section, filename, header, rows)
+        rows.close()
+
+
+def _csv_rows(
+    filename: str, reader: Iterator[list[str]], header: list[str], budget: Budget
+) -> Generator[RawRow | BundleIssue, None, None]:
+    row = 1  # as a spreadsheet numbers them: a record is a row, however many lines its cells span
+    try:
         for record in reader:
-            number, start = start, reader.line_num + 1  # a quoted cell may span lines
+            row += 1
+            budget.row()  # a blank line too: a zip of nothing but line breaks is no bundle either
             if not any(cell.strip() for cell in record):
-                continue  # blank line
-            if len(record) != len(header):
-                bundle.issues.append(
-                    BundleIssue(
-                        file=filename,
-                        row=number,
-                        message=f"has {len(record)} cells but the header has {len(header)}",
-                    )
-                )
                 continue
-            bundle.rows[section].append(RawRow(filename, number, dict(zip(header, record, strict=True))))
+            if len(record) != len(header):
+                message = f"has {len(record)} cells but the header has {len(header)}"
+                yield BundleIssue(file=filename, row=row, message=message)
+                continue
+            yield RawRow(filename, row, dict(zip(header, record, strict=True)))
     except csv.Error as exc:
-        bundle.issues.append(BundleIssue(file=filename, row=reader.line_num, message=f"malformed CSV: {exc}"))
+        line = reader.line_num  # type: ignore[attr-defined]
+        yield BundleIssue(
+            file=filename, row=row + 1, message=f"malformed CSV (line {line} of the file): {exc}"
+        )
+    except UnicodeDecodeError:
+        yield BundleIssue(file=filename, message=f"not UTF-8 text: a byte after row {row} cannot be read")
+    except UNPACK_ERRORS as exc:
+        raise ReadingStopped(BundleIssue(file=budget.name, message=f"cannot unpack: {exc}")) from None
 
 
 def _failed(name: str, message: str) -> RawBundle:
-    bundle = RawBundle()
-    bundle.issues.append(BundleIssue(file=name, message=message))
-    return bundle
+    return RawBundle(issues=[BundleIssue(file=cut(name), message=message)])

@@ -3,12 +3,17 @@
 The rules are DOMAIN.md section 3: enums, numbers, dates and countries per cell; ids unique
 across the bundle and the graph; every reference resolved in the bundle or the graph; links
 joining the right kinds; unknown columns kept as extra properties.
+
+Errors and warnings are collected up to ``MAX_ISSUES`` each. Past that, a rejected bundle is
+not read further (the first errors are enough to fix), and a count of the warnings left over
+stands in for them.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -31,7 +36,9 @@ from graph.model import (
 )
 from graph.view import AnyEntity
 from graph.vocabulary import SUPPLY_LINKS, Dimension, EntityKind, LinkType, OrgKind
-from ingest.readers import Cell, RawBundle, RawRow
+from ingest.limits import ReadingStopped
+from ingest.quote import SHOWN, cut, names, quote
+from ingest.raw import BundleParts, Cell, Note, RawRow, RawSection
 
 MODELS: dict[str, type[Record]] = {
     "organizations": Organization,
@@ -44,6 +51,15 @@ MODELS: dict[str, type[Record]] = {
 }
 MULTI_VALUED = frozenset({"kinds", "task_types", "dimensions", "source_ids"})
 NOT_COLUMNS = frozenset({"entity", "extra"})  # model fields no bundle column may set
+MAX_ISSUES = 1000  # errors, and warnings, listed for one bundle
+TICK_ROWS = 10_000  # rows between progress reports
+LONG_QUOTED = re.compile(rf"'([^']{{{SHOWN},}})'")
+# Numbers a bundle may give: plausible for what they measure, and inside a 64-bit integer.
+BOUNDS: dict[tuple[str, str], tuple[float, float]] = {
+    ("cohorts", "headcount"): (0, 100_000_000),
+    ("conditions", "value"): (0, 1e12),
+    ("conditions", "benchmark"): (0, 1e12),
+}
 
 
 def core_columns(section: str) -> list[str]:
@@ -86,61 +102,134 @@ class Validated:
     warnings: list[BundleIssue] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class Where:
+    """Where a record came from: enough to name it in an error, without its cells."""
+
+    file: str
+    row: int
+
+
+class _TooManyErrors(Exception):
+    pass
+
+
 @dataclass
 class _Checker:
     errors: list[BundleIssue] = field(default_factory=list)
     warnings: list[BundleIssue] = field(default_factory=list)
-    records: dict[str, list[tuple[RawRow, Record]]] = field(default_factory=dict)
+    more_warnings: int = 0
+    records: dict[str, list[tuple[Where, Record]]] = field(default_factory=dict)
+    fields_sets: dict[frozenset[str], set[str]] = field(default_factory=dict)
+    last_fields: set[str] = field(default_factory=set)
+    first_seen: dict[object, Where] = field(default_factory=dict)  # by id, or a link's key
+    cased_ids: dict[str, tuple[str, Where]] = field(default_factory=dict)  # ids with capitals, by lower case
 
-    def error(self, row: RawRow, column: str | None, message: str) -> None:
-        self.errors.append(BundleIssue(file=row.file, row=row.row, column=column, message=message))
+    def shared_fields_set(self, record: Record) -> None:
+        """Let records that set the same fields share one set of their names.
 
-    def warn(self, row: RawRow, column: str | None, message: str) -> None:
-        self.warnings.append(BundleIssue(file=row.file, row=row.row, column=column, message=message))
+        Rows of one file mostly set the same fields, and the set pydantic keeps per record is
+        about half of a record's memory. Frozen records never change theirs in place
+        (``model_copy`` copies it first), so sharing it is safe.
+        """
+        given = record.model_fields_set
+        if given != self.last_fields:  # rows of a file come with the same fields, mostly
+            self.last_fields = self.fields_sets.setdefault(frozenset(given), given)
+        object.__setattr__(record, "__pydantic_fields_set__", self.last_fields)
+
+    def error(self, row: RawRow | Where, column: str | None, message: str) -> None:
+        self.add_error(
+            BundleIssue(file=row.file, row=row.row, column=column and cut(column), message=message)
+        )
+
+    def add_error(self, issue: BundleIssue) -> None:
+        if len(self.errors) == MAX_ISSUES:
+            raise _TooManyErrors
+        self.errors.append(issue)
+
+    def warn(self, row: RawRow | Where, column: str | None, message: str) -> None:
+        self.add_warning(
+            BundleIssue(file=row.file, row=row.row, column=column and cut(column), message=message)
+        )
+
+    def add_warning(self, issue: BundleIssue) -> None:
+        if len(self.warnings) < MAX_ISSUES:
+            self.warnings.append(issue)
+        else:
+            self.more_warnings += 1
 
 
 def validate_bundle(
-    raw: RawBundle, graph: KnownGraph, tick: Callable[[int], None] | None = None
+    raw: BundleParts, graph: KnownGraph, tick: Callable[[int], None] | None = None
 ) -> Validated:
     """Turn raw rows into GraphData, collecting every error and warning on the way."""
     with collector_paused():
-        return _validate(raw, graph, tick)
+        return _validate(raw, graph, tick or (lambda n: None))
 
 
-def _validate(raw: RawBundle, graph: KnownGraph, tick: Callable[[int], None] | None) -> Validated:
-    check = _Checker(errors=list(raw.issues), warnings=list(raw.notes))
-    for section, model in MODELS.items():
-        columns = raw.columns.get(section)
-        if columns is None:
-            continue
-        first = raw.rows[section][0].file if raw.rows[section] else f"{section}.csv"
-        missing = [c for c in required_columns(section) if c not in columns]
-        if missing:
-            for column in missing:
-                check.errors.append(
-                    BundleIssue(file=first, column=column, message="required column is missing")
-                )
-            continue
-        extras = [c for c in columns if c not in core_columns(section)]
-        if extras:
-            check.warnings.append(
-                BundleIssue(
-                    file=first, message=f"unknown columns kept as extra properties: {', '.join(extras)}"
-                )
-            )
-        parsed = check.records.setdefault(section, [])
-        core = frozenset(core_columns(section))
-        for row in raw.rows[section]:
-            record = _parse_row(section, model, core, row, check)
-            if record is not None:
-                parsed.append((row, record))
-        if tick:
-            tick(len(raw.rows[section]))
-    _check_uniqueness(check)
-    _check_references(check, graph.kinds_of)
-    _check_projects(check, graph)
+def _validate(raw: BundleParts, graph: KnownGraph, tick: Callable[[int], None]) -> Validated:
+    check = _Checker()
+    try:
+        for part in raw.parts():
+            if isinstance(part, RawSection):
+                _check_section(part, check, tick)
+            elif isinstance(part, Note):
+                check.add_warning(part.issue)
+            else:
+                check.add_error(part)
+        _check_references(check, graph.kinds_of)
+        _check_projects(check, graph)
+    except ReadingStopped as stop:
+        check.errors.append(stop.issue)
+    except _TooManyErrors:
+        message = f"stopped after the first {MAX_ISSUES:,} errors; the rest of the bundle was not checked"
+        check.errors.append(BundleIssue(file="bundle", message=message))
+    if check.more_warnings:
+        message = f"and {check.more_warnings:,} more warnings"
+        check.warnings.append(BundleIssue(file="bundle", message=message))
+    if check.errors:
+        return Validated(data=GraphData(), errors=check.errors, warnings=check.warnings)
     data = GraphData.of(record for rows in check.records.values() for _, record in rows)
     return Validated(data=data, errors=check.errors, warnings=check.warnings)
+
+
+def _check_section(section: RawSection, check: _Checker, tick: Callable[[int], None]) -> None:
+    model, columns = MODELS[section.name], section.columns
+    core = frozenset(core_columns(section.name))
+    if columns is not None:  # a CSV header: check it once rather than on every row
+        missing = [c for c in required_columns(section.name) if c not in columns]
+        for column in missing:
+            check.add_error(
+                BundleIssue(file=section.file, column=column, message="required column is missing")
+            )
+        if missing:
+            return
+        _warn_extra_columns(section.file, [c for c in columns if c not in core], check)
+    keys: dict[str, None] = {}  # JSON: every key any item brings, for one warning
+    check.records.setdefault(section.name, [])
+    count = 0
+    for row in section.rows:
+        if isinstance(row, BundleIssue):
+            check.add_error(row)
+            continue
+        if columns is None:
+            keys.update(dict.fromkeys(row.cells))
+        record = _parse_row(section.name, model, core, row, check)
+        if record is not None:
+            _keep(section.name, Where(row.file, row.row), record, check)
+        count += 1
+        if count == TICK_ROWS:
+            tick(count)
+            count = 0
+    tick(count)
+    if columns is None:
+        _warn_extra_columns(section.file, [k for k in keys if k not in core], check)
+
+
+def _warn_extra_columns(file: str, extras: list[str], check: _Checker) -> None:
+    if extras:
+        message = f"unknown columns kept as extra properties: {names(extras)}"
+        check.add_warning(BundleIssue(file=file, message=message))
 
 
 # -- one row -------------------------------------------------------------------------
@@ -168,7 +257,7 @@ def _parse_row(
             try:
                 extra[column] = check_scalar(_strip(cell))
             except ValueError as exc:
-                check.error(row, column, str(exc))
+                check.error(row, column, _unechoed(str(exc), cell))
                 ok = False
     if extra:
         payload["extra"] = extra
@@ -189,10 +278,16 @@ def _parse_row(
                 reported.add(where)
                 check.error(row, where, _describe(problem))
         return None
+    for (bounded, column), (low, high) in BOUNDS.items():
+        number = getattr(record, column) if bounded == section else None
+        if number is not None and not low <= number <= high:
+            check.error(row, column, f"{number:,g} is out of range: expected {low:,g} to {high:,g}")
+            ok = False
     if not ok:
         return None
     if isinstance(record, Condition):
         _warn_pay_contradiction(payload, record, row, check)
+    check.shared_fields_set(record)
     return record
 
 
@@ -211,9 +306,19 @@ def _split(cell: str) -> list[str]:
 def _describe(problem: object) -> str:
     message = str(problem["msg"]).removeprefix("Value error, ")  # type: ignore[index]
     given = problem.get("input")  # type: ignore[attr-defined]
-    if isinstance(given, str | int | float) and repr(given) not in message:
-        message += f" (got {given!r})"
-    return message
+    if not isinstance(given, str | int | float):
+        return message
+    if repr(given) in message or str(given) in message:
+        return _unechoed(message, given)
+    return f"{_unechoed(message, given)} (got {quote(given)})"
+
+
+def _unechoed(message: str, given: object) -> str:
+    """``message`` with the value it repeats shown as ``quote`` shows it (a cell may be huge)."""
+    for echo in (repr(given), str(given)):
+        if len(echo) > len(quote(given)) and echo in message:
+            return message.replace(echo, quote(given))
+    return LONG_QUOTED.sub(lambda m: quote(m.group(1)), message)  # the value as a model rewrote it
 
 
 def _status_given_or_derivable(payload: dict[str, object]) -> bool:
@@ -233,7 +338,7 @@ def _warn_pay_contradiction(
         check.warn(
             row,
             "status",
-            f"status {given!r} contradicts pay {record.value:g} against benchmark "
+            f"status {quote(given)} contradicts pay {record.value:g} against benchmark "
             f"{record.benchmark:g}; using the derived {derived.value!r}",
         )
 
@@ -241,28 +346,42 @@ def _warn_pay_contradiction(
 # -- the bundle as a whole -----------------------------------------------------------
 
 
-def _check_uniqueness(check: _Checker) -> None:
-    first_seen: dict[object, RawRow] = {}
-    for section, rows in check.records.items():
-        for row, record in rows:
-            key = record.key if isinstance(record, Link) else record.id  # type: ignore[attr-defined]
-            if key in first_seen:
-                first = first_seen[key]
-                what = (
-                    "link" if isinstance(record, Link) else "id" if section != "conditions" else "condition"
-                )
-                check.error(
-                    row, None, f"duplicate {what} {_show(key)}; first at {first.file} row {first.row}"
-                )
-            else:
-                first_seen[key] = row
+def _keep(section: str, where: Where, record: Record, check: _Checker) -> None:
+    """Keep a parsed record, unless its id (a link: its key) came earlier in the bundle."""
+    key = record.key if isinstance(record, Link) else record.id  # type: ignore[attr-defined]
+    first = check.first_seen.setdefault(key, where)
+    if first is not where:
+        what = "link" if isinstance(record, Link) else "id" if section != "conditions" else "condition"
+        check.error(where, None, f"duplicate {what} {_show(key)}; first at {first.file} row {first.row}")
+        return
+    if section not in ("conditions", "links"):
+        _warn_if_case_differs(key, where, check)  # type: ignore[arg-type]
+    check.records[section].append((where, record))
+
+
+def _warn_if_case_differs(entity_id: str, where: Where, check: _Checker) -> None:
+    """Ids are case-sensitive (DOMAIN.md 1): ``ORG-A`` beside ``org-a`` is two entities, likely a slip."""
+    folded = entity_id.lower()
+    twin = check.cased_ids.get(folded)
+    if twin is None and folded != entity_id and folded in check.first_seen:
+        twin = (folded, check.first_seen[folded])
+    if folded != entity_id:  # only ids with capitals are remembered: most have none
+        check.cased_ids.setdefault(folded, (entity_id, where))
+    if twin is not None:
+        other, first = twin
+        check.warn(
+            where,
+            "id",
+            f"{quote(entity_id)} differs only in case from {quote(other)} ({first.file} row {first.row}); "
+            "ids are case-sensitive, so these are two entities",
+        )
 
 
 def _show(key: object) -> str:
     if isinstance(key, tuple):
         from_id, link_type, to_id, project = key
-        return f"{from_id} -{link_type}-> {to_id}" + (f" (project {project})" if project else "")
-    return repr(key)
+        return f"{from_id} -{link_type}-> {to_id}" + (f" (project {quote(project)})" if project else "")
+    return quote(key)
 
 
 REFERENCES: dict[str, list[tuple[str, EntityKind]]] = {
@@ -287,33 +406,40 @@ def _check_references(check: _Checker, known_kinds: KindLookup) -> None:
                 in_bundle[record.id] = record.entity  # type: ignore[attr-defined]
     expected = _expected_kinds(check)
     stored = known_kinds(set().union(in_bundle, *expected.values()))
-    for entity_id, kind in in_bundle.items():
-        if entity_id in stored and stored[entity_id] != kind:
-            row = next(
-                r
-                for rows in check.records.values()
-                for r, rec in rows
-                if getattr(rec, "id", None) == entity_id
-            )
-            check.error(row, "id", f"{entity_id!r} is already in the graph as {_a(stored[entity_id])}")
+    clashes = {i for i, kind in in_bundle.items() if i in stored and stored[i] != kind}
+    for rows in check.records.values() if clashes else ():
+        for row, record in rows:
+            entity_id = getattr(record, "id", None)
+            if entity_id in clashes:
+                check.error(
+                    row, "id", f"{quote(entity_id)} is already in the graph as {_a(stored[entity_id])}"
+                )
     kinds = stored | in_bundle
     if all(kinds.get(ref) == kind for kind, refs in expected.items() for ref in refs):
         return  # the usual case, decided on distinct ids; the row by row pass below locates errors
-    wanted: list[tuple[RawRow, str, str, EntityKind]] = []
+    by_folded_case = {i.casefold(): i for i in in_bundle}
+    for row, column, ref, kind in _references(check):
+        found = in_bundle.get(ref) or stored.get(ref)
+        if found is None:
+            near = by_folded_case.get(ref.casefold())
+            hint = f" (the bundle has {quote(near)}: ids are case-sensitive)" if near else ""
+            check.error(row, column, f"{quote(ref)} is neither in the bundle nor in the graph{hint}")
+        elif found != kind:
+            check.error(row, column, f"{quote(ref)} is {_a(found)}, expected {_a(kind)}")
+
+
+def _references(check: _Checker) -> Iterator[tuple[Where, str, str, EntityKind]]:
+    """Every reference a record makes: where, in which column, to which id, of which kind."""
     for section, rows in check.records.items():
         for row, record in rows:
             for column, kind in REFERENCES.get(section, []):
-                wanted.append((row, column, getattr(record, column), kind))
+                yield row, column, getattr(record, column), kind
             if isinstance(record, Link):
                 start, end = LINK_ENDS[record.type]
-                wanted += [(row, "from_id", record.from_id, start), (row, "to_id", record.to_id, end)]
-            wanted += [(row, "source_ids", s, EntityKind.source) for s in record.source_ids]
-    for row, column, ref, kind in wanted:
-        found = in_bundle.get(ref) or stored.get(ref)
-        if found is None:
-            check.error(row, column, f"{ref!r} is neither in the bundle nor in the graph")
-        elif found != kind:
-            check.error(row, column, f"{ref!r} is {_a(found)}, expected {_a(kind)}")
+                yield row, "from_id", record.from_id, start
+                yield row, "to_id", record.to_id, end
+            for source in record.source_ids:
+                yield row, "source_ids", source, EntityKind.source
 
 
 def _expected_kinds(check: _Checker) -> dict[EntityKind, set[str]]:
@@ -350,7 +476,7 @@ def _check_projects(check: _Checker, graph: KnownGraph) -> None:
                 check.error(
                     row,
                     "project",
-                    f"project {link.project!r} already belongs to {owner!r} ({where}); "
+                    f"project {quote(link.project)} already belongs to {quote(owner)} ({where}); "
                     "a project has one buyer",
                 )
     in_bundle = {
@@ -366,15 +492,15 @@ def _check_projects(check: _Checker, graph: KnownGraph) -> None:
             check.warn(
                 row,
                 "project",
-                f"no CONTRACTS link carries project {decision.project!r}; the decision reaches "
+                f"no CONTRACTS link carries project {quote(decision.project)}; the decision reaches "
                 "only links without a project",
             )
         elif maker is not None and OrgKind.buyer in maker.kinds and project_owner != maker.id:
             check.error(
                 row,
                 "project",
-                f"project {decision.project!r} belongs to {project_owner!r}; a decision of the buyer "
-                f"{maker.id!r} cannot reach another buyer's project",
+                f"project {quote(decision.project)} belongs to {quote(project_owner)}; a decision of the "
+                f"buyer {quote(maker.id)} cannot reach another buyer's project",
             )
 
 

@@ -17,11 +17,13 @@ import pytest
 
 from graph.analysis import regions
 from graph.embedded import EmbeddedStore
-from graph.errors import InvalidBundle
+from graph.errors import BundleIssue, InvalidBundle
 from graph.model import GraphData, Link
 from graph.store import GraphStore
 from graph.view import GraphView
+from ingest.limits import ReadingStopped, ReadLimits
 from ingest.load import ingest_path
+from ingest.raw import BundleParts, Note, RawBundle, RawSection
 from ingest.readers import read_bundle, read_json, read_zip
 from ingest.validate import NoGraph, validate_bundle
 from tests.conftest import EXAMPLE_BUNDLE, FIXTURES
@@ -45,6 +47,27 @@ def snapshot(store: GraphStore) -> tuple[object, ...]:
     )
     links = sorted(link.model_dump_json() for link in view.links())
     return tuple(sorted(store.counts().items(), key=str)), tuple(entities), tuple(links)
+
+
+def read_all(bundle: BundleParts) -> RawBundle:
+    """Every part of ``bundle`` read into memory: its rows, problems and notes."""
+    raw = RawBundle()
+    try:
+        for part in bundle.parts():
+            if isinstance(part, RawSection):
+                if part.columns is not None:
+                    raw.columns[part.name] = part.columns
+                for row in part.rows:
+                    raw.issues.append(row) if isinstance(row, BundleIssue) else raw.rows[part.name].append(
+                        row
+                    )
+            elif isinstance(part, Note):
+                raw.notes.append(part.issue)
+            else:
+                raw.issues.append(part)
+    except ReadingStopped as stop:
+        raw.issues.append(stop.issue)
+    return raw
 
 
 def zipped(folder: Path, wrap: str = "") -> bytes:
@@ -100,9 +123,9 @@ def test_zip_and_json_bundles_load_the_same_graph(store: GraphStore, tmp_path: P
     archive.write_bytes(zipped(EXAMPLE_BUNDLE, wrap="ai-supply-chain/"))
     ingest_path(store, archive)
     assert snapshot(store) == from_folder
-    raw = read_zip(archive.read_bytes())
+    raw = read_all(read_zip(archive.read_bytes()))
     document = {section: [row.cells for row in rows] for section, rows in raw.rows.items() if rows}
-    assert read_json(json.dumps(document).encode()).row_count() == raw.row_count()
+    assert read_all(read_json(json.dumps(document).encode())).row_count() == raw.row_count() == 252
 
 
 def test_newer_bundle_updates_what_it_carries_and_keeps_the_rest(store: GraphStore) -> None:
@@ -208,9 +231,10 @@ def test_a_zip_bomb_is_refused_before_it_is_unpacked() -> None:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("organizations.csv", "id,name,kinds,country\n" + "x" * 50_000_000)
     assert len(buffer.getvalue()) < 200_000
-    raw = read_zip(buffer.getvalue(), "bomb.zip", max_unpacked=10_000_000)
+    raw = read_all(read_zip(buffer.getvalue(), "bomb.zip", ReadLimits(max_bytes=10 * 2**20)))
     assert [str(issue) for issue in raw.issues] == [
-        "bomb.zip: unpacks to more than 9.53674 MB; split the bundle or load it with the CLI"
+        "bomb.zip: holds more than 10 MB of CSV or JSON once unpacked, the limit"
+        " (LABORGRAPH_MAX_UNPACKED_MB); split the bundle"
     ]
 
 
@@ -220,7 +244,7 @@ def test_csv_files_outside_the_bundle_folder_are_named_not_dropped_silently() ->
         archive.writestr("bundle/organizations.csv", "id,name,kinds,country\norg-a,A,buyer,US\n")
         archive.writestr("links.csv", "from_id,to_id,type\n")
         archive.writestr("bundle/old/units.csv", "id,organization_id,name\n")
-    raw = read_zip(buffer.getvalue())
+    raw = read_all(read_zip(buffer.getvalue()))
     assert raw.rows["organizations"] and not raw.issues
     assert {(n.file, n.message) for n in raw.notes} == {
         ("links.csv", "outside the bundle folder in the zip; ignored"),

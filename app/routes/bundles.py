@@ -2,27 +2,62 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from contextlib import suppress
+from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.routing import APIRoute
+from starlette.types import Message
 
 from app.deps import SettingsDep, StoreDep, UploadDep, Writer
 from app.errors import BUNDLE_REJECTED, error_responses
 from app.questions import Questions
 from app.routes import examples
 from graph.errors import GraphError
+from ingest.limits import ReadLimits
 from ingest.load import IngestReport, ingest_raw
-from ingest.readers import RawBundle, read_json, read_zip
+from ingest.readers import BundleParts, read_json, read_zip
 
-router = APIRouter(prefix="/bundles", tags=["bundles"])
+
+class ClosesUnreadUploads(APIRoute):
+    """A route that asks to close the connection when it refuses before reading the whole body.
+
+    A refused upload (no key, wrong scope, wrong type) is answered at once; without
+    ``Connection: close`` the server would go on reading, and discarding, the rest of a body
+    that may be gigabytes. (Over-size uploads close already: UploadTooLarge.)
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def handle_closing(request: Request) -> Response:
+            body_read = False
+
+            async def receive() -> Message:
+                nonlocal body_read
+                message = await request.receive()
+                body_read = body_read or message["type"] != "http.request" or not message.get("more_body")
+                return message
+
+            try:
+                return await handle(Request(request.scope, receive))
+            except HTTPException as exc:
+                if not body_read:
+                    exc.headers = {**(exc.headers or {}), "Connection": "close"}
+                raise
+
+        return handle_closing
+
+
+router = APIRouter(prefix="/bundles", tags=["bundles"], route_class=ClosesUnreadUploads)
 
 ZIP_MAGIC = b"PK\x03\x04"
-# A zip may unpack to this many times the upload limit: CSV compresses about 5-10 times; a
-# zip bomb compresses thousands of times.
-UNPACK_RATIO = 20
 BODY = {
-    "description": "A bundle: its folder of CSV files zipped, or one JSON document (DOMAIN.md 3).",
+    "description": (
+        "A bundle: its folder of CSV files zipped, or one JSON document (the format is in docs/BUNDLE.md)."
+    ),
     "required": True,
     "content": {
         "multipart/form-data": {
@@ -57,9 +92,8 @@ async def upload_bundle(
     writer: Writer, store: StoreDep, upload: UploadDep, settings: SettingsDep, after: BackgroundTasks
 ) -> IngestReport:
     """Validate a whole bundle, then write it; any error rejects all of it, listing every error."""
-    max_unpacked = int(settings.max_upload_mb * UNPACK_RATIO * 2**20)
-    raw = await run_in_threadpool(parse_bundle, upload.content, upload.filename, max_unpacked)
-    report = await run_in_threadpool(ingest_raw, store, raw)
+    raw = parse_bundle(upload.content, upload.filename, settings.bundle_limits("api"))
+    report = await run_in_threadpool(ingest_raw, store, raw)  # reads the bundle as it validates
     # Once the answer is sent: the whole-graph answers users ask first, for the new graph.
     after.add_task(_warm, Questions(store, settings))
     return report
@@ -70,8 +104,8 @@ def _warm(ask: Questions) -> None:
         ask.warm()
 
 
-def parse_bundle(content: bytes, filename: str, max_unpacked: int | None = None) -> RawBundle:
+def parse_bundle(content: bytes, filename: str, limits: ReadLimits) -> BundleParts:
     """A zip (recognised by its signature, whatever the declared type) or a JSON document."""
     if content.startswith(ZIP_MAGIC):
-        return read_zip(content, filename, max_unpacked)
-    return read_json(content, filename)
+        return read_zip(content, filename, limits)
+    return read_json(content, filename, limits)

@@ -6,7 +6,7 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -30,7 +30,7 @@ from graph.store import DEFAULT_DEPTH, MAX_DEPTH, GraphStore
 from graph.vocabulary import Dimension
 from ingest import load
 from visualize.export import stream_csv
-from visualize.map import DEFAULT_FOCUS_DEPTH
+from visualize.map import DEFAULT_FOCUS_DEPTH, MAX_PATHS, map_region
 from visualize.render import render_map_html
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -115,7 +115,17 @@ def _add_row(table: Table, *cells: str) -> None:
 
 
 def _write_atomically(target: Path, chunks: Iterable[str]) -> None:
-    """Write ``chunks`` to ``target`` only if all of them come; an old file is kept otherwise."""
+    """Write ``chunks`` to ``target`` only if all of them come; an old file is kept otherwise.
+
+    A symbolic link is written through (the file it points to is replaced); a device or a
+    pipe (``/dev/stdout``) is written to as the chunks come."""
+    target = target.resolve() if target.is_symlink() else target
+    if target.exists() and not target.is_file():
+        if target.is_dir():
+            raise OSError(f"cannot write {target}: it is a folder")
+        with open(target, "w", encoding="utf-8", newline="") as sink:
+            sink.writelines(chunks)
+        return
     partial = target.with_name(f".{target.name}.partial")
     try:
         with open(partial, "w", encoding="utf-8", newline="") as sink:
@@ -297,11 +307,9 @@ def questions(show_small: bool = False) -> Iterator[Questions]:
         yield Questions(store, settings, show_small=show_small)
 
 
-def _print_json(model: BaseModel | Sequence[BaseModel]) -> None:
-    if not isinstance(model, BaseModel):
-        text = "[" + ",\n".join(m.model_dump_json(indent=2) for m in model) + "]"
-    else:
-        text = model.model_dump_json(indent=2)
+def _print_json(model: BaseModel) -> None:
+    """The answer as the API sends it (the same document), indented."""
+    text = model.model_dump_json(indent=2)
     out.print_json(text) if out.is_terminal else sys.stdout.write(text + "\n")
 
 
@@ -314,7 +322,8 @@ def paths_command(
     country: Annotated[str | None, typer.Option(help="Only cohorts in this country (ISO alpha-2).")] = None,
     project: Annotated[str | None, typer.Option(help="Only paths on this project.")] = None,
     depth: Depth = DEFAULT_DEPTH,
-    limit: Annotated[int, typer.Option(min=0, help="At most this many paths; 0 for all.")] = 100,
+    limit: PageLimit = DEFAULT_PAGE,
+    offset: Offset = 0,
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Write the paths as CSV to FILE.")] = None,
     as_json: AsJson = False,
     show_small: ShowSmall = False,
@@ -328,11 +337,12 @@ def paths_command(
         country=country,
         project=project,
         depth=depth,
+        offset=offset,
         limit=limit or None,
     )
     with questions(show_small) as ask:
-        found = ask.risk_paths(query)
         if csv_file:
+            found = ask.risk_paths(query)
             written = 0
 
             def counted(paths: Iterator[RiskPath]) -> Iterator[RiskPath]:
@@ -344,10 +354,11 @@ def paths_command(
             _write_atomically(csv_file, stream_csv(counted(found)))
             out.print(f"wrote {written} paths to {csv_file}", highlight=False)
             return
-        listed = list(found)
+        page = ask.path_page(query, offset, limit or None)
     if as_json:
-        _print_json(listed)
+        _print_json(page)
         return
+    listed = page.items
     table = Table(title=plain(f"{len(listed)} risk paths"), title_justify="left", show_lines=False)
     for column in ("#", "sev", "lik", "conf", "decision (unit)", "chain", "cohort", "dimension", "tier"):
         table.add_column(column, overflow="fold")
@@ -365,6 +376,12 @@ def paths_command(
             str(p.tier) if p.tier is not None else "-",
         )
     out.print(table)
+    if page.next_offset is not None:
+        out.print(
+            f"paths {offset + 1:,}-{page.next_offset:,}; --offset {page.next_offset} for the next ones,"
+            " --limit 0 for all",
+            highlight=False,
+        )
 
 
 @cli.command("tiers")
@@ -535,12 +552,17 @@ def map_command(
     viewpoint: Annotated[str | None, typer.Option(help="Lay the chain out from this organization.")] = None,
     focus: Annotated[str | None, typer.Option(help="Show only the neighbourhood of this entity.")] = None,
     depth: Annotated[int, typer.Option(help="Links around --focus to show.")] = DEFAULT_FOCUS_DEPTH,
-    path: Annotated[int | None, typer.Option(help="Highlight the risk path of this rank.")] = None,
+    path: Annotated[
+        int | None, typer.Option(min=1, max=MAX_PATHS, help="Highlight the risk path of this rank.")
+    ] = None,
+    tier: Annotated[str | None, typer.Option(help="With --country: the organizations of this tier.")] = None,
+    country: Annotated[str | None, typer.Option(help="With --tier: those of this country.")] = None,
     show_small: ShowSmall = False,
 ) -> None:
     """Write the interactive map as one self-contained HTML file (works offline)."""
     with questions(show_small) as ask:
-        model = ask.chain_map(viewpoint=viewpoint, focus=focus, depth=depth, path_rank=path)
+        region = map_region(tier, country)
+        model = ask.chain_map(viewpoint=viewpoint, focus=focus, depth=depth, path_rank=path, region=region)
         _write_atomically(output, [render_map_html(model)])
     out.print(f"wrote {output} ({len(model.nodes)} nodes, {len(model.edges)} links)", highlight=False)
 

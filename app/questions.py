@@ -17,29 +17,42 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import suppress
 from datetime import date
 from functools import cache
+from itertools import islice
 from typing import TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 
 from app.settings import Settings
 from graph.analysis import gaps, influence, paths, privacy, regions, tiers
-from graph.errors import GraphError, InvalidQuery
+from graph.analysis.overview import Overview, buyers_overview
+from graph.analysis.whole import WholeGraph
+from graph.errors import GraphError, InvalidQuery, NotFound
 from graph.model import Cohort
 from graph.scoring import ScoringConfig, load_scoring
 from graph.store import DEFAULT_DEPTH, EntityPage, GraphStore
 from graph.view import AnyEntity
 from graph.vocabulary import Dimension, EntityKind
+from visualize.budget import MAX_NODES
 from visualize.map import DEFAULT_FOCUS_DEPTH, chain_map
 from visualize.model import MapModel
 
 DEFAULT_PAGE = 100  # rows of a whole-graph answer listed unless asked otherwise (CLI and API)
+FRONT_PAGE_PATHS = 25  # the top risk paths the front page lists
 KEEP_AT_MOST = 8 * 2**20  # characters of JSON: larger answers (every row of a big graph) are not kept
 
 
 class PathPage(BaseModel):
     items: list[paths.RiskPath]
+    total: int | None = Field(
+        description="how many paths match, once the last page is reached; null before it (counting"
+        " every path of a large chain would take as long as listing them)"
+    )
     offset: int
-    limit: int
+    limit: int | None = Field(description="the page size asked for; null: every path")
+    next_offset: int | None = Field(description="offset of the next page; null on the last page")
+
+
+class EntityList(EntityPage):
     next_offset: int | None = Field(description="offset of the next page; null on the last page")
 
 
@@ -52,6 +65,7 @@ class Questions:
         self.settings = settings
         self.show_small = show_small
         self.min_headcount = 0 if show_small else settings.min_headcount
+        self.privacy = privacy.Privacy(self.min_headcount)  # what every answer may show
 
     @property
     def scoring(self) -> ScoringConfig:
@@ -60,21 +74,22 @@ class Questions:
     def risk_paths(self, query: paths.PathQuery) -> Iterator[paths.RiskPath]:
         """Ranked risk paths, streamed; the query's offset and limit apply."""
         view = regions.path_view(self.store, query, self.scoring)
-        found = paths.iter_risk_paths(view, query, self.scoring)
+        found = paths.iter_risk_paths(view, query, self.scoring, self.privacy)
         stop = None if query.limit is None else query.offset + query.limit
-        for index, path in enumerate(found):
-            if stop is not None and index >= stop:
-                return
-            if index >= query.offset:
-                yield privacy.suppress_path(path, self.min_headcount)
+        yield from islice(found, query.offset, stop)
 
-    def path_page(self, query: paths.PathQuery, offset: int, limit: int) -> PathPage:
-        """One page of ranked risk paths, and whether another follows."""
+    def path_page(
+        self, query: paths.PathQuery, offset: int = 0, limit: int | None = DEFAULT_PAGE
+    ) -> PathPage:
+        """One page of ranked risk paths (``limit`` None: all of them), and whether another follows."""
 
         def answer() -> PathPage:
-            found = list(self.risk_paths(query.model_copy(update={"offset": offset, "limit": limit + 1})))
-            next_offset = offset + limit if len(found) > limit else None
-            return PathPage(items=found[:limit], offset=offset, limit=limit, next_offset=next_offset)
+            asked = query.model_copy(update={"offset": offset, "limit": None if limit is None else limit + 1})
+            found = list(self.risk_paths(asked))
+            page = {"offset": offset, "limit": limit}
+            if limit is not None and len(found) > limit:
+                return PathPage(items=found[:limit], total=None, next_offset=offset + limit, **page)
+            return PathPage(items=found, total=offset + len(found), next_offset=None, **page)
 
         asked = {"query": query.model_dump(mode="json"), "offset": offset, "limit": limit}
         return self._remembered("paths", asked, PathPage, answer)
@@ -86,11 +101,9 @@ class Questions:
             view = regions.chain_view(self.store, org_id)
             found = tiers.tier_map(view, org_id, offset, limit, private_below=self.min_headcount)
             for entry in found.entries:
-                if privacy.is_small(entry.headcount, self.min_headcount):
-                    entry.id, entry.name, entry.headcount = (
-                        privacy.SUPPRESSED_ID,
-                        privacy.SUPPRESSED_NAME,
-                        None,
+                if entry.entity is EntityKind.cohort:
+                    entry.id, entry.name, entry.headcount, _ = self.privacy.cohort(
+                        entry.id, entry.name, entry.headcount
                     )
             return found
 
@@ -104,8 +117,8 @@ class Questions:
         dimension = _dimension(dim) if dim else None
         view = regions.region_view(self.store, cohort_id)
         found = influence.influencers(view, cohort_id, self.scoring, dimension, depth)
-        if privacy.is_small(view.cohort(cohort_id).headcount, self.min_headcount):
-            found.cohort_name = privacy.SUPPRESSED_NAME
+        cohort = view.cohort(cohort_id)
+        found.cohort_id, found.cohort_name, *_ = self.privacy.cohort(cohort.id, cohort.name, cohort.headcount)
         return found
 
     def gaps(
@@ -125,7 +138,7 @@ class Questions:
             small = self._small_cohorts({gap.entity_id for gap in found.items})
             for gap in found.items:
                 if gap.entity_id in small:
-                    gap.entity_id, gap.entity_name = privacy.SUPPRESSED_ID, privacy.SUPPRESSED_NAME
+                    gap.entity_id, gap.entity_name = privacy.HIDDEN.id, privacy.HIDDEN.name
             return found
 
         asked = {"kind": kind, "dimension": dimension, "offset": offset, "limit": limit, "today": today}
@@ -140,36 +153,55 @@ class Questions:
                     whole, private_below=self.min_headcount, offset=offset, limit=limit
                 )
             for cohort in found.cohorts:
-                if privacy.is_small(cohort.headcount, self.min_headcount):
-                    cohort.cohort_id, cohort.cohort_name = privacy.SUPPRESSED_ID, privacy.SUPPRESSED_NAME
-                    cohort.headcount = None
+                cohort.cohort_id, cohort.cohort_name, cohort.headcount, _ = self.privacy.cohort(
+                    cohort.cohort_id, cohort.cohort_name, cohort.headcount
+                )
             return found
 
         asked = {"offset": offset, "limit": limit}
         return self._remembered("fragmentation", asked, influence.Fragmentation, answer)
 
+    def fits_one_map(self) -> bool:
+        """Whether every organization and cohort can be drawn on one map, none grouped."""
+        kinds = (EntityKind.organization, EntityKind.cohort)
+        return sum(self.store.page(kind, limit=0).total for kind in kinds) <= MAX_NODES
+
+    def overview(self) -> Overview:
+        """Every buyer with the workers its decisions reach and the worst risk among them."""
+
+        def answer() -> Overview:
+            with self.store.read() as reader:
+                whole = WholeGraph.from_reader(reader)
+                return buyers_overview(whole, reader, self.scoring, private_below=self.min_headcount)
+
+        return self._remembered("overview", {}, Overview, answer)
+
     def warm(self) -> None:
         """Work out the answers users ask first of a whole graph (the first page of gaps and
-        of fragmentation), so that no one waits for them after a write. Raises GraphError if
-        it cannot (a bad scoring file, say): the graph is written all the same."""
+        of fragmentation, and what the front page shows), so that no one waits for them
+        after a write. Raises GraphError if it cannot (a bad scoring file, say): the graph
+        is written all the same."""
         self.gaps(limit=DEFAULT_PAGE)
         self.fragmentation(limit=DEFAULT_PAGE)
+        self.overview()
+        self.path_page(paths.PathQuery(), 0, FRONT_PAGE_PATHS)
 
     def entities(
-        self, kind: EntityKind, offset: int = 0, limit: int = 50, text: str | None = None
-    ) -> EntityPage:
-        """One page of the entities of a kind, small cohorts suppressed."""
+        self, kind: EntityKind | None = None, offset: int = 0, limit: int = 50, text: str | None = None
+    ) -> EntityList:
+        """One page of the entities of a kind (or of every kind); small cohorts and their
+        conditions are not listed."""
         found = self.store.page(kind, offset=offset, limit=limit, text=text, private_below=self.min_headcount)
-        found.items = [self._shown(entity) for entity in found.items]
-        return found
+        next_offset = offset + limit if offset + limit < found.total else None
+        return EntityList(**found.model_dump(), next_offset=next_offset)
 
     def entity(self, entity_id: str) -> AnyEntity:
-        """One entity by id (a condition by ``cohort_id/dimension``), small cohorts suppressed."""
-        return self._shown(self.store.get(entity_id))
-
-    def _shown(self, entity: AnyEntity) -> AnyEntity:
-        if isinstance(entity, Cohort) and privacy.is_small(entity.headcount, self.min_headcount):
-            return entity.model_copy(update={"name": privacy.SUPPRESSED_NAME, "headcount": None})
+        """One entity by id (a condition by ``cohort_id/dimension``). A small cohort, or one
+        of its conditions, is not found: outputs never single it out."""
+        entity = self.store.get(entity_id)
+        cohort_id = entity.id if isinstance(entity, Cohort) else getattr(entity, "cohort_id", None)
+        if cohort_id is not None and self._small_cohorts({cohort_id}):
+            raise NotFound(entity_id)
         return entity
 
     def chain_map(
@@ -178,18 +210,25 @@ class Questions:
         focus: str | None = None,
         depth: int = DEFAULT_FOCUS_DEPTH,
         path_rank: int | None = None,
+        region: tuple[int | None, str] | None = None,
+        served: bool = False,
     ) -> MapModel:
-        """The map of a viewpoint's chain (every buyer's without one), optionally focused."""
-        # The whole view: a focus map shows what lies above the focus as well as below it.
+        """The map of a viewpoint's chain (every buyer's without one), optionally focused on
+        an entity's neighbourhood or on the organizations of one tier and country. A small
+        cohort is no focus: outputs never single it out."""
+        for asked in (focus, viewpoint):
+            if asked is not None and self._small_cohorts({asked.partition("/")[0]}):
+                raise NotFound(asked)
         return chain_map(
-            regions.region_view(self.store),
+            self.store,
             self.scoring,
             viewpoint=viewpoint,
             focus=focus,
             depth=depth,
+            region=region,
             path_rank=path_rank,
-            min_headcount=self.settings.min_headcount,
-            show_small=self.show_small,
+            privacy=self.privacy,
+            served=served,
         )
 
     def _remembered(
@@ -221,7 +260,7 @@ class Questions:
             return {
                 entity.id
                 for entity in reader.entities(ids)
-                if isinstance(entity, Cohort) and privacy.is_small(entity.headcount, self.min_headcount)
+                if isinstance(entity, Cohort) and self.privacy.hides(entity.headcount)
             }
 
 

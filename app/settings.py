@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from graph.analysis.privacy import DEFAULT_MIN_HEADCOUNT
 from ingest.limits import MB, ReadLimits
 
 # What one bundle may hold when a setting leaves it open: (unpacked MB, rows). A server
@@ -41,7 +42,7 @@ class Settings(BaseSettings):
     # With API keys: whether /docs and /openapi.json answer without one.
     public_docs: bool = Field(False, validation_alias="LABORGRAPH_PUBLIC_DOCS")
     scoring_file: Path | None = Field(None, validation_alias="LABORGRAPH_SCORING_FILE")
-    min_headcount: int = Field(5, ge=0, validation_alias="LABORGRAPH_MIN_HEADCOUNT")
+    min_headcount: int = Field(DEFAULT_MIN_HEADCOUNT, ge=0, validation_alias="LABORGRAPH_MIN_HEADCOUNT")
     max_upload_mb: float = Field(50, gt=0, validation_alias="LABORGRAPH_MAX_UPLOAD_MB")
     # Unset: the API's or the CLI's default (BUNDLE_DEFAULTS).
     max_unpacked_mb: float | None = Field(None, gt=0, validation_alias="LABORGRAPH_MAX_UNPACKED_MB")

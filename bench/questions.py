@@ -545,6 +545,7 @@ def api_endpoints(s: Subjects) -> list[Endpoint]:
         Endpoint("/api/v1/gaps", "/api/v1/gaps", {}),
         Endpoint("/api/v1/fragmentation", "/api/v1/fragmentation", {}),
         Endpoint("/", "/", {}),
+        Endpoint("/map?viewpoint=BUYER", "/map", {"viewpoint": s.buyer}),
     ]
 
 

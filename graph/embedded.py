@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -56,6 +57,7 @@ from graph.scoring import risk_code_of
 from graph.store import (
     CohortFacts,
     ConditionFacts,
+    EngagedCohort,
     Engagement,
     EntityPage,
     RiskHit,
@@ -201,7 +203,19 @@ ENGAGEMENTS = f"""
 SELECT to_id, from_id, project FROM links WHERE type = '{LinkType.ENGAGES.value}'
 ORDER BY to_id, type, from_id, project
 """
+# Neither a cohort below the privacy threshold nor one of its conditions (a page's filter).
+NOT_PRIVATE = f"""
+NOT (kind = '{EntityKind.cohort.value}' AND coalesce(headcount < ?, 0))
+AND NOT (kind = '{EntityKind.condition.value}' AND ref IN
+         (SELECT id FROM entities WHERE kind = '{EntityKind.cohort.value}' AND headcount < ?))
+"""
 SOURCE_DATES = f"SELECT id, dated FROM entities WHERE kind = '{EntityKind.source.value}'"
+ENGAGED = f"""
+SELECT l.from_id, l.to_id, l.project, c.name, c.headcount
+FROM links l CROSS JOIN entities c ON c.id = l.to_id
+WHERE l.from_id {_IN} AND l.type = '{LinkType.ENGAGES.value}' AND {_PROJECT}
+"""
+RISKS_OF_ENGAGED = f"SELECT DISTINCT cohort_id, dimension, code FROM risks WHERE engager {_IN}"
 
 
 def _name(entity: AnyEntity) -> str | None:
@@ -256,6 +270,20 @@ def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
     remaining = iter(sorted(values))
     while chunk := list(islice(remaining, _CHUNK)):
         yield chunk
+
+
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Switch to write-ahead logging, waiting for a new file's first writer: SQLite does not
+    call the busy handler for this switch."""
+    deadline = time.monotonic() + BUSY_WAIT_MS / 1000
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _empty_graph() -> sqlite3.Connection:
@@ -352,7 +380,7 @@ class EmbeddedStore:
 
     def page(
         self,
-        kind: EntityKind,
+        kind: EntityKind | None,
         *,
         offset: int = 0,
         limit: int = 50,
@@ -361,14 +389,18 @@ class EmbeddedStore:
     ) -> EntityPage:
         if offset < 0 or limit < 0:
             raise InvalidQuery(f"offset and limit cannot be negative (got {offset}, {limit})")
-        where = "kind = ?"
-        args: list[object] = [kind.value]
+        where = "1"
+        args: list[object] = []
+        if kind is not None:
+            where += " AND kind = ?"
+            args.append(kind.value)
         if text:
             where += " AND name LIKE ? ESCAPE '\\'"
             escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             args.append(f"%{escaped}%")
-            where += " AND coalesce(json_extract(body, '$.headcount') >= ?, 1)"
-            args.append(private_below)
+        if private_below > 0 and kind in (None, EntityKind.cohort, EntityKind.condition):
+            where += f" AND {NOT_PRIVATE}"
+            args += [private_below, private_below]
         with self._reading() as db:
             total = db.execute(f"SELECT count(*) FROM entities WHERE {where}", args).fetchone()[0]
             rows = db.execute(
@@ -429,8 +461,8 @@ class EmbeddedStore:
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        db.execute(f"PRAGMA busy_timeout={BUSY_WAIT_MS}")  # first: a new file's first writer holds it
-        db.execute("PRAGMA journal_mode=WAL")
+        db.execute(f"PRAGMA busy_timeout={BUSY_WAIT_MS}")
+        _use_wal(db)
         db.execute("PRAGMA synchronous=FULL")
         db.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages per connection
         with self._guard:
@@ -652,6 +684,23 @@ class _SQLiteReader:
                 if len(found) == limit:
                     break
         return list(found.values())
+
+    def engaged(
+        self, organization_ids: Collection[str], projects: Collection[str] | None
+    ) -> list[EngagedCohort]:
+        scope = None if projects is None else _json(projects)
+        risks: dict[str, set[tuple[Dimension, str]]] = defaultdict(set)
+        rows = []
+        for chunk in _chunks(organization_ids):
+            ids = json.dumps(chunk)
+            for cohort_id, dimension, code in self._db.execute(RISKS_OF_ENGAGED, (ids,)):
+                risks[cohort_id].add((_DIMENSIONS[dimension], code))
+            rows += self._db.execute(ENGAGED, (ids, scope, scope)).fetchall()
+        of_cohort = {cohort_id: tuple(sorted(found)) for cohort_id, found in risks.items()}
+        return [
+            EngagedCohort(org, cohort_id, project, name, headcount, of_cohort.get(cohort_id, ()))
+            for org, cohort_id, project, name, headcount in sorted(rows)
+        ]
 
     def everything(self) -> GraphData:
         with collector_paused():

@@ -93,6 +93,7 @@ from graph.neo4j_risk import (
 from graph.store import (
     CohortFacts,
     ConditionFacts,
+    EngagedCohort,
     Engagement,
     EntityPage,
     RiskHit,
@@ -236,22 +237,26 @@ MATCH (n:Entity {id: id})
 RETURN labels(n) AS labels, properties(n) AS props
 """
 
-_NAME_MATCHES = (
-    "($text IS NULL OR (toLower(coalesce(n.name, n.title)) CONTAINS toLower($text)"
-    " AND coalesce(n.headcount >= $private_below, true)))"
-)
-PAGE_TOTAL: dict[EntityKind, str] = {
-    kind: f"MATCH (n:{label}) WHERE {_NAME_MATCHES} RETURN count(n) AS total"
-    for kind, label in LABELS.items()
+# A page's filter: the name search, and neither a cohort below the privacy threshold nor
+# one of its conditions.
+_LISTED = """
+($text IS NULL OR toLower(coalesce(n.name, n.title)) CONTAINS toLower($text))
+AND NOT (n:Cohort AND coalesce(n.headcount < $private_below, false))
+AND NOT (n:Condition AND EXISTS { MATCH (c:Cohort {id: n.cohort_id}) WHERE c.headcount < $private_below })
+"""
+_PAGE_LABELS: dict[EntityKind | None, str] = {None: "Entity"} | dict(LABELS.items())
+PAGE_TOTAL: dict[EntityKind | None, str] = {
+    kind: f"MATCH (n:{label}) WHERE {_LISTED} RETURN count(n) AS total"
+    for kind, label in _PAGE_LABELS.items()
 }
-PAGE_ITEMS: dict[EntityKind, str] = {
+PAGE_ITEMS: dict[EntityKind | None, str] = {
     kind: f"""
 MATCH (n:{label})
-WHERE n.id IS NOT NULL AND {_NAME_MATCHES}
+WHERE n.id IS NOT NULL AND {_LISTED}
 RETURN labels(n) AS labels, properties(n) AS props
 ORDER BY n.id SKIP $offset LIMIT $limit
 """
-    for kind, label in LABELS.items()
+    for kind, label in _PAGE_LABELS.items()
 }
 
 # Label and type counts come from Neo4j's count store: constant time on any graph size.
@@ -312,6 +317,14 @@ ENGAGEMENTS = f"""
 MATCH (a:Entity)-[r:{LinkType.ENGAGES}]->(c:Entity)
 RETURN c.id AS cohort_id, a.id AS organization_id, r.project AS project
 ORDER BY cohort_id, organization_id, project
+"""
+ENGAGED = f"""
+UNWIND $ids AS id
+MATCH (a:Entity {{id: id}})-[r:{LinkType.ENGAGES}]->(c:Entity) USING INDEX SEEK a:Entity(id)
+WHERE $projects IS NULL OR r.project = "" OR r.project IN $projects
+RETURN a.id AS organization_id, c.id AS cohort_id, coalesce(r.project, "") AS project, c.name AS name,
+       c.headcount AS headcount,
+       [{", ".join(f'["{d.value}", r.derived_{d.value}]' for d in Dimension)}] AS risks
 """
 SOURCE_DATES = "MATCH (s:Source) RETURN s.id AS id, toString(s.published_at) AS published_at"
 
@@ -700,7 +713,7 @@ class Neo4jStore:
 
     def page(
         self,
-        kind: EntityKind,
+        kind: EntityKind | None,
         *,
         offset: int = 0,
         limit: int = 50,
@@ -859,6 +872,23 @@ class _Neo4jReader:
         found = self._tx.run(RANKED_BY_DIMENSION[dimension], seeks=rows, country=country, limit=limit)
         hits = [RiskHit(*hit) for hit in found.single(strict=True)["found"]]
         return best_hits(hits, limit)
+
+    def engaged(
+        self, organization_ids: Collection[str], projects: Collection[str] | None
+    ) -> list[EngagedCohort]:
+        scope = None if projects is None else sorted(projects)
+        found = [
+            EngagedCohort(
+                record["organization_id"],
+                record["cohort_id"],
+                record["project"],
+                record["name"],
+                record["headcount"],
+                tuple(sorted((Dimension(dim), code) for dim, code in record["risks"] if code is not None)),
+            )
+            for record in self._tx.run(ENGAGED, ids=sorted(organization_ids), projects=scope)
+        ]
+        return sorted(found)
 
     def everything(self) -> GraphData:
         entities = _entities(self._tx.run(ALL_ENTITIES))

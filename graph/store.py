@@ -73,6 +73,19 @@ class Engagement(NamedTuple):
     project: str
 
 
+class EngagedCohort(NamedTuple):
+    """One ENGAGES link from the organization's side, with what a map needs of its cohort;
+    ``project`` is "" for none, ``risks`` the (dimension, graph.scoring.risk_code) of each
+    of the cohort's not-met conditions, by dimension."""
+
+    organization_id: str
+    cohort_id: str
+    project: str
+    name: str
+    headcount: int | None
+    risks: tuple[tuple[Dimension, str], ...]
+
+
 def best_hits(hits: Iterable[RiskHit], limit: int) -> list[RiskHit]:
     """The best ``limit`` distinct (tag, cohort) hits, in GraphReader.risk_seek's order."""
     return sorted(set(hits), key=lambda hit: (hit.tag, -hit.headcount, hit.cohort_id))[:limit]
@@ -117,6 +130,13 @@ class GraphReader(Protocol):
         """The best ``limit`` (tag, cohort) pairs the seeks on ``dimension`` find, each once:
         by tag, then headcount (descending), then cohort id (``best_hits``). ``country``
         keeps only cohorts of that country."""
+
+    def engaged(
+        self, organization_ids: Collection[str], projects: Collection[str] | None
+    ) -> list[EngagedCohort]:
+        """The ENGAGES links out of these organizations, chosen by project as ``links_from``,
+        with their cohorts' names, headcounts and risk codes: by organization id, cohort
+        id, project."""
 
     def everything(self) -> GraphData:
         """The whole graph."""
@@ -165,18 +185,19 @@ class GraphStore(Protocol):
 
     def page(
         self,
-        kind: EntityKind,
+        kind: EntityKind | None,
         *,
         offset: int = 0,
         limit: int = 50,
         text: str | None = None,
         private_below: int = 0,
     ) -> EntityPage:
-        """Entities of one kind ordered by id; ``text`` filters names case-insensitively.
+        """Entities of one kind (None: every kind) ordered by id; ``text`` filters names
+        case-insensitively.
 
-        Cohorts with a headcount below ``private_below`` never match ``text``: a search must
-        not confirm the name of a cohort that outputs suppress. InvalidQuery for a negative
-        offset or limit.
+        Cohorts with a headcount below ``private_below``, and their conditions, are left
+        out: a listing must not single out a cohort that outputs suppress. InvalidQuery for
+        a negative offset or limit.
         """
 
     def project_owners(self) -> dict[str, str]:

@@ -52,8 +52,13 @@ def test_invalid_bundle_lists_every_error_without_traceback(tmp_path: Path) -> N
 def test_paths_table_json_and_csv(loaded: Path, tmp_path: Path) -> None:
     table = run("paths", "--from", "org-halcyon", "--limit", "3", data_dir=loaded)
     assert table.returncode == 0 and "dec-halcyon-content-scope" in table.stdout
-    listed = json.loads(run("paths", "--from", "org-halcyon", "--json", data_dir=loaded).stdout)
-    assert len(listed) == 41 and listed[0]["cohort_id"] == "coh-savanna-ke-moderators"
+    page = json.loads(run("paths", "--from", "org-halcyon", "--json", data_dir=loaded).stdout)
+    assert (page["total"], page["offset"], page["limit"], page["next_offset"]) == (41, 0, 100, None)
+    assert page["items"][0]["cohort_id"] == "coh-savanna-ke-moderators"
+    second = json.loads(run("paths", "--from", "org-halcyon", "--limit", "10", "--offset", "10", "--json",
+                            data_dir=loaded).stdout)
+    assert [p["rank"] for p in second["items"]] == list(range(11, 21))
+    assert (second["total"], second["next_offset"]) == (None, 20)
     out = tmp_path / "paths.csv"
     result = run("paths", "--limit", "0", "--csv", str(out), data_dir=loaded)
     assert result.returncode == 0 and "wrote 150 paths" in result.stdout

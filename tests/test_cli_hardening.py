@@ -139,3 +139,19 @@ def test_the_demo_says_where_it_writes_and_prints_next_commands_that_run_as_prin
             timeout=120,
         )
         assert ran.returncode == 0, (line, ran.stderr)
+
+
+def test_csv_through_a_symlink_a_device_or_onto_a_folder(tmp_path: Path) -> None:
+    assert run("ingest", str(EXAMPLE_BUNDLE), data_dir=tmp_path / "data").returncode == 0
+    real = tmp_path / "exports" / "paths.csv"
+    real.parent.mkdir()
+    real.write_text("old")
+    link = tmp_path / "latest.csv"
+    link.symlink_to(real)
+
+    assert run("paths", "--csv", str(link), data_dir=tmp_path / "data").returncode == 0
+    assert link.is_symlink() and real.read_text(encoding="utf-8").startswith("rank,")
+
+    assert run("paths", "--csv", "/dev/null", data_dir=tmp_path / "data").returncode == 0
+    onto_folder = run("paths", "--csv", str(real.parent), data_dir=tmp_path / "data")
+    assert onto_folder.returncode == 1 and "it is a folder" in onto_folder.stderr

@@ -15,10 +15,12 @@ from pathlib import Path
 import pytest
 
 from graph.errors import InvalidBundle
+from graph.model import GraphData
 from graph.store import GraphStore
 from graph.vocabulary import EntityKind
 from ingest.load import Progress, ingest_raw
-from ingest.readers import read_json
+from ingest.readers import RawBundle, read_json
+from ingest.validate import NoGraph, validate_bundle
 
 AS_ORGANIZATION = {
     "organizations": [{"id": "twin", "name": "Twin Data Services", "kinds": "vendor", "country": "KE"}]
@@ -91,3 +93,27 @@ def test_racing_ingest_processes_land_one_contradicting_bundle_only(
         [sys.executable, "-m", "app.cli", "gaps", "--json"], env=env, capture_output=True, text=True
     )
     assert questions.returncode == 0, questions.stderr
+
+
+def test_racing_updates_of_one_organization_both_land(
+    store: GraphStore, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    base = {"id": "shared", "name": "Shared Vendor", "kinds": "vendor", "country": "KE"}
+    store.write(validated(read_json(json.dumps({"organizations": [base]}).encode())))
+    bundles = []
+    for field, value in (("audited_by", "Fair Audit Co"), ("contract_ref", "MSA-2026-7")):
+        path = tmp_path / f"{field}.json"
+        path.write_text(json.dumps({"organizations": [{**base, field: value}]}))
+        bundles.append(path)
+    env = store_env(store, tmp_path, request)
+
+    racing = [ingest_process(bundle, env) for bundle in bundles]
+    assert [process.wait(timeout=120) for process in racing] == [0, 0]
+
+    assert store.get("shared").extra == {"audited_by": "Fair Audit Co", "contract_ref": "MSA-2026-7"}
+
+
+def validated(raw: RawBundle) -> GraphData:
+    checked = validate_bundle(raw, NoGraph())
+    assert not checked.errors
+    return checked.data

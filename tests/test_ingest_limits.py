@@ -63,9 +63,9 @@ def test_the_cli_rejects_a_bomb_in_bounded_memory(bombs: Path, bomb: str, tmp_pa
         "print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss);"
         "print(done.stderr)"
     )
-    command = [sys.executable, "-c", measure, str(ROOT / ".venv/bin/laborgraph"), "ingest", str(bombs / bomb)]
+    command = [sys.executable, "-c", measure, sys.executable, "-m", "app.cli", "ingest", str(bombs / bomb)]
     environment = {**os.environ, "LABORGRAPH_DATA_DIR": str(tmp_path / "data")}
-    result = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=120)
+    result = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=120, cwd=ROOT)
     status, peak_kb = result.stdout.split("\n", 1)[0].split()
     stderr = result.stdout.split("\n", 1)[1]
     assert status == "1" and "Traceback" not in stderr and "nothing was written" in stderr
@@ -116,9 +116,12 @@ def test_the_api_limits_rows_and_unpacked_size(tmp_path: Path) -> None:
 
 def test_the_cli_honours_the_row_limit(tmp_path: Path) -> None:
     environment = {**os.environ, "LABORGRAPH_DATA_DIR": str(tmp_path / "data"), "LABORGRAPH_MAX_ROWS": "100"}
-    laborgraph = str(ROOT / ".venv/bin/laborgraph")
     result = subprocess.run(
-        [laborgraph, "ingest", str(EXAMPLE_BUNDLE)], capture_output=True, text=True, env=environment
+        [sys.executable, "-m", "app.cli", "ingest", str(EXAMPLE_BUNDLE)],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=ROOT,
     )
     assert (
         result.returncode == 1 and "more than 100 rows" in result.stderr and "Traceback" not in result.stderr

@@ -8,6 +8,7 @@ import pytest
 
 from graph.analysis import regions
 from graph.analysis.paths import PathQuery, RiskPath, trace_risk_paths
+from graph.analysis.privacy import DEFAULT_PRIVACY, SHOW_ALL
 from graph.embedded import EmbeddedStore
 from graph.errors import InvalidQuery, NotFound
 from graph.scoring import load_scoring
@@ -21,15 +22,20 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "ai-supply-chain"
 
 
 @pytest.fixture(scope="module")
-def view(tmp_path_factory: pytest.TempPathFactory) -> GraphView:
+def store(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedStore:
     store = EmbeddedStore(tmp_path_factory.mktemp("map-store"))
     ingest_path(store, EXAMPLE)
+    return store
+
+
+@pytest.fixture(scope="module")
+def view(store: EmbeddedStore) -> GraphView:
     return regions.region_view(store)
 
 
 @pytest.fixture(scope="module")
 def paths(view: GraphView) -> list[RiskPath]:
-    return trace_risk_paths(view, PathQuery(limit=None), load_scoring())
+    return trace_risk_paths(view, PathQuery(limit=None), load_scoring(), DEFAULT_PRIVACY)
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +128,8 @@ def test_small_cohorts_suppressed_unless_admin(view: GraphView, paths: list[Risk
         "coh-tessera-ph-qa-leads", "coh-kora-ke-arabic-reviewers", "coh-vantage-co-quality-leads",
     }  # fmt: skip
 
-    admin = build_map(view, paths=paths, show_small=True)
+    every_path = trace_risk_paths(view, PathQuery(limit=None), load_scoring(), SHOW_ALL)
+    admin = build_map(view, paths=every_path, privacy=SHOW_ALL)
     assert not any(n.suppressed for n in admin.nodes)
     assert node(admin, "coh-tessera-ph-qa-leads").headcount == 3
 
@@ -146,11 +153,15 @@ def test_focus_shows_the_neighbourhood_both_ways(view: GraphView) -> None:
 
 
 def test_many_cohorts_grouped_under_their_organization(view: GraphView, paths: list[RiskPath]) -> None:
-    model = build_map(view, paths=paths, max_cohorts=10)
+    organizations = sum(1 for _ in view.organizations())
+    model = build_map(view, paths=paths, budget=organizations + 13)  # room for 13 cohort nodes
     groups = [n for n in model.nodes if n.kind == "cohort_group"]
     singles = [n for n in model.nodes if n.kind == "cohort"]
     # Organizations engaging one cohort have nothing to group: 8 groups, 5 single cohorts remain.
     assert (len(groups), len(singles)) == (8, 5) and all(g.cohort_count >= 2 for g in groups)
+    assert len(model.nodes) == organizations + 13 and not [
+        n for n in model.nodes if n.kind == "organization_group"
+    ]
     assert sum(g.cohort_count for g in groups) + len(singles) == 26
     microlane = node(model, "#group:org-microlane")
     assert microlane.label.startswith("4 cohorts\n4,600")
@@ -188,7 +199,9 @@ def test_facts_carry_their_evidence(chain: MapModel) -> None:
         "reported · src-savanna-worker-survey, src-news-nairobi-moderators, src-living-wage-2025"
     )
     sections = [s.heading for s in node(chain, "coh-savanna-ke-moderators").facts]
-    assert sections == ["Workers", "Conditions", "Decisions reaching these workers", "Sources"]
+    assert sections == ["Workers", "Conditions", "Decisions reaching these workers"]
+    # Sources travel once per page; each panel lists those its facts cite.
+    assert chain.sources["src-living-wage-2025"].startswith("Living wage")
     tooltip = node(chain, "coh-savanna-ke-moderators").title.split("\n")
     assert tooltip[0] == "Savanna Nairobi sentinel moderators"
     assert "Worst risk: severity 5 (critical)" in tooltip
@@ -200,10 +213,37 @@ def test_empty_graph_gives_an_empty_map() -> None:
     assert model.nodes == [] and model.edges == [] and model.bands == []
 
 
-def test_chain_map_traces_the_viewpoints_paths_and_highlights_by_rank(view: GraphView) -> None:
-    model = chain_map(view, load_scoring(), viewpoint="org-halcyon", path_rank=1)
+def test_chain_map_traces_the_viewpoints_paths_and_highlights_by_rank(store: EmbeddedStore) -> None:
+    model = chain_map(store, load_scoring(), viewpoint="org-halcyon", path_rank=1)
     assert {p.buyer_name for p in model.paths} == {"Halcyon Labs"}
     top = next(p for p in model.paths if p.rank == model.highlight)
     assert model.highlight == 1 and top.decision_id == "dec-halcyon-content-scope"
     with pytest.raises(InvalidQuery):
-        chain_map(view, load_scoring(), path_rank=999)
+        chain_map(store, load_scoring(), path_rank=999)
+
+
+def test_the_store_map_of_the_example_draws_every_element_coloured_as_every_path_does(
+    store: EmbeddedStore, chain: MapModel
+) -> None:
+    model = chain_map(store, load_scoring())
+    assert not [n for n in model.nodes if n.kind.endswith("group")]
+    assert {n.id for n in model.nodes} == {n.id for n in chain.nodes}
+    assert len(model.edges) == 46  # every link of the example
+    # The outline's worst risks are those of every path traced, cohort by cohort (and
+    # suppressed cohorts keep their colour, as their risk paths keep their severity).
+    named = {n.id: n.severity for n in chain.nodes if not n.suppressed}
+    assert {n.id: n.severity for n in model.nodes if not n.suppressed} == named
+    assert {n.severity for n in model.nodes if n.suppressed} == {2, 4, None}
+    halcyon = chain_map(store, load_scoring(), viewpoint="org-halcyon")
+    expected = build_map(
+        regions.region_view(store),
+        viewpoint="org-halcyon",
+        paths=trace_risk_paths(
+            regions.region_view(store), PathQuery(origin="org-halcyon", limit=None), load_scoring()
+        ),
+    )
+    named = {n.id: n.severity for n in expected.nodes if not n.suppressed}
+    assert {n.id: n.severity for n in halcyon.nodes if not n.suppressed} == named
+    facts = {f.label: f.value for s in node(halcyon, "coh-savanna-ke-moderators").facts for f in s.facts}
+    assert facts["pay"].startswith("violates · 1.1 USD/h")  # drawn nodes carry their full facts
+    assert [c.label for c in halcyon.trail] == ["Front page", "Chain of Halcyon Labs"]

@@ -13,6 +13,7 @@ import pytest
 
 from graph.analysis import regions
 from graph.analysis.paths import PathQuery, RiskPath, trace_risk_paths
+from graph.analysis.privacy import DEFAULT_PRIVACY
 from graph.embedded import EmbeddedStore
 from graph.model import Cohort, GraphData, Link, Organization
 from graph.scoring import load_scoring
@@ -32,7 +33,7 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> tuple[GraphView, list[R
     store = EmbeddedStore(tmp_path_factory.mktemp("render-store"))
     ingest_path(store, EXAMPLE)
     view = regions.region_view(store)
-    return view, trace_risk_paths(view, PathQuery(limit=None), load_scoring())
+    return view, trace_risk_paths(view, PathQuery(limit=None), load_scoring(), DEFAULT_PRIVACY)
 
 
 @pytest.fixture(scope="module")

@@ -44,7 +44,7 @@ from graph.model import (
     Unit,
 )
 from graph.scoring import load_scoring
-from graph.store import MAX_DEPTH, GraphStore
+from graph.store import MAX_DEPTH, EngagedCohort, GraphStore
 from graph.view import GraphView
 from graph.vocabulary import (
     SUPPLY_LINKS,
@@ -60,6 +60,7 @@ from graph.vocabulary import (
     UnitFunction,
     WorkSetting,
 )
+from tests.chains import Chain
 
 CONTRACTS, SUBCONTRACTS, SOURCES_VIA, ENGAGES = (
     LinkType.CONTRACTS,
@@ -559,6 +560,31 @@ def test_paging_orders_by_id_and_counts_the_filtered_total(store: GraphStore) ->
         "C3/workload",
         "C9/pay",
     ]
+
+
+def test_listings_leave_out_small_cohorts_and_their_conditions(store: GraphStore) -> None:
+    store.write(
+        Chain()
+        .org("B", "buyer")
+        .cohort("big", headcount=40, pay="meets")
+        .cohort("small", headcount=3, pay="violates", voice="at_risk")
+        .cohort("unknown-size", headcount=None, pay="unknown")
+        .link("B", "big", "ENGAGES")
+        .link("B", "small", "ENGAGES")
+        .link("B", "unknown-size", "ENGAGES")
+        .data()
+    )
+
+    def listed(kind: EntityKind | None, private_below: int, text: str | None = None) -> tuple[int, list[str]]:
+        found = store.page(kind, limit=100, text=text, private_below=private_below)
+        return found.total, [e.id for e in found.items]
+
+    assert listed(EntityKind.cohort, 5) == (2, ["big", "unknown-size"])
+    assert listed(EntityKind.condition, 5) == (2, ["big/pay", "unknown-size/pay"])
+    assert listed(None, 5) == (5, ["B", "big", "big/pay", "unknown-size", "unknown-size/pay"])
+    assert listed(EntityKind.cohort, 5, text="small") == (0, [])
+    assert listed(EntityKind.cohort, 0) == (3, ["big", "small", "unknown-size"])
+    assert listed(None, 0)[0] == 8
 
 
 def test_counts_of_an_empty_and_a_full_store(store: GraphStore) -> None:
@@ -1098,6 +1124,35 @@ def test_a_cohort_engaged_under_two_projects_counts_once_on_a_page(store: GraphS
     )
 
     assert [(cohort, dim) for _, cohort, dim in paths(store, "B", limit=2)] == [("A", "pay"), ("Bc", "pay")]
+
+
+def test_engaged_cohorts_come_with_what_a_map_needs_of_them(store: GraphStore) -> None:
+    """A map's outline: the ENGAGES links out of some organizations, by project as links
+    are chosen, each with its cohort's name, headcount and risk codes."""
+    data = chain()
+    store.write(data)
+    store.write(GraphData(cohorts=[Cohort(id="C2", name="Platform pool", country="VE", headcount=None)]))
+
+    with store.read() as reader:
+        scoped = reader.engaged(["V1", "S1", "P1", "B1"], ["p1"])
+        every = reader.engaged(["V1"], None)
+        nobody = reader.engaged([], None)
+
+    assert scoped == [
+        EngagedCohort("P1", "C2", "", "Platform pool", None, ((Dimension.content_safety, "at_risk"),)),
+        EngagedCohort(
+            "S1",
+            "C1",
+            "p1",
+            "C1 annotators",
+            40,
+            ((Dimension.pay, "violates"), (Dimension.voice, "unknown")),
+        ),
+    ]  # V1 engages C3 under B2's project only
+    assert every == [
+        EngagedCohort("V1", "C3", "p2", "C3 annotators", 40, ((Dimension.workload, "violates"),))
+    ]
+    assert nobody == []
 
 
 def test_a_page_breaks_ties_on_cohort_id_then_dimension(store: GraphStore) -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from graph.analysis.privacy import SUPPRESSED_NAME
-from graph.model import Cohort
 from graph.view import GraphView
 from visualize import facts as F
-from visualize.model import Band, LegendEntry, MapNode
+from visualize.budget import Grouping
+from visualize.model import Band, Crumb, LegendEntry, MapNode
 from visualize.style import NO_RISK_COLOR, legend
 
 TIER_WORDS = {0: "buyers", 1: "direct suppliers"}
@@ -22,7 +22,7 @@ def band(
 ) -> Band:
     """A tier's band, labelled with its name and what it holds."""
     inside = [n for n in nodes if top <= n.y <= bottom]
-    orgs = sum(n.kind == "organization" for n in inside)
+    orgs = sum(1 if n.kind == "organization" else n.organization_count for n in inside)
     cohorts = sum(1 if n.kind == "cohort" else n.cohort_count for n in inside if n.kind != "organization")
     workers = sum(n.headcount or 0 for n in inside if n.kind != "organization")
     if tier is None:
@@ -44,29 +44,65 @@ def title(view: GraphView, viewpoint: str | None) -> str:
     return "AI data-work supply chains: every buyer"
 
 
-def legend_for(groups: dict[str, list[Cohort]]) -> list[LegendEntry]:
+def legend_for(grouping: Grouping) -> list[LegendEntry]:
     entries = legend()
-    if groups:
+    if grouping.cohorts:
         entries.append(
             LegendEntry(
                 group="size",
                 label="cohort group",
                 color=NO_RISK_COLOR,
                 shape="hexagon",
-                detail="several cohorts of one organization, shown as one node",
+                detail="several cohorts of one organization, shown as one node: click to open it",
+            )
+        )
+    if grouping.orgs:
+        entries.append(
+            LegendEntry(
+                group="size",
+                label="organization group",
+                color=NO_RISK_COLOR,
+                shape="diamond",
+                detail="the organizations of one tier and country and their workers, shown as one "
+                "node: click to open it",
             )
         )
     return entries
 
 
+def trail(
+    ctx: F.MapContext,
+    viewpoint: str | None,
+    region: tuple[int | None, str] | None,
+    focus: str | None,
+    depth: int,
+) -> list[Crumb]:
+    """Where the map sits, from the front page down, each step leading back."""
+    crumbs = [Crumb(label="Front page", params=None)]
+    chain = {"viewpoint": viewpoint} if viewpoint else {}
+    crumbs.append(
+        Crumb(label=f"Chain of {ctx.name(viewpoint)}" if viewpoint else "Every buyer", params=chain)
+    )
+    if region is not None:
+        tier, country = region
+        where = "no tier" if tier is None else f"tier {tier}"
+        params = {**chain, "tier": "" if tier is None else str(tier), "country": country}
+        crumbs.append(Crumb(label=f"Organizations in {country}, {where}", params=params))
+    if focus is not None:
+        crumbs.append(
+            Crumb(label=f"Around {ctx.name(focus)}", params={**chain, "focus": focus, "depth": str(depth)})
+        )
+    return crumbs
+
+
 def notes(
     ctx: F.MapContext,
-    groups: dict[str, list[Cohort]],
+    grouping: Grouping,
     focus: str | None,
     depth: int,
     path_count: int,
     max_paths: int,
-    max_cohorts: int,
+    budget: int,
 ) -> list[str]:
     notes = [
         f"Tiers are counted from {ctx.tier_from}; workers sit in the tier of the organization "
@@ -74,13 +110,18 @@ def notes(
     ]
     if focus:
         notes.append(f"Showing {ctx.name(focus)} and everything within {depth} links of it, both ways.")
-    if groups:
-        grouped = sum(len(m) for m in groups.values())
+    if grouping.cohorts:
+        grouped = sum(len(m) for m in grouping.cohorts.values())
         notes.append(
-            f"{F.thousands(grouped)} cohorts are grouped under the {len(groups)} organizations "
-            'engaging them (one node each, e.g. "123 cohorts, 45,000 workers") because this map '
-            f"shows at most {max_cohorts} cohorts one by one. Focus on an organization to see "
-            "its cohorts."
+            f"{F.thousands(grouped)} cohorts are grouped under the {len(grouping.cohorts)} organizations "
+            'engaging them (one hexagon each, e.g. "123 cohorts, 45,000 workers") because this map '
+            f"draws at most {F.thousands(budget)} nodes. Click a group to open it."
+        )
+    if grouping.orgs:
+        grouped = sum(len(m) for m in grouping.orgs.values())
+        notes.append(
+            f"{F.thousands(grouped)} organizations are grouped by tier and country (one diamond "
+            "each, with the workers they engage). Click a group to open it."
         )
     if ctx.suppressed:
         notes.append(

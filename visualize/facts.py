@@ -6,53 +6,100 @@ suppressed cohorts never appear: ``MapContext.name`` masks them everywhere.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from graph.analysis.paths import RiskPath
-from graph.analysis.privacy import SUPPRESSED_NAME
-from graph.model import Cohort, Condition, Link, Organization, Record
+from graph.analysis.privacy import SUPPRESSED_NAME, Privacy
+from graph.model import Cohort, Condition, Decision, Link, Organization, Record
 from graph.view import GraphView
-from graph.vocabulary import SUPPLY_LINKS, Dimension, LinkType
+from graph.vocabulary import SUPPLY_LINKS, Dimension
+from visualize.chain import Chain, Held
 from visualize.model import Fact, FactSection
 from visualize.style import SEVERITY_WORDS
 
-MAX_LISTED = 12  # decisions or cohorts listed per panel section before "… and N more"
+_T = TypeVar("_T")
+MAX_LISTED = 8  # decisions, links or cohorts listed per panel section before "… and N more"
 
 
 @dataclass
 class MapContext:
     view: GraphView
+    chain: Chain
     tiers: dict[str, int | None]  # the tier band each organization is drawn in
     tiers_from: dict[str, dict[str, int]]  # node -> {viewpoint or buyer id: tier from it}
     tier_from: str  # "Halcyon Labs" or "the nearest buyer"
-    min_headcount: int
-    suppressed: set[str] = field(default_factory=set)
+    privacy: Privacy
+    suppressed: set[str] = field(default_factory=set)  # the map's cohorts ``privacy`` hides
     paths_to: dict[str, list[RiskPath]] = field(default_factory=dict)  # cohort id -> ranked paths
-    engagers: dict[str, list[str]] = field(default_factory=dict)  # cohort id -> organization ids
+    # cohort id -> worst severity reaching it, when worked out beside the paths (a large map)
+    severity: Mapping[str, int] | None = None
     _names: dict[str, str] = field(default_factory=dict)
+    _applying: dict[str, list[Decision]] = field(default_factory=dict)
+    _out: dict[str, list[Link]] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        for link in self.view.links():
-            if link.type is LinkType.ENGAGES:
-                self.engagers.setdefault(link.to_id, []).append(link.from_id)
+    def refresh(self) -> None:
+        """Read the view again, after more of it was read in full."""
+        self._names.clear()
+        self._applying.clear()
+        self._out.clear()
+        for decision in sorted(self.view.decisions.values(), key=lambda d: d.id):
+            self._applying.setdefault(decision.applies_to, []).append(decision)
+
+    def supply_out(self, org_id: str) -> list[Link]:
+        """The organization's supply links, by key: read once for the tooltip, the panel and
+        the edges alike."""
+        found = self._out.get(org_id)
+        if found is None:
+            found = self._out[org_id] = sorted(self.view.out_links(org_id, SUPPLY_LINKS), key=_key)
+        return found
+
+    def engagers(self, cohort_id: str) -> list[str]:
+        """The organizations engaging the cohort (the only links into a cohort: ENGAGES)."""
+        return list(self.view.graph._pred.get(cohort_id, ()))
+
+    def applying_to(self, org_id: str) -> list[Decision]:
+        return self._applying.get(org_id, [])
 
     def name(self, node_id: str) -> str:
-        if node_id in self.suppressed:
-            return SUPPRESSED_NAME
+        """The name the page may show: never a hidden cohort's, drawn, counted or beyond the map."""
         if node_id not in self._names:
-            self._names[node_id] = self.view.node(node_id).name
+            entity = self.chain.cohorts.get(node_id) or self.view.node(node_id)
+            hidden = isinstance(entity, Held | Cohort) and self.privacy.hides(entity.headcount)
+            self._names[node_id] = SUPPRESSED_NAME if hidden or node_id in self.suppressed else entity.name
         return self._names[node_id]
 
+    @property
+    def min_headcount(self) -> int:
+        return self.privacy.min_headcount
+
+    def engaged(self, org_id: str) -> list[Held]:
+        """The cohorts the organization engages in the chain, drawn or not."""
+        return [self.chain.cohorts[c] for c in dict.fromkeys(self.chain.engaged.get(org_id, ()))]
+
     def worst(self, cohort_id: str) -> int | None:
+        if self.severity is not None:
+            return self.severity.get(cohort_id)
         found = self.paths_to.get(cohort_id)
         return max(p.severity for p in found) if found else None
+
+    def worst_of(self, cohorts: Iterable[Cohort | Held]) -> int | None:
+        return max((s for c in cohorts if (s := self.worst(c.id)) is not None), default=None)
+
+    def workers_of(self, cohorts: Iterable[Cohort | Held]) -> int:
+        """Workers of the cohorts that may be counted (small ones are left out)."""
+        return sum(c.headcount or 0 for c in cohorts if c.id not in self.suppressed)
 
     def tier_text(self, node_id: str) -> str:
         found = sorted(self.tiers_from.get(node_id, {}).items(), key=lambda item: (item[1], item[0]))
         if not found:
             return "not below any buyer"
         return "; ".join(f"tier {tier} from {self.name(origin)}" for origin, tier in found)
+
+
+def _key(link: Link) -> tuple[str, str, str, str]:
+    return link.key
 
 
 def evidence(record: Record) -> str:
@@ -97,31 +144,47 @@ def link_text(ctx: MapContext, link: Link) -> str:
     return " · ".join(parts)
 
 
-def edge_title(ctx: MapContext, links: Iterable[Link]) -> str:
+def edge_title(ctx: MapContext, links: list[Link], total: int) -> str:
     lines = []
     for link in links:
         lines += [link_text(ctx, link), f"evidence: {evidence(link)}"]
+    if total > len(links):
+        lines.append(f"… and {thousands(total - len(links))} more links")
     return "\n".join(lines)
 
 
-def _sources(ctx: MapContext, sections: list[FactSection]) -> FactSection | None:
+def capped(items: Sequence[_T], fact: Callable[[_T], Fact], noun: str) -> list[Fact]:
+    """Facts of the first MAX_LISTED items, and how many more there are."""
+    facts = [fact(item) for item in items[:MAX_LISTED]]
+    if len(items) > MAX_LISTED:
+        facts.append(Fact(label="…", value=f"and {thousands(len(items) - MAX_LISTED)} more {noun}"))
+    return facts
+
+
+def cited(facts: Iterable[Fact]) -> list[str]:
+    """The source ids the facts' evidence names ("reported · src-a, src-b")."""
     ids: list[str] = []
-    for section in sections:
-        for fact in section.facts:
-            if fact.evidence:
-                ids += [s for s in fact.evidence.partition(" · ")[2].split(", ") if s in ctx.view.sources]
-    facts = []
-    for source_id in dict.fromkeys(ids):
-        source = ctx.view.sources[source_id]
-        when = f", {source.published_at}" if source.published_at else ""
-        where = f" — {source.url}" if source.url else ""
-        facts.append(Fact(label=source_id, value=f"{source.title} ({source.kind.value}{when}){where}"))
-    return FactSection(heading="Sources", facts=facts) if facts else None
+    for fact in facts:
+        if fact.evidence and " · " in fact.evidence:
+            ids += fact.evidence.partition(" · ")[2].split(", ")
+    return ids
+
+
+def source_texts(ctx: MapContext, ids: Iterable[str]) -> dict[str, str]:
+    """What the page says of each source cited: shared by every panel, sent once."""
+    found = {}
+    for source_id in sorted(set(ids)):
+        source = ctx.view.sources.get(source_id)
+        if source is not None:
+            when = f", {source.published_at}" if source.published_at else ""
+            where = f" — {source.url}" if source.url else ""
+            found[source_id] = f"{source.title} ({source.kind.value}{when}){where}"
+    return found
 
 
 def _with_sources(ctx: MapContext, sections: list[FactSection]) -> list[FactSection]:
-    sources = _sources(ctx, sections)
-    return [s for s in sections if s.facts] + ([sources] if sources else [])
+    # The panel lists the sources a node's facts cite from the page's one table of sources.
+    return [s for s in sections if s.facts]
 
 
 def _path_facts(ctx: MapContext, paths: list[RiskPath]) -> list[Fact]:
@@ -153,50 +216,52 @@ def org_facts(ctx: MapContext, org: Organization) -> list[FactSection]:
             Fact(label="Tier", value=ctx.tier_text(org.id)),
         ],
     )
+
+    def link_fact(link: Link) -> Fact:
+        return Fact(label=link.type.value, value=link_text(ctx, link), evidence=evidence(link))
+
+    def made_fact(d: Decision) -> Fact:
+        unit = view.units[d.unit_id]
+        return Fact(
+            label=f"{unit.name} ({unit.function.value})",
+            value=f"{d.lever.value} → {ctx.name(d.applies_to)}: {d.description or d.id}",
+            evidence=evidence(d),
+        )
+
+    def applied_fact(d: Decision) -> Fact:
+        return Fact(
+            label=f"{view.units[d.unit_id].name} ({ctx.name(view.organization_of(d.unit_id))})",
+            value=f"{d.lever.value}: {d.description or d.id}",
+            evidence=evidence(d),
+        )
+
+    supply = ctx.supply_out(org.id)
+    engaged = sorted(ctx.engaged(org.id), key=lambda c: (-(ctx.worst(c.id) or 0), -(c.headcount or 0), c.id))
+
+    def cohort_fact(c: Held) -> Fact:
+        shown = "" if c.id in ctx.suppressed else f" · {workers(c.headcount)}"
+        return Fact(label=ctx.name(c.id), value=severity_text(ctx.worst(c.id)) + shown)
+
     upstream = FactSection(
         heading="Work comes from",
-        facts=[
-            Fact(label=link.type.value, value=link_text(ctx, link), evidence=evidence(link))
-            for link in sorted(view.in_links(org.id), key=lambda k: k.key)
-        ],
+        facts=capped(sorted(view.in_links(org.id), key=lambda k: k.key), link_fact, "links"),
     )
-    downstream = FactSection(
-        heading="Work goes to",
-        facts=[
-            Fact(label=link.type.value, value=link_text(ctx, link), evidence=evidence(link))
-            for link in sorted(view.out_links(org.id, (*SUPPLY_LINKS, LinkType.ENGAGES)), key=lambda k: k.key)
-        ],
+    downstream = FactSection(heading="Work goes to", facts=capped(supply, link_fact, "links"))
+    engages = FactSection(
+        heading=f"Workers engaged: {count(len(engaged), 'cohort')}, {workers(ctx.workers_of(engaged))}",
+        facts=capped(engaged, cohort_fact, "cohorts"),
     )
-    units = {u.id: u for u in view.units.values() if u.organization_id == org.id}
     made = FactSection(
-        heading="Decisions made here",
-        facts=[
-            Fact(
-                label=f"{units[d.unit_id].name} ({units[d.unit_id].function.value})",
-                value=f"{d.lever.value} → {ctx.name(d.applies_to)}: {d.description or d.id}",
-                evidence=evidence(d),
-            )
-            for d in sorted(view.decisions.values(), key=lambda d: d.id)
-            if d.unit_id in units
-        ],
+        heading="Decisions made here", facts=capped(view.decisions_of(org.id), made_fact, "decisions")
     )
     applied = FactSection(
-        heading="Decisions applying here",
-        facts=[
-            Fact(
-                label=f"{view.units[d.unit_id].name} ({ctx.name(view.organization_of(d.unit_id))})",
-                value=f"{d.lever.value}: {d.description or d.id}",
-                evidence=evidence(d),
-            )
-            for d in sorted(view.decisions.values(), key=lambda d: d.id)
-            if d.applies_to == org.id
-        ],
+        heading="Decisions applying here", facts=capped(ctx.applying_to(org.id), applied_fact, "decisions")
     )
-    return _with_sources(ctx, [about, upstream, downstream, made, applied])
+    return _with_sources(ctx, [about, upstream, downstream, engages, made, applied])
 
 
 def _engaged_by(ctx: MapContext, cohort_id: str) -> str:
-    return ", ".join(sorted(ctx.name(org_id) for org_id in ctx.engagers.get(cohort_id, ())))
+    return ", ".join(sorted(ctx.name(org_id) for org_id in ctx.engagers(cohort_id)))
 
 
 def cohort_facts(ctx: MapContext, cohort: Cohort) -> list[FactSection]:
@@ -266,10 +331,8 @@ def condition_text(condition: Condition) -> str:
     return " · ".join(parts)
 
 
-def group_facts(ctx: MapContext, org_id: str, cohorts: list[Cohort]) -> list[FactSection]:
-    shown = [c for c in cohorts if c.id not in ctx.suppressed]
-    total = sum(c.headcount or 0 for c in shown)
-    worst = max((s for c in cohorts if (s := ctx.worst(c.id)) is not None), default=None)
+def group_facts(ctx: MapContext, org_id: str, cohorts: list[Held]) -> list[FactSection]:
+    total, worst = ctx.workers_of(cohorts), ctx.worst_of(cohorts)
     about = FactSection(
         heading="Cohort group",
         facts=[
@@ -279,8 +342,7 @@ def group_facts(ctx: MapContext, org_id: str, cohorts: list[Cohort]) -> list[Fac
             Fact(label="Worst risk", value=severity_text(worst)),
             Fact(
                 label="Why grouped",
-                value="the map has too many cohorts to show one by one; "
-                "focus on this organization to see them",
+                value="the map has too many cohorts to show one by one; open the group to see them",
             ),
         ],
     )
@@ -299,3 +361,41 @@ def group_facts(ctx: MapContext, org_id: str, cohorts: list[Cohort]) -> list[Fac
     if len(ranked) > MAX_LISTED:
         members.facts.append(Fact(label="…", value=f"and {len(ranked) - MAX_LISTED} more cohorts"))
     return [about, members]
+
+
+def org_group_facts(
+    ctx: MapContext, members: list[Organization], cohorts: list[Held], where: str
+) -> list[FactSection]:
+    worst_in: dict[str, int] = {}
+    workers_in: dict[str, int] = {}
+    for cohort in cohorts:
+        for org in dict.fromkeys(org for org, _ in ctx.chain.engagers.get(cohort.id, ())):
+            severity = ctx.worst(cohort.id) or 0
+            worst_in[org] = max(worst_in.get(org, 0), severity)
+            workers_in[org] = workers_in.get(org, 0) + (
+                0 if cohort.id in ctx.suppressed else cohort.headcount or 0
+            )
+    about = FactSection(
+        heading="Group of organizations",
+        facts=[
+            Fact(label="Organizations", value=f"{thousands(len(members))} in {members[0].country}, {where}"),
+            Fact(
+                label="Workers", value=f"{count(len(cohorts), 'cohort')}, {workers(ctx.workers_of(cohorts))}"
+            ),
+            Fact(label="Worst risk", value=severity_text(ctx.worst_of(cohorts))),
+            Fact(
+                label="Why grouped",
+                value="the map has too many organizations to show one by one; open the group to see them",
+            ),
+        ],
+    )
+    ranked = sorted(members, key=lambda o: (-worst_in.get(o.id, 0), -workers_in.get(o.id, 0), o.id))
+
+    def org_fact(o: Organization) -> Fact:
+        severity = severity_text(worst_in.get(o.id) or None)
+        return Fact(label=o.name, value=f"{severity} · {workers(workers_in.get(o.id, 0))}")
+
+    listed = FactSection(
+        heading="Most at-risk and largest organizations", facts=capped(ranked, org_fact, "organizations")
+    )
+    return [about, listed]

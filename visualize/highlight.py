@@ -42,7 +42,9 @@ def _map_path(
     pair_edges: PairEdges,
 ) -> MapPath:
     orgs = path.organizations
-    steps = [path.buyer_id, *orgs, node_of[path.cohort_id]]
+    # Through the nodes drawn: a group of organizations stands for each member on the way.
+    drawn = [node_of.get(n, n) for n in (path.buyer_id, *orgs)] + [node_of[path.cohort_id]]
+    steps = [n for i, n in enumerate(drawn) if i == 0 or n != drawn[i - 1]]
     node_ids = list(dict.fromkeys(n for n in steps if n in displayed))
     edge_ids = [e for a, b in zip(steps, steps[1:], strict=False) for e in pair_edges.get((a, b), [])]
     chain_label = " > ".join(ctx.name(o) for o in orgs)
@@ -71,7 +73,7 @@ def _map_path(
         explanation=path.explanation,
         csv_query=urlencode({"from": path.decision_id, **target}),
         steps=[_step(ctx, path, hop) for hop in path.hops],
-        maker_node=path.buyer_id if path.buyer_id in displayed else None,
+        maker_node=drawn[0] if drawn[0] in displayed else None,
         maker_note=wrap(f"decided by {path.unit_name} ({path.lever.value})", 24),
         cohort_node=node_of[path.cohort_id],
         cohort_note=wrap(f"{path.dimension.value}: {path.status.value}", 24),

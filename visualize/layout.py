@@ -17,6 +17,7 @@ ORG_SLOT = 215.0  # horizontal room for one organization box
 COHORT_SLOT = 150.0  # horizontal room for one cohort dot and its label
 BAND_HEADER = 44.0  # strip at the top of a band where its label is drawn
 ORG_ROW_H = 92.0
+ORG_ONLY_ROW_H = 72.0  # a row of organizations none of which has cohorts drawn under it
 COHORT_ROW_H = 140.0
 BAND_GAP = 14.0
 MIN_WRAP_WIDTH = 9000.0  # rows narrower than this never wrap
@@ -161,7 +162,8 @@ def _place(
                     x_of[item.org] = cx
                     layout.positions[item.org] = (cx, bottom + ORG_ROW_H * 0.4)
                 _place_cohorts(layout, item, cx, bottom + ORG_ROW_H)
-            bottom += ORG_ROW_H + rows_below * COHORT_ROW_H
+            # A row of organizations with no workers under them needs no room for any.
+            bottom += (ORG_ROW_H if rows_below else ORG_ONLY_ROW_H) + rows_below * COHORT_ROW_H
         layout.bands.append((tier, top, bottom))
         top = bottom + BAND_GAP
     return layout

@@ -1,73 +1,80 @@
 """Build a supply-chain map: which nodes and links to show, where, and what they say.
 
-``chain_map`` is what the CLI and the API call: it traces the risk paths and hands them to
-``build_map``, which picks the region (a viewpoint's chain, or every buyer's; optionally the
-neighbourhood of one entity), masks small cohorts, groups cohorts when there are too many to
-show one by one, colours cohorts by the worst risk path reaching them and lays everything
-out by tier.
+``chain_map`` is what the CLI and the API call: it reads the chain's outline and its best
+risk paths from the store and hands them to ``build_map``, which picks the region (a
+viewpoint's chain, or every buyer's; optionally the neighbourhood of one entity, or the
+organizations of one tier and country), masks small cohorts, groups what its budget cannot
+draw one by one (visualize.budget), colours cohorts by the worst risk reaching them and
+lays everything out by tier.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
+from graph.analysis.outline import chain_outline, details
 from graph.analysis.paths import PathQuery, RiskPath, trace_risk_paths
-from graph.analysis.privacy import is_small, suppress_path
-from graph.analysis.tiers import tier_map
+from graph.analysis.privacy import DEFAULT_PRIVACY, Privacy
+from graph.analysis.regions import path_region
 from graph.analysis.traverse import check_depth
-from graph.errors import InvalidQuery
-from graph.model import Cohort, Condition, Decision, Organization, Unit
+from graph.errors import InvalidQuery, NotFound
+from graph.model import Condition, Decision, GraphData, Unit
 from graph.scoring import ScoringConfig
+from graph.store import EngagedCohort, GraphReader, GraphStore
 from graph.view import GraphView
-from graph.vocabulary import OrgKind
 from visualize import captions, nodes
-from visualize.facts import MapContext
+from visualize.budget import MAX_NODES, Grouping, group_to_budget
+from visualize.chain import Chain, Held
+from visualize.facts import MapContext, cited, source_texts
 from visualize.highlight import map_paths
-from visualize.model import MapModel, MapStats
+from visualize.model import MapModel, MapNode, MapStats
 
-MAX_COHORTS = 400  # beyond this many, cohorts are grouped under the organization engaging them
+Details = Callable[[Collection[str], Collection[str]], GraphData]  # (cohort ids, organization ids)
 MAX_PATHS = 50  # risk paths the page can highlight
 DEFAULT_FOCUS_DEPTH = 2
 
 
 def chain_map(
-    view: GraphView,
+    store: GraphStore,
     config: ScoringConfig,
     *,
     viewpoint: str | None = None,
     focus: str | None = None,
     depth: int = DEFAULT_FOCUS_DEPTH,
+    region: tuple[int | None, str] | None = None,
     path_rank: int | None = None,
-    min_headcount: int = 5,
-    show_small: bool = False,
-    title: str | None = None,
+    privacy: Privacy = DEFAULT_PRIVACY,
+    served: bool = False,
 ) -> MapModel:
-    """What ``laborgraph map`` and the server's pages show: the map with its risk paths traced.
-
-    Paths are those of the viewpoint's decisions (every decision's without one); ``path_rank``
-    (1 = the worst) is highlighted when the page opens.
-    """
-    if viewpoint is not None:
-        view.organization(viewpoint)  # NotFound unless the viewpoint is an organization
-    query = PathQuery.model_validate({"origin": viewpoint, "limit": None})
-    paths = trace_risk_paths(view, query, config)
-    highlight = None
-    if path_rank is not None:
-        if not 1 <= path_rank <= len(paths):
-            raise InvalidQuery(f"there is no risk path ranked {path_rank}; there are {len(paths)}")
-        highlight = paths[path_rank - 1]
-    return build_map(
-        view,
-        viewpoint=viewpoint,
-        focus=focus,
-        depth=depth,
-        highlight=highlight,
-        paths=paths,
-        min_headcount=min_headcount,
-        show_small=show_small,
-        title=title,
-    )
+    """What ``laborgraph map`` and the server's pages show, read from one snapshot of the
+    store: the chain's outline (graph.analysis.outline), the best risk paths of the
+    viewpoint's decisions (every decision's without one), and in full only what is drawn.
+    ``path_rank`` (1 = the worst) is highlighted when the page opens."""
+    with store.read() as reader:
+        focus = None if focus is None else _node_of(reader, focus)
+        # One link around an organization (an opened group) needs only its partners' cohorts.
+        outline = chain_outline(reader, viewpoint, config, near=focus if depth == 1 else None)
+        query = PathQuery(origin=viewpoint, limit=max(MAX_PATHS, path_rank or 0))
+        paths = trace_risk_paths(path_region(reader, query, config), query, config, privacy)
+        highlight = None
+        if path_rank is not None:
+            if not 1 <= path_rank <= len(paths):
+                raise InvalidQuery(f"there is no risk path ranked {path_rank}; there are {len(paths)}")
+            highlight = paths[path_rank - 1]
+        return build_map(
+            outline.view,
+            viewpoint=viewpoint,
+            focus=focus,
+            depth=depth,
+            region=region,
+            highlight=highlight,
+            paths=paths,
+            engaged=outline.engaged,
+            severity=outline.worst,
+            details=lambda cohort_ids, org_ids: details(reader, outline, cohort_ids, org_ids),
+            privacy=privacy,
+            served=served,
+        )
 
 
 def build_map(
@@ -76,56 +83,83 @@ def build_map(
     viewpoint: str | None = None,
     focus: str | None = None,
     depth: int = DEFAULT_FOCUS_DEPTH,
+    region: tuple[int | None, str] | None = None,
     highlight: RiskPath | None = None,
     paths: Sequence[RiskPath] = (),
-    min_headcount: int = 5,
-    show_small: bool = False,
+    engaged: Sequence[EngagedCohort] | None = None,
+    severity: Mapping[str, int] | None = None,
+    details: Details | None = None,
+    privacy: Privacy = DEFAULT_PRIVACY,
     title: str | None = None,
-    max_cohorts: int = MAX_COHORTS,
+    budget: int = MAX_NODES,
     max_paths: int = MAX_PATHS,
+    served: bool = False,
 ) -> MapModel:
-    """The map of ``viewpoint``'s chain (every buyer's if None), or of ``focus`` within ``depth``.
+    """The map of ``viewpoint``'s chain (every buyer's if None), of ``focus`` within
+    ``depth``, or of one ``region`` of it (the organizations of a tier and a country).
 
-    ``paths`` colour the cohorts (worst severity reaching each) and can be highlighted on
-    the page; ``highlight``, one of them, is highlighted when the page opens. Cohorts below
-    ``min_headcount`` are suppressed unless ``show_small`` (the admin scope).
+    ``paths`` can be highlighted on the page (``highlight``, one of them, when it opens)
+    and colour the cohorts (worst severity reaching each) unless ``severity`` gives each
+    cohort's worst. Past ``budget`` nodes, cohorts and then organizations are grouped
+    (visualize.budget). ``engaged`` lists the cohorts the view's organizations engage
+    when the view holds none (graph.analysis.outline), and ``details`` then reads in full
+    what the map draws one by one. Cohorts ``privacy`` hides are drawn without name, id
+    or headcount, and named nowhere on the page; ``paths`` must have been traced with the
+    same ``privacy``.
     """
-    tiers_from, tier_from = _tiers(view, viewpoint)
+    chain = Chain.of(view, engaged)
+    tiers_from, tier_from = chain.tiers(viewpoint)
     tiers = {n: min(found.values(), default=None) for n, found in tiers_from.items()}
     shown = set(tiers)
     focus_id = None
     if focus is not None:
-        focus_id = _focus_node(view, focus)
+        focus_id = chain.focus_node(focus)
         if focus_id not in shown:
             raise InvalidQuery(f"{focus!r} is not in the chain of {viewpoint!r}")
-        shown = _neighbourhood(view, focus_id, check_depth(depth), shown)
-    limit = 0 if show_small else min_headcount
-    cohorts = sorted((c for c in view.cohorts() if c.id in shown), key=lambda c: c.id)
+        shown = chain.neighbourhood(focus_id, check_depth(depth), shown)
+    cohorts = sorted((c for c in chain.cohorts.values() if c.id in shown), key=lambda c: c.id)
     orgs = sorted((o for o in view.organizations() if o.id in shown), key=lambda o: o.id)
-    masked = [suppress_path(p, limit) for p in sorted(paths, key=lambda p: p.rank)]
-    highlighted = suppress_path(highlight, limit) if highlight else None
-    ctx = MapContext(view, tiers, tiers_from, tier_from, min_headcount)
-    ctx.suppressed = {c.id for c in cohorts if is_small(c.headcount, limit)}
-    for path in masked:
-        if path.cohort_id in shown:
-            ctx.paths_to.setdefault(path.cohort_id, []).append(path)
-
+    masked = sorted(paths, key=lambda p: p.rank)
+    highlighted = highlight
+    ctx = MapContext(view, chain, tiers, tiers_from, tier_from, privacy, severity=severity)
+    ctx.suppressed = {c.id for c in cohorts if privacy.hides(c.headcount)}
     org_ids = {o.id for o in orgs}
-    home = {c.id: _home(ctx.engagers.get(c.id, []), org_ids, tiers) for c in cohorts}
+    home = {c.id: _home([org for org, _ in chain.engagers[c.id]], org_ids, tiers) for c in cohorts}
+    if region is not None:
+        orgs = [o for o in orgs if (tiers[o.id], o.country) == region]
+        org_ids = {o.id for o in orgs}
+        cohorts = [c for c in cohorts if home[c.id] in org_ids]
+        if not orgs:
+            raise InvalidQuery(f"no organization of the chain is in tier {region[0]} and country {region[1]}")
     for cohort_id, org in home.items():
         if org is not None:
             tiers[cohort_id] = tiers[org]  # drawn, and counted, in its organization's band
-    keep = {focus_id, highlighted.cohort_id if highlighted else None}
-    groups = _groups(cohorts, home, keep, max_cohorts)
-    node_of = nodes.node_ids(cohorts, ctx.suppressed, groups)
+    keep = {viewpoint, focus_id, highlighted.cohort_id if highlighted else None}
+    grouping = group_to_budget(orgs, cohorts, home, tiers, keep, budget)
+    node_of = nodes.node_ids(cohorts, orgs, home, ctx.suppressed, grouping)
+    drawn = [c.id for c in cohorts if node_of[c.id] == c.id or node_of[c.id].startswith(nodes.SUPPRESSED)]
+    if details is not None:
+        view.upsert(details(drawn, [o.id for o in orgs if node_of[o.id] == o.id]))
+    ctx.refresh()
+    for path in masked:
+        if path.cohort_id in node_of:
+            ctx.paths_to.setdefault(path.cohort_id, []).append(path)
     edges, pair_edges = nodes.map_edges(ctx, org_ids, node_of)
-    shown_nodes = nodes.org_nodes(ctx, orgs, focus_id)
-    shown_nodes += nodes.cohort_nodes(ctx, cohorts, groups, node_of, focus_id)
-    layout = nodes.place(ctx, shown_nodes, orgs, home, node_of, edges)
+    held: dict[str, list[Held]] = {}
+    for cohort in cohorts:
+        held.setdefault(node_of[cohort.id], []).append(cohort)
+    shown_nodes = nodes.org_nodes(ctx, orgs, node_of, focus_id)
+    shown_nodes += nodes.org_group_nodes(ctx, grouping, held)
+    shown_nodes += nodes.cohort_nodes(ctx, [view.cohort(c) for c in drawn], node_of, focus_id)
+    shown_nodes += nodes.cohort_group_nodes(ctx, grouping)
+    layout = nodes.place(ctx, shown_nodes, home, node_of, edges)
     for node in shown_nodes:
         node.x, node.y = (round(v, 1) for v in layout.positions[node.id])
+        node.drill = _drill(node, viewpoint, grouping)
     displayed = {n.id for n in shown_nodes}
     found, rank = map_paths(ctx, masked, highlighted, displayed, node_of, pair_edges, max_paths)
+    facts = [f for n in shown_nodes for section in n.facts for f in section.facts]
+    facts += [f for p in found for f in p.steps]
     return MapModel(
         title=title or captions.title(view, viewpoint),
         viewpoint=viewpoint,
@@ -135,88 +169,70 @@ def build_map(
         nodes=shown_nodes,
         edges=edges,
         bands=[captions.band(ctx, *extent, shown_nodes, viewpoint) for extent in layout.bands],
-        legend=captions.legend_for(groups),
-        notes=captions.notes(ctx, groups, focus_id, depth, len(masked), max_paths, max_cohorts),
+        legend=captions.legend_for(grouping),
+        notes=captions.notes(ctx, grouping, focus_id, depth, len(masked), max_paths, budget),
         paths=found,
         highlight=rank,
         stats=MapStats(
             organizations=len(orgs),
             cohorts=len(cohorts),
-            workers=sum(c.headcount or 0 for c in cohorts if c.id not in ctx.suppressed),
+            workers=ctx.workers_of(cohorts),
             nodes=len(shown_nodes),
             edges=len(edges),
         ),
+        sources=source_texts(ctx, cited(facts)),
+        trail=captions.trail(ctx, viewpoint, region, focus_id, depth),
+        served=served,
         suppressed_ids=ctx.suppressed,
     )
+
+
+def map_region(tier: str | None, country: str | None) -> tuple[int | None, str] | None:
+    """The (tier, country) a map of one group of organizations shows, from the text of its
+    parameters (an empty tier: organizations with none); InvalidQuery if one lacks the other."""
+    if tier is None and country is None:
+        return None
+    if tier is None or not country:
+        raise InvalidQuery("a group of organizations is opened with both a tier and a country")
+    if tier and not tier.isdigit():
+        raise InvalidQuery(f"tier must be a whole number, not {tier!r}")
+    return (int(tier) if tier else None, country.upper())
+
+
+def _drill(node: MapNode, viewpoint: str | None, grouping: Grouping) -> dict[str, str] | None:
+    """The map parameters that open a group: an organization's cohorts, or the
+    organizations of one tier and country."""
+    chain = {"viewpoint": viewpoint} if viewpoint else {}
+    if node.kind == "cohort_group":
+        return {**chain, "focus": node.id.removeprefix(nodes.GROUP), "depth": "1"}
+    if node.kind == "organization_group":
+        members = grouping.orgs[node.id]
+        return {**chain, "tier": "" if node.tier is None else str(node.tier), "country": members[0].country}
+    return None
 
 
 # -- region ---------------------------------------------------------------------------
 
 
-def _tiers(view: GraphView, viewpoint: str | None) -> tuple[dict[str, dict[str, int]], str]:
-    """Per node shown, its tier from the viewpoint, or from each buyer above it."""
-    if viewpoint is not None:
-        found = tier_map(view, viewpoint)
-        return {e.id: {viewpoint: e.tier} for e in found.entries}, found.viewpoint_name
-    tiers: dict[str, dict[str, int]] = {node: {} for node in view.graph.nodes}
-    for buyer in view.organizations():
-        if OrgKind.buyer in buyer.kinds:
-            for entry in tier_map(view, buyer.id).entries:
-                tiers[entry.id][buyer.id] = entry.tier
-    return tiers, "the nearest buyer"
-
-
-def _focus_node(view: GraphView, focus: str) -> str:
-    """The map node an id stands for (a unit: its organization; a decision: its target)."""
-    entity = view.get(focus)
-    if isinstance(entity, Organization | Cohort):
-        return entity.id
+def _node_of(reader: GraphReader, entity_id: str) -> str:
+    """The organization or cohort an id stands for on a map (a unit: its organization; a
+    decision: where it applies; a condition: its cohort). NotFound if it is unknown."""
+    found = reader.entities([entity_id])
+    if not found:
+        raise NotFound(entity_id)
+    entity = found[0]
     if isinstance(entity, Unit):
         return entity.organization_id
     if isinstance(entity, Decision):
         return entity.applies_to
     if isinstance(entity, Condition):
         return entity.cohort_id
-    raise InvalidQuery(f"{focus!r} is a source; focus on an organization, cohort, unit or decision")
-
-
-def _neighbourhood(view: GraphView, start: str, depth: int, allowed: set[str]) -> set[str]:
-    """Nodes within ``depth`` links of ``start``, following links both ways."""
-    distance = {start: 0}
-    queue = deque([start])
-    while queue:
-        node = queue.popleft()
-        if distance[node] == depth:
-            continue
-        for other in (*view.graph.successors(node), *view.graph.predecessors(node)):
-            if other in allowed and other not in distance:
-                distance[other] = distance[node] + 1
-                queue.append(other)
-    return set(distance)
+    return entity_id
 
 
 def _home(engaging: list[str], org_ids: set[str], tiers: dict[str, int | None]) -> str | None:
     """The organization a cohort is drawn under: the shown engaging one nearest the top."""
     shown = [org for org in engaging if org in org_ids]
-    return min(shown, key=lambda o: (tiers[o] is None, tiers[o] or 0, o), default=None)
-
-
-def _groups(
-    cohorts: list[Cohort], home: dict[str, str | None], keep: set[str | None], max_cohorts: int
-) -> dict[str, list[Cohort]]:
-    """Organizations whose cohorts become one node, largest first, until few enough remain."""
-    count = len(cohorts)
-    if count <= max_cohorts:
-        return {}
-    under: dict[str, list[Cohort]] = {}
-    for cohort in cohorts:
-        org = home[cohort.id]
-        if org is not None and cohort.id not in keep:
-            under.setdefault(org, []).append(cohort)
-    groups: dict[str, list[Cohort]] = {}
-    for org in sorted(under, key=lambda o: (-len(under[o]), o)):
-        if count <= max_cohorts or len(under[org]) < 2:
-            break
-        groups[org] = under[org]
-        count -= len(under[org]) - 1
-    return groups
+    if len(shown) < 2:  # most cohorts: one engaging organization
+        return shown[0] if shown else None
+    return min(shown, key=lambda o: (tiers[o] is None, tiers[o] or 0, o))

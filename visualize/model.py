@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from graph.vocabulary import Dimension, Lever, LinkType, OrgKind, Status
 
-NodeKind = Literal["organization", "cohort", "cohort_group"]
+NodeKind = Literal["organization", "organization_group", "cohort", "cohort_group"]
 Color = str  # "#rrggbb", from visualize.style only
 
 
@@ -45,7 +45,9 @@ class MapNode(BaseModel):
     org_kind: OrgKind | None = None
     severity: int | None = None  # worst severity of the risk paths reaching it
     headcount: int | None = None
-    cohort_count: int = 0  # cohorts engaged (organization) or grouped (cohort_group)
+    cohort_count: int = 0  # cohorts engaged (organization) or held (groups)
+    organization_count: int = 0  # organizations held (organization_group)
+    drill: dict[str, str] | None = None  # the map parameters that open a group
     suppressed: bool = False
     focus: bool = False
     facts: list[FactSection] = []
@@ -77,7 +79,7 @@ class LegendEntry(BaseModel):
     group: Literal["organization", "risk", "size", "link"]
     label: str
     color: Color
-    shape: Literal["box", "dot", "hexagon", "line", "dashed"]
+    shape: Literal["box", "dot", "hexagon", "diamond", "line", "dashed"]
     detail: str = ""  # a longer explanation, shown on hover
 
 
@@ -109,6 +111,14 @@ class MapPath(BaseModel):
     edge_ids: list[str]
 
 
+class Crumb(BaseModel):
+    """One step of the breadcrumb: what the analyst is looking at, and the map parameters
+    leading back to it (None: the front page)."""
+
+    label: str
+    params: dict[str, str] | None
+
+
 class MapStats(BaseModel):
     organizations: int
     cohorts: int
@@ -131,5 +141,8 @@ class MapModel(BaseModel):
     paths: list[MapPath]
     highlight: int | None = None  # rank of the path highlighted when the page opens
     stats: MapStats
+    sources: dict[str, str] = {}  # id → title, kind, date and address of each source cited
+    trail: list[Crumb] = []  # where the map sits: the front page, the chain, a group, a focus
+    served: bool = False  # served by `laborgraph serve`: groups open as pages of their own
     # Ids never to show (small cohorts): used to mask other outputs, never put in the page.
     suppressed_ids: set[str] = Field(default_factory=set, exclude=True)

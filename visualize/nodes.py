@@ -1,18 +1,22 @@
-"""The nodes and edges of a map: organizations, cohorts (alone, suppressed or grouped), links.
+"""The nodes and edges of a map: organizations (alone or grouped), cohorts (alone, suppressed
+or grouped), links.
 
-Map ids are entity ids, except for suppressed cohorts and cohort groups, whose ids start
-with "#" and so can never be an entity's (those start with a letter or a digit).
+Map ids are entity ids, except for suppressed cohorts and groups, whose ids start with "#"
+and so can never be an entity's (those start with a letter or a digit).
 """
 
 from __future__ import annotations
 
 import textwrap
+from collections import Counter
 
 from graph.analysis.privacy import SUPPRESSED_NAME
 from graph.model import Cohort, Link, Organization
 from graph.vocabulary import LinkType
 from visualize import facts as F
 from visualize import tooltips as T
+from visualize.budget import Grouping
+from visualize.chain import Held
 from visualize.layout import Layout, tier_layout
 from visualize.model import MapEdge, MapNode
 from visualize.style import (
@@ -28,23 +32,41 @@ from visualize.style import (
 GROUP = "#group:"
 SUPPRESSED = "#suppressed-"
 PairEdges = dict[tuple[str, str], list[str]]
+EDGE_LINKS_LISTED = 5  # links an edge tooltip lists; the rest are counted
 
 
-def node_ids(cohorts: list[Cohort], small: set[str], groups: dict[str, list[Cohort]]) -> dict[str, str]:
-    """The map id each cohort is drawn as: its group's, a suppressed stand-in, or its own."""
-    node_of = {c.id: f"{GROUP}{org}" for org, members in groups.items() for c in members}
+def node_ids(
+    cohorts: list[Held],
+    orgs: list[Organization],
+    home: dict[str, str | None],
+    small: set[str],
+    grouping: Grouping,
+) -> dict[str, str]:
+    """The map id each organization and cohort is drawn as: its group's (a cohort of a
+    grouped organization: that group's), a suppressed stand-in, or its own."""
+    node_of = {o.id: group for group, members in grouping.orgs.items() for o in members}
+    node_of.update({o.id: o.id for o in orgs if o.id not in node_of})
+    for cohort in cohorts:
+        org = home.get(cohort.id)
+        if org is not None and node_of.get(org, org) != org:
+            node_of[cohort.id] = node_of[org]
+    node_of.update({c.id: f"{GROUP}{org}" for org, members in grouping.cohorts.items() for c in members})
     hidden = (c.id for c in cohorts if c.id in small and c.id not in node_of)
     node_of.update({cohort_id: f"{SUPPRESSED}{n}" for n, cohort_id in enumerate(hidden, 1)})
     node_of.update({c.id: c.id for c in cohorts if c.id not in node_of})
     return node_of
 
 
-def org_nodes(ctx: F.MapContext, orgs: list[Organization], focus: str | None) -> list[MapNode]:
+def org_nodes(
+    ctx: F.MapContext, orgs: list[Organization], node_of: dict[str, str], focus: str | None
+) -> list[MapNode]:
     """Boxes coloured by kind (positions come later)."""
     nodes = []
     for org in orgs:
+        if node_of[org.id] != org.id:
+            continue  # drawn as part of its group
         kind = org_kind(org.kinds)
-        engaged = [k.to_id for k in ctx.view.out_links(org.id, (LinkType.ENGAGES,))]
+        engaged = ctx.engaged(org.id)
         nodes.append(
             MapNode(
                 id=org.id,
@@ -69,17 +91,11 @@ def org_nodes(ctx: F.MapContext, orgs: list[Organization], focus: str | None) ->
 
 
 def cohort_nodes(
-    ctx: F.MapContext,
-    cohorts: list[Cohort],
-    groups: dict[str, list[Cohort]],
-    node_of: dict[str, str],
-    focus: str | None,
+    ctx: F.MapContext, cohorts: list[Cohort], node_of: dict[str, str], focus: str | None
 ) -> list[MapNode]:
-    """Dots sized by headcount and coloured by worst risk; a hexagon per group."""
+    """Dots sized by headcount and coloured by worst risk, for the cohorts drawn one by one."""
     nodes = []
     for cohort in cohorts:
-        if node_of[cohort.id].startswith(GROUP):
-            continue  # drawn as part of its group
         hidden = cohort.id in ctx.suppressed
         worst = ctx.worst(cohort.id)
         label = (
@@ -108,9 +124,14 @@ def cohort_nodes(
                 facts=F.cohort_facts(ctx, cohort),
             )
         )
-    for org, members in groups.items():
-        worst = max((s for c in members if (s := ctx.worst(c.id)) is not None), default=None)
-        total = sum(c.headcount or 0 for c in members if c.id not in ctx.suppressed)
+    return nodes
+
+
+def cohort_group_nodes(ctx: F.MapContext, grouping: Grouping) -> list[MapNode]:
+    """A hexagon per organization whose cohorts are grouped."""
+    nodes = []
+    for org, members in grouping.cohorts.items():
+        worst, total = ctx.worst_of(members), ctx.workers_of(members)
         nodes.append(
             MapNode(
                 id=f"{GROUP}{org}",
@@ -134,6 +155,42 @@ def cohort_nodes(
     return nodes
 
 
+def org_group_nodes(
+    ctx: F.MapContext, grouping: Grouping, cohorts_in: dict[str, list[Held]]
+) -> list[MapNode]:
+    """A diamond per group of organizations (one tier, one country), sized by the workers
+    they engage and coloured by the worst risk among them."""
+    nodes = []
+    for group, members in grouping.orgs.items():
+        held = cohorts_in.get(group, [])
+        worst, total = ctx.worst_of(held), ctx.workers_of(held)
+        country, tier = members[0].country, ctx.tiers.get(members[0].id)
+        where = f"tier {tier}" if tier is not None else "no tier"
+        nodes.append(
+            MapNode(
+                id=group,
+                entity_id=None,
+                kind="organization_group",
+                name=f"{F.count(len(members), 'organization')} in {country}, {where}",
+                label=f"{F.count(len(members), 'organization')} · {country}\n"
+                f"{F.count(len(held), 'cohort')}\n{F.workers(total)}",
+                title=T.org_group_tooltip(ctx, members, held, where),
+                tier=tier,
+                x=0,
+                y=0,
+                color=risk_color(worst),
+                border=ORG_COLORS[org_kind(members[0].kinds)],
+                size=cohort_size(total),
+                severity=worst,
+                headcount=total,
+                cohort_count=len(held),
+                organization_count=len(members),
+                facts=F.org_group_facts(ctx, members, held, where),
+            )
+        )
+    return nodes
+
+
 def wrap(text: str, width: int) -> str:
     """Lines for a canvas label, wrapped here: measuring text to wrap it is slow in the browser."""
     return "\n".join(textwrap.wrap(text, width, break_on_hyphens=False)) or text
@@ -142,21 +199,35 @@ def wrap(text: str, width: int) -> str:
 def map_edges(
     ctx: F.MapContext, org_ids: set[str], node_of: dict[str, str]
 ) -> tuple[list[MapEdge], PairEdges]:
-    """Map edges (parallel links merged) and, per (source, target), the edge ids."""
+    """Map edges between the nodes drawn (parallel links, and links between members of
+    groups, merged) and, per (source, target), the edge ids."""
     merged: dict[tuple[str, str, LinkType], list[Link]] = {}
-    for link in ctx.view.links():
-        if link.from_id not in org_ids:
-            continue
-        target = node_of.get(link.to_id) if link.type is LinkType.ENGAGES else link.to_id
-        if target is None or (link.type is not LinkType.ENGAGES and target not in org_ids):
-            continue
-        merged.setdefault((link.from_id, target, link.type), []).append(link)
+    counted: Counter[tuple[str, str, LinkType]] = Counter()
+    succ = ctx.view.graph._succ
+    for org_id in sorted(org_ids):
+        source = node_of[org_id]
+        for link in ctx.supply_out(org_id):
+            target = node_of[link.to_id] if link.to_id in org_ids else None
+            if target is not None and target != source:
+                merged.setdefault((source, target, link.type), []).append(link)
+                counted[source, target, link.type] += 1
+        # Links to cohorts: counted from the chain, listed from the view where it holds them.
+        for cohort_id in ctx.chain.engaged.get(org_id, ()):
+            target = node_of.get(cohort_id)
+            if target is None or target == source:
+                continue
+            key = (source, target, LinkType.ENGAGES)
+            counted[key] += 1
+            listed = merged.setdefault(key, [])
+            if len(listed) < EDGE_LINKS_LISTED:
+                keys = succ.get(org_id, {}).get(cohort_id, {})
+                listed += [a["link"] for k, a in keys.items() if k[0] is LinkType.ENGAGES][:1]
     edges: list[MapEdge] = []
     pairs: PairEdges = {}
     for (source, target, kind), links in sorted(merged.items()):
         style = LINK_STYLES[kind]
         projects = sorted({k.project for k in links if k.project})
-        count = f" ×{len(links)}" if len(links) > 1 else ""
+        count = f" ×{counted[source, target, kind]}" if counted[source, target, kind] > 1 else ""
         label = kind.value + count + "".join(f"\n{p}" for p in projects[:2] if kind is not LinkType.ENGAGES)
         edge_id = f"{source}>{kind.value}>{target}"
         edges.append(
@@ -166,8 +237,8 @@ def map_edges(
                 target=target,
                 type=kind,
                 label=label,
-                title=F.edge_title(ctx, links[:20]),
-                projects=projects,
+                title=F.edge_title(ctx, links[:EDGE_LINKS_LISTED], counted[source, target, kind]),
+                projects=projects[:20],
                 color=style.color,
                 dashes=style.dashes,
                 width=style.width,
@@ -180,17 +251,20 @@ def map_edges(
 def place(
     ctx: F.MapContext,
     nodes: list[MapNode],
-    orgs: list[Organization],
     home: dict[str, str | None],
     node_of: dict[str, str],
     edges: list[MapEdge],
 ) -> Layout:
-    """Tiered positions: each organization's cohorts under it, worst and largest first."""
+    """Tiered positions: each organization's cohorts under it, worst and largest first;
+    groups of organizations sit in their tier's row as organizations do."""
     by_id = {n.id: n for n in nodes}
     order = {n.id: (-(n.severity or 0), -(n.headcount or 0), n.label) for n in nodes}
+    rows = {n.id: n.tier for n in nodes if n.kind in ("organization", "organization_group")}
     under: dict[str, list[str]] = {}
     loose: dict[int | None, list[str]] = {}
     for cohort_id, node_id in node_of.items():
+        if node_id in rows or cohort_id not in home:
+            continue  # an organization, or a cohort inside a group of organizations
         org = home[cohort_id]
         bucket = under.setdefault(org, []) if org else loose.setdefault(ctx.tiers.get(cohort_id), [])
         if node_id not in bucket:
@@ -201,10 +275,4 @@ def place(
     for edge in edges:
         if edge.type is not LinkType.ENGAGES:
             parents.setdefault(edge.target, []).append(edge.source)
-    return tier_layout(
-        {o.id: ctx.tiers.get(o.id) for o in orgs},
-        under,
-        loose,
-        parents,
-        {i: n.label.lower() for i, n in by_id.items()},
-    )
+    return tier_layout(rows, under, loose, parents, {i: n.label.lower() for i, n in by_id.items()})

@@ -14,19 +14,23 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 from pydantic import BaseModel
 
+from graph.analysis.overview import Overview
+from graph.analysis.paths import RiskPath
 from graph.analysis.privacy import SUPPRESSED_NAME
 from visualize.model import MapModel
+from visualize.style import SEVERITY_WORDS
 
 VIS_VERSION = "vis-9.1.2"  # the copy pyvis ships; its Popup shows string titles as text
 HERE = Path(__file__).parent
@@ -62,10 +66,16 @@ def _assets() -> _Assets:
     own = HERE / "static"
     return _Assets(
         vis_js=_script_text((vis / "vis-network.min.js").read_text("utf-8")),
-        vis_css=(vis / "vis-network.css").read_text("utf-8"),
+        vis_css=_without_images((vis / "vis-network.css").read_text("utf-8")),
         map_js=_script_text((own / "map.js").read_text("utf-8")),
         map_css=(own / "map.css").read_text("utf-8"),
     )
+
+
+def _without_images(css: str) -> str:
+    # Nine tenths of vis-network's style are inlined images of the navigation and editing
+    # buttons, which maps never show.
+    return re.sub(r"url\(\s*[\"']?data:[^)]*\)", "none", css)
 
 
 def _script_text(code: str) -> str:
@@ -119,7 +129,7 @@ def _page(template: str, model: MapModel, **context: object) -> str:
         .render(
             model=model,
             csp=_csp(scripts),
-            data=Markup(json_for_script(model.model_dump(mode="json"))),
+            data=Markup(json_for_script(_compact(model.model_dump(mode="json", exclude_none=True)))),
             vis_js=Markup(assets.vis_js),
             map_js=Markup(assets.map_js),
             vis_css=Markup(assets.vis_css),
@@ -127,6 +137,20 @@ def _page(template: str, model: MapModel, **context: object) -> str:
             **context,
         )
     )
+
+
+def _compact(data: dict[str, Any]) -> dict[str, Any]:
+    """The page's copy of the model, with each fact as [label, value, evidence?] and each
+    section as [heading, facts]: facts are most of a large map's bytes."""
+
+    def fact(f: dict[str, str]) -> list[str]:
+        return [f["label"], f["value"], *([f["evidence"]] if "evidence" in f else [])]
+
+    for node in data["nodes"]:
+        node["facts"] = [[s["heading"], [fact(f) for f in s["facts"]]] for s in node.get("facts", [])]
+    for path in data["paths"]:
+        path["steps"] = [fact(f) for f in path["steps"]]
+    return data
 
 
 def render_map_html(model: MapModel) -> str:
@@ -154,6 +178,38 @@ def render_home_html(
         gap_totals=dict(gap_totals or {}),
         api_prefix=api_prefix.rstrip("/"),
         docs_url=docs_url,
+    )
+
+
+def render_summary_html(
+    overview: Overview,
+    paths: Sequence[RiskPath],
+    *,
+    gap_totals: Mapping[str, int],
+    offset: int = 0,
+    limit: int = 50,
+    api_prefix: str = "/api/v1",
+    docs_url: str = "/docs",
+) -> str:
+    """The front page of a graph too large to draw at once: every buyer (a page of them)
+    with the workers it reaches and its worst risk, each opening its chain's map; the top
+    risk paths; how many visibility gaps of each kind. No script at all."""
+    return (
+        _environment()
+        .get_template("summary.html.j2")
+        .render(
+            title="AI data-work supply chains",
+            overview=overview,
+            buyers=overview.buyers[offset : offset + limit],
+            offset=offset,
+            limit=limit,
+            paths=paths,
+            gap_totals=dict(gap_totals),
+            severity_words=SEVERITY_WORDS,
+            api_prefix=api_prefix.rstrip("/"),
+            docs_url=docs_url,
+            map_css=Markup(_assets().map_css),
+        )
     )
 
 

@@ -21,8 +21,8 @@ ORG_COLORS: dict[OrgKind, str] = {
 ORG_KIND_ORDER = (OrgKind.buyer, OrgKind.platform, OrgKind.vendor, OrgKind.subcontractor)
 
 SEVERITY_COLORS: dict[int, str] = {
-    5: "#8b0000",
-    4: "#d7301f",
+    5: "#4a0a14",  # far darker than "high", not just redder: the two must never be confused
+    4: "#e0341c",
     3: "#f46d43",
     2: "#fdae61",
     1: "#fee08b",

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from graph.analysis.privacy import SUPPRESSED_NAME
 from graph.model import Cohort, Organization
-from graph.vocabulary import SUPPLY_LINKS, Dimension, LinkType, Status
+from graph.vocabulary import Dimension, Status
+from visualize.chain import Held
 from visualize.facts import MapContext, count, severity_text, thousands, workers
 
 CLICK = "Click for all facts and their evidence"
+OPEN = "Click to open the group and see what it holds"
 WIDTH = 110
 
 
-def _lines(*lines: str) -> str:
-    return "\n".join(line if len(line) <= WIDTH else line[: WIDTH - 1] + "…" for line in (*lines, CLICK))
+def _lines(*lines: str, click: str = CLICK) -> str:
+    return "\n".join(line if len(line) <= WIDTH else line[: WIDTH - 1] + "…" for line in (*lines, click))
 
 
 def _names(ctx: MapContext, ids: list[str], most: int = 4) -> str:
@@ -23,10 +25,11 @@ def _names(ctx: MapContext, ids: list[str], most: int = 4) -> str:
 
 def org_tooltip(ctx: MapContext, org: Organization) -> str:
     view = ctx.view
-    engaged = [k.to_id for k in view.out_links(org.id, (LinkType.ENGAGES,))]
-    known = sum(view.cohort(c).headcount or 0 for c in engaged if c not in ctx.suppressed)
-    onward = [k.to_id for k in view.out_links(org.id, SUPPLY_LINKS)]
-    made = sum(view.units[d.unit_id].organization_id == org.id for d in view.decisions.values())
+    supply = ctx.supply_out(org.id)
+    engaged = ctx.engaged(org.id)
+    known = ctx.workers_of(engaged)
+    onward = [k.to_id for k in supply]
+    made = len(view.decisions_of(org.id))
     return _lines(
         org.name,
         f"{' · '.join(k.value for k in org.kinds)} · {org.country} · {ctx.tier_text(org.id)}",
@@ -37,7 +40,7 @@ def org_tooltip(ctx: MapContext, org: Organization) -> str:
 
 
 def cohort_tooltip(ctx: MapContext, cohort: Cohort) -> str:
-    engaged_by = ctx.engagers.get(cohort.id, [])
+    engaged_by = ctx.engagers(cohort.id)
     paths = ctx.paths_to.get(cohort.id, [])
     top = paths[0] if paths else None
     deciders = (
@@ -72,12 +75,21 @@ def cohort_tooltip(ctx: MapContext, cohort: Cohort) -> str:
     )
 
 
-def group_tooltip(ctx: MapContext, org_id: str, cohorts: list[Cohort]) -> str:
-    total = sum(c.headcount or 0 for c in cohorts if c.id not in ctx.suppressed)
-    worst = max((s for c in cohorts if (s := ctx.worst(c.id)) is not None), default=None)
+def group_tooltip(ctx: MapContext, org_id: str, cohorts: list[Held]) -> str:
     return _lines(
-        f"{thousands(len(cohorts))} cohorts, {workers(total)}",
+        f"{thousands(len(cohorts))} cohorts, {workers(ctx.workers_of(cohorts))}",
         f"Engaged by {ctx.name(org_id)} · {ctx.tier_text(org_id)}",
-        f"Worst risk: {severity_text(worst)}",
+        f"Worst risk: {severity_text(ctx.worst_of(cohorts))}",
         "Grouped because the map has too many cohorts to show one by one",
+        click=OPEN,
+    )
+
+
+def org_group_tooltip(ctx: MapContext, members: list[Organization], cohorts: list[Held], where: str) -> str:
+    return _lines(
+        f"{count(len(members), 'organization')} in {members[0].country}, {where}",
+        f"{count(len(cohorts), 'cohort')}, {workers(ctx.workers_of(cohorts))}",
+        f"Worst risk: {severity_text(ctx.worst_of(cohorts))}",
+        f"Among them: {_names(ctx, [m.id for m in members], 3)}",
+        click=OPEN,
     )

@@ -5,21 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import Field
 
 from app.deps import Limit, Offset, QuestionsDep, require_read
 from app.errors import error_responses
+from app.questions import EntityList
 from app.routes import examples
 from graph.model import Entity
-from graph.store import EntityPage
 from graph.view import AnyEntity
 from graph.vocabulary import EntityKind
 
 router = APIRouter(prefix="/entities", tags=["entities"], dependencies=[Depends(require_read)])
-
-
-class EntityList(EntityPage):
-    next_offset: int | None = Field(description="offset of the next page; null on the last page")
 
 
 @router.get(
@@ -31,17 +26,16 @@ class EntityList(EntityPage):
 )
 def list_entities(
     ask: QuestionsDep,
-    kind: Annotated[EntityKind, Query(description="Which kind of entity to list.")],
+    kind: Annotated[EntityKind | None, Query(description="Only entities of this kind.")] = None,
     q: Annotated[
         str | None, Query(max_length=200, description="Only names containing this, any case.")
     ] = None,
     offset: Offset = 0,
     limit: Limit = 50,
 ) -> EntityList:
-    """One page of the entities of a kind, ordered by id."""
-    found = ask.entities(kind, offset=offset, limit=limit, text=q or None)
-    next_offset = offset + limit if offset + limit < found.total else None
-    return EntityList(**found.model_dump(), next_offset=next_offset)
+    """One page of entities, ordered by id. Cohorts below the minimum headcount, and their
+    conditions, are listed only for the admin scope (``show_small=true``)."""
+    return ask.entities(kind, offset=offset, limit=limit, text=q or None)
 
 
 @router.get(

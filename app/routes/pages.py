@@ -12,28 +12,42 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
-from app.deps import PageQuestionsDep
+from app.deps import MAX_OFFSET, PageQuestionsDep
 from app.errors import page_error_responses
+from app.questions import DEFAULT_PAGE, FRONT_PAGE_PATHS
+from graph.analysis.paths import PathQuery
 from graph.store import MAX_DEPTH
-from visualize.map import DEFAULT_FOCUS_DEPTH
-from visualize.render import render_home_html, render_map_html
+from visualize.map import DEFAULT_FOCUS_DEPTH, MAX_PATHS, map_region
+from visualize.render import render_home_html, render_map_html, render_summary_html
 
 router = APIRouter(tags=["map pages"], default_response_class=HTMLResponse)
-FRONT_PAGE_GAPS = 300  # gaps listed on the front page; the API pages through the rest
 ERRORS = page_error_responses(401, 403, 404, 422, 503)
 
 Viewpoint = Annotated[
     str | None, Query(description="Lay the chain out from this organization (default: every buyer).")
 ]
-PathRank = Annotated[int | None, Query(ge=1, description="Highlight the risk path of this rank.")]
+PathRank = Annotated[
+    int | None, Query(ge=1, le=MAX_PATHS, description="Highlight the risk path of this rank.")
+]
 
 
 @router.get("/", responses=ERRORS)
-def home(ask: PageQuestionsDep, viewpoint: Viewpoint = None, path: PathRank = None) -> HTMLResponse:
-    """The front door: the chain's map, its top risk paths, its visibility gaps."""
-    model = ask.chain_map(viewpoint=viewpoint, path_rank=path)
-    gaps = ask.gaps(limit=FRONT_PAGE_GAPS)
+def home(
+    ask: PageQuestionsDep,
+    viewpoint: Viewpoint = None,
+    path: PathRank = None,
+    offset: Annotated[
+        int, Query(ge=0, le=MAX_OFFSET, description="The first buyer listed, on a large graph.")
+    ] = 0,
+) -> HTMLResponse:
+    """The front door: the chain's map, its top risk paths, its visibility gaps; on a graph
+    too large to draw at once, every buyer to pick a viewpoint from, and the top risk paths."""
+    gaps = ask.gaps(limit=DEFAULT_PAGE)
     totals = {c.kind.value: c.count for c in gaps.counts if c.dimension is None}
+    if viewpoint is None and not ask.fits_one_map():
+        top = ask.path_page(PathQuery(), 0, FRONT_PAGE_PATHS).items
+        return HTMLResponse(render_summary_html(ask.overview(), top, gap_totals=totals, offset=offset))
+    model = ask.chain_map(viewpoint=viewpoint, path_rank=path, served=True)
     return HTMLResponse(render_home_html(model, gaps.items, gap_totals=totals))
 
 
@@ -45,9 +59,22 @@ def chain_map(
     depth: Annotated[
         int, Query(ge=1, le=MAX_DEPTH, description="Links around the focus.")
     ] = DEFAULT_FOCUS_DEPTH,
+    tier: Annotated[
+        str | None, Query(description="With country: only the organizations of this tier (empty: no tier).")
+    ] = None,
+    country: Annotated[
+        str | None, Query(description="With tier: only the organizations of this country.")
+    ] = None,
     path: PathRank = None,
 ) -> HTMLResponse:
-    """An interactive map: a buyer's chain, one entity's neighbourhood, or one risk path."""
-    return HTMLResponse(
-        render_map_html(ask.chain_map(viewpoint=viewpoint, focus=focus, depth=depth, path_rank=path))
+    """An interactive map: a buyer's chain, one entity's neighbourhood, one group of its
+    organizations (a tier and a country), or one risk path."""
+    model = ask.chain_map(
+        viewpoint=viewpoint,
+        focus=focus,
+        depth=depth,
+        path_rank=path,
+        region=map_region(tier, country),
+        served=True,
     )
+    return HTMLResponse(render_map_html(model))

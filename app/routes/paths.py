@@ -40,7 +40,7 @@ def download_paths(
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Paths to skip.")] = 0,
     limit: Annotated[int | None, Query(ge=1, description="At most this many paths; all if absent.")] = None,
 ) -> StreamingResponse:
-    """The same risk paths as a CSV download (DOMAIN.md columns), streamed row by row."""
+    """The same risk paths as a CSV download (the columns docs/API.md lists), streamed row by row."""
     found = ask.risk_paths(query.model_copy(update={"offset": offset, "limit": limit}))
     # Run the query now, so that its errors get a status code rather than cut the file short.
     first = list(islice(found, 1))

@@ -16,6 +16,7 @@ from itertools import islice
 
 from pydantic import BaseModel, Field
 
+from graph.analysis.privacy import SHOW_ALL, Privacy
 from graph.analysis.ranking import ALL_DIMENSIONS, DIMENSION_BIT, dimension_bits, ranked_conditions
 from graph.analysis.tiers import tier_of_cohort
 from graph.analysis.traverse import (
@@ -110,15 +111,20 @@ class _Candidate:
     likelihood: float
 
 
-def trace_risk_paths(view: GraphView, query: PathQuery, config: ScoringConfig) -> list[RiskPath]:
+def trace_risk_paths(
+    view: GraphView, query: PathQuery, config: ScoringConfig, privacy: Privacy = SHOW_ALL
+) -> list[RiskPath]:
     """The ranked page of risk paths the query asks for."""
-    paths = iter_risk_paths(view, query, config)
+    paths = iter_risk_paths(view, query, config, privacy)
     stop = None if query.limit is None else query.offset + query.limit
     return list(islice(paths, query.offset, stop))
 
 
-def iter_risk_paths(view: GraphView, query: PathQuery, config: ScoringConfig) -> Iterator[RiskPath]:
-    """Every risk path the query matches, best first, built one at a time (for streaming)."""
+def iter_risk_paths(
+    view: GraphView, query: PathQuery, config: ScoringConfig, privacy: Privacy = SHOW_ALL
+) -> Iterator[RiskPath]:
+    """Every risk path the query matches, best first, built one at a time (for streaming);
+    each names its cohort only as ``privacy`` lets it."""
     check_depth(query.depth)
     target_cohort, target_dim = _target(view, query)
     if query.target and "/" in query.target and target_dim is None:
@@ -134,7 +140,7 @@ def iter_risk_paths(view: GraphView, query: PathQuery, config: ScoringConfig) ->
     rank = 0
     ranked = ranked_conditions(
         view,
-        _affected(view, reached_engagers(view, groups, query.depth, wanted), target_cohort),
+        affected_cohorts(view, reached_engagers(view, groups, query.depth, wanted), target_cohort),
         config,
         min_severity=query.min_severity,
         country=query.country.upper() if query.country else None,
@@ -144,7 +150,7 @@ def iter_risk_paths(view: GraphView, query: PathQuery, config: ScoringConfig) ->
         for decision in _deciders(view, groups, cohort.id, condition.dimension, query.depth):
             candidate = _Candidate(decision, cohort, condition, severity, likelihood)
             for chain in _chains(view, decision, cohort.id, query.depth):
-                path = _build(view, candidate, chain, config, rank + 1)
+                path = _build(view, candidate, chain, config, rank + 1, privacy)
                 if query.project and query.project not in _projects(path):
                     continue
                 rank += 1
@@ -209,7 +215,7 @@ def reached_engagers(view: GraphView, groups: WalkGroups, depth: int, wanted: in
     return engagers
 
 
-def _affected(view: GraphView, engagers: Engagers, target_cohort: str | None) -> dict[str, int]:
+def affected_cohorts(view: GraphView, engagers: Engagers, target_cohort: str | None) -> dict[str, int]:
     """Each cohort the engagers engage (in scope), with the bits of the dimensions affected."""
     affected: dict[str, int] = {}
     for (org, scope), bits in engagers.items():
@@ -247,10 +253,17 @@ def _projects(path: RiskPath) -> set[str]:
     return {hop.project for hop in path.hops if hop.project}
 
 
-def _build(view: GraphView, c: _Candidate, chain: Chain, config: ScoringConfig, rank: int) -> RiskPath:
+def _build(
+    view: GraphView, c: _Candidate, chain: Chain, config: ScoringConfig, rank: int, privacy: Privacy
+) -> RiskPath:
     decision, cohort, condition = c.decision, c.cohort, c.condition
     unit = view.units[decision.unit_id]
     buyer = view.organization(unit.organization_id)
+    shown = privacy.cohort(cohort.id, cohort.name, cohort.headcount)
+
+    def masked(entity_id: str) -> str:
+        return privacy.masked(entity_id, cohort.id, shown)
+
     hops = [
         Hop(
             claim=f"{unit.id} made {decision.id}, applying to {decision.applies_to}",
@@ -263,9 +276,9 @@ def _build(view: GraphView, c: _Candidate, chain: Chain, config: ScoringConfig, 
         ),
         *(
             Hop(
-                claim=f"{link.from_id} {link.type.value} {link.to_id}",
+                claim=f"{link.from_id} {link.type.value} {masked(link.to_id)}",
                 from_id=link.from_id,
-                to_id=link.to_id,
+                to_id=masked(link.to_id),
                 relation=link.type.value,
                 project=link.project,
                 evidence_grade=link.grade,
@@ -274,9 +287,9 @@ def _build(view: GraphView, c: _Candidate, chain: Chain, config: ScoringConfig, 
             for link in chain.links
         ),
         Hop(
-            claim=f"{cohort.id} {condition.dimension.value} {condition.status.value}",
-            from_id=cohort.id,
-            to_id=condition.id,
+            claim=f"{shown.id} {condition.dimension.value} {condition.status.value}",
+            from_id=shown.id,
+            to_id=masked(condition.id),
             relation="CONDITION",
             evidence_grade=condition.grade,
             source_ids=list(condition.source_ids),
@@ -287,7 +300,8 @@ def _build(view: GraphView, c: _Candidate, chain: Chain, config: ScoringConfig, 
         confidence *= config.confidence[hop.evidence_grade]
     tier = tier_of_cohort(view, buyer.id, cohort.id)
     reasons = config.severity_of(condition)[1]
-    explanation = _explain(view, c, chain, hops, confidence, tier, buyer, unit, reasons)
+    named = privacy.described(shown)
+    explanation = _explain(view, c, chain, hops, confidence, tier, buyer, unit, reasons, named)
     return RiskPath(
         rank=rank,
         severity=c.severity,
@@ -303,15 +317,16 @@ def _build(view: GraphView, c: _Candidate, chain: Chain, config: ScoringConfig, 
         project=decision.project or next((h.project for h in hops if h.project), None),
         applies_to=decision.applies_to,
         tier=tier,
-        chain=[unit.id, decision.id, *chain.org_ids, cohort.id, condition.id],
-        cohort_id=cohort.id,
-        cohort_name=cohort.name,
+        chain=[unit.id, decision.id, *chain.org_ids, shown.id, masked(condition.id)],
+        cohort_id=shown.id,
+        cohort_name=privacy.described(shown),
         country=cohort.country,
-        headcount=cohort.headcount,
+        headcount=shown.headcount,
         dimension=condition.dimension,
         status=condition.status,
         hops=hops,
         explanation=explanation,
+        suppressed=shown.suppressed,
     )
 
 
@@ -325,6 +340,7 @@ def _explain(
     buyer: Organization,
     unit: Unit,
     reasons: list[str],
+    cohort_named: str,
 ) -> str:
     names = " > ".join(view.organization(org).name for org in chain.org_ids)
     where = f"tier {tier}" if tier is not None else "outside its own tiers"
@@ -332,7 +348,7 @@ def _explain(
     grades = " × ".join(f"{h.evidence_grade.value}" for h in hops)
     return (
         f"{unit.name} ({buyer.name}) made the {c.decision.lever.value} decision {c.decision.id}, "
-        f"which reaches {c.cohort.name} at {where} through {names}; {dims} covers "
+        f"which reaches {cohort_named} at {where} through {names}; {dims} covers "
         f"{c.condition.dimension.value}. Severity {c.severity}: {'; '.join(reasons)}. "
         f"Likelihood {c.likelihood:g}: the condition is {c.condition.status.value}. "
         f"Confidence {confidence:.2f} from the evidence on {len(hops)} hops ({grades})."

@@ -7,10 +7,49 @@ practice describes it (``coh-kora-ke-arabic-reviewers``).
 
 from __future__ import annotations
 
-from graph.analysis.paths import Hop, RiskPath
+from dataclasses import dataclass
+from typing import NamedTuple
 
+DEFAULT_MIN_HEADCOUNT = 5  # LABORGRAPH_MIN_HEADCOUNT unless set
 SUPPRESSED_NAME = "suppressed cohort"
 SUPPRESSED_ID = "suppressed-cohort"
+
+
+class ShownCohort(NamedTuple):
+    """What an output may say of a cohort."""
+
+    id: str
+    name: str
+    headcount: int | None
+    suppressed: bool
+
+
+@dataclass(frozen=True)
+class Privacy:
+    """The one policy every output applies: cohorts with fewer workers than
+    ``min_headcount`` are never singled out (0 shows every cohort, as for admins)."""
+
+    min_headcount: int = 0
+
+    def hides(self, headcount: int | None) -> bool:
+        return is_small(headcount, self.min_headcount)
+
+    def cohort(self, cohort_id: str, name: str, headcount: int | None) -> ShownCohort:
+        """The id, name and headcount to show for a cohort; a hidden one's say only that it is."""
+        return HIDDEN if self.hides(headcount) else ShownCohort(cohort_id, name, headcount, False)
+
+    def described(self, shown: ShownCohort) -> str:
+        """The cohort as a sentence names it: a hidden one with the threshold it falls under."""
+        return f"{shown.name} (fewer than {self.min_headcount} workers)" if shown.suppressed else shown.name
+
+    def masked(self, entity_id: str, cohort_id: str, shown: ShownCohort) -> str:
+        """``entity_id`` (the cohort's, a condition's, any other) as outputs may show it."""
+        return mask_id(entity_id, cohort_id) if shown.suppressed else entity_id
+
+
+SHOW_ALL = Privacy(0)
+DEFAULT_PRIVACY = Privacy(DEFAULT_MIN_HEADCOUNT)
+HIDDEN = ShownCohort(SUPPRESSED_ID, SUPPRESSED_NAME, None, True)  # a cohort an output may not single out
 
 
 def is_small(headcount: int | None, min_headcount: int) -> bool:
@@ -25,36 +64,3 @@ def mask_id(entity_id: str, cohort_id: str) -> str:
     if entity_id.startswith(cohort_id + "/"):
         return SUPPRESSED_ID + entity_id[len(cohort_id) :]
     return entity_id
-
-
-def suppress_path(path: RiskPath, min_headcount: int) -> RiskPath:
-    """The path with its cohort's name, headcount and id hidden if the cohort is too small."""
-    if not is_small(path.headcount, min_headcount):
-        return path
-    cohort = path.cohort_id
-    note = f"{SUPPRESSED_NAME} (fewer than {min_headcount} workers)"
-    return path.model_copy(
-        update={
-            "cohort_id": SUPPRESSED_ID,
-            "cohort_name": note,
-            "headcount": None,
-            "suppressed": True,
-            "chain": [mask_id(i, cohort) for i in path.chain],
-            "hops": [_mask_hop(hop, cohort) for hop in path.hops],
-            # The name stands in one known place: "..., which reaches <name> at tier ...".
-            "explanation": path.explanation.replace(f"reaches {path.cohort_name} at", f"reaches {note} at"),
-        }
-    )
-
-
-def _mask_hop(hop: Hop, cohort_id: str) -> Hop:
-    if cohort_id not in (hop.from_id, hop.to_id.partition("/")[0]):
-        return hop
-    claim = " ".join(mask_id(word, cohort_id) for word in hop.claim.split(" "))
-    return hop.model_copy(
-        update={
-            "from_id": mask_id(hop.from_id, cohort_id),
-            "to_id": mask_id(hop.to_id, cohort_id),
-            "claim": claim,
-        }
-    )

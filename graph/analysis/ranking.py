@@ -184,6 +184,12 @@ def scoring_classes(
 ) -> list[list[tuple[Dimension, str]]]:
     """Every risk a page may show, as (dimension, risk code), grouped by the (severity,
     likelihood) the configuration gives it, best group first."""
+    return [members for _, members in _scored_classes(config, min_severity, wanted)]
+
+
+def _scored_classes(
+    config: ScoringConfig, min_severity: int, wanted: int
+) -> list[tuple[tuple[int, float], list[tuple[Dimension, str]]]]:
     classes: dict[tuple[int, float], list[tuple[Dimension, str]]] = defaultdict(list)
     for dimension in Dimension:
         if not DIMENSION_BIT[dimension] & wanted:
@@ -193,7 +199,7 @@ def scoring_classes(
                 risk = config.risk_of_facts(dimension, status, low_pay)
                 if risk is not None and risk[0] >= min_severity:
                     classes[risk].append((dimension, risk_code(status, low_pay)))
-    return [classes[key] for key in sorted(classes, reverse=True)]
+    return [(key, classes[key]) for key in sorted(classes, reverse=True)]
 
 
 def ranked_cohorts(
@@ -216,29 +222,64 @@ def ranked_cohorts(
     so the page is complete once the classes taken fill it. On a large graph the best class
     usually does; on a small one, where no class fills it, a few rounds cover them all.
     """
-    seekers = [
-        (org, None if scope is None else tuple(sorted(scope)), bits)
-        for (org, scope), bits in engagers.items()
-    ]
+    seekers = _seekers(engagers)
     classes = scoring_classes(config, min_severity, wanted)
     found: dict[tuple[str, str], None] = {}  # insertion-ordered: the ranked pairs
     start, size = 0, 1
     while seekers and start < len(classes) and len(found) < need:
-        seeks: dict[Dimension, list[RiskSeek]] = defaultdict(list)
-        for n in range(start, min(start + size, len(classes))):
-            for dimension, code in classes[n]:
-                bit = DIMENSION_BIT[dimension]
-                seeks[dimension].extend(
-                    RiskSeek(org, projects, code, n) for org, projects, bits in seekers if bits & bit
-                )
         limit = need - len(found)
-        ranked = sorted(
-            {
-                (hit.tag, -hit.headcount, hit.cohort_id, dimension.value)
-                for dimension, batch in seeks.items()
-                for hit in reader.risk_seek(dimension, batch, limit, country)
-            }
+        ranked = _seek(
+            reader, seekers, classes, range(start, min(start + size, len(classes))), limit, country
         )
         found.update(dict.fromkeys([(cohort, dimension) for _, _, cohort, dimension in ranked][:limit]))
         start, size = start + size, size * 2
     return sorted({cohort for cohort, _ in found})
+
+
+def worst_risk(
+    reader: GraphReader, engagers: Mapping[tuple[str, frozenset[str] | None], int], config: ScoringConfig
+) -> int | None:
+    """The severity of the worst risk the engagers' cohorts hold on the dimensions reaching
+    them (graph.analysis.paths.reached_engagers): that of the best scoring class a seek finds."""
+    seekers = _seekers(engagers)
+    scored = _scored_classes(config, 1, ALL_DIMENSIONS)
+    classes = [members for _, members in scored]
+    for n, ((severity, _), _) in enumerate(scored):
+        if _seek(reader, seekers, classes, range(n, n + 1), 1, None):
+            return severity
+    return None
+
+
+_Seeker = tuple[str, tuple[str, ...] | None, int]  # organization, projects, dimension bits
+
+
+def _seekers(engagers: Mapping[tuple[str, frozenset[str] | None], int]) -> list[_Seeker]:
+    return [
+        (org, None if scope is None else tuple(sorted(scope)), bits)
+        for (org, scope), bits in engagers.items()
+    ]
+
+
+def _seek(
+    reader: GraphReader,
+    seekers: list[_Seeker],
+    classes: list[list[tuple[Dimension, str]]],
+    taken: range,
+    limit: int,
+    country: str | None,
+) -> list[tuple[int, int, str, str]]:
+    """(class, -headcount, cohort, dimension) of the best ``limit`` pairs of the classes taken."""
+    seeks: dict[Dimension, list[RiskSeek]] = defaultdict(list)
+    for n in taken:
+        for dimension, code in classes[n]:
+            bit = DIMENSION_BIT[dimension]
+            seeks[dimension].extend(
+                RiskSeek(org, projects, code, n) for org, projects, bits in seekers if bits & bit
+            )
+    return sorted(
+        {
+            (hit.tag, -hit.headcount, hit.cohort_id, dimension.value)
+            for dimension, batch in seeks.items()
+            for hit in reader.risk_seek(dimension, batch, limit, country)
+        }
+    )

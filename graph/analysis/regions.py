@@ -90,7 +90,7 @@ def chain_region(reader: GraphReader, viewpoint: str) -> GraphView:
     focus = _focus(reader, viewpoint)
     if not isinstance(focus, Organization):
         raise NotFound(viewpoint, EntityKind.organization)
-    organizations, links = _walk_down(reader, {viewpoint}, _walkable_projects([focus], owners), ALL_LINKS)
+    organizations, links = walk_down(reader, {viewpoint}, walkable_projects([focus], owners), ALL_LINKS)
     region = organizations | {link.to_id for link in links if link.type is LinkType.ENGAGES}
     return _view([*reader.entities(region), *(link for link in links if link.to_id in region)], owners)
 
@@ -118,7 +118,7 @@ def path_region(reader: GraphReader, query: PathQuery, config: ScoringConfig) ->
         if not isinstance(focus, Organization | Unit | Decision):
             return region(reader, query.origin)  # the tracer refuses it, in its own words
         origin = _origin(reader, focus, owners)
-        organizations, supply = _walk_down(reader, origin.starts, origin.projects, SUPPLY_LINKS)
+        organizations, supply = walk_down(reader, origin.starts, origin.projects, SUPPLY_LINKS)
         view = _view([*origin.records, *reader.entities(organizations), *supply], owners)
     decisions = select_decisions(view, query.origin)
     wanted = DIMENSION_BIT[query.dimension] if query.dimension else ALL_DIMENSIONS
@@ -182,11 +182,11 @@ def _origin(reader: GraphReader, focus: Organization | Unit | Decision, owners: 
     return _Origin(
         records=[*units, *decisions, *makers],
         starts={org.id for org in makers} | {d.applies_to for d in decisions},
-        projects=_walkable_projects(makers, owners),
+        projects=walkable_projects(makers, owners),
     )
 
 
-def _walkable_projects(makers: list[Organization], owners: dict[str, str]) -> list[str] | None:
+def walkable_projects(makers: list[Organization], owners: dict[str, str]) -> list[str] | None:
     """The projects a walk below these decision makers may follow besides unscoped links:
     buyers' own; None (every link) when a vendor is among them."""
     if not all(OrgKind.buyer in org.kinds for org in makers):
@@ -205,7 +205,7 @@ def _downstream(
     projects, often most of what lies below it, stays out of the region.
     """
     origin = _origin(reader, focus, owners)
-    organizations, links = _walk_down(reader, origin.starts, origin.projects, ALL_LINKS)
+    organizations, links = walk_down(reader, origin.starts, origin.projects, ALL_LINKS)
     cohorts = {link.to_id for link in links if link.type is LinkType.ENGAGES}
     region = organizations | cohorts
     entities = [*origin.records, *reader.entities(region), *reader.conditions_of(cohorts)]
@@ -231,7 +231,7 @@ def _upstream(reader: GraphReader, focus: Cohort | Condition) -> Records:
     return [*entities, *_sources_of(reader, entities, links), *links]
 
 
-def _walk_down(
+def walk_down(
     reader: GraphReader, starts: set[str], projects: list[str] | None, types: Collection[LinkType]
 ) -> tuple[set[str], list[Link]]:
     """Organizations within MAX_DEPTH supply links below the starts, and every link of

@@ -80,6 +80,11 @@ def _walk(view: GraphView, viewpoint: str) -> dict[str, tuple[int, str | None, s
     return found
 
 
+def tiers_below(view: GraphView, viewpoint: str) -> dict[str, int]:
+    """The tier of each organization and cohort below ``viewpoint`` (itself: 0)."""
+    return {node_id: tier for node_id, (tier, _, _) in _walk(view, viewpoint).items()}
+
+
 def tier_map(
     view: GraphView, viewpoint: str, offset: int = 0, limit: int | None = None, private_below: int = 0
 ) -> TierMap:

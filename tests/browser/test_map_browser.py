@@ -191,7 +191,7 @@ def test_five_thousand_node_view_opens_and_responds(
     paths = trace_risk_paths(view, PathQuery(limit=None), load_scoring())
     for name, model in (
         ("large-grouped.html", build_map(view, paths=paths)),
-        ("large-full.html", build_map(view, paths=paths, max_cohorts=10_000)),
+        ("large-full.html", build_map(view, paths=paths, budget=10_000)),
     ):
         url = site.put(name, render_map_html(model))
         started = time.perf_counter()

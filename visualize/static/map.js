@@ -9,7 +9,6 @@
   var panel = document.getElementById("panel");
   var big = data.nodes.length > 1500 || data.edges.length > 3000;
   var FONT = "system-ui, -apple-system, Segoe UI, Roboto, Helvetica Neue, Arial, sans-serif";
-  var SHAPES = { organization: "box", cohort: "dot", cohort_group: "hexagon" };
   var DIM = { background: "#eceef1", border: "#d5d9df", text: "#b9c0c8", edge: "#e2e5e9" };
   var HIGHLIGHT = "#c2185b";
 
@@ -41,7 +40,8 @@
       margin: { top: 8, bottom: 8, left: 10, right: 10 }, shapeProperties: { borderRadius: 4 }
     },
     cohort: { shape: "dot", font: LABEL_FONT, borderWidth: 1.5 },
-    cohort_group: { shape: "hexagon", font: LABEL_FONT, borderWidth: 1.5 }
+    cohort_group: { shape: "hexagon", font: LABEL_FONT, borderWidth: 1.5 },
+    organization_group: { shape: "diamond", font: LABEL_FONT, borderWidth: 3 }
   };
 
   function nodeStyle(n, dimmed, emphasised, note) {
@@ -90,8 +90,8 @@
       var dx = b.x - a.x;
       edge.smooth = { enabled: true, type: dx > 0 ? "curvedCW" : "curvedCCW", roundness: Math.min(0.5, 150 / Math.abs(dx || 1)) };
     }
-    // Worker links are many and short: their labels appear only once zoomed in.
-    if (e.type === "ENGAGES") edge.scaling = { label: { drawThreshold: 10 } };
+    // Worker links are many and short: their labels appear only once zoomed well in.
+    if (e.type === "ENGAGES") edge.scaling = { label: { drawThreshold: 20 } };
     return edge;
   }
 
@@ -109,7 +109,9 @@
       arrows: { to: { enabled: true, scaleFactor: 0.6 } },
       color: { highlight: HIGHLIGHT, hover: HIGHLIGHT },
       font: { face: FONT, size: 12, color: "#3c434c", strokeWidth: 4, strokeColor: "#fbfcfd" },
-      scaling: { label: { drawThreshold: 6 } }
+      // Link labels appear only once zoomed in, where they no longer cover the labels of
+      // nodes; their type is in the colour and the legend, their projects in the tooltip.
+      scaling: { label: { drawThreshold: 16 } }
     },
     interaction: {
       hover: !big, tooltipDelay: 150, hideEdgesOnDrag: big, hideEdgesOnZoom: big,
@@ -117,32 +119,53 @@
     }
   });
 
-  // -- tier bands, drawn under the graph; each label sits in its band's header strip, at the
-  // left edge of the view, at a fixed size on screen --------------------------------------
+  // -- tier bands, drawn under the graph across the whole view; each label sits in its band's
+  // header strip at the left edge of the view, at a fixed size on screen, drawn over the
+  // graph on its own backdrop so that no link or label ever covers it ---------------------
   var xs = data.nodes.map(function (n) { return n.x; });
-  var left = (xs.length ? Math.min.apply(null, xs) : 0) - 140;
-  var right = (xs.length ? Math.max.apply(null, xs) : 0) + 140;
+  var MARGIN = 180;  // room beside the outermost nodes for their labels
+  var left = (xs.length ? Math.min.apply(null, xs) : 0) - MARGIN;
+  var right = (xs.length ? Math.max.apply(null, xs) : 0) + MARGIN;
   var HEADER = 44;
+  var MAX_FIT = 1.25;
+
+  function viewEdges() {
+    var rect = container.getBoundingClientRect();
+    var a = network.DOMtoCanvas({ x: 0, y: 0 }), b = network.DOMtoCanvas({ x: rect.width, y: rect.height });
+    return { left: Math.min(left, a.x), right: Math.max(right, b.x), viewLeft: a.x };
+  }
 
   network.on("beforeDrawing", function (ctx) {
-    var scale = network.getScale();
-    var viewLeft = network.DOMtoCanvas({ x: 0, y: 0 }).x;
-    var px = HEADER * scale >= 22 ? 15 : 12;
+    var edges = viewEdges();
     data.bands.forEach(function (band, i) {
       ctx.fillStyle = i % 2 ? "#f0f3f7" : "#e5ebf3";
-      ctx.fillRect(left, band.top, right - left, band.bottom - band.top);
+      ctx.fillRect(edges.left, band.top, edges.right - edges.left, band.bottom - band.top);
+    });
+  });
+
+  network.on("afterDrawing", function (ctx) {
+    var scale = network.getScale();
+    var edges = viewEdges();
+    var px = HEADER * scale >= 22 ? 15 : 12;
+    data.bands.forEach(function (band, i) {
       if ((band.bottom - band.top) * scale < 14) return;
       var lines = band.label.split("\n");
-      var x = Math.max(left, viewLeft) + 10 / scale;
+      var x = Math.max(left, edges.viewLeft) + 10 / scale;
       var y = band.top + (HEADER / 2) - px / 2 / scale;
       ctx.textBaseline = "top";
+      ctx.font = "700 " + px / scale + "px " + FONT;
+      var first = ctx.measureText(lines[0] + "   ").width;
+      ctx.font = "400 " + (px - 1) / scale + "px " + FONT;
+      var rest = lines.slice(1).join(" · ");
+      var width = first + ctx.measureText(rest).width;
+      ctx.fillStyle = i % 2 ? "#f0f3f7" : "#e5ebf3";
+      ctx.fillRect(x - 6 / scale, y - 4 / scale, width + 12 / scale, (px + 8) / scale);
       ctx.fillStyle = "#14213d";
       ctx.font = "700 " + px / scale + "px " + FONT;
       ctx.fillText(lines[0], x, y);
-      var after = x + ctx.measureText(lines[0] + "   ").width;
       ctx.fillStyle = "#4a5568";
       ctx.font = "400 " + (px - 1) / scale + "px " + FONT;
-      ctx.fillText(lines.slice(1).join(" · "), after, y + 1 / scale);
+      ctx.fillText(rest, x + first, y + 1 / scale);
     });
   });
 
@@ -151,20 +174,36 @@
     var bottom = data.bands.length ? data.bands[data.bands.length - 1].bottom : 0;
     var width = Math.max(right - left, 1);
     var height = Math.max(bottom - top, 1);
-    var scale = Math.min(container.clientWidth / width, container.clientHeight / height) * 0.98;
+    // A small map is not blown up past its natural size: its labels would outgrow the boxes.
+    var scale = Math.min(container.clientWidth / width, container.clientHeight / height, MAX_FIT) * 0.98;
     network.moveTo({ position: { x: (left + right) / 2, y: (top + bottom) / 2 }, scale: scale, animation: false });
   }
 
   // -- side panel ---------------------------------------------------------------------------
+  // Facts travel as [label, value, evidence?], sections as [heading, facts] (render._compact).
+  // Each panel lists the sources its facts cite, from the page's one table of sources.
+  function withSources(sections) {
+    var seen = new Set();
+    sections.forEach(function (section) {
+      section[1].forEach(function (fact) {
+        var cited = fact[2] && fact[2].indexOf(" · ") >= 0 ? fact[2].split(" · ")[1] : "";
+        cited.split(", ").forEach(function (id) { if (data.sources[id]) seen.add(id); });
+      });
+    });
+    if (!seen.size) return sections;
+    var listed = Array.from(seen).map(function (id) { return [id, data.sources[id]]; });
+    return sections.concat([["Sources", listed]]);
+  }
+
   function facts(sections) {
     var out = document.createDocumentFragment();
-    sections.forEach(function (section) {
-      out.appendChild(el("h3", section.heading));
+    withSources(sections).forEach(function (section) {
+      out.appendChild(el("h3", section[0]));
       var list = el("dl");
-      section.facts.forEach(function (fact) {
-        list.appendChild(el("dt", fact.label));
-        var dd = el("dd", fact.value);
-        if (fact.evidence) dd.appendChild(el("span", "evidence: " + fact.evidence, "evidence"));
+      section[1].forEach(function (fact) {
+        list.appendChild(el("dt", fact[0]));
+        var dd = el("dd", fact[1]);
+        if (fact[2]) dd.appendChild(el("span", "evidence: " + fact[2], "evidence"));
         list.appendChild(dd);
       });
       out.appendChild(list);
@@ -172,13 +211,41 @@
     return out;
   }
 
-  var KIND_WORDS = { organization: "organization", cohort: "worker cohort", cohort_group: "group of worker cohorts" };
+  var KIND_WORDS = {
+    organization: "organization", organization_group: "group of organizations",
+    cohort: "worker cohort", cohort_group: "group of worker cohorts"
+  };
+
+  function drillUrl(n) { return "map?" + new URLSearchParams(n.drill).toString(); }
+
+  function drillCommand(n) {
+    var args = Object.keys(n.drill).map(function (k) { return "--" + k + " " + n.drill[k]; });
+    return "laborgraph map " + args.join(" ") + " -o map.html";
+  }
 
   function showNode(id) {
     var n = nodeById.get(id);
     if (!n) return;
-    panel.replaceChildren(el("h2", n.name), el("div", KIND_WORDS[n.kind], "kind"), facts(n.facts));
+    var parts = [el("h2", n.name), el("div", KIND_WORDS[n.kind], "kind")];
+    if (n.drill && data.served) {
+      var open = el("a", "Open this group", "open-group");
+      open.href = drillUrl(n);
+      parts.push(open);
+    } else if (n.drill) {
+      parts.push(el("p", "To open this group, write its map: " + drillCommand(n), "open-group"));
+    }
+    parts.push(facts(n.facts));
+    panel.replaceChildren.apply(panel, parts);
     panel.scrollTop = 0;
+  }
+
+  // A group opens where the page is served: a new view of what it holds, server side.
+  function openGroup(id) {
+    var n = nodeById.get(id);
+    if (!n || !n.drill || !data.served) return false;
+    panel.replaceChildren(el("h2", "Opening " + n.name + "…"));
+    window.location.assign(drillUrl(n));
+    return true;
   }
 
   function showEdge(id) {
@@ -195,14 +262,15 @@
       el("h2", "Risk path #" + p.rank),
       el("div", "severity " + p.severity + " · likelihood " + p.likelihood + " · confidence " + p.confidence.toFixed(2), "kind"),
       explanation,
-      facts([{ heading: "What the path rests on", facts: p.steps }])
+      facts([["What the path rests on", p.steps]])
     );
     panel.scrollTop = 0;
   }
 
   network.on("click", function (params) {
-    if (params.nodes.length) showNode(params.nodes[0]);
-    else if (params.edges.length) showEdge(params.edges[0]);
+    if (params.nodes.length) {
+      if (!openGroup(params.nodes[0])) showNode(params.nodes[0]);
+    } else if (params.edges.length) showEdge(params.edges[0]);
   });
 
   // -- risk path highlighting ------------------------------------------------------------------
@@ -246,12 +314,18 @@
   });
 
   fitAll();
-  var asked = new URLSearchParams(window.location.search).get("path");
-  if (!(asked && highlight(asked)) && data.highlight !== null) highlight(data.highlight);
+  var query = new URLSearchParams(window.location.search);
+  var asked = query.get("path");
+  if (!(asked && highlight(asked)) && data.highlight != null) highlight(data.highlight);
+  var selected = query.get("select");
+  if (selected && nodeById.has(selected)) {
+    network.selectNodes([selected]);
+    showNode(selected);
+  }
 
   window.laborgraph = {
     data: data, network: network, nodes: nodes, edges: edges, ready: false,
-    highlight: highlight, showNode: showNode, fit: fitAll,
+    highlight: highlight, showNode: showNode, openGroup: openGroup, fit: fitAll,
     current: function () { return current; }
   };
   network.once("afterDrawing", function () {

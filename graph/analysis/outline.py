@@ -1,0 +1,129 @@
+"""A chain's outline: what a map needs to choose what it draws, read without record bodies.
+
+Every organization below a viewpoint (or every organization, without one) with its full
+record and its supply links, in a view; every ENGAGES link out of them as a light row
+(graph.store.EngagedCohort: the cohort's name, headcount and risk codes); and the worst
+severity that the viewpoint's decisions (every decision's, without one) reach in each
+cohort, from those risk codes and the tracer's own reach (graph.analysis.paths). A map
+groups what its budget cannot draw one by one, then reads in full only what it draws
+(``details``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from graph.analysis import regions
+from graph.analysis.paths import reached_engagers, select_decisions, walk_groups
+from graph.analysis.ranking import ALL_DIMENSIONS, DIMENSION_BIT
+from graph.analysis.traverse import Scope
+from graph.errors import NotFound
+from graph.model import GraphData, Link, Organization, Unit
+from graph.scoring import ScoringConfig, risk_code
+from graph.store import DEFAULT_DEPTH, EngagedCohort, GraphReader
+from graph.view import AnyEntity, GraphView
+from graph.vocabulary import SUPPLY_LINKS, Dimension, EntityKind, LinkType, Status
+
+ENGAGES = (LinkType.ENGAGES,)
+
+
+@dataclass
+class Outline:
+    view: GraphView  # organizations, the viewpoint's units and decisions, supply links
+    engaged: list[EngagedCohort]  # every ENGAGES link out of the organizations, in scope
+    worst: dict[str, int]  # cohort id → worst severity of the risks the decisions reach there
+    projects: list[str] | None  # the projects the chain's links may carry (None: every one)
+
+
+def chain_outline(
+    reader: GraphReader,
+    viewpoint: str | None,
+    config: ScoringConfig,
+    depth: int = DEFAULT_DEPTH,
+    *,
+    near: str | None = None,
+) -> Outline:
+    """The outline of ``viewpoint``'s chain, or of the whole graph. With ``near``, an
+    organization of the chain, only the cohorts it and its supply partners engage: all
+    that a map of its neighbourhood one link deep shows (a group of cohorts, opened).
+    NotFound unless the viewpoint is an organization."""
+    owners = reader.project_owners()
+    projects: list[str] | None = None
+    if viewpoint is None:
+        records: list[AnyEntity | Link] = reader.skeleton().records()
+        organizations = {r.id for r in records if isinstance(r, Organization)}
+    else:
+        found = reader.entities([viewpoint])
+        if not found or not isinstance(found[0], Organization):
+            raise NotFound(viewpoint, EntityKind.organization)
+        projects = regions.walkable_projects([found[0]], owners)
+        organizations, supply = regions.walk_down(reader, {viewpoint}, projects, SUPPLY_LINKS)
+        units = reader.units_of([viewpoint])
+        records = [
+            *reader.entities(organizations),
+            *units,
+            *reader.decisions_by([u.id for u in units]),
+            *supply,
+        ]
+    view = GraphView.of(GraphData.of(records))
+    view.project_owner = owners
+    if near in organizations:
+        partners = {k.to_id for k in view.out_links(near)} | {k.from_id for k in view.in_links(near)}
+        organizations = {near} | (partners & organizations)
+    engaged = reader.engaged(organizations, projects)
+    groups = walk_groups(view, select_decisions(view, viewpoint))
+    reaching: dict[str, list[tuple[Scope, int]]] = defaultdict(list)
+    for (org, scope), bits in reached_engagers(view, groups, depth, ALL_DIMENSIONS).items():
+        reaching[org].append((scope, bits))
+    severity = _severities(config)
+    worst: dict[str, int] = {}
+    for row in engaged:
+        bits = 0
+        for scope, reached in reaching.get(row.organization_id, ()):
+            if scope is None or not row.project or row.project in scope:
+                bits |= reached
+        for risk in row.risks if bits else ():
+            found_severity = severity.get(risk)
+            if (
+                found_severity
+                and bits & DIMENSION_BIT[risk[0]]
+                and found_severity > worst.get(row.cohort_id, 0)
+            ):
+                worst[row.cohort_id] = found_severity
+    return Outline(view, engaged, worst, projects)
+
+
+def details(
+    reader: GraphReader, outline: Outline, cohort_ids: Collection[str], org_ids: Collection[str]
+) -> GraphData:
+    """Full records of the cohorts and organizations a map draws: cohorts with their
+    conditions and ENGAGES links, the decisions made or applying at the organizations (with
+    their units and deciding organizations), and every source these cite."""
+    cohorts = [*reader.entities(cohort_ids), *reader.conditions_of(cohort_ids)]
+    engages = reader.links_into(cohort_ids, ENGAGES, outline.projects)
+    units = reader.units_of(org_ids)
+    decisions = [*reader.decisions_by([u.id for u in units]), *reader.decisions_applying_to(org_ids)]
+    known = {u.id for u in units}
+    deciders: list[AnyEntity] = [u for u in reader.entities({d.unit_id for d in decisions} - known)]
+    named = {u.organization_id for u in deciders if isinstance(u, Unit)} | {d.applies_to for d in decisions}
+    named |= {link.from_id for link in engages}
+    deciders += reader.entities(named - set(outline.view.graph))  # named in the facts of those drawn
+    records = [*cohorts, *units, *decisions, *deciders]
+    supply = [k for k in outline.view.links() if k.type is not LinkType.ENGAGES and k.from_id in org_ids]
+    drawn = [*records, *engages, *supply, *(outline.view.node(o) for o in org_ids)]
+    cited = {s for record in drawn for s in record.source_ids}
+    return GraphData.of([*records, *engages, *reader.entities(cited)])
+
+
+def _severities(config: ScoringConfig) -> dict[tuple[Dimension, str], int]:
+    """The severity the configuration gives each (dimension, risk code)."""
+    found = {}
+    for dimension in Dimension:
+        for status in Status:
+            for low_pay in (False, True):
+                risk = config.risk_of_facts(dimension, status, low_pay)
+                if risk is not None:
+                    found[dimension, risk_code(status, low_pay)] = risk[0]
+    return found

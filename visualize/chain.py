@@ -1,0 +1,133 @@
+"""The chain a map chooses from: organizations and supply links (a view), and the cohorts
+they engage as light rows, with the tier of each node and the neighbourhood of a focus.
+
+A map of a large chain holds tens of thousands of cohorts, of which it draws a few hundred:
+the others are counted, never built as records (graph.analysis.outline reads them as rows).
+A map of a view that holds every record (a small graph, or a test) reads the same rows
+from the view's ENGAGES links.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from graph.analysis.tiers import tiers_below
+from graph.analysis.traverse import Scope, viewpoint_scope
+from graph.errors import InvalidQuery, NotFound
+from graph.model import Cohort, Condition, Decision, Organization, Unit
+from graph.store import EngagedCohort
+from graph.view import GraphView
+from graph.vocabulary import LinkType, OrgKind
+
+Tiers = dict[str, dict[str, int]]  # node → {viewpoint or buyer id: tier from it}
+
+
+class Held(NamedTuple):
+    """A cohort as a map counts it: enough to size, name and group it."""
+
+    id: str
+    name: str
+    headcount: int | None
+
+
+@dataclass
+class Chain:
+    view: GraphView
+    cohorts: dict[str, Held] = field(default_factory=dict)
+    engagers: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # cohort → (org, project)
+    engaged: dict[str, list[str]] = field(default_factory=dict)  # organization → cohort ids
+
+    @classmethod
+    def of(cls, view: GraphView, rows: Iterable[EngagedCohort] | None = None) -> Chain:
+        """The chain of ``view``'s organizations; ``rows`` (None: the view's own ENGAGES
+        links) say which cohorts they engage."""
+        chain = cls(view)
+        for org, cohort_id, project, name, headcount in rows_of(view) if rows is None else _pairs(rows):
+            if cohort_id not in chain.cohorts:
+                chain.cohorts[cohort_id] = Held(cohort_id, name, headcount)
+            chain.engagers.setdefault(cohort_id, []).append((org, project))
+            chain.engaged.setdefault(org, []).append(cohort_id)
+        return chain
+
+    def tiers(self, viewpoint: str | None) -> tuple[Tiers, str]:
+        """Per node, its tier from the viewpoint, or from each buyer above it; and whom
+        tiers are counted from. A cohort has the tier of the nearest organization engaging
+        it along a link the viewpoint sees."""
+        if viewpoint is not None:
+            name = self.view.organization(viewpoint).name  # NotFound unless it is an organization
+            return self._below(viewpoint), name
+        found: Tiers = {o.id: {} for o in self.view.organizations()}
+        found.update({cohort_id: {} for cohort_id in self.cohorts})
+        for buyer in self.view.organizations():
+            if OrgKind.buyer in buyer.kinds:
+                for node, tiers in self._below(buyer.id).items():
+                    found[node].update(tiers)
+        return found, "the nearest buyer"
+
+    def _below(self, viewpoint: str) -> Tiers:
+        orgs = {n: t for n, t in tiers_below(self.view, viewpoint).items() if n not in self.cohorts}
+        scope: Scope = viewpoint_scope(self.view, viewpoint)
+        found = {org: {viewpoint: tier} for org, tier in orgs.items()}
+        for cohort_id, engaging in self.engagers.items():
+            tiers = [
+                orgs[org]
+                for org, project in engaging
+                if org in orgs and (scope is None or not project or project in scope)
+            ]
+            if tiers:
+                found[cohort_id] = {viewpoint: min(tiers)}
+        return found
+
+    def focus_node(self, focus: str) -> str:
+        """The map node an id stands for (a unit: its organization; a decision: its target;
+        a condition: its cohort)."""
+        cohort_id = focus.rpartition("/")[0] or focus
+        if cohort_id in self.cohorts:
+            return cohort_id
+        entity = self.view.get(focus)
+        if isinstance(entity, Organization | Cohort):
+            return entity.id
+        if isinstance(entity, Unit):
+            return entity.organization_id
+        if isinstance(entity, Decision):
+            return entity.applies_to
+        if isinstance(entity, Condition):
+            return entity.cohort_id
+        raise InvalidQuery(f"{focus!r} is a source; focus on an organization, cohort, unit or decision")
+
+    def neighbourhood(self, start: str, depth: int, allowed: set[str]) -> set[str]:
+        """Nodes within ``depth`` links of ``start``, following links both ways."""
+        distance = {start: 0}
+        queue = deque([start])
+        while queue:
+            node = queue.popleft()
+            if distance[node] == depth:
+                continue
+            if node in self.cohorts:
+                near = [org for org, _ in self.engagers.get(node, ())]
+            else:
+                adjacent = (*self.view.graph._succ.get(node, {}), *self.view.graph._pred.get(node, {}))
+                near = [*(n for n in adjacent if n not in self.cohorts), *self.engaged.get(node, ())]
+            for other in near:
+                if other in allowed and other not in distance:
+                    distance[other] = distance[node] + 1
+                    queue.append(other)
+        return set(distance)
+
+
+def rows_of(view: GraphView) -> Iterable[tuple[str, str, str, str, int | None]]:
+    """(organization, cohort, project, name, headcount) of every ENGAGES link of a view."""
+    for link in view.links():
+        if link.type is LinkType.ENGAGES:
+            try:
+                cohort = view.cohort(link.to_id)
+            except NotFound:
+                continue  # a link to a cohort the view does not hold
+            yield link.from_id, cohort.id, link.project or "", cohort.name, cohort.headcount
+
+
+def _pairs(rows: Iterable[EngagedCohort]) -> Iterable[tuple[str, str, str, str, int | None]]:
+    return ((r.organization_id, r.cohort_id, r.project, r.name, r.headcount) for r in rows)

@@ -72,8 +72,9 @@ def test_map_pages_for_a_buyer_an_entity_and_a_path(client: TestClient) -> None:
     assert focus.status_code == 200 and "Tessera Data Services" in focus.text
     path = client.get("/map", params={"viewpoint": "org-halcyon", "path": 1}, headers=auth)
     assert path.status_code == 200
-    missing = client.get("/map", params={"path": 9999}, headers=auth)
-    assert missing.status_code == 422 and "no risk path ranked 9999" in missing.text
+    missing = client.get("/map", params={"viewpoint": "org-halcyon", "path": 45}, headers=auth)
+    assert missing.status_code == 422 and "no risk path ranked 45; there are 41" in missing.text
+    assert client.get("/map", params={"path": 2**63}, headers=auth).status_code == 422
     assert client.get("/map", params={"focus": "org-nowhere"}, headers=auth).status_code in (404, 422)
 
 

@@ -127,11 +127,11 @@ def test_admins_see_small_cohorts(served: TestClient) -> None:
 
 
 def test_the_cli_map_never_names_a_small_cohort(tmp_path: Path) -> None:
-    assert run("ingest", str(EXAMPLE_BUNDLE), data_dir=tmp_path / "data").returncode == 0
-    written = tmp_path / "map.html"
-    refused = run("map", "--focus", "coh-kora-ke-arabic-reviewers", "-o", str(written), data_dir=tmp_path / "data")
+    data_dir, written = tmp_path / "data", tmp_path / "map.html"
+    assert run("ingest", str(EXAMPLE_BUNDLE), data_dir=data_dir).returncode == 0
+    refused = run("map", "--focus", "coh-kora-ke-arabic-reviewers", "-o", str(written), data_dir=data_dir)
     assert refused.returncode == 1 and not written.exists()
-    result = run("map", "--focus", "org-orinoco", "--depth", "3", "-o", str(written), data_dir=tmp_path / "data")
+    result = run("map", "--focus", "org-orinoco", "--depth", "3", "-o", str(written), data_dir=data_dir)
     assert result.returncode == 0, result.stderr
     html = written.read_text(encoding="utf-8")
     assert [found for pair in SMALL_COHORTS for found in pair if found in html] == []

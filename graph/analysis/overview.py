@@ -90,4 +90,3 @@ def buyers_overview(
         )
     buyers.sort(key=lambda b: (-(b.worst_severity or 0), -b.workers_reached, b.buyer_id))
     return Overview(organizations=organizations, cohorts=cohorts, buyers=buyers)
-

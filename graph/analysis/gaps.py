@@ -11,15 +11,17 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import date, timedelta
 from enum import StrEnum
-from itertools import islice
+from itertools import chain, compress, islice, repeat
+from operator import and_, is_, itemgetter, not_
 from typing import cast
 
 from pydantic import BaseModel
 
 from graph.analysis.ranking import DIMENSION_BIT
-from graph.analysis.reach import Reach
+from graph.analysis.reach import NOBODY, Reach, Reachers
 from graph.analysis.traverse import orgs_above
 from graph.analysis.whole import CohortRecords, WholeGraph, newest_evidence
+from graph.collector import collector_paused
 from graph.model import Decision
 from graph.scoring import ScoringConfig
 from graph.store import DEFAULT_DEPTH, MAX_DEPTH
@@ -61,6 +63,8 @@ class GapReport(BaseModel):
     items: list[Gap]
 
 
+_FIRST, _DIMENSION, _STATUS, _OBSERVED, _SOURCES = map(itemgetter, range(5))  # of ConditionFacts
+
 _Row = tuple[str, Dimension | None, object]  # entity id, dimension, what the gap is built from
 
 DIMENSIONS = sorted(Dimension, key=lambda d: d.value)  # the order gaps of one entity come in
@@ -83,10 +87,11 @@ class VisibilityGaps:
         """How many gaps of each kind, and of each kind on each dimension (where it has one)."""
         found: Counter[tuple[GapKind, Dimension | None]] = Counter()
         found[GapKind.organization_without_cohorts, None] = sum(1 for _ in self._dead_ends())
-        for records in self.whole.per_cohort():
-            for kind, dimension in self._of_cohort(records):
-                found[kind, None] += 1
-                found[kind, dimension] += 1
+        with collector_paused():  # millions of short-lived tuples, no cycles
+            cohort_counts = self._cohort_counts()
+        for (kind, dimension), n in cohort_counts.items():
+            found[kind, None] += n
+            found[kind, dimension] += n
         found[GapKind.decision_reaches_no_cohort, None] = sum(1 for _ in self._idle())
         order = list(GapKind)
         return [
@@ -96,6 +101,63 @@ class VisibilityGaps:
             )
             if n
         ]
+
+    def _cohort_counts(self) -> Counter[tuple[GapKind, Dimension]]:
+        """The gaps ``_of_cohort`` finds, counted over every cohort and condition at once.
+
+        A large graph has millions of conditions, so each chunk of them is counted by
+        itertools and Counter (C loops) rather than one by one. Unrecorded conditions are
+        the dimensions reaching each cohort, less the conditions recorded there."""
+        reached = self.reach.reached
+        cohorts = map(_FIRST, self.whole.cohorts())  # ids, in the conditions' order
+        next_cohort = next(cohorts, None)
+        last_cohort: str | None = None
+        by_reachers: Counter[Reachers] = Counter()
+        unknown: Counter[Dimension] = Counter()
+        unsourced: Counter[Dimension] = Counter()
+        stale: Counter[Dimension] = Counter()
+        recorded: Counter[tuple[Dimension, Reachers]] = Counter()
+        stale_before = self.stale_before
+        fresh = frozenset(s for s, day in self.source_dates.items() if day and day >= stale_before)
+        conditions = self.whole.conditions()
+        while chunk := list(islice(conditions, 1 << 16)):
+            dims = list(map(_DIMENSION, chunk))
+            sources = list(map(_SOURCES, chunk))
+            unsourced.update(compress(dims, map(not_, sources)))
+            old = {day: day is None or day < stale_before for day in set(map(_OBSERVED, chunk))}
+            undated = map(old.__getitem__, map(_OBSERVED, chunk))
+            stale.update(compress(dims, map(and_, undated, map(fresh.isdisjoint, sources))))
+            window: list[str] = []  # the cohorts up to this chunk's last
+            while next_cohort is not None and next_cohort <= chunk[-1][0]:
+                window.append(next_cohort)
+                next_cohort = next(cohorts, None)
+            by_reachers.update(map(reached.get, window, repeat(NOBODY)))
+            present = {last_cohort, *window}  # the one before may have conditions here too
+            last_cohort = window[-1] if window else last_cohort
+            ids = list(map(_FIRST, chunk))
+            if not present.issuperset(ids):  # conditions of no cohort make no cohort gaps
+                chunk = [c for c in chunk if c[0] in present]
+                dims, ids = list(map(_DIMENSION, chunk)), list(map(_FIRST, chunk))
+            unknown.update(compress(dims, map(is_, map(_STATUS, chunk), repeat(Status.unknown))))
+            recorded.update(zip(dims, map(reached.get, ids, repeat(NOBODY)), strict=True))
+        if next_cohort is not None:
+            by_reachers.update(map(reached.get, chain((next_cohort,), cohorts), repeat(NOBODY)))
+        found: Counter[tuple[GapKind, Dimension]] = Counter()
+        for reachers, n in by_reachers.items():
+            for dim in DIMENSIONS:
+                if reachers.dimension_bits & DIMENSION_BIT[dim]:
+                    found[GapKind.unrecorded_condition, dim] += n
+        for (dim, reachers), n in recorded.items():
+            if reachers.dimension_bits & DIMENSION_BIT[dim]:
+                found[GapKind.unrecorded_condition, dim] -= n
+        for kind, per_dimension in (
+            (GapKind.unknown_condition, unknown),
+            (GapKind.unsourced_condition, unsourced),
+            (GapKind.stale_evidence, stale),
+        ):
+            for dim, n in per_dimension.items():
+                found[kind, dim] += n
+        return found
 
     def report(
         self,

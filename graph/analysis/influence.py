@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 
 from pydantic import BaseModel, Field
 
-from graph.analysis.reach import Reach, Reachers
+from graph.analysis.reach import NOBODY, Reach, Reachers
 from graph.analysis.traverse import chains_to, check_depth, decision_scope, upstream_orgs
 from graph.analysis.whole import WholeGraph
+from graph.collector import collector_paused
 from graph.model import Unit
 from graph.scoring import ScoringConfig
 from graph.store import DEFAULT_DEPTH
@@ -182,28 +182,34 @@ def fragmentation(
     could otherwise give a suppressed cohort's headcount away.
     """
     reach = Reach(whole.skeleton, whole.engagements(), depth)
-    spread: Counter[int] = Counter()
+    reached = reach.reached
     cohorts_of: Counter[Reachers] = Counter()  # cohorts reached by each set of reachers
     workers_of: Counter[Reachers] = Counter()
-
-    def rows() -> Iterator[tuple[int, int, int, str, str, int | None]]:
-        for cohort in whole.cohorts():
-            found = reach.of(cohort.id)
-            spread[len(found.unit_ids)] += 1
-            cohorts_of[found] += 1
-            if (cohort.headcount or 0) >= private_below:
-                workers_of[found] += cohort.headcount or 0
-            yield (
-                -len(found.unit_ids),
-                -found.organizations,
-                -(cohort.headcount or 0),
-                cohort.id,
-                cohort.name,
-                cohort.headcount,
-            )
-
     stop = None if limit is None else offset + limit
-    ranked = sorted(rows()) if stop is None else heapq.nsmallest(stop, rows())
+    contenders = _contenders(Counter(reached.values()), stop)
+    rows: list[tuple[int, int, int, str, str, int | None]] = []
+    with collector_paused():  # a million cohorts' rows, no cycles
+        for cohort_id, name, headcount in whole.cohorts():
+            found = reached.get(cohort_id, NOBODY)
+            cohorts_of[found] += 1
+            workers = headcount or 0
+            if workers >= private_below:
+                workers_of[found] += workers
+            if found in contenders:
+                rank = (-len(found.unit_ids), -found.organizations, -workers)
+                rows.append((*rank, cohort_id, name, headcount))
+    if stop is not None and len(rows) < stop and NOBODY not in contenders:
+        # Fewer cohorts than ``reached`` named (an ENGAGES link into another kind of node,
+        # outside a validated ingest): rank every cohort.
+        rows = [
+            (-len(found.unit_ids), -found.organizations, -(headcount or 0), cohort_id, name, headcount)
+            for cohort_id, name, headcount in whole.cohorts()
+            for found in (reached.get(cohort_id, NOBODY),)
+        ]
+    spread: Counter[int] = Counter()
+    for found, n in cohorts_of.items():
+        spread[len(found.unit_ids)] += n
+    ranked = sorted(rows) if stop is None else heapq.nsmallest(stop, rows)
     cohorts = [
         CohortFragmentation(
             cohort_id=cohort_id,
@@ -211,7 +217,7 @@ def fragmentation(
             headcount=headcount,
             units=-units,
             organizations=-organizations,
-            unit_ids=list(reach.of(cohort_id).unit_ids),
+            unit_ids=list(reached.get(cohort_id, NOBODY).unit_ids),
         )
         for units, organizations, _, cohort_id, name, headcount in ranked[offset:stop]
     ]
@@ -225,6 +231,26 @@ def fragmentation(
         cohorts=cohorts,
         buyers=_buyers(whole.skeleton, cohorts_of, workers_of),
     )
+
+
+def _rank(reachers: Reachers) -> tuple[int, int]:
+    return -len(reachers.unit_ids), -reachers.organizations
+
+
+def _contenders(cohorts_of: Counter[Reachers], stop: int | None) -> set[Reachers]:
+    """The sets of reachers whose cohorts can be among the first ``stop`` (every one when
+    ``stop`` is None): the best ranked, by (units, organizations), holding ``stop`` cohorts,
+    and all ranked as the last of those. NOBODY, whose count is not known here, ranks last."""
+    found: set[Reachers] = set()
+    held, last = 0, None
+    for reachers, n in sorted(cohorts_of.items(), key=lambda item: _rank(item[0])):
+        rank = _rank(reachers)
+        if stop is not None and held >= stop and rank != last:
+            return found
+        found.add(reachers)
+        held, last = held + n, rank
+    found.add(NOBODY)
+    return found
 
 
 def _buyers(

@@ -19,14 +19,16 @@ whole-graph questions slow, so the reach is worked out per organization instead:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import groupby
+from operator import itemgetter
 
 from graph.analysis.paths import walk_groups
 from graph.analysis.ranking import dimension_bits
 from graph.analysis.traverse import Scope, check_depth, memo_org_distances, sees
+from graph.collector import collector_paused
 from graph.model import Decision
 from graph.store import DEFAULT_DEPTH, Engagement
 from graph.view import GraphView
@@ -79,37 +81,60 @@ class Reach:
         self, skeleton: GraphView, engagements: Iterable[Engagement], depth: int = DEFAULT_DEPTH
     ) -> None:
         check_depth(depth)
+        with collector_paused():  # a million cohorts' entries, next to no cycles
+            self._reach(skeleton, engagements, depth)
+
+    def _reach(self, skeleton: GraphView, engagements: Iterable[Engagement], depth: int) -> None:
         groups = walk_groups(skeleton, sorted(skeleton.decisions.values(), key=lambda d: d.id))
         walks = list(groups.values())
         walks_at: dict[str, list[tuple[int, Scope]]] = defaultdict(list)  # organization → walks reaching it
         for walk, (start, scope) in enumerate(groups):
             for org in memo_org_distances(skeleton, start, scope, depth - 1):
                 walks_at[org].append((walk, scope))
-        organization_of = {unit.id: unit.organization_id for unit in skeleton.units.values()}
+        self._organization_of = {unit.id: unit.organization_id for unit in skeleton.units.values()}
+        self._walks, self._walks_at = walks, walks_at
         # (organization, projects of its links to a cohort) → the walks that see the cohort
-        seeing: dict[tuple[str, frozenset[str]], frozenset[int]] = {}
-        reachers: dict[frozenset[int], Reachers] = {}  # one per set of walks
+        self._seeing: dict[tuple[str, frozenset[str]], frozenset[int]] = {}
+        self._reachers: dict[frozenset[int], Reachers] = {}  # one per set of walks
+        # A cohort's ENGAGES links as (organization, project) pairs → who reaches it: most
+        # cohorts are engaged as many others are, so each such set is worked out once.
+        by_links: dict[tuple[tuple[str, str], ...], Reachers] = {}
         self._of: dict[str, Reachers] = {}
-        self.engagers: set[str] = set()  # organizations engaging some cohort
-        for cohort_id, links in groupby(engagements, key=lambda e: e.cohort_id):
-            its_walks: frozenset[int] = frozenset()
-            for org, parallel in groupby(links, key=lambda e: e.organization_id):
-                self.engagers.add(org)
-                key = (org, frozenset(link.project for link in parallel))
-                reaching = seeing.get(key)
-                if reaching is None:
-                    reaching = seeing[key] = frozenset(
-                        w for w, scope in walks_at.get(org, ()) if sees(scope, key[1])
-                    )
-                its_walks = reaching if not its_walks or its_walks == reaching else its_walks | reaching
-            if not its_walks:
-                continue
-            found = reachers.get(its_walks)
+        pair = itemgetter(1, 2)
+        for cohort_id, links in groupby(engagements, itemgetter(0)):
+            key = tuple(map(pair, links))
+            found = by_links.get(key)
             if found is None:
-                decisions = sorted((d for walk in its_walks for d in walks[walk]), key=lambda d: d.id)
-                found = reachers[its_walks] = Reachers(tuple(decisions), organization_of)
-            self._of[cohort_id] = found
-        self.reaching_decisions = {d.id for found in reachers.values() for d in found.decisions}
+                found = by_links[key] = self._reachers_of(key)
+            if found is not NOBODY:
+                self._of[cohort_id] = found
+        self.engagers: set[str] = {org for key in by_links for org, _ in key}  # engaging some cohort
+        self.reaching_decisions = {d.id for found in self._reachers.values() for d in found.decisions}
+
+    def _reachers_of(self, links: tuple[tuple[str, str], ...]) -> Reachers:
+        """Who reaches a cohort engaged along these (organization, project) links, by
+        organization id."""
+        its_walks: frozenset[int] = frozenset()
+        for org, parallel in groupby(links, itemgetter(0)):
+            key = (org, frozenset(project for _, project in parallel))
+            reaching = self._seeing.get(key)
+            if reaching is None:
+                reaching = self._seeing[key] = frozenset(
+                    w for w, scope in self._walks_at.get(org, ()) if sees(scope, key[1])
+                )
+            its_walks = reaching if not its_walks or its_walks == reaching else its_walks | reaching
+        if not its_walks:
+            return NOBODY
+        found = self._reachers.get(its_walks)
+        if found is None:
+            decisions = sorted((d for walk in its_walks for d in self._walks[walk]), key=lambda d: d.id)
+            found = self._reachers[its_walks] = Reachers(tuple(decisions), self._organization_of)
+        return found
+
+    @property
+    def reached(self) -> Mapping[str, Reachers]:
+        """Who reaches each cohort some decision reaches, by cohort id."""
+        return self._of
 
     def of(self, cohort_id: str) -> Reachers:
         """Who reaches the cohort (NOBODY if no decision does)."""

@@ -16,6 +16,7 @@ from datetime import date
 from itertools import groupby
 from typing import NamedTuple
 
+from graph.collector import collector_paused
 from graph.model import Condition, GraphData
 from graph.store import CohortFacts, ConditionFacts, Engagement, GraphReader
 from graph.view import GraphView
@@ -45,7 +46,8 @@ class WholeGraph:
 
     @classmethod
     def from_reader(cls, reader: GraphReader) -> WholeGraph:
-        skeleton = GraphView.of(reader.skeleton())
+        with collector_paused():
+            skeleton = GraphView.of(reader.skeleton())
         skeleton.project_owner = reader.project_owners()
         return cls(
             skeleton, reader.cohort_facts, reader.condition_facts, reader.engagements, reader.source_dates
@@ -91,6 +93,10 @@ class WholeGraph:
     def cohorts(self) -> Iterator[CohortFacts]:
         """Every cohort, by id."""
         return iter(self._cohorts())
+
+    def conditions(self) -> Iterator[ConditionFacts]:
+        """Every condition, by cohort id, then dimension."""
+        return iter(self._conditions())
 
     def engagements(self) -> Iterator[Engagement]:
         """Every ENGAGES link, by cohort id, then organization id."""

@@ -4,13 +4,15 @@ FROM python:3.11-slim
 RUN useradd --create-home --uid 10001 laborgraph
 WORKDIR /srv/laborgraph
 COPY pyproject.toml README.md ./
+COPY laborgraph ./laborgraph
 COPY app ./app
 COPY graph ./graph
 COPY ingest ./ingest
 COPY visualize ./visualize
 COPY examples ./examples
 RUN pip install --no-cache-dir . \
-    && python -c "import app.main, graph.neo4j_store"
+    && rm -rf ./* \
+    && python -c "import laborgraph.app.main, laborgraph.graph.neo4j_store"
 
 USER laborgraph
 ENV LABORGRAPH_DATA_DIR=/home/laborgraph/data

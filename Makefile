@@ -17,7 +17,10 @@ test: $(STAMP) system-deps neo4j
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy graph ingest app visualize
+	rm -rf build/mypy && mkdir -p build/mypy/laborgraph  # mypy sees app/ as laborgraph.app, ...
+	ln -s ../../../laborgraph/__init__.py build/mypy/laborgraph/
+	ln -s ../../../app ../../../graph ../../../ingest ../../../visualize ../../../examples build/mypy/laborgraph/
+	MYPYPATH=build/mypy $(BIN)/mypy -p laborgraph
 
 bench: $(STAMP) system-deps neo4j
 	$(BIN)/python -m bench.run --size small --store both
@@ -45,4 +48,4 @@ neo4j: $(STAMP)
 	$(BIN)/python -m tests.neo4j_server build
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis build/mypy

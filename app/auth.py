@@ -17,7 +17,7 @@ import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
-from graph.errors import ConfigError
+from laborgraph.graph.errors import ConfigError
 
 _NAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")

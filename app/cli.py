@@ -18,20 +18,20 @@ from rich.markup import escape as escape_markup
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from app.auth import Scope, new_key, new_write_token
-from app.questions import DEFAULT_PAGE, Questions
-from app.settings import Settings
-from app.stores import open_store
-from examples import AI_SUPPLY_CHAIN
-from graph.analysis.gaps import DIMENSIONS, GapKind
-from graph.analysis.paths import PathQuery, RiskPath
-from graph.errors import ConfigError, GraphError, InvalidBundle, StoreUnavailable
-from graph.store import DEFAULT_DEPTH, MAX_DEPTH, GraphStore
-from graph.vocabulary import Dimension
-from ingest import load
-from visualize.export import stream_csv
-from visualize.map import DEFAULT_FOCUS_DEPTH, MAX_PATHS, map_region
-from visualize.render import render_map_html
+from laborgraph.app.auth import Scope, new_key, new_write_token
+from laborgraph.app.questions import DEFAULT_PAGE, Questions
+from laborgraph.app.settings import Settings
+from laborgraph.app.stores import open_store
+from laborgraph.examples import AI_SUPPLY_CHAIN
+from laborgraph.graph.analysis.gaps import DIMENSIONS, GapKind
+from laborgraph.graph.analysis.paths import PathQuery, RiskPath
+from laborgraph.graph.errors import ConfigError, GraphError, InvalidBundle, StoreUnavailable
+from laborgraph.graph.store import DEFAULT_DEPTH, MAX_DEPTH, GraphStore
+from laborgraph.graph.vocabulary import Dimension
+from laborgraph.ingest import load
+from laborgraph.visualize.export import stream_csv
+from laborgraph.visualize.map import DEFAULT_FOCUS_DEPTH, MAX_PATHS, map_region
+from laborgraph.visualize.render import render_map_html
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -218,8 +218,8 @@ def _print_next_steps() -> None:
 def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
-    from app.auth import KeyRing
-    from app.main import create_app
+    from laborgraph.app.auth import KeyRing
+    from laborgraph.app.main import create_app
 
     made_token = ""
     try:
@@ -247,7 +247,12 @@ def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
         uvicorn.run(app, host=host, port=port, log_level="warning")
     else:  # each worker process builds its own app from the same environment
         uvicorn.run(
-            "app.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning"
+            "laborgraph.app.main:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
         )
 
 
@@ -443,9 +448,7 @@ def influencers_command(
         _print_json(found)
         return
     table = Table(
-        title=plain(
-            f"{found.units} units in {found.organizations} organizations affect {found.cohort_name}"
-        ),
+        title=plain(f"{found.units} units in {found.organizations} organizations affect {found.cohort_name}"),
         title_justify="left",
         show_lines=True,
     )

@@ -11,16 +11,16 @@ from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import Message, Receive
 
-from app.auth import Caller, KeyRing, Scope
-from app.errors import UploadTooLarge
-from app.guard import network_peer
-from app.holder import StoreHolder
-from app.questions import Questions
-from app.settings import Settings
-from graph.analysis.paths import PathQuery
-from graph.errors import BundleIssue, InvalidBundle
-from graph.store import DEFAULT_DEPTH, MAX_DEPTH, GraphStore
-from graph.vocabulary import Dimension
+from laborgraph.app.auth import Caller, KeyRing, Scope
+from laborgraph.app.errors import UploadTooLarge
+from laborgraph.app.guard import network_peer
+from laborgraph.app.holder import StoreHolder
+from laborgraph.app.questions import Questions
+from laborgraph.app.settings import Settings
+from laborgraph.graph.analysis.paths import PathQuery
+from laborgraph.graph.errors import BundleIssue, InvalidBundle
+from laborgraph.graph.store import DEFAULT_DEPTH, MAX_DEPTH, GraphStore
+from laborgraph.graph.vocabulary import Dimension
 
 MAX_PAGE = 1000
 MAX_OFFSET = 1_000_000_000  # beyond any real graph; keeps offsets inside 64-bit database integers

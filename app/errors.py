@@ -29,8 +29,8 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.error_page import render_error_page
-from graph.errors import (
+from laborgraph.app.error_page import render_error_page
+from laborgraph.graph.errors import (
     BundleIssue,
     ConfigError,
     GraphError,

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import threading
 
-from app.settings import Settings
-from app.stores import open_store
-from graph.errors import StoreUnavailable
-from graph.store import GraphStore
+from laborgraph.app.settings import Settings
+from laborgraph.app.stores import open_store
+from laborgraph.graph.errors import StoreUnavailable
+from laborgraph.graph.store import GraphStore
 
 
 class StoreHolder:

@@ -7,13 +7,13 @@ from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 
-from app.auth import KeyRing
-from app.errors import install_error_handlers
-from app.guard import RequestGuard, allowed_host_names
-from app.holder import StoreHolder
-from app.routes import api_router, docs, health, pages
-from app.settings import Settings
-from graph.errors import StoreUnavailable
+from laborgraph.app.auth import KeyRing
+from laborgraph.app.errors import install_error_handlers
+from laborgraph.app.guard import RequestGuard, allowed_host_names
+from laborgraph.app.holder import StoreHolder
+from laborgraph.app.routes import api_router, docs, health, pages
+from laborgraph.app.settings import Settings
+from laborgraph.graph.errors import StoreUnavailable
 
 DESCRIPTION = """\
 Which decisions, made by which teams of which AI buyers, vendors and platforms, reach which

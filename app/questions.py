@@ -22,19 +22,19 @@ from typing import TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 
-from app.settings import Settings
-from graph.analysis import gaps, influence, paths, privacy, regions, tiers
-from graph.analysis.overview import Overview, buyers_overview
-from graph.analysis.whole import WholeGraph
-from graph.errors import GraphError, InvalidQuery, NotFound
-from graph.model import Cohort
-from graph.scoring import ScoringConfig, load_scoring
-from graph.store import DEFAULT_DEPTH, EntityPage, GraphStore
-from graph.view import AnyEntity
-from graph.vocabulary import Dimension, EntityKind
-from visualize.budget import MAX_NODES
-from visualize.map import DEFAULT_FOCUS_DEPTH, chain_map
-from visualize.model import MapModel
+from laborgraph.app.settings import Settings
+from laborgraph.graph.analysis import gaps, influence, paths, privacy, regions, tiers
+from laborgraph.graph.analysis.overview import Overview, buyers_overview
+from laborgraph.graph.analysis.whole import WholeGraph
+from laborgraph.graph.errors import GraphError, InvalidQuery, NotFound
+from laborgraph.graph.model import Cohort
+from laborgraph.graph.scoring import ScoringConfig, load_scoring
+from laborgraph.graph.store import DEFAULT_DEPTH, EntityPage, GraphStore
+from laborgraph.graph.view import AnyEntity
+from laborgraph.graph.vocabulary import Dimension, EntityKind
+from laborgraph.visualize.budget import MAX_NODES
+from laborgraph.visualize.map import DEFAULT_FOCUS_DEPTH, chain_map
+from laborgraph.visualize.model import MapModel
 
 DEFAULT_PAGE = 100  # rows of a whole-graph answer listed unless asked otherwise (CLI and API)
 FRONT_PAGE_PATHS = 25  # the top risk paths the front page lists

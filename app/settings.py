@@ -9,8 +9,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from graph.analysis.privacy import DEFAULT_MIN_HEADCOUNT
-from ingest.limits import MB, ReadLimits
+from laborgraph.graph.analysis.privacy import DEFAULT_MIN_HEADCOUNT
+from laborgraph.ingest.limits import MB, ReadLimits
 
 # What one bundle may hold when a setting leaves it open: (unpacked MB, rows). A server
 # keeps a rejected upload under about 500 MB; the CLI loads a 1M-link bundle (4.1M rows).

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from app.settings import Settings
-from graph.store import GraphStore
+from laborgraph.app.settings import Settings
+from laborgraph.graph.store import GraphStore
 
 
 def open_store(settings: Settings) -> GraphStore:
     if settings.store == "neo4j":
-        from graph.neo4j_store import Neo4jStore
+        from laborgraph.graph.neo4j_store import Neo4jStore
 
         return Neo4jStore(
             settings.neo4j_uri,
@@ -16,6 +16,6 @@ def open_store(settings: Settings) -> GraphStore:
             password=settings.neo4j_password.get_secret_value(),
             database=settings.neo4j_database,
         )
-    from graph.embedded import EmbeddedStore
+    from laborgraph.graph.embedded import EmbeddedStore
 
     return EmbeddedStore(settings.data_dir)

@@ -24,12 +24,12 @@ from datetime import date, timedelta
 from itertools import accumulate
 from pathlib import Path
 
-from graph.analysis.traverse import cohort_distances, org_distances
-from graph.model import GraphData
-from graph.view import GraphView
-from graph.vocabulary import Dimension, Lever, UnitFunction
-from ingest.readers import SECTIONS, RawBundle, RawRow
-from ingest.validate import NoGraph, validate_bundle
+from laborgraph.graph.analysis.traverse import cohort_distances, org_distances
+from laborgraph.graph.model import GraphData
+from laborgraph.graph.view import GraphView
+from laborgraph.graph.vocabulary import Dimension, Lever, UnitFunction
+from laborgraph.ingest.readers import SECTIONS, RawBundle, RawRow
+from laborgraph.ingest.validate import NoGraph, validate_bundle
 
 SIZES = {"small": 1_000, "medium": 100_000, "large": 1_000_000}
 

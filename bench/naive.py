@@ -18,11 +18,11 @@ from typing import Any
 import networkx as nx
 from neo4j import Driver, ManagedTransaction
 
-from graph.analysis.traverse import decision_scope, visible
-from graph.model import Cohort, Decision
-from graph.scoring import ScoringConfig
-from graph.view import GraphView
-from graph.vocabulary import SUPPLY_LINKS, EntityKind, LinkType
+from laborgraph.graph.analysis.traverse import decision_scope, visible
+from laborgraph.graph.model import Cohort, Decision
+from laborgraph.graph.scoring import ScoringConfig
+from laborgraph.graph.view import GraphView
+from laborgraph.graph.vocabulary import SUPPLY_LINKS, EntityKind, LinkType
 
 # (-severity, -likelihood, -headcount, cohort, dimension, decision, organizations): the
 # ranking of graph.analysis.paths, chains in id order last.

@@ -26,19 +26,19 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from bench.generate import SIZES, Bundle, generate, graph_data, raw_bundle, split
 from bench.naive import TooSlow, naive_trace, write_row_by_row
-from graph.analysis import regions
-from graph.analysis.paths import PathQuery, trace_risk_paths
-from graph.embedded import EmbeddedStore
-from graph.scoring import load_scoring
-from graph.store import GraphStore
-from graph.view import GraphView
-from ingest.load import Progress, ingest_raw
-from ingest.readers import RawBundle
+from laborgraph.graph.analysis import regions
+from laborgraph.graph.analysis.paths import PathQuery, trace_risk_paths
+from laborgraph.graph.embedded import EmbeddedStore
+from laborgraph.graph.scoring import load_scoring
+from laborgraph.graph.store import GraphStore
+from laborgraph.graph.view import GraphView
+from laborgraph.ingest.load import Progress, ingest_raw
+from laborgraph.ingest.readers import RawBundle
 
 if TYPE_CHECKING:
     from neo4j import Driver
 
-    from graph.neo4j_store import Neo4jStore
+    from laborgraph.graph.neo4j_store import Neo4jStore
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -189,7 +189,7 @@ def bench_neo4j(
 ) -> tuple[StoreResult, dict[str, PathIds]]:
     from neo4j import GraphDatabase
 
-    from graph.neo4j_store import Neo4jStore
+    from laborgraph.graph.neo4j_store import Neo4jStore
 
     uri, auth, database = connection
     store = Neo4jStore(uri, user=auth[0], password=auth[1], database=database)

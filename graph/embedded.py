@@ -40,9 +40,16 @@ from typing import TypeVar
 
 from pydantic import TypeAdapter
 
-from graph.collector import collector_paused
-from graph.errors import BundleIssue, GraphChanged, InvalidBundle, InvalidQuery, NotFound, StoreUnavailable
-from graph.model import (
+from laborgraph.graph.collector import collector_paused
+from laborgraph.graph.errors import (
+    BundleIssue,
+    GraphChanged,
+    InvalidBundle,
+    InvalidQuery,
+    NotFound,
+    StoreUnavailable,
+)
+from laborgraph.graph.model import (
     Cohort,
     Condition,
     Decision,
@@ -54,8 +61,8 @@ from graph.model import (
     Source,
     Unit,
 )
-from graph.scoring import risk_code_of
-from graph.store import (
+from laborgraph.graph.scoring import risk_code_of
+from laborgraph.graph.store import (
     CohortFacts,
     ConditionFacts,
     EngagedCohort,
@@ -65,8 +72,8 @@ from graph.store import (
     RiskSeek,
     best_hits,
 )
-from graph.view import AnyEntity, merge
-from graph.vocabulary import Dimension, EntityKind, LinkType, Status
+from laborgraph.graph.view import AnyEntity, merge
+from laborgraph.graph.vocabulary import Dimension, EntityKind, LinkType, Status
 
 DB_FILE = "laborgraph.sqlite"
 LAYOUT = 2  # PRAGMA user_version of the tables below; 0 is the first release's layout

@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from graph.vocabulary import (
+from laborgraph.graph.vocabulary import (
     DEFAULT_GRADE,
     LEVER_DIMENSIONS,
     Dimension,

@@ -28,9 +28,9 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
-from graph.model import GraphData, LinkKey
-from graph.scoring import pay_below_half, risk_code
-from graph.vocabulary import Dimension, LinkType, Status
+from laborgraph.graph.model import GraphData, LinkKey
+from laborgraph.graph.scoring import pay_below_half, risk_code
+from laborgraph.graph.vocabulary import Dimension, LinkType, Status
 
 DERIVED_PREFIX = "derived_"  # properties the store keeps for itself, never read back
 

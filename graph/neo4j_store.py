@@ -62,7 +62,7 @@ from neo4j.exceptions import (
 from neo4j.time import Date as Neo4jDate
 from pydantic import TypeAdapter
 
-from graph.errors import (
+from laborgraph.graph.errors import (
     BundleIssue,
     ConfigError,
     GraphChanged,
@@ -72,7 +72,7 @@ from graph.errors import (
     NotFound,
     StoreUnavailable,
 )
-from graph.model import (
+from laborgraph.graph.model import (
     Condition,
     Decision,
     Entity,
@@ -82,7 +82,7 @@ from graph.model import (
     Record,
     Unit,
 )
-from graph.neo4j_risk import (
+from laborgraph.graph.neo4j_risk import (
     COHORTS_WITH_CONDITIONS,
     DERIVED_PREFIX,
     ENGAGES_RISK_INDEXES,
@@ -90,7 +90,7 @@ from graph.neo4j_risk import (
     REFRESH_RISKS,
     new_link_risks,
 )
-from graph.store import (
+from laborgraph.graph.store import (
     CohortFacts,
     ConditionFacts,
     EngagedCohort,
@@ -100,8 +100,8 @@ from graph.store import (
     RiskSeek,
     best_hits,
 )
-from graph.view import AnyEntity
-from graph.vocabulary import SUPPLY_LINKS, Dimension, EntityKind, LinkType, Status
+from laborgraph.graph.view import AnyEntity
+from laborgraph.graph.vocabulary import SUPPLY_LINKS, Dimension, EntityKind, LinkType, Status
 
 BATCH_SIZE = 5_000  # rows per UNWIND; every batch of one write runs in the same transaction
 EXTRA_PREFIX = "extra_"  # kept bundle columns never collide with core properties

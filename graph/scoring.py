@@ -9,9 +9,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from graph.errors import ConfigError
-from graph.model import Condition
-from graph.vocabulary import Dimension, EvidenceGrade, Status
+from laborgraph.graph.errors import ConfigError
+from laborgraph.graph.model import Condition
+from laborgraph.graph.vocabulary import Dimension, EvidenceGrade, Status
 
 DEFAULT_SCORING_FILE = Path(__file__).with_name("scoring.toml")
 

@@ -18,9 +18,9 @@ from typing import NamedTuple, Protocol
 
 from pydantic import BaseModel
 
-from graph.model import Condition, Decision, GraphData, Link, Unit
-from graph.view import AnyEntity
-from graph.vocabulary import Dimension, EntityKind, LinkType, Status
+from laborgraph.graph.model import Condition, Decision, GraphData, Link, Unit
+from laborgraph.graph.view import AnyEntity
+from laborgraph.graph.vocabulary import Dimension, EntityKind, LinkType, Status
 
 # Hard bound on how far any traversal goes, in links (DOMAIN.md section 2).
 MAX_DEPTH = 10

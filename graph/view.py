@@ -16,8 +16,8 @@ from typing import TypeVar
 
 import networkx as nx
 
-from graph.errors import NotFound
-from graph.model import (
+from laborgraph.graph.errors import NotFound
+from laborgraph.graph.model import (
     Cohort,
     Condition,
     Decision,
@@ -28,7 +28,7 @@ from graph.model import (
     Source,
     Unit,
 )
-from graph.vocabulary import SUPPLY_LINKS, Dimension, EntityKind, LinkType
+from laborgraph.graph.vocabulary import SUPPLY_LINKS, Dimension, EntityKind, LinkType
 
 AnyEntity = Organization | Unit | Cohort | Condition | Decision | Source
 

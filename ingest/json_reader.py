@@ -12,10 +12,10 @@ import json
 import re
 from collections.abc import Iterator
 
-from graph.errors import BundleIssue
-from ingest.limits import Budget, ReadingStopped
-from ingest.quote import cut, quote
-from ingest.raw import SECTIONS, Note, Part, RawRow, RawSection
+from laborgraph.graph.errors import BundleIssue
+from laborgraph.ingest.limits import Budget, ReadingStopped
+from laborgraph.ingest.quote import cut, quote
+from laborgraph.ingest.raw import SECTIONS, Note, Part, RawRow, RawSection
 
 SPACE = re.compile(r"[ \t\n\r]*")
 

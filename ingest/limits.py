@@ -11,7 +11,7 @@ import io
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from graph.errors import BundleIssue
+from laborgraph.graph.errors import BundleIssue
 
 MB = 2**20
 

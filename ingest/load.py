@@ -7,11 +7,11 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from graph.errors import BundleIssue, GraphChanged, InvalidBundle
-from graph.store import GraphStore
-from ingest.limits import ReadLimits
-from ingest.readers import BundleParts, read_bundle
-from ingest.validate import validate_bundle
+from laborgraph.graph.errors import BundleIssue, GraphChanged, InvalidBundle
+from laborgraph.graph.store import GraphStore
+from laborgraph.ingest.limits import ReadLimits
+from laborgraph.ingest.readers import BundleParts, read_bundle
+from laborgraph.ingest.validate import validate_bundle
 
 VALIDATION_ROUNDS = 3  # validations a bundle gets when other writes keep committing meanwhile
 

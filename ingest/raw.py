@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from graph.errors import BundleIssue
+from laborgraph.graph.errors import BundleIssue
 
 SECTIONS = ("organizations", "units", "cohorts", "conditions", "decisions", "sources", "links")
 Cell = str | int | float | bool | list[object] | dict[str, object] | None

@@ -15,11 +15,20 @@ from collections.abc import Callable, Generator, Iterator
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from graph.errors import BundleIssue
-from ingest.json_reader import json_parts
-from ingest.limits import Budget, ReadingStopped, ReadLimits
-from ingest.quote import cut, names
-from ingest.raw import SECTIONS, BundleParts, Note, Part, RawBundle, RawRow, RawSection, StreamedBundle
+from laborgraph.graph.errors import BundleIssue
+from laborgraph.ingest.json_reader import json_parts
+from laborgraph.ingest.limits import Budget, ReadingStopped, ReadLimits
+from laborgraph.ingest.quote import cut, names
+from laborgraph.ingest.raw import (
+    SECTIONS,
+    BundleParts,
+    Note,
+    Part,
+    RawBundle,
+    RawRow,
+    RawSection,
+    StreamedBundle,
+)
 
 __all__ = ["SECTIONS", "BundleParts", "RawBundle", "RawRow", "read_bundle", "read_json", "read_zip"]
 MAX_ZIP_MEMBERS = 1000  # a bundle is a handful of files; more is not a bundle

@@ -19,9 +19,9 @@ from typing import Protocol
 
 from pydantic import ValidationError
 
-from graph.collector import collector_paused
-from graph.errors import BundleIssue, NotFound
-from graph.model import (
+from laborgraph.graph.collector import collector_paused
+from laborgraph.graph.errors import BundleIssue, NotFound
+from laborgraph.graph.model import (
     Cohort,
     Condition,
     Decision,
@@ -34,11 +34,11 @@ from graph.model import (
     check_scalar,
     derive_pay_status,
 )
-from graph.view import AnyEntity
-from graph.vocabulary import SUPPLY_LINKS, Dimension, EntityKind, LinkType, OrgKind
-from ingest.limits import ReadingStopped
-from ingest.quote import SHOWN, cut, names, quote
-from ingest.raw import BundleParts, Cell, Note, RawRow, RawSection
+from laborgraph.graph.view import AnyEntity
+from laborgraph.graph.vocabulary import SUPPLY_LINKS, Dimension, EntityKind, LinkType, OrgKind
+from laborgraph.ingest.limits import ReadingStopped
+from laborgraph.ingest.quote import SHOWN, cut, names, quote
+from laborgraph.ingest.raw import BundleParts, Cell, Note, RawRow, RawSection
 
 MODELS: dict[str, type[Record]] = {
     "organizations": Organization,

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from graph.model import Cohort, Condition, Decision, GraphData, Link, Organization, Unit, derive_pay_status
-from graph.vocabulary import Dimension, EvidenceGrade, Lever, LinkType, OrgKind, Status
+from laborgraph.graph.model import (
+    Cohort,
+    Condition,
+    Decision,
+    GraphData,
+    Link,
+    Organization,
+    Unit,
+    derive_pay_status,
+)
+from laborgraph.graph.vocabulary import Dimension, EvidenceGrade, Lever, LinkType, OrgKind, Status
 
 
 class Chain:

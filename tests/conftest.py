@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from graph.embedded import EmbeddedStore
-from graph.store import GraphStore
+from laborgraph.graph.embedded import EmbeddedStore
+from laborgraph.graph.store import GraphStore
 
 EXAMPLE_BUNDLE = Path(__file__).resolve().parents[1] / "examples" / "ai-supply-chain"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -35,7 +35,7 @@ def neo4j_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def _neo4j_store(uri: str, *, wipe: bool = True) -> GraphStore:
-    from graph.neo4j_store import Neo4jStore
+    from laborgraph.graph.neo4j_store import Neo4jStore
 
     store = Neo4jStore(
         uri,

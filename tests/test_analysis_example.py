@@ -6,14 +6,14 @@ from datetime import date
 
 import pytest
 
-from graph.analysis import regions
-from graph.analysis.gaps import GapKind, visibility_gaps
-from graph.analysis.influence import fragmentation, influencers
-from graph.analysis.paths import PathQuery, RiskPath, trace_risk_paths
-from graph.analysis.tiers import tier_map
-from graph.scoring import load_scoring
-from graph.store import GraphStore
-from ingest.load import ingest_path
+from laborgraph.graph.analysis import regions
+from laborgraph.graph.analysis.gaps import GapKind, visibility_gaps
+from laborgraph.graph.analysis.influence import fragmentation, influencers
+from laborgraph.graph.analysis.paths import PathQuery, RiskPath, trace_risk_paths
+from laborgraph.graph.analysis.tiers import tier_map
+from laborgraph.graph.scoring import load_scoring
+from laborgraph.graph.store import GraphStore
+from laborgraph.ingest.load import ingest_path
 from tests.conftest import EXAMPLE_BUNDLE
 
 SCORING = load_scoring()

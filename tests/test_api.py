@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.main import create_app
-from app.questions import Questions
-from app.settings import Settings
-from app.stores import open_store
-from graph.analysis.paths import PathQuery
-from graph.model import Condition, GraphData
-from graph.vocabulary import Dimension, Status
+from laborgraph.app.main import create_app
+from laborgraph.app.questions import Questions
+from laborgraph.app.settings import Settings
+from laborgraph.app.stores import open_store
+from laborgraph.graph.analysis.paths import PathQuery
+from laborgraph.graph.model import Condition, GraphData
+from laborgraph.graph.vocabulary import Dimension, Status
 from tests.conftest import EXAMPLE_BUNDLE
 
 API = "/api/v1"
@@ -67,7 +67,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     """Settings for an empty store of each backend."""
     if request.param == "embedded":
         return make_settings("embedded", tmp_path)
-    from graph.neo4j_store import Neo4jStore
+    from laborgraph.graph.neo4j_store import Neo4jStore
 
     chosen = make_settings("neo4j", tmp_path, request.getfixturevalue("neo4j_uri"))
     store = Neo4jStore(

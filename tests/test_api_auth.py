@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app import auth
-from app.auth import KeyRing, Scope, new_key, parse_keys
-from app.main import create_app
-from graph.errors import ConfigError
+from laborgraph.app import auth
+from laborgraph.app.auth import KeyRing, Scope, new_key, parse_keys
+from laborgraph.app.main import create_app
+from laborgraph.graph.errors import ConfigError
 from tests.conftest import EXAMPLE_BUNDLE
 from tests.test_api import API, make_settings, zip_folder
 

@@ -16,9 +16,9 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
-from app.main import create_app
-from graph.embedded import EmbeddedStore
-from ingest.load import ingest_path
+from laborgraph.app.main import create_app
+from laborgraph.graph.embedded import EmbeddedStore
+from laborgraph.ingest.load import ingest_path
 from tests.conftest import EXAMPLE_BUNDLE
 from tests.test_api import make_settings
 

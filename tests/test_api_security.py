@@ -16,9 +16,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from app.auth import new_key
-from app.main import create_app
-from graph.errors import ConfigError
+from laborgraph.app.auth import new_key
+from laborgraph.app.main import create_app
+from laborgraph.graph.errors import ConfigError
 from tests.conftest import EXAMPLE_BUNDLE
 from tests.served import free_port
 from tests.test_api import API, make_settings, zip_folder
@@ -149,7 +149,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
     environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "COLUMNS": "200",
                    "LABORGRAPH_DATA_DIR": str(tmp_path / "data")}  # fmt: skip
     server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "laborgraph.app.cli", "serve", "--port", str(port)],
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         text=True,

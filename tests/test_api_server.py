@@ -14,8 +14,8 @@ import httpx
 import pytest
 import uvicorn
 
-from app.auth import new_key
-from app.main import create_app
+from laborgraph.app.auth import new_key
+from laborgraph.app.main import create_app
 from tests.conftest import EXAMPLE_BUNDLE
 from tests.test_api import API, DOMAIN_CSV_COLUMNS, make_settings, zip_folder
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app.main import create_app
+from laborgraph.app.main import create_app
 from tests import neo4j_server
 from tests.conftest import EXAMPLE_BUNDLE
 from tests.test_api import API, make_settings, zip_folder

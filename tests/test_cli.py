@@ -16,7 +16,7 @@ from tests.conftest import EXAMPLE_BUNDLE, FIXTURES
 def run(*args: str, data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {"PATH": "/usr/bin:/bin", "LABORGRAPH_DATA_DIR": str(data_dir), "COLUMNS": "200", **env}
     return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
+        [sys.executable, "-m", "laborgraph.app.cli", *args],
         capture_output=True,
         text=True,
         env=environment,
@@ -55,8 +55,11 @@ def test_paths_table_json_and_csv(loaded: Path, tmp_path: Path) -> None:
     page = json.loads(run("paths", "--from", "org-halcyon", "--json", data_dir=loaded).stdout)
     assert (page["total"], page["offset"], page["limit"], page["next_offset"]) == (41, 0, 100, None)
     assert page["items"][0]["cohort_id"] == "coh-savanna-ke-moderators"
-    second = json.loads(run("paths", "--from", "org-halcyon", "--limit", "10", "--offset", "10", "--json",
-                            data_dir=loaded).stdout)
+    second = json.loads(
+        run(
+            "paths", "--from", "org-halcyon", "--limit", "10", "--offset", "10", "--json", data_dir=loaded
+        ).stdout
+    )
     assert [p["rank"] for p in second["items"]] == list(range(11, 21))
     assert (second["total"], second["next_offset"]) == (None, 20)
     out = tmp_path / "paths.csv"

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
-from app.questions import Questions
-from app.settings import Settings
-from graph.analysis.paths import PathQuery
-from graph.store import GraphStore
-from ingest.load import ingest_path
+from laborgraph.app.questions import Questions
+from laborgraph.app.settings import Settings
+from laborgraph.graph.analysis.paths import PathQuery
+from laborgraph.graph.store import GraphStore
+from laborgraph.ingest.load import ingest_path
 from tests.conftest import EXAMPLE_BUNDLE
 
 TODAY = date(2026, 11, 22)

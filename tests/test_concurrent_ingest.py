@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from graph.errors import InvalidBundle
-from graph.model import GraphData
-from graph.store import GraphStore
-from graph.vocabulary import EntityKind
-from ingest.load import Progress, ingest_raw
-from ingest.readers import RawBundle, read_json
-from ingest.validate import NoGraph, validate_bundle
+from laborgraph.graph.errors import InvalidBundle
+from laborgraph.graph.model import GraphData
+from laborgraph.graph.store import GraphStore
+from laborgraph.graph.vocabulary import EntityKind
+from laborgraph.ingest.load import Progress, ingest_raw
+from laborgraph.ingest.readers import RawBundle, read_json
+from laborgraph.ingest.validate import NoGraph, validate_bundle
 
 AS_ORGANIZATION = {
     "organizations": [{"id": "twin", "name": "Twin Data Services", "kinds": "vendor", "country": "KE"}]
@@ -54,7 +54,7 @@ def test_a_write_committed_during_validation_sends_the_bundle_back_to_validation
 
 
 def ingest_process(bundle: Path, env: dict[str, str]) -> subprocess.Popen[str]:
-    command = [sys.executable, "-m", "app.cli", "ingest", str(bundle)]
+    command = [sys.executable, "-m", "laborgraph.app.cli", "ingest", str(bundle)]
     return subprocess.Popen(command, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
@@ -90,7 +90,10 @@ def test_racing_ingest_processes_land_one_contradicting_bundle_only(
     assert kinds["twin"] in (EntityKind.organization, EntityKind.cohort)
     assert ("org-buyer" in kinds) == (kinds["twin"] is EntityKind.cohort)  # the landed bundle, whole
     questions = subprocess.run(
-        [sys.executable, "-m", "app.cli", "gaps", "--json"], env=env, capture_output=True, text=True
+        [sys.executable, "-m", "laborgraph.app.cli", "gaps", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert questions.returncode == 0, questions.stderr
 

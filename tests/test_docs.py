@@ -13,12 +13,12 @@ from enum import StrEnum
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from app.questions import Questions
-from app.settings import Settings
-from graph.analysis.paths import PathQuery
-from graph.embedded import EmbeddedStore
-from ingest.load import ingest_path
-from ingest.validate import MODELS, core_columns, required_columns
+from laborgraph.app.questions import Questions
+from laborgraph.app.settings import Settings
+from laborgraph.graph.analysis.paths import PathQuery
+from laborgraph.graph.embedded import EmbeddedStore
+from laborgraph.ingest.load import ingest_path
+from laborgraph.ingest.validate import MODELS, core_columns, required_columns
 from tests.conftest import EXAMPLE_BUNDLE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -184,7 +184,7 @@ def test_the_documented_bundle_errors_are_what_ingest_prints(tmp_path: Path) -> 
         with open(bundle / name, "w", encoding="utf-8", newline="") as handle:
             csv.writer(handle).writerows(rows)
     result = subprocess.run(
-        [sys.executable, "-m", "app.cli", "ingest", str(bundle)],
+        [sys.executable, "-m", "laborgraph.app.cli", "ingest", str(bundle)],
         capture_output=True,
         text=True,
         env={"PATH": "/usr/bin:/bin", "LABORGRAPH_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "1000"},

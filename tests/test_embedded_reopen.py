@@ -11,18 +11,18 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from graph.analysis import regions
-from graph.analysis.gaps import visibility_gaps
-from graph.analysis.influence import fragmentation, influencers
-from graph.analysis.paths import PathQuery, trace_risk_paths
-from graph.analysis.tiers import tier_map
-from graph.analysis.whole import WholeGraph
-from graph.embedded import DB_FILE, EmbeddedStore
-from graph.model import Condition, GraphData, Link, Organization
-from graph.scoring import load_scoring
-from graph.view import AnyEntity, GraphView
-from graph.vocabulary import Dimension, LinkType, OrgKind, Status
-from ingest.load import ingest_path
+from laborgraph.graph.analysis import regions
+from laborgraph.graph.analysis.gaps import visibility_gaps
+from laborgraph.graph.analysis.influence import fragmentation, influencers
+from laborgraph.graph.analysis.paths import PathQuery, trace_risk_paths
+from laborgraph.graph.analysis.tiers import tier_map
+from laborgraph.graph.analysis.whole import WholeGraph
+from laborgraph.graph.embedded import DB_FILE, EmbeddedStore
+from laborgraph.graph.model import Condition, GraphData, Link, Organization
+from laborgraph.graph.scoring import load_scoring
+from laborgraph.graph.view import AnyEntity, GraphView
+from laborgraph.graph.vocabulary import Dimension, LinkType, OrgKind, Status
+from laborgraph.ingest.load import ingest_path
 from tests.conftest import EXAMPLE_BUNDLE
 from tests.test_store_conformance import every_field
 
@@ -147,8 +147,8 @@ def test_a_row_that_does_not_read_back_is_refused_not_guessed(written: Path, fie
 WRITER = """
 import sys
 from pathlib import Path
-from graph.embedded import EmbeddedStore
-from graph.model import Condition, GraphData, Link, Organization
+from laborgraph.graph.embedded import EmbeddedStore
+from laborgraph.graph.model import Condition, GraphData, Link, Organization
 store = EmbeddedStore(Path(sys.argv[1]))
 store.write(GraphData(
     organizations=[

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from app.questions import Questions
-from app.settings import Settings
-from graph.analysis import regions
-from graph.analysis.paths import PathQuery, trace_risk_paths
-from graph.embedded import DB_FILE, LAYOUT, EmbeddedStore
-from graph.errors import InvalidBundle, StoreUnavailable
-from graph.scoring import load_scoring
-from ingest.load import ingest_path
+from laborgraph.app.questions import Questions
+from laborgraph.app.settings import Settings
+from laborgraph.graph.analysis import regions
+from laborgraph.graph.analysis.paths import PathQuery, trace_risk_paths
+from laborgraph.graph.embedded import DB_FILE, LAYOUT, EmbeddedStore
+from laborgraph.graph.errors import InvalidBundle, StoreUnavailable
+from laborgraph.graph.scoring import load_scoring
+from laborgraph.ingest.load import ingest_path
 from tests.conftest import EXAMPLE_BUNDLE, FIXTURES
 
 SCORING = load_scoring()

@@ -5,11 +5,11 @@ from __future__ import annotations
 import csv
 import io
 
-from graph.analysis.paths import PathQuery, iter_risk_paths
-from graph.scoring import load_scoring
-from graph.view import GraphView
+from laborgraph.graph.analysis.paths import PathQuery, iter_risk_paths
+from laborgraph.graph.scoring import load_scoring
+from laborgraph.graph.view import GraphView
+from laborgraph.visualize.export import CSV_COLUMNS, safe_cell, stream_csv
 from tests.chains import Chain
-from visualize.export import CSV_COLUMNS, safe_cell, stream_csv
 
 HOSTILE = ['=HYPERLINK("http://evil","x")', "+1+1", "-2+3", "@SUM(A1)", "\tTab", "\rReturn"]
 

@@ -15,17 +15,17 @@ from pathlib import Path
 
 import pytest
 
-from graph.analysis import regions
-from graph.embedded import EmbeddedStore
-from graph.errors import BundleIssue, InvalidBundle
-from graph.model import GraphData, Link
-from graph.store import GraphStore
-from graph.view import GraphView
-from ingest.limits import ReadingStopped, ReadLimits
-from ingest.load import ingest_path
-from ingest.raw import BundleParts, Note, RawBundle, RawSection
-from ingest.readers import read_bundle, read_json, read_zip
-from ingest.validate import NoGraph, validate_bundle
+from laborgraph.graph.analysis import regions
+from laborgraph.graph.embedded import EmbeddedStore
+from laborgraph.graph.errors import BundleIssue, InvalidBundle
+from laborgraph.graph.model import GraphData, Link
+from laborgraph.graph.store import GraphStore
+from laborgraph.graph.view import GraphView
+from laborgraph.ingest.limits import ReadingStopped, ReadLimits
+from laborgraph.ingest.load import ingest_path
+from laborgraph.ingest.raw import BundleParts, Note, RawBundle, RawSection
+from laborgraph.ingest.readers import read_bundle, read_json, read_zip
+from laborgraph.ingest.validate import NoGraph, validate_bundle
 from tests.conftest import EXAMPLE_BUNDLE, FIXTURES
 
 
@@ -156,7 +156,7 @@ def test_unknown_columns_never_overwrite_core_fields(store: GraphStore) -> None:
             }
         ]
     }
-    from ingest.load import ingest_raw
+    from laborgraph.ingest.load import ingest_raw
 
     ingest_raw(store, read_json(json.dumps(document).encode()))
     org = store.get("org-x")
@@ -166,7 +166,7 @@ def test_unknown_columns_never_overwrite_core_fields(store: GraphStore) -> None:
 
 def test_references_may_point_into_the_graph_and_kinds_must_match(store: GraphStore) -> None:
     ingest_path(store, EXAMPLE_BUNDLE)
-    from ingest.load import ingest_raw
+    from laborgraph.ingest.load import ingest_raw
 
     ok = {
         "organizations": [{"id": "org-x", "name": "X", "kinds": "vendor", "country": "KE"}],
@@ -183,8 +183,8 @@ def test_references_may_point_into_the_graph_and_kinds_must_match(store: GraphSt
 WRITER = """
 import sys
 from pathlib import Path
-from graph.embedded import EmbeddedStore
-from graph.model import GraphData, Link, Organization
+from laborgraph.graph.embedded import EmbeddedStore
+from laborgraph.graph.model import GraphData, Link, Organization
 store = EmbeddedStore(Path(sys.argv[1]))
 orgs = [Organization(id=f"o{i}", name=f"O{i}", kinds=["vendor"], country="KE") for i in range(200_000)]
 links = [Link(from_id=f"o{i}", to_id=f"o{i + 1}", type="SUBCONTRACTS") for i in range(199_999)]

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app.main import create_app
-from graph.errors import InvalidBundle
-from graph.store import GraphStore
-from ingest.load import ingest_path, ingest_raw
-from ingest.readers import read_bundle, read_json, read_zip
-from ingest.validate import MAX_ISSUES, NoGraph, validate_bundle
+from laborgraph.app.main import create_app
+from laborgraph.graph.errors import InvalidBundle
+from laborgraph.graph.store import GraphStore
+from laborgraph.ingest.load import ingest_path, ingest_raw
+from laborgraph.ingest.readers import read_bundle, read_json, read_zip
+from laborgraph.ingest.validate import MAX_ISSUES, NoGraph, validate_bundle
 from tests.conftest import EXAMPLE_BUNDLE
 from tests.test_api import API, make_settings, zip_folder
 from tests.test_api_server import base_url  # noqa: F401 (a fixture: a real uvicorn)
@@ -63,7 +63,16 @@ def test_the_cli_rejects_a_bomb_in_bounded_memory(bombs: Path, bomb: str, tmp_pa
         "print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss);"
         "print(done.stderr)"
     )
-    command = [sys.executable, "-c", measure, sys.executable, "-m", "app.cli", "ingest", str(bombs / bomb)]
+    command = [
+        sys.executable,
+        "-c",
+        measure,
+        sys.executable,
+        "-m",
+        "laborgraph.app.cli",
+        "ingest",
+        str(bombs / bomb),
+    ]
     environment = {**os.environ, "LABORGRAPH_DATA_DIR": str(tmp_path / "data")}
     result = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=120, cwd=ROOT)
     status, peak_kb = result.stdout.split("\n", 1)[0].split()
@@ -117,7 +126,7 @@ def test_the_api_limits_rows_and_unpacked_size(tmp_path: Path) -> None:
 def test_the_cli_honours_the_row_limit(tmp_path: Path) -> None:
     environment = {**os.environ, "LABORGRAPH_DATA_DIR": str(tmp_path / "data"), "LABORGRAPH_MAX_ROWS": "100"}
     result = subprocess.run(
-        [sys.executable, "-m", "app.cli", "ingest", str(EXAMPLE_BUNDLE)],
+        [sys.executable, "-m", "laborgraph.app.cli", "ingest", str(EXAMPLE_BUNDLE)],
         capture_output=True,
         text=True,
         env=environment,

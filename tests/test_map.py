@@ -6,17 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from graph.analysis import regions
-from graph.analysis.paths import PathQuery, RiskPath, trace_risk_paths
-from graph.analysis.privacy import DEFAULT_PRIVACY, SHOW_ALL
-from graph.embedded import EmbeddedStore
-from graph.errors import InvalidQuery, NotFound
-from graph.scoring import load_scoring
-from graph.view import GraphView
-from ingest.load import ingest_path
-from visualize.map import build_map, chain_map
-from visualize.model import MapModel, MapNode
-from visualize.style import NO_RISK_COLOR, SEVERITY_COLORS
+from laborgraph.graph.analysis import regions
+from laborgraph.graph.analysis.paths import PathQuery, RiskPath, trace_risk_paths
+from laborgraph.graph.analysis.privacy import DEFAULT_PRIVACY, SHOW_ALL
+from laborgraph.graph.embedded import EmbeddedStore
+from laborgraph.graph.errors import InvalidQuery, NotFound
+from laborgraph.graph.scoring import load_scoring
+from laborgraph.graph.view import GraphView
+from laborgraph.ingest.load import ingest_path
+from laborgraph.visualize.map import build_map, chain_map
+from laborgraph.visualize.model import MapModel, MapNode
+from laborgraph.visualize.style import NO_RISK_COLOR, SEVERITY_COLORS
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "ai-supply-chain"
 

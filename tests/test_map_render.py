@@ -11,18 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from graph.analysis import regions
-from graph.analysis.paths import PathQuery, RiskPath, trace_risk_paths
-from graph.analysis.privacy import DEFAULT_PRIVACY
-from graph.embedded import EmbeddedStore
-from graph.model import Cohort, GraphData, Link, Organization
-from graph.scoring import load_scoring
-from graph.view import GraphView
-from graph.vocabulary import LinkType, OrgKind
-from ingest.load import ingest_path
-from visualize.map import build_map
-from visualize.model import MapModel
-from visualize.render import json_for_script, render_home_html, render_map_html
+from laborgraph.graph.analysis import regions
+from laborgraph.graph.analysis.paths import PathQuery, RiskPath, trace_risk_paths
+from laborgraph.graph.analysis.privacy import DEFAULT_PRIVACY
+from laborgraph.graph.embedded import EmbeddedStore
+from laborgraph.graph.model import Cohort, GraphData, Link, Organization
+from laborgraph.graph.scoring import load_scoring
+from laborgraph.graph.view import GraphView
+from laborgraph.graph.vocabulary import LinkType, OrgKind
+from laborgraph.ingest.load import ingest_path
+from laborgraph.visualize.map import build_map
+from laborgraph.visualize.model import MapModel
+from laborgraph.visualize.render import json_for_script, render_home_html, render_map_html
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "ai-supply-chain"
 HOSTILE = "</script><script>alert(1)</script><img src=x onerror=alert(2)>"

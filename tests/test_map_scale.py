@@ -8,18 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from graph.analysis import regions
-from graph.analysis.paths import PathQuery, trace_risk_paths
-from graph.analysis.tiers import tiers_below
-from graph.embedded import EmbeddedStore
-from graph.errors import InvalidQuery
-from graph.scoring import load_scoring
-from graph.store import GraphStore
+from laborgraph.graph.analysis import regions
+from laborgraph.graph.analysis.paths import PathQuery, trace_risk_paths
+from laborgraph.graph.analysis.tiers import tiers_below
+from laborgraph.graph.embedded import EmbeddedStore
+from laborgraph.graph.errors import InvalidQuery
+from laborgraph.graph.scoring import load_scoring
+from laborgraph.graph.store import GraphStore
+from laborgraph.visualize.budget import MAX_NODES
+from laborgraph.visualize.map import build_map, chain_map, map_region
+from laborgraph.visualize.model import MapModel
+from laborgraph.visualize.render import render_map_html
 from tests.browser.generate import large_chain
-from visualize.budget import MAX_NODES
-from visualize.map import build_map, chain_map, map_region
-from visualize.model import MapModel
-from visualize.render import render_map_html
 
 BUYER = "org-buyer-0"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app.main import create_app
+from laborgraph.app.main import create_app
 from tests.conftest import EXAMPLE_BUNDLE
 from tests.test_api import API, SMALL_COHORT, make_settings
 from tests.test_cli import run
@@ -24,8 +24,10 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, TestClient]:
 
 
 QUESTIONS = [
-    (["paths", "--from", "org-halcyon", "--limit", "5", "--offset", "3"],
-     "/paths?from=org-halcyon&limit=5&offset=3"),
+    (
+        ["paths", "--from", "org-halcyon", "--limit", "5", "--offset", "3"],
+        "/paths?from=org-halcyon&limit=5&offset=3",
+    ),
     (["paths", "--to", "coh-savanna-ke-moderators/pay"], "/paths?to=coh-savanna-ke-moderators/pay"),
     (["tiers", "org-nimbus", "--limit", "4"], "/organizations/org-nimbus/tiers?limit=4"),
     (["gaps", "--limit", "7", "--offset", "2"], "/gaps?limit=7&offset=2"),

@@ -11,9 +11,9 @@ from urllib.parse import parse_qsl
 import pytest
 from fastapi.testclient import TestClient
 
-from app.auth import Scope, new_key
-from app.main import create_app
-from graph.embedded import EmbeddedStore
+from laborgraph.app.auth import Scope, new_key
+from laborgraph.app.main import create_app
+from laborgraph.graph.embedded import EmbeddedStore
 from tests.browser.generate import large_chain
 from tests.conftest import EXAMPLE_BUNDLE
 from tests.test_api import API, make_settings, zip_folder

@@ -10,19 +10,19 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app.main import create_app
-from app.questions import Questions
-from app.settings import Settings
-from graph.analysis.paths import PathQuery
-from graph.analysis.privacy import SUPPRESSED_ID
-from graph.embedded import EmbeddedStore
-from graph.store import GraphStore
-from graph.vocabulary import EntityKind
-from ingest.load import ingest_path
+from laborgraph.app.main import create_app
+from laborgraph.app.questions import Questions
+from laborgraph.app.settings import Settings
+from laborgraph.graph.analysis.paths import PathQuery
+from laborgraph.graph.analysis.privacy import SUPPRESSED_ID
+from laborgraph.graph.embedded import EmbeddedStore
+from laborgraph.graph.store import GraphStore
+from laborgraph.graph.vocabulary import EntityKind
+from laborgraph.ingest.load import ingest_path
+from laborgraph.visualize.export import stream_csv
 from tests.conftest import EXAMPLE_BUNDLE
 from tests.test_api import API, make_settings
 from tests.test_cli import run
-from visualize.export import stream_csv
 
 SMALL = "coh-kora-ke-arabic-reviewers"  # 4 workers
 SMALL_NAME = "Kora Arabic-language escalation reviewers"
@@ -72,6 +72,7 @@ SMALL_COHORTS = {  # the example's cohorts below 5 workers: (id, name)
 
 def every_route(client: TestClient) -> list[str]:
     """Every GET route of the API and the pages, with each id of the example it can take."""
+
     def ids(kind: str) -> list[str]:
         listed = client.get(f"{API}/entities", params={"kind": kind, "limit": 100, "show_small": "true"})
         return [entity["id"] for entity in listed.json()["items"]]

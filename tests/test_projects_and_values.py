@@ -6,14 +6,14 @@ import json
 
 import pytest
 
-from graph.analysis import regions
-from graph.analysis.paths import PathQuery, trace_risk_paths
-from graph.analysis.tiers import tier_map
-from graph.errors import InvalidBundle
-from graph.scoring import load_scoring
-from graph.store import GraphStore
-from ingest.load import ingest_raw
-from ingest.readers import read_json
+from laborgraph.graph.analysis import regions
+from laborgraph.graph.analysis.paths import PathQuery, trace_risk_paths
+from laborgraph.graph.analysis.tiers import tier_map
+from laborgraph.graph.errors import InvalidBundle
+from laborgraph.graph.scoring import load_scoring
+from laborgraph.graph.store import GraphStore
+from laborgraph.ingest.load import ingest_raw
+from laborgraph.ingest.readers import read_json
 
 TWO_BUYERS = {
     "organizations": [

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from app.questions import Questions
-from app.settings import Settings
-from graph.analysis.gaps import GapKind
-from graph.model import Condition, GraphData
-from graph.store import GraphStore
-from graph.vocabulary import Dimension, Status
-from ingest.load import ingest_path
+from laborgraph.app.questions import Questions
+from laborgraph.app.settings import Settings
+from laborgraph.graph.analysis.gaps import GapKind
+from laborgraph.graph.model import Condition, GraphData
+from laborgraph.graph.store import GraphStore
+from laborgraph.graph.vocabulary import Dimension, Status
+from laborgraph.ingest.load import ingest_path
 from tests.conftest import EXAMPLE_BUNDLE
 
 TODAY = date(2026, 11, 22)

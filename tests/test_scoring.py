@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from graph.errors import ConfigError
-from graph.model import Condition
-from graph.scoring import DEFAULT_SCORING_FILE, load_scoring
+from laborgraph.graph.errors import ConfigError
+from laborgraph.graph.model import Condition
+from laborgraph.graph.scoring import DEFAULT_SCORING_FILE, load_scoring
 
 
 def condition(dimension: str, status: str | None = None, **fields: object) -> Condition:

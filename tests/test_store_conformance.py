@@ -25,13 +25,20 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from graph import neo4j_risk, neo4j_store
-from graph.analysis import regions
-from graph.analysis.paths import PathQuery, trace_risk_paths
-from graph.analysis.whole import WholeGraph
-from graph.embedded import EmbeddedStore
-from graph.errors import ConfigError, GraphError, InvalidBundle, InvalidQuery, NotFound, StoreUnavailable
-from graph.model import (
+from laborgraph.graph import neo4j_risk, neo4j_store
+from laborgraph.graph.analysis import regions
+from laborgraph.graph.analysis.paths import PathQuery, trace_risk_paths
+from laborgraph.graph.analysis.whole import WholeGraph
+from laborgraph.graph.embedded import EmbeddedStore
+from laborgraph.graph.errors import (
+    ConfigError,
+    GraphError,
+    InvalidBundle,
+    InvalidQuery,
+    NotFound,
+    StoreUnavailable,
+)
+from laborgraph.graph.model import (
     Cohort,
     Condition,
     Decision,
@@ -43,10 +50,10 @@ from graph.model import (
     Source,
     Unit,
 )
-from graph.scoring import load_scoring
-from graph.store import MAX_DEPTH, EngagedCohort, GraphStore
-from graph.view import GraphView
-from graph.vocabulary import (
+from laborgraph.graph.scoring import load_scoring
+from laborgraph.graph.store import MAX_DEPTH, EngagedCohort, GraphStore
+from laborgraph.graph.view import GraphView
+from laborgraph.graph.vocabulary import (
     SUPPLY_LINKS,
     Dimension,
     EmploymentType,

@@ -10,17 +10,17 @@ import networkx as nx
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from graph import embedded
-from graph.analysis import ranking, regions
-from graph.analysis.paths import PathQuery, RiskPath, trace_risk_paths
-from graph.analysis.tiers import tier_map, tier_of_cohort
-from graph.analysis.traverse import decision_scope, visible
-from graph.embedded import EmbeddedStore
-from graph.model import Condition, GraphData
-from graph.scoring import load_scoring
-from graph.store import GraphStore
-from graph.view import GraphView
-from graph.vocabulary import SUPPLY_LINKS, Dimension, EntityKind, LinkType, Status
+from laborgraph.graph import embedded
+from laborgraph.graph.analysis import ranking, regions
+from laborgraph.graph.analysis.paths import PathQuery, RiskPath, trace_risk_paths
+from laborgraph.graph.analysis.tiers import tier_map, tier_of_cohort
+from laborgraph.graph.analysis.traverse import decision_scope, visible
+from laborgraph.graph.embedded import EmbeddedStore
+from laborgraph.graph.model import Condition, GraphData
+from laborgraph.graph.scoring import load_scoring
+from laborgraph.graph.store import GraphStore
+from laborgraph.graph.view import GraphView
+from laborgraph.graph.vocabulary import SUPPLY_LINKS, Dimension, EntityKind, LinkType, Status
 from tests.chains import Chain, random_chains
 from tests.conftest import _neo4j_store
 

@@ -14,8 +14,8 @@ from collections import defaultdict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
-from graph.model import Organization
-from visualize.chain import Held
+from laborgraph.graph.model import Organization
+from laborgraph.visualize.chain import Held
 
 MAX_NODES = 500  # nodes a map draws; edges follow (a chain is close to a tree)
 ORG_GROUP = "#orgs:"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from graph.analysis.privacy import SUPPRESSED_NAME
-from graph.view import GraphView
-from visualize import facts as F
-from visualize.budget import Grouping
-from visualize.model import Band, Crumb, LegendEntry, MapNode
-from visualize.style import NO_RISK_COLOR, legend
+from laborgraph.graph.analysis.privacy import SUPPRESSED_NAME
+from laborgraph.graph.view import GraphView
+from laborgraph.visualize import facts as F
+from laborgraph.visualize.budget import Grouping
+from laborgraph.visualize.model import Band, Crumb, LegendEntry, MapNode
+from laborgraph.visualize.style import NO_RISK_COLOR, legend
 
 TIER_WORDS = {0: "buyers", 1: "direct suppliers"}
 

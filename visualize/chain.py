@@ -14,13 +14,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from graph.analysis.tiers import tiers_below
-from graph.analysis.traverse import Scope, viewpoint_scope
-from graph.errors import InvalidQuery, NotFound
-from graph.model import Cohort, Condition, Decision, Organization, Unit
-from graph.store import EngagedCohort
-from graph.view import GraphView
-from graph.vocabulary import LinkType, OrgKind
+from laborgraph.graph.analysis.tiers import tiers_below
+from laborgraph.graph.analysis.traverse import Scope, viewpoint_scope
+from laborgraph.graph.errors import InvalidQuery, NotFound
+from laborgraph.graph.model import Cohort, Condition, Decision, Organization, Unit
+from laborgraph.graph.store import EngagedCohort
+from laborgraph.graph.view import GraphView
+from laborgraph.graph.vocabulary import LinkType, OrgKind
 
 Tiers = dict[str, dict[str, int]]  # node → {viewpoint or buyer id: tier from it}
 

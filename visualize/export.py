@@ -11,7 +11,7 @@ import io
 from collections.abc import Iterable, Iterator
 from typing import Protocol, TextIO
 
-from graph.analysis.paths import Hop, RiskPath
+from laborgraph.graph.analysis.paths import Hop, RiskPath
 
 CSV_COLUMNS = [
     "rank", "severity", "likelihood", "confidence", "score", "buyer_id", "buyer_name", "unit_id",

@@ -10,14 +10,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from graph.analysis.paths import RiskPath
-from graph.analysis.privacy import SUPPRESSED_NAME, Privacy
-from graph.model import Cohort, Condition, Decision, Link, Organization, Record
-from graph.view import GraphView
-from graph.vocabulary import SUPPLY_LINKS, Dimension
-from visualize.chain import Chain, Held
-from visualize.model import Fact, FactSection
-from visualize.style import SEVERITY_WORDS
+from laborgraph.graph.analysis.paths import RiskPath
+from laborgraph.graph.analysis.privacy import SUPPRESSED_NAME, Privacy
+from laborgraph.graph.model import Cohort, Condition, Decision, Link, Organization, Record
+from laborgraph.graph.view import GraphView
+from laborgraph.graph.vocabulary import SUPPLY_LINKS, Dimension
+from laborgraph.visualize.chain import Chain, Held
+from laborgraph.visualize.model import Fact, FactSection
+from laborgraph.visualize.style import SEVERITY_WORDS
 
 _T = TypeVar("_T")
 MAX_LISTED = 8  # decisions, links or cohorts listed per panel section before "… and N more"

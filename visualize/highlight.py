@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from graph.analysis.paths import Hop, RiskPath
-from visualize import facts as F
-from visualize.model import Fact, MapPath
-from visualize.nodes import PairEdges, wrap
+from laborgraph.graph.analysis.paths import Hop, RiskPath
+from laborgraph.visualize import facts as F
+from laborgraph.visualize.model import Fact, MapPath
+from laborgraph.visualize.nodes import PairEdges, wrap
 
 
 def map_paths(

@@ -12,22 +12,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 
-from graph.analysis.outline import chain_outline, details
-from graph.analysis.paths import PathQuery, RiskPath, trace_risk_paths
-from graph.analysis.privacy import DEFAULT_PRIVACY, Privacy
-from graph.analysis.regions import path_region
-from graph.analysis.traverse import check_depth
-from graph.errors import InvalidQuery, NotFound
-from graph.model import Condition, Decision, GraphData, Unit
-from graph.scoring import ScoringConfig
-from graph.store import EngagedCohort, GraphReader, GraphStore
-from graph.view import GraphView
-from visualize import captions, nodes
-from visualize.budget import MAX_NODES, Grouping, group_to_budget
-from visualize.chain import Chain, Held
-from visualize.facts import MapContext, cited, source_texts
-from visualize.highlight import map_paths
-from visualize.model import MapModel, MapNode, MapStats
+from laborgraph.graph.analysis.outline import chain_outline, details
+from laborgraph.graph.analysis.paths import PathQuery, RiskPath, trace_risk_paths
+from laborgraph.graph.analysis.privacy import DEFAULT_PRIVACY, Privacy
+from laborgraph.graph.analysis.regions import path_region
+from laborgraph.graph.analysis.traverse import check_depth
+from laborgraph.graph.errors import InvalidQuery, NotFound
+from laborgraph.graph.model import Condition, Decision, GraphData, Unit
+from laborgraph.graph.scoring import ScoringConfig
+from laborgraph.graph.store import EngagedCohort, GraphReader, GraphStore
+from laborgraph.graph.view import GraphView
+from laborgraph.visualize import captions, nodes
+from laborgraph.visualize.budget import MAX_NODES, Grouping, group_to_budget
+from laborgraph.visualize.chain import Chain, Held
+from laborgraph.visualize.facts import MapContext, cited, source_texts
+from laborgraph.visualize.highlight import map_paths
+from laborgraph.visualize.model import MapModel, MapNode, MapStats
 
 Details = Callable[[Collection[str], Collection[str]], GraphData]  # (cohort ids, organization ids)
 MAX_PATHS = 50  # risk paths the page can highlight

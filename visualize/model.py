@@ -10,10 +10,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from graph.vocabulary import Dimension, Lever, LinkType, OrgKind, Status
+from laborgraph.graph.vocabulary import Dimension, Lever, LinkType, OrgKind, Status
 
 NodeKind = Literal["organization", "organization_group", "cohort", "cohort_group"]
-Color = str  # "#rrggbb", from visualize.style only
+Color = str  # "#rrggbb", from laborgraph.visualize.style only
 
 
 class Fact(BaseModel):

@@ -10,16 +10,16 @@ from __future__ import annotations
 import textwrap
 from collections import Counter
 
-from graph.analysis.privacy import SUPPRESSED_NAME
-from graph.model import Cohort, Link, Organization
-from graph.vocabulary import LinkType
-from visualize import facts as F
-from visualize import tooltips as T
-from visualize.budget import Grouping
-from visualize.chain import Held
-from visualize.layout import Layout, tier_layout
-from visualize.model import MapEdge, MapNode
-from visualize.style import (
+from laborgraph.graph.analysis.privacy import SUPPRESSED_NAME
+from laborgraph.graph.model import Cohort, Link, Organization
+from laborgraph.graph.vocabulary import LinkType
+from laborgraph.visualize import facts as F
+from laborgraph.visualize import tooltips as T
+from laborgraph.visualize.budget import Grouping
+from laborgraph.visualize.chain import Held
+from laborgraph.visualize.layout import Layout, tier_layout
+from laborgraph.visualize.model import MapEdge, MapNode
+from laborgraph.visualize.style import (
     COHORT_BORDER,
     FOCUS_BORDER,
     LINK_STYLES,

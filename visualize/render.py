@@ -26,11 +26,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 from pydantic import BaseModel
 
-from graph.analysis.overview import Overview
-from graph.analysis.paths import RiskPath
-from graph.analysis.privacy import SUPPRESSED_NAME
-from visualize.model import MapModel
-from visualize.style import SEVERITY_WORDS
+from laborgraph.graph.analysis.overview import Overview
+from laborgraph.graph.analysis.paths import RiskPath
+from laborgraph.graph.analysis.privacy import SUPPRESSED_NAME
+from laborgraph.visualize.model import MapModel
+from laborgraph.visualize.style import SEVERITY_WORDS
 
 VIS_VERSION = "vis-9.1.2"  # the copy pyvis ships; its Popup shows string titles as text
 HERE = Path(__file__).parent

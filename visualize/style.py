@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from math import sqrt
 
-from graph.vocabulary import LinkType, OrgKind
-from visualize.model import LegendEntry
+from laborgraph.graph.vocabulary import LinkType, OrgKind
+from laborgraph.visualize.model import LegendEntry
 
 ORG_COLORS: dict[OrgKind, str] = {
     OrgKind.buyer: "#1d3f8f",

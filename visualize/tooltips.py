@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from graph.analysis.privacy import SUPPRESSED_NAME
-from graph.model import Cohort, Organization
-from graph.vocabulary import Dimension, Status
-from visualize.chain import Held
-from visualize.facts import MapContext, count, severity_text, thousands, workers
+from laborgraph.graph.analysis.privacy import SUPPRESSED_NAME
+from laborgraph.graph.model import Cohort, Organization
+from laborgraph.graph.vocabulary import Dimension, Status
+from laborgraph.visualize.chain import Held
+from laborgraph.visualize.facts import MapContext, count, severity_text, thousands, workers
 
 CLICK = "Click for all facts and their evidence"
 OPEN = "Click to open the group and see what it holds"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.routes import bundles, cohorts, entities, fragmentation, gaps, organizations, paths, stats
+from laborgraph.app.routes import bundles, cohorts, entities, fragmentation, gaps, organizations, paths, stats
 
 API_PREFIX = "/api/v1"
 

@@ -11,14 +11,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
 from starlette.types import Message
 
-from app.deps import SettingsDep, StoreDep, UploadDep, Writer
-from app.errors import BUNDLE_REJECTED, error_responses
-from app.questions import Questions
-from app.routes import examples
-from graph.errors import GraphError
-from ingest.limits import ReadLimits
-from ingest.load import IngestReport, ingest_raw
-from ingest.readers import BundleParts, read_json, read_zip
+from laborgraph.app.deps import SettingsDep, StoreDep, UploadDep, Writer
+from laborgraph.app.errors import BUNDLE_REJECTED, error_responses
+from laborgraph.app.questions import Questions
+from laborgraph.app.routes import examples
+from laborgraph.graph.errors import GraphError
+from laborgraph.ingest.limits import ReadLimits
+from laborgraph.ingest.load import IngestReport, ingest_raw
+from laborgraph.ingest.readers import BundleParts, read_json, read_zip
 
 
 class ClosesUnreadUploads(APIRoute):

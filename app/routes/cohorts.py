@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from app.deps import Depth, QuestionsDep, require_read
-from app.errors import error_responses
-from app.routes import examples
-from graph.analysis.influence import Influencers
-from graph.store import DEFAULT_DEPTH
-from graph.vocabulary import Dimension
+from laborgraph.app.deps import Depth, QuestionsDep, require_read
+from laborgraph.app.errors import error_responses
+from laborgraph.app.routes import examples
+from laborgraph.graph.analysis.influence import Influencers
+from laborgraph.graph.store import DEFAULT_DEPTH
+from laborgraph.graph.vocabulary import Dimension
 
 router = APIRouter(prefix="/cohorts", tags=["cohorts"], dependencies=[Depends(require_read)])
 

@@ -15,7 +15,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from app.deps import require_docs_reader
+from laborgraph.app.deps import require_docs_reader
 
 ASSETS_URL = "/docs/assets"
 OPENAPI_URL = "/openapi.json"
@@ -43,4 +43,3 @@ def swagger_ui(request: Request) -> HTMLResponse:
         swagger_css_url=f"{root}{ASSETS_URL}/swagger-ui.css",
         swagger_favicon_url=f"{root}{ASSETS_URL}/favicon.png",
     )
-

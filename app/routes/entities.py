@@ -6,13 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from app.deps import Limit, Offset, QuestionsDep, require_read
-from app.errors import error_responses
-from app.questions import EntityList
-from app.routes import examples
-from graph.model import Entity
-from graph.view import AnyEntity
-from graph.vocabulary import EntityKind
+from laborgraph.app.deps import Limit, Offset, QuestionsDep, require_read
+from laborgraph.app.errors import error_responses
+from laborgraph.app.questions import EntityList
+from laborgraph.app.routes import examples
+from laborgraph.graph.model import Entity
+from laborgraph.graph.view import AnyEntity
+from laborgraph.graph.vocabulary import EntityKind
 
 router = APIRouter(prefix="/entities", tags=["entities"], dependencies=[Depends(require_read)])
 

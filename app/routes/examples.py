@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from graph.analysis.paths import RiskPath
-from visualize.export import stream_csv
+from laborgraph.graph.analysis.paths import RiskPath
+from laborgraph.visualize.export import stream_csv
 
 RISK_PATH: dict[str, Any] = {
     "rank": 1,

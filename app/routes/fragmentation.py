@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from app.deps import Limit, Offset, QuestionsDep, require_read
-from app.errors import error_responses
-from app.questions import DEFAULT_PAGE
-from app.routes import examples
-from graph.analysis.influence import Fragmentation
+from laborgraph.app.deps import Limit, Offset, QuestionsDep, require_read
+from laborgraph.app.errors import error_responses
+from laborgraph.app.questions import DEFAULT_PAGE
+from laborgraph.app.routes import examples
+from laborgraph.graph.analysis.influence import Fragmentation
 
 router = APIRouter(tags=["fragmentation"], dependencies=[Depends(require_read)])
 

@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from app.deps import Limit, Offset, QuestionsDep, require_read
-from app.errors import error_responses
-from app.questions import DEFAULT_PAGE
-from app.routes import examples
-from graph.analysis.gaps import GapKind, GapReport
-from graph.vocabulary import Dimension
+from laborgraph.app.deps import Limit, Offset, QuestionsDep, require_read
+from laborgraph.app.errors import error_responses
+from laborgraph.app.questions import DEFAULT_PAGE
+from laborgraph.app.routes import examples
+from laborgraph.graph.analysis.gaps import GapKind, GapReport
+from laborgraph.graph.vocabulary import Dimension
 
 router = APIRouter(tags=["gaps"], dependencies=[Depends(require_read)])
 

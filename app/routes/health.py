@@ -8,8 +8,8 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from app.deps import HolderDep
-from app.routes import examples
+from laborgraph.app.deps import HolderDep
+from laborgraph.app.routes import examples
 
 router = APIRouter(tags=["health"])
 

@@ -12,13 +12,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
-from app.deps import MAX_OFFSET, PageQuestionsDep
-from app.errors import page_error_responses
-from app.questions import DEFAULT_PAGE, FRONT_PAGE_PATHS
-from graph.analysis.paths import PathQuery
-from graph.store import MAX_DEPTH
-from visualize.map import DEFAULT_FOCUS_DEPTH, MAX_PATHS, map_region
-from visualize.render import render_home_html, render_map_html, render_summary_html
+from laborgraph.app.deps import MAX_OFFSET, PageQuestionsDep
+from laborgraph.app.errors import page_error_responses
+from laborgraph.app.questions import DEFAULT_PAGE, FRONT_PAGE_PATHS
+from laborgraph.graph.analysis.paths import PathQuery
+from laborgraph.graph.store import MAX_DEPTH
+from laborgraph.visualize.map import DEFAULT_FOCUS_DEPTH, MAX_PATHS, map_region
+from laborgraph.visualize.render import render_home_html, render_map_html, render_summary_html
 
 router = APIRouter(tags=["map pages"], default_response_class=HTMLResponse)
 ERRORS = page_error_responses(401, 403, 404, 422, 503)

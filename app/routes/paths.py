@@ -8,11 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
-from app.deps import MAX_OFFSET, Limit, Offset, PathFilters, QuestionsDep, require_read
-from app.errors import error_responses
-from app.questions import PathPage
-from app.routes import examples
-from visualize.export import stream_csv
+from laborgraph.app.deps import MAX_OFFSET, Limit, Offset, PathFilters, QuestionsDep, require_read
+from laborgraph.app.errors import error_responses
+from laborgraph.app.questions import PathPage
+from laborgraph.app.routes import examples
+from laborgraph.visualize.export import stream_csv
 
 router = APIRouter(tags=["risk paths"], dependencies=[Depends(require_read)])
 ERRORS = error_responses(401, 403, 404, 422, 503)

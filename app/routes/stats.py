@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from app.deps import StoreDep, require_read
-from app.errors import error_responses
-from app.routes import examples
-from graph.vocabulary import EntityKind
+from laborgraph.app.deps import StoreDep, require_read
+from laborgraph.app.errors import error_responses
+from laborgraph.app.routes import examples
+from laborgraph.graph.vocabulary import EntityKind
 
 router = APIRouter(tags=["entities"], dependencies=[Depends(require_read)])
 

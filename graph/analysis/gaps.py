@@ -17,15 +17,15 @@ from typing import cast
 
 from pydantic import BaseModel
 
-from graph.analysis.ranking import DIMENSION_BIT
-from graph.analysis.reach import NOBODY, Reach, Reachers
-from graph.analysis.traverse import orgs_above
-from graph.analysis.whole import CohortRecords, WholeGraph, newest_evidence
-from graph.collector import collector_paused
-from graph.model import Decision
-from graph.scoring import ScoringConfig
-from graph.store import DEFAULT_DEPTH, MAX_DEPTH
-from graph.vocabulary import Dimension, Status
+from laborgraph.graph.analysis.ranking import DIMENSION_BIT
+from laborgraph.graph.analysis.reach import NOBODY, Reach, Reachers
+from laborgraph.graph.analysis.traverse import orgs_above
+from laborgraph.graph.analysis.whole import CohortRecords, WholeGraph, newest_evidence
+from laborgraph.graph.collector import collector_paused
+from laborgraph.graph.model import Decision
+from laborgraph.graph.scoring import ScoringConfig
+from laborgraph.graph.store import DEFAULT_DEPTH, MAX_DEPTH
+from laborgraph.graph.vocabulary import Dimension, Status
 
 
 class GapKind(StrEnum):

@@ -12,15 +12,15 @@ from collections import Counter, defaultdict
 
 from pydantic import BaseModel, Field
 
-from graph.analysis.reach import NOBODY, Reach, Reachers
-from graph.analysis.traverse import chains_to, check_depth, decision_scope, upstream_orgs
-from graph.analysis.whole import WholeGraph
-from graph.collector import collector_paused
-from graph.model import Unit
-from graph.scoring import ScoringConfig
-from graph.store import DEFAULT_DEPTH
-from graph.view import GraphView
-from graph.vocabulary import Dimension, EvidenceGrade, Lever, Status, UnitFunction
+from laborgraph.graph.analysis.reach import NOBODY, Reach, Reachers
+from laborgraph.graph.analysis.traverse import chains_to, check_depth, decision_scope, upstream_orgs
+from laborgraph.graph.analysis.whole import WholeGraph
+from laborgraph.graph.collector import collector_paused
+from laborgraph.graph.model import Unit
+from laborgraph.graph.scoring import ScoringConfig
+from laborgraph.graph.store import DEFAULT_DEPTH
+from laborgraph.graph.view import GraphView
+from laborgraph.graph.vocabulary import Dimension, EvidenceGrade, Lever, Status, UnitFunction
 
 
 class DimensionEffect(BaseModel):

@@ -15,16 +15,16 @@ from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from graph.analysis import regions
-from graph.analysis.paths import reached_engagers, select_decisions, walk_groups
-from graph.analysis.ranking import ALL_DIMENSIONS, DIMENSION_BIT
-from graph.analysis.traverse import Scope
-from graph.errors import NotFound
-from graph.model import GraphData, Link, Organization, Unit
-from graph.scoring import ScoringConfig, risk_code
-from graph.store import DEFAULT_DEPTH, EngagedCohort, GraphReader
-from graph.view import AnyEntity, GraphView
-from graph.vocabulary import SUPPLY_LINKS, Dimension, EntityKind, LinkType, Status
+from laborgraph.graph.analysis import regions
+from laborgraph.graph.analysis.paths import reached_engagers, select_decisions, walk_groups
+from laborgraph.graph.analysis.ranking import ALL_DIMENSIONS, DIMENSION_BIT
+from laborgraph.graph.analysis.traverse import Scope
+from laborgraph.graph.errors import NotFound
+from laborgraph.graph.model import GraphData, Link, Organization, Unit
+from laborgraph.graph.scoring import ScoringConfig, risk_code
+from laborgraph.graph.store import DEFAULT_DEPTH, EngagedCohort, GraphReader
+from laborgraph.graph.view import AnyEntity, GraphView
+from laborgraph.graph.vocabulary import SUPPLY_LINKS, Dimension, EntityKind, LinkType, Status
 
 ENGAGES = (LinkType.ENGAGES,)
 

@@ -12,13 +12,13 @@ from collections import Counter
 
 from pydantic import BaseModel, Field
 
-from graph.analysis.paths import reached_engagers, walk_groups
-from graph.analysis.ranking import ALL_DIMENSIONS, worst_risk
-from graph.analysis.reach import NOBODY, Reach, Reachers
-from graph.analysis.whole import WholeGraph
-from graph.scoring import ScoringConfig
-from graph.store import DEFAULT_DEPTH, GraphReader
-from graph.vocabulary import LinkType, OrgKind
+from laborgraph.graph.analysis.paths import reached_engagers, walk_groups
+from laborgraph.graph.analysis.ranking import ALL_DIMENSIONS, worst_risk
+from laborgraph.graph.analysis.reach import NOBODY, Reach, Reachers
+from laborgraph.graph.analysis.whole import WholeGraph
+from laborgraph.graph.scoring import ScoringConfig
+from laborgraph.graph.store import DEFAULT_DEPTH, GraphReader
+from laborgraph.graph.vocabulary import LinkType, OrgKind
 
 
 class BuyerOverview(BaseModel):

@@ -16,10 +16,10 @@ from itertools import islice
 
 from pydantic import BaseModel, Field
 
-from graph.analysis.privacy import SHOW_ALL, Privacy
-from graph.analysis.ranking import ALL_DIMENSIONS, DIMENSION_BIT, dimension_bits, ranked_conditions
-from graph.analysis.tiers import tier_of_cohort
-from graph.analysis.traverse import (
+from laborgraph.graph.analysis.privacy import SHOW_ALL, Privacy
+from laborgraph.graph.analysis.ranking import ALL_DIMENSIONS, DIMENSION_BIT, dimension_bits, ranked_conditions
+from laborgraph.graph.analysis.tiers import tier_of_cohort
+from laborgraph.graph.analysis.traverse import (
     Chain,
     Scope,
     chains_to,
@@ -31,12 +31,12 @@ from graph.analysis.traverse import (
     sees,
     upstream_orgs,
 )
-from graph.errors import InvalidQuery
-from graph.model import Cohort, Condition, Decision, Organization, Unit
-from graph.scoring import ScoringConfig
-from graph.store import DEFAULT_DEPTH
-from graph.view import GraphView
-from graph.vocabulary import Dimension, EvidenceGrade, Lever, Status
+from laborgraph.graph.errors import InvalidQuery
+from laborgraph.graph.model import Cohort, Condition, Decision, Organization, Unit
+from laborgraph.graph.scoring import ScoringConfig
+from laborgraph.graph.store import DEFAULT_DEPTH
+from laborgraph.graph.view import GraphView
+from laborgraph.graph.vocabulary import Dimension, EvidenceGrade, Lever, Status
 
 
 class Hop(BaseModel):

@@ -23,11 +23,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from itertools import groupby
 
-from graph.model import Cohort, Condition
-from graph.scoring import ScoringConfig, pay_below_half, risk_code
-from graph.store import GraphReader, RiskSeek
-from graph.view import GraphView
-from graph.vocabulary import Dimension, Status
+from laborgraph.graph.model import Cohort, Condition
+from laborgraph.graph.scoring import ScoringConfig, pay_below_half, risk_code
+from laborgraph.graph.store import GraphReader, RiskSeek
+from laborgraph.graph.view import GraphView
+from laborgraph.graph.vocabulary import Dimension, Status
 
 DIMENSION_BIT = {dimension: 1 << n for n, dimension in enumerate(Dimension)}
 ALL_DIMENSIONS = sum(DIMENSION_BIT.values())

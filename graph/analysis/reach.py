@@ -25,14 +25,14 @@ from functools import cached_property
 from itertools import groupby
 from operator import itemgetter
 
-from graph.analysis.paths import walk_groups
-from graph.analysis.ranking import dimension_bits
-from graph.analysis.traverse import Scope, check_depth, memo_org_distances, sees
-from graph.collector import collector_paused
-from graph.model import Decision
-from graph.store import DEFAULT_DEPTH, Engagement
-from graph.view import GraphView
-from graph.vocabulary import Dimension
+from laborgraph.graph.analysis.paths import walk_groups
+from laborgraph.graph.analysis.ranking import dimension_bits
+from laborgraph.graph.analysis.traverse import Scope, check_depth, memo_org_distances, sees
+from laborgraph.graph.collector import collector_paused
+from laborgraph.graph.model import Decision
+from laborgraph.graph.store import DEFAULT_DEPTH, Engagement
+from laborgraph.graph.view import GraphView
+from laborgraph.graph.vocabulary import Dimension
 
 
 @dataclass(frozen=True, eq=False)  # one per set of walks: compared and hashed by identity

@@ -18,16 +18,16 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from graph.analysis.paths import PathQuery, reached_engagers, select_decisions, walk_groups
-from graph.analysis.ranking import ALL_DIMENSIONS, DIMENSION_BIT, ranked_cohorts
-from graph.analysis.traverse import check_depth
-from graph.analysis.whole import WholeGraph
-from graph.errors import NotFound
-from graph.model import Cohort, Condition, Decision, GraphData, Link, Organization, Unit
-from graph.scoring import ScoringConfig
-from graph.store import MAX_DEPTH, GraphReader, GraphStore
-from graph.view import AnyEntity, GraphView
-from graph.vocabulary import SUPPLY_LINKS, EntityKind, LinkType, OrgKind
+from laborgraph.graph.analysis.paths import PathQuery, reached_engagers, select_decisions, walk_groups
+from laborgraph.graph.analysis.ranking import ALL_DIMENSIONS, DIMENSION_BIT, ranked_cohorts
+from laborgraph.graph.analysis.traverse import check_depth
+from laborgraph.graph.analysis.whole import WholeGraph
+from laborgraph.graph.errors import NotFound
+from laborgraph.graph.model import Cohort, Condition, Decision, GraphData, Link, Organization, Unit
+from laborgraph.graph.scoring import ScoringConfig
+from laborgraph.graph.store import MAX_DEPTH, GraphReader, GraphStore
+from laborgraph.graph.view import AnyEntity, GraphView
+from laborgraph.graph.vocabulary import SUPPLY_LINKS, EntityKind, LinkType, OrgKind
 
 ALL_LINKS = tuple(LinkType)
 ENGAGES = (LinkType.ENGAGES,)

@@ -12,11 +12,11 @@ from collections import defaultdict, deque
 
 from pydantic import BaseModel, Field
 
-from graph.analysis.traverse import ENGAGES, SUPPLY, follows, supply_out, viewpoint_scope, visible
-from graph.model import Cohort, Organization
-from graph.store import MAX_DEPTH
-from graph.view import GraphView
-from graph.vocabulary import EntityKind
+from laborgraph.graph.analysis.traverse import ENGAGES, SUPPLY, follows, supply_out, viewpoint_scope, visible
+from laborgraph.graph.model import Cohort, Organization
+from laborgraph.graph.store import MAX_DEPTH
+from laborgraph.graph.view import GraphView
+from laborgraph.graph.vocabulary import EntityKind
 
 
 class TierEntry(BaseModel):

@@ -12,11 +12,11 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from graph.errors import InvalidQuery
-from graph.model import Decision, Link
-from graph.store import MAX_DEPTH
-from graph.view import GraphView
-from graph.vocabulary import DEFAULT_GRADE, SUPPLY_LINKS, LinkType, OrgKind
+from laborgraph.graph.errors import InvalidQuery
+from laborgraph.graph.model import Decision, Link
+from laborgraph.graph.store import MAX_DEPTH
+from laborgraph.graph.view import GraphView
+from laborgraph.graph.vocabulary import DEFAULT_GRADE, SUPPLY_LINKS, LinkType, OrgKind
 
 Scope = frozenset[str] | None
 ENGAGES = (LinkType.ENGAGES,)

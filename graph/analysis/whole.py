@@ -16,11 +16,11 @@ from datetime import date
 from itertools import groupby
 from typing import NamedTuple
 
-from graph.collector import collector_paused
-from graph.model import Condition, GraphData
-from graph.store import CohortFacts, ConditionFacts, Engagement, GraphReader
-from graph.view import GraphView
-from graph.vocabulary import Dimension, LinkType
+from laborgraph.graph.collector import collector_paused
+from laborgraph.graph.model import Condition, GraphData
+from laborgraph.graph.store import CohortFacts, ConditionFacts, Engagement, GraphReader
+from laborgraph.graph.view import GraphView
+from laborgraph.graph.vocabulary import Dimension, LinkType
 
 
 class CohortRecords(NamedTuple):

@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from graph.analysis import regions
-from graph.analysis.paths import PathQuery, RiskPath, trace_risk_paths
-from graph.embedded import EmbeddedStore
-from graph.scoring import load_scoring
-from graph.view import GraphView
-from ingest.load import ingest_path
+from laborgraph.graph.analysis import regions
+from laborgraph.graph.analysis.paths import PathQuery, RiskPath, trace_risk_paths
+from laborgraph.graph.embedded import EmbeddedStore
+from laborgraph.graph.scoring import load_scoring
+from laborgraph.graph.view import GraphView
+from laborgraph.ingest.load import ingest_path
 from tests.browser.pages import Quiet, Site
 
 CHROMIUM = "/usr/bin/chromium"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from graph.model import Cohort, Condition, Decision, GraphData, Link, Organization, Unit
-from graph.vocabulary import Dimension, Lever, LinkType, OrgKind, Status
+from laborgraph.graph.model import Cohort, Condition, Decision, GraphData, Link, Organization, Unit
+from laborgraph.graph.vocabulary import Dimension, Lever, LinkType, OrgKind, Status
 
 COUNTRIES = ("KE", "UG", "IN", "PH", "VE", "CO", "NG", "US", "DE", "GH")
 

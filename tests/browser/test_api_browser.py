@@ -10,8 +10,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Route
 
-from app.auth import new_key
-from app.main import create_app
+from laborgraph.app.auth import new_key
+from laborgraph.app.main import create_app
 from tests.browser.pages import Site
 from tests.conftest import EXAMPLE_BUNDLE
 from tests.served import serving

@@ -9,16 +9,16 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser
 
-from graph.analysis.paths import PathQuery, RiskPath, trace_risk_paths
-from graph.model import Cohort, Condition, Decision, GraphData, Link, Organization, Unit
-from graph.scoring import load_scoring
-from graph.view import GraphView
-from graph.vocabulary import Dimension, Lever, LinkType, OrgKind, Status
+from laborgraph.graph.analysis.paths import PathQuery, RiskPath, trace_risk_paths
+from laborgraph.graph.model import Cohort, Condition, Decision, GraphData, Link, Organization, Unit
+from laborgraph.graph.scoring import load_scoring
+from laborgraph.graph.view import GraphView
+from laborgraph.graph.vocabulary import Dimension, Lever, LinkType, OrgKind, Status
+from laborgraph.visualize.map import build_map
+from laborgraph.visualize.model import MapModel
+from laborgraph.visualize.render import render_home_html, render_map_html
 from tests.browser.generate import large_chain
 from tests.browser.pages import Site, Visit, open_map
-from visualize.map import build_map
-from visualize.model import MapModel
-from visualize.render import render_home_html, render_map_html
 
 IMG = "<img src=x onerror=alert(1)>"
 SCRIPT = "</script><script>alert(1)</script>"

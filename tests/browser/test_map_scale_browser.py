@@ -14,13 +14,13 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser
 
-from app.main import create_app
-from graph.embedded import EmbeddedStore
+from laborgraph.app.main import create_app
+from laborgraph.graph.embedded import EmbeddedStore
+from laborgraph.visualize.budget import MAX_NODES
 from tests.browser.generate import large_chain
 from tests.browser.pages import Visit, open_map
 from tests.test_api import make_settings
 from tests.test_api_server import free_port
-from visualize.budget import MAX_NODES
 
 MAX_PAGE_BYTES = 2 * 2**20
 

@@ -63,7 +63,8 @@ def digest(key: str) -> str:
 
 def parse_keys(text: str) -> list[ApiKey]:
     """The keys a ``LABORGRAPH_API_KEYS`` value configures; ConfigError lists every bad entry."""
-    keys, problems = [], []
+    keys: list[ApiKey] = []
+    problems: list[str] = []
     for position, entry in enumerate((e.strip() for e in text.split(",")), start=1):
         if not entry:
             continue
@@ -76,6 +77,10 @@ def parse_keys(text: str) -> list[ApiKey]:
             problems.append(f"entry {position} ({name}): scope must be read, write or admin")
         elif not _DIGEST.match(hexdigest):
             problems.append(f"entry {position} ({name}): expected the key's SHA-256 as 64 hex digits")
+        elif any(k.name == name for k in keys):
+            problems.append(f"entry {position} ({name}): another entry has this name")
+        elif any(k.digest == hexdigest for k in keys):
+            problems.append(f"entry {position} ({name}): another entry has the same key")
         else:
             keys.append(ApiKey(name, Scope(scope), hexdigest))
     if text and not keys and not problems:

@@ -176,7 +176,7 @@ def ingest(
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Server processes answering requests.")] = 1,
 ) -> None:
     """Serve the HTTP API and the map pages."""
@@ -186,7 +186,7 @@ def serve(
 @cli.command()
 def demo(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Load the example, do not serve.")] = False,
 ) -> None:
     """Load the bundled example chain into the configured store and serve it."""
@@ -286,7 +286,7 @@ ShowSmall = Annotated[
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 Depth = Annotated[
-    int, typer.Option(help=f"Links to follow below where a decision applies (max {MAX_DEPTH}).")
+    int, typer.Option(min=1, max=MAX_DEPTH, help="Links to follow below where a decision applies.")
 ]
 
 
@@ -554,7 +554,9 @@ def map_command(
     output: Annotated[Path, typer.Option("-o", "--output", help="The HTML file to write.")],
     viewpoint: Annotated[str | None, typer.Option(help="Lay the chain out from this organization.")] = None,
     focus: Annotated[str | None, typer.Option(help="Show only the neighbourhood of this entity.")] = None,
-    depth: Annotated[int, typer.Option(help="Links around --focus to show.")] = DEFAULT_FOCUS_DEPTH,
+    depth: Annotated[
+        int, typer.Option(min=1, max=MAX_DEPTH, help="Links around --focus to show.")
+    ] = DEFAULT_FOCUS_DEPTH,
     path: Annotated[
         int | None, typer.Option(min=1, max=MAX_PATHS, help="Highlight the risk path of this rank.")
     ] = None,

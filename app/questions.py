@@ -73,6 +73,7 @@ class Questions:
 
     def risk_paths(self, query: paths.PathQuery) -> Iterator[paths.RiskPath]:
         """Ranked risk paths, streamed; the query's offset and limit apply."""
+        self._refuse_hidden(query.origin, query.target)
         view = regions.path_view(self.store, query, self.scoring)
         found = paths.iter_risk_paths(view, query, self.scoring, self.privacy)
         stop = None if query.limit is None else query.offset + query.limit
@@ -82,6 +83,7 @@ class Questions:
         self, query: paths.PathQuery, offset: int = 0, limit: int | None = DEFAULT_PAGE
     ) -> PathPage:
         """One page of ranked risk paths (``limit`` None: all of them), and whether another follows."""
+        self._refuse_hidden(query.origin, query.target)
 
         def answer() -> PathPage:
             asked = query.model_copy(update={"offset": offset, "limit": None if limit is None else limit + 1})
@@ -96,6 +98,7 @@ class Questions:
 
     def tiers(self, org_id: str, offset: int = 0, limit: int | None = None) -> tiers.TierMap:
         """What each tier below an organization holds, and a page of its entries."""
+        self._refuse_hidden(org_id)
 
         def answer() -> tiers.TierMap:
             view = regions.chain_view(self.store, org_id)
@@ -113,6 +116,7 @@ class Questions:
 
     def influencers(self, target: str, depth: int = DEFAULT_DEPTH) -> influence.Influencers:
         """Influencers of a cohort id, or of one condition given as ``cohort_id/dimension``."""
+        self._refuse_hidden(target)
         cohort_id, _, dim = target.partition("/")
         dimension = _dimension(dim) if dim else None
         view = regions.region_view(self.store, cohort_id)
@@ -198,11 +202,8 @@ class Questions:
     def entity(self, entity_id: str) -> AnyEntity:
         """One entity by id (a condition by ``cohort_id/dimension``). A small cohort, or one
         of its conditions, is not found: outputs never single it out."""
-        entity = self.store.get(entity_id)
-        cohort_id = entity.id if isinstance(entity, Cohort) else getattr(entity, "cohort_id", None)
-        if cohort_id is not None and self._small_cohorts({cohort_id}):
-            raise NotFound(entity_id)
-        return entity
+        self._refuse_hidden(entity_id)
+        return self.store.get(entity_id)
 
     def chain_map(
         self,
@@ -216,9 +217,7 @@ class Questions:
         """The map of a viewpoint's chain (every buyer's without one), optionally focused on
         an entity's neighbourhood or on the organizations of one tier and country. A small
         cohort is no focus: outputs never single it out."""
-        for asked in (focus, viewpoint):
-            if asked is not None and self._small_cohorts({asked.partition("/")[0]}):
-                raise NotFound(asked)
+        self._refuse_hidden(focus, viewpoint)
         return chain_map(
             self.store,
             self.scoring,
@@ -253,6 +252,13 @@ class Questions:
             with suppress(GraphError):  # a store busy with a long write keeps nothing this time
                 self.store.remember(key, text)
         return found
+
+    def _refuse_hidden(self, *asked: str | None) -> None:
+        """NotFound for an id of a cohort outputs hide (or of one of its conditions): asking
+        about it by id must neither answer nor confirm it exists."""
+        for entity_id in asked:
+            if entity_id is not None and self._small_cohorts({entity_id.partition("/")[0]}):
+                raise NotFound(entity_id)
 
     def _small_cohorts(self, ids: set[str]) -> set[str]:
         """Those of ``ids`` that are cohorts outputs must suppress."""

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from laborgraph.graph.analysis.privacy import DEFAULT_MIN_HEADCOUNT
@@ -47,6 +47,13 @@ class Settings(BaseSettings):
     # Unset: the API's or the CLI's default (BUNDLE_DEFAULTS).
     max_unpacked_mb: float | None = Field(None, gt=0, validation_alias="LABORGRAPH_MAX_UNPACKED_MB")
     max_rows: int | None = Field(None, gt=0, validation_alias="LABORGRAPH_MAX_ROWS")
+
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _data_dir_named(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("is empty: name a folder, or unset it for the default")
+        return value
 
     def bundle_limits(self, surface: Literal["api", "cli"]) -> ReadLimits:
         """What one bundle may hold, uploaded to the API or loaded by the CLI."""

@@ -318,6 +318,8 @@ class EmbeddedStore:
         # Until the first write, a store with no file reads as an empty graph and leaves no
         # file behind: a rejected first ingest, or a question asked first, creates nothing.
         self._on_disk = False
+        if self.path.parent.exists() and not self.path.parent.is_dir():
+            raise StoreUnavailable(f"cannot open the embedded store in {self.path.parent}: not a folder")
         if self.path.exists():
             self._open_file()
 

@@ -65,8 +65,9 @@ class ScoringConfig(BaseModel):
             level += self.severity_adjustment.pay_below_half_benchmark
         return max(1, min(5, level)), likelihood
 
-    def severity_of(self, condition: Condition) -> tuple[Severity, list[str]]:
-        """Severity of a condition (1-5) and the reasons, in words."""
+    def severity_of(self, condition: Condition, *, values: bool = True) -> tuple[Severity, list[str]]:
+        """Severity of a condition (1-5) and the reasons, in words; without ``values`` the
+        words never quote the pay and benchmark (a suppressed cohort's)."""
         base = self.severity[condition.dimension]
         reasons = [f"{condition.dimension.value} has base severity {base}"]
         adjust = self.severity_adjustment
@@ -80,9 +81,10 @@ class ScoringConfig(BaseModel):
         if pay_below_half(condition):
             level += adjust.pay_below_half_benchmark
             unit = f" {condition.value_unit}" if condition.value_unit else ""
+            figures = f" {condition.value:g}{unit}", f" {condition.benchmark:g}{unit}"
+            pay, benchmark = figures if values else ("", "")
             reasons.append(
-                f"pay {condition.value:g}{unit} is below half the benchmark "
-                f"{condition.benchmark:g}{unit} ({adjust.pay_below_half_benchmark:+d})"
+                f"pay{pay} is below half the benchmark{benchmark} ({adjust.pay_below_half_benchmark:+d})"
             )
         return max(1, min(5, level)), reasons
 

@@ -41,6 +41,8 @@ def read_bundle(path: Path, limits: ReadLimits | None = None) -> BundleParts:
         return StreamedBundle(lambda: _folder_parts(path, Budget(limits, path.name)))
     if not path.exists():
         return _failed(str(path), "no such file or folder")
+    if not path.is_file():  # a device or a pipe (/dev/zero) would be read without end
+        return _failed(str(path), "not a bundle: not a regular file or folder")
     if zipfile.is_zipfile(path):
         return StreamedBundle(lambda: _zip_parts(path, path.name, Budget(limits, path.name)))
     if path.suffix.lower() == ".json":

@@ -103,11 +103,11 @@ def test_questions_answer(loaded: Path) -> None:
     assert run("fragmentation", data_dir=loaded).returncode == 0
 
 
-def test_unknown_id_and_bad_depth_are_user_errors(loaded: Path) -> None:
+def test_an_unknown_id_is_rejected_input_and_a_bad_depth_a_usage_error(loaded: Path) -> None:
     missing = run("tiers", "org-nowhere", data_dir=loaded)
     assert missing.returncode == 1 and "with id 'org-nowhere'" in missing.stderr
     deep = run("paths", "--depth", "11", data_dir=loaded)
-    assert deep.returncode == 1 and "depth must be between 1 and 10" in deep.stderr
+    assert deep.returncode == 2 and "less than or equal to 10" in deep.stderr
     assert "Traceback" not in missing.stderr + deep.stderr
 
 

@@ -108,6 +108,10 @@ def test_a_record_damaged_in_the_store_is_a_message_not_a_traceback(tmp_path: Pa
         (["tiers", "org-halcyon", "--limit", "-1"], 2),
         (["no-such-command"], 2),
         (["ingest", "does/not/exist"], 1),
+        (["ingest", "/dev/zero"], 1),  # not a regular file: refused, never read
+        (["paths", "--depth", "11"], 2),
+        (["map", "--focus", "org-halcyon", "--depth", "0", "-o", "m.html"], 2),
+        (["serve", "--port", "99999"], 2),
     ],
 )
 def test_exit_codes_are_the_ones_the_readme_documents(tmp_path: Path, args: list[str], code: int) -> None:
@@ -155,3 +159,17 @@ def test_csv_through_a_symlink_a_device_or_onto_a_folder(tmp_path: Path) -> None
     assert run("paths", "--csv", "/dev/null", data_dir=tmp_path / "data").returncode == 0
     onto_folder = run("paths", "--csv", str(real.parent), data_dir=tmp_path / "data")
     assert onto_folder.returncode == 1 and "it is a folder" in onto_folder.stderr
+
+
+def test_settings_that_would_mislead_are_refused(tmp_path: Path) -> None:
+    a_file = tmp_path / "not-a-folder"
+    a_file.write_text("")
+    on_a_file = run("gaps", data_dir=a_file)
+    assert on_a_file.returncode == 3 and "not a folder" in on_a_file.stderr
+    empty = run("gaps", data_dir=tmp_path, LABORGRAPH_DATA_DIR="")
+    assert empty.returncode == 1 and "LABORGRAPH_DATA_DIR" in empty.stderr
+    same_key = "a" * 64
+    twice = run("serve", data_dir=tmp_path, LABORGRAPH_API_KEYS=f"r:read:{same_key},adm:admin:{same_key}")
+    assert twice.returncode == 1 and "another entry has the same key" in twice.stderr
+    same_name = run("serve", data_dir=tmp_path, LABORGRAPH_API_KEYS=f"r:read:{same_key},r:admin:{'b' * 64}")
+    assert same_name.returncode == 1 and "another entry has this name" in same_name.stderr

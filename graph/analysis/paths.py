@@ -299,7 +299,7 @@ def _build(
     for hop in hops:
         confidence *= config.confidence[hop.evidence_grade]
     tier = tier_of_cohort(view, buyer.id, cohort.id)
-    reasons = config.severity_of(condition)[1]
+    reasons = config.severity_of(condition, values=not shown.suppressed)[1]
     named = privacy.described(shown)
     explanation = _explain(view, c, chain, hops, confidence, tier, buyer, unit, reasons, named)
     return RiskPath(

@@ -209,8 +209,12 @@ def _best(links: list[Link]) -> Link:
     return min(links, key=lambda k: (order.index(k.grade), k.type.value, k.project or ""))
 
 
+MAX_CHAINS = 100  # chains traced from one organization to one cohort: a mesh of vendors has millions
+
+
 def chains_to(view: GraphView, start: str, cohort_id: str, scope: Scope, depth: int) -> list[Chain]:
-    """Every simple chain from ``start`` to the cohort within ``depth`` links, sorted by ids."""
+    """The simple chains from ``start`` to the cohort within ``depth`` links, sorted by ids:
+    every one, or the MAX_CHAINS shortest (fewest links, then ids)."""
     pred = view.graph._pred
     engaged_by = {}
     for org, keys in pred[cohort_id].items():
@@ -238,15 +242,24 @@ def chains_to(view: GraphView, start: str, cohort_id: str, scope: Scope, depth: 
         return []
     found: list[Chain] = []
 
-    def walk(node: str, path: list[Link], seen: set[str]) -> None:
-        if node in engaged_by:
+    def walk(node: str, path: list[Link], seen: set[str], longest: int, exactly: bool) -> None:
+        if node in engaged_by and (not exactly or len(path) + 1 == longest):
             found.append(Chain((*path, engaged_by[node])))
-        for target, links in below.get(node, {}).items():
-            if target not in seen and len(path) + 1 + to_cohort[target] <= depth:
+        for target, links in sorted(below.get(node, {}).items()):
+            if len(found) > MAX_CHAINS:
+                return
+            if target not in seen and len(path) + 1 + to_cohort[target] <= longest:
                 seen.add(target)
-                walk(target, [*path, _best(links)], seen)
+                walk(target, [*path, _best(links)], seen, longest, exactly)
                 seen.discard(target)
 
-    walk(start, [], {start})
+    walk(start, [], {start}, depth, exactly=False)
+    if len(found) > MAX_CHAINS:
+        # A mesh: keep the shortest chains, fewest links first, then in id order (partners are
+        # walked in id order), so every store keeps the same ones.
+        found.clear()
+        for length in range(to_cohort[start], depth + 1):
+            walk(start, [], {start}, length, exactly=True)
+        del found[MAX_CHAINS:]
     found.sort(key=lambda chain: chain.org_ids)
     return found

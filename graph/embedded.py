@@ -298,9 +298,15 @@ def _use_wal(db: sqlite3.Connection) -> None:
             time.sleep(0.02)
 
 
+def _lower(text: str | None) -> str | None:
+    """Lower case in every script, as Neo4j's toLower: a name search finds 'Medellín' by 'MEDELLÍN'."""
+    return None if text is None else text.lower()
+
+
 def _empty_graph() -> sqlite3.Connection:
     """An empty graph in memory, for reads before a store's file exists."""
     db = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+    db.create_function("lower_text", 1, _lower, deterministic=True)
     for statement in SCHEMA.split(";"):
         if statement.strip():
             db.execute(statement)
@@ -409,7 +415,7 @@ class EmbeddedStore:
             where += " AND kind = ?"
             args.append(kind.value)
         if text:
-            where += " AND name LIKE ? ESCAPE '\\'"
+            where += " AND lower_text(name) LIKE lower_text(?) ESCAPE '\\'"  # SQLite's LIKE folds ASCII only
             escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             args.append(f"%{escaped}%")
         if private_below > 0 and kind in (None, EntityKind.cohort, EntityKind.condition):
@@ -475,6 +481,7 @@ class EmbeddedStore:
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        db.create_function("lower_text", 1, _lower, deterministic=True)
         db.execute(f"PRAGMA busy_timeout={BUSY_WAIT_MS}")
         _use_wal(db)
         db.execute("PRAGMA synchronous=FULL")

@@ -569,6 +569,16 @@ def test_paging_orders_by_id_and_counts_the_filtered_total(store: GraphStore) ->
     ]
 
 
+def test_a_name_search_ignores_case_in_every_script(store: GraphStore) -> None:
+    store.write(
+        GraphData(
+            organizations=[Organization(id="o", name="Anotación Medellín", kinds=["vendor"], country="CO")]
+        )
+    )
+    for text in ("MEDELLÍN", "medellín", "anotaCIÓN"):
+        assert [e.id for e in store.page(EntityKind.organization, text=text).items] == ["o"], text
+
+
 def test_listings_leave_out_small_cohorts_and_their_conditions(store: GraphStore) -> None:
     store.write(
         Chain()

@@ -63,9 +63,8 @@ class Questions:
     def __init__(self, store: GraphStore, settings: Settings, *, show_small: bool = False) -> None:
         self.store = store
         self.settings = settings
-        self.show_small = show_small
-        self.min_headcount = 0 if show_small else settings.min_headcount
-        self.privacy = privacy.Privacy(self.min_headcount)  # what every answer may show
+        # What every answer may show: admins (show_small) see every cohort.
+        self.privacy = privacy.Privacy(0 if show_small else settings.min_headcount)
 
     @property
     def scoring(self) -> ScoringConfig:
@@ -74,6 +73,9 @@ class Questions:
     def risk_paths(self, query: paths.PathQuery) -> Iterator[paths.RiskPath]:
         """Ranked risk paths, streamed; the query's offset and limit apply."""
         self._refuse_hidden(query.origin, query.target)
+        return self._traced(query)
+
+    def _traced(self, query: paths.PathQuery) -> Iterator[paths.RiskPath]:
         view = regions.path_view(self.store, query, self.scoring)
         found = paths.iter_risk_paths(view, query, self.scoring, self.privacy)
         stop = None if query.limit is None else query.offset + query.limit
@@ -87,7 +89,7 @@ class Questions:
 
         def answer() -> PathPage:
             asked = query.model_copy(update={"offset": offset, "limit": None if limit is None else limit + 1})
-            found = list(self.risk_paths(asked))
+            found = list(self._traced(asked))
             page = {"offset": offset, "limit": limit}
             if limit is not None and len(found) > limit:
                 return PathPage(items=found[:limit], total=None, next_offset=offset + limit, **page)
@@ -102,7 +104,7 @@ class Questions:
 
         def answer() -> tiers.TierMap:
             view = regions.chain_view(self.store, org_id)
-            found = tiers.tier_map(view, org_id, offset, limit, private_below=self.min_headcount)
+            found = tiers.tier_map(view, org_id, offset, limit, private_below=self.privacy.min_headcount)
             for entry in found.entries:
                 if entry.entity is EntityKind.cohort:
                     entry.id, entry.name, entry.headcount, _ = self.privacy.cohort(
@@ -154,7 +156,7 @@ class Questions:
         def answer() -> influence.Fragmentation:
             with regions.whole_graph(self.store) as whole:
                 found = influence.fragmentation(
-                    whole, private_below=self.min_headcount, offset=offset, limit=limit
+                    whole, private_below=self.privacy.min_headcount, offset=offset, limit=limit
                 )
             for cohort in found.cohorts:
                 cohort.cohort_id, cohort.cohort_name, cohort.headcount, _ = self.privacy.cohort(
@@ -176,7 +178,7 @@ class Questions:
         def answer() -> Overview:
             with self.store.read() as reader:
                 whole = WholeGraph.from_reader(reader)
-                return buyers_overview(whole, reader, self.scoring, private_below=self.min_headcount)
+                return buyers_overview(whole, reader, self.scoring, private_below=self.privacy.min_headcount)
 
         return self._remembered("overview", {}, Overview, answer)
 
@@ -195,7 +197,9 @@ class Questions:
     ) -> EntityList:
         """One page of the entities of a kind (or of every kind); small cohorts and their
         conditions are not listed."""
-        found = self.store.page(kind, offset=offset, limit=limit, text=text, private_below=self.min_headcount)
+        found = self.store.page(
+            kind, offset=offset, limit=limit, text=text, private_below=self.privacy.min_headcount
+        )
         next_offset = offset + limit if offset + limit < found.total else None
         return EntityList(**found.model_dump(), next_offset=next_offset)
 
@@ -240,7 +244,9 @@ class Questions:
         scoring = hashlib.sha256(self.scoring.model_dump_json().encode()).hexdigest()[:16]
         answered_by = [_release(), _shape(model)]  # a new release, or a new shape, answers anew
         key = json.dumps(
-            [question, version, asked, self.min_headcount, scoring, answered_by], sort_keys=True, default=str
+            [question, version, asked, self.privacy.min_headcount, scoring, answered_by],
+            sort_keys=True,
+            default=str,
         )
         kept = self.store.recall(key)
         if kept is not None:

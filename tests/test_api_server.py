@@ -4,48 +4,27 @@ from __future__ import annotations
 
 import csv
 import io
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from laborgraph.app.auth import new_key
 from laborgraph.app.main import create_app
 from tests.conftest import EXAMPLE_BUNDLE
+from tests.served import serving
 from tests.test_api import API, DOMAIN_CSV_COLUMNS, make_settings, zip_folder
 
 READ_KEY, READ_ENTRY = new_key("dashboard", "read")
 WRITE_KEY, WRITE_ENTRY = new_key("ci-upload", "write")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def base_url(tmp_path: Path) -> Iterator[str]:
     settings = make_settings("embedded", tmp_path, api_keys=f"{READ_ENTRY},{WRITE_ENTRY}", max_upload_mb=1)
-    port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(15)
+    with serving(create_app(settings)) as url:
+        yield url
 
 
 def test_served_workflow(base_url: str) -> None:

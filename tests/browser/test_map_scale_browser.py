@@ -5,13 +5,11 @@ Offline: the only requests are the pages themselves."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser
 
 from laborgraph.app.main import create_app
@@ -19,8 +17,8 @@ from laborgraph.graph.embedded import EmbeddedStore
 from laborgraph.visualize.budget import MAX_NODES
 from tests.browser.generate import large_chain
 from tests.browser.pages import Visit, open_map
+from tests.served import serving
 from tests.test_api import make_settings
-from tests.test_api_server import free_port
 
 MAX_PAGE_BYTES = 2 * 2**20
 
@@ -30,21 +28,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app on a loopback port over 6,700 organizations and cohorts."""
     settings = make_settings("embedded", tmp_path_factory.mktemp("served-large"))
     EmbeddedStore(Path(settings.data_dir)).write(large_chain(cohorts=6000))
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(15)
+    with serving(create_app(settings)) as base_url:
+        yield base_url
 
 
 def only_pages(visit: Visit, origin: str) -> None:

@@ -32,7 +32,7 @@ import time
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import partial
 from itertools import islice
 from pathlib import Path
@@ -61,6 +61,19 @@ from laborgraph.graph.model import (
     Source,
     Unit,
 )
+from laborgraph.graph.revisions import (
+    FactVersion,
+    Observation,
+    Retraction,
+    Revision,
+    WriteNote,
+    Written,
+    is_link_key,
+    link_key,
+    observation_key,
+    parse_link_key,
+    plan_write,
+)
 from laborgraph.graph.scoring import risk_code_of
 from laborgraph.graph.store import (
     CohortFacts,
@@ -72,11 +85,11 @@ from laborgraph.graph.store import (
     RiskSeek,
     best_hits,
 )
-from laborgraph.graph.view import AnyEntity, merge
+from laborgraph.graph.view import AnyEntity
 from laborgraph.graph.vocabulary import Dimension, EntityKind, LinkType, Status
 
 DB_FILE = "laborgraph.sqlite"
-LAYOUT = 2  # PRAGMA user_version of the tables below; 0 is the first release's layout
+LAYOUT = 3  # PRAGMA user_version of the tables below; 0 is the first release's layout, 2 had no history
 _ENTITY = TypeAdapter(Entity)
 _E = TypeVar("_E", Unit, Decision, Condition)
 _CHUNK = 20_000
@@ -97,7 +110,9 @@ CREATE TABLE IF NOT EXISTS entities (
     status     TEXT,
     dated      TEXT,
     cites      TEXT,
-    body       TEXT NOT NULL
+    body       TEXT NOT NULL,
+    first_rev  INTEGER NOT NULL DEFAULT 0,
+    last_rev   INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS entities_kind ON entities (kind, id);
 CREATE INDEX IF NOT EXISTS entities_by_ref ON entities (ref, kind, id);
@@ -108,6 +123,8 @@ CREATE TABLE IF NOT EXISTS links (
     to_id   TEXT NOT NULL,
     project TEXT NOT NULL,
     body    TEXT NOT NULL,
+    first_rev INTEGER NOT NULL DEFAULT 0,
+    last_rev  INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (from_id, type, to_id, project)
 );
 CREATE INDEX IF NOT EXISTS links_into ON links (to_id, type, from_id, project);
@@ -130,6 +147,33 @@ CREATE INDEX IF NOT EXISTS risks_in_rank
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO state (key, value) VALUES ('version', 0);
 CREATE TABLE IF NOT EXISTS derived (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS entities_by_last_rev ON entities (last_rev);
+CREATE INDEX IF NOT EXISTS links_by_last_rev ON links (last_rev);
+CREATE TABLE IF NOT EXISTS revisions (
+    number INTEGER PRIMARY KEY,
+    at     TEXT NOT NULL,
+    label  TEXT,
+    digest TEXT NOT NULL,
+    writer TEXT NOT NULL,
+    counts TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS earlier (
+    key       TEXT NOT NULL,
+    kind      TEXT NOT NULL,
+    since     INTEGER NOT NULL,
+    until     INTEGER NOT NULL,
+    body      TEXT NOT NULL,
+    retracted TEXT,
+    PRIMARY KEY (key, since)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS earlier_by_until ON earlier (until);
+CREATE TABLE IF NOT EXISTS observations (
+    condition_id TEXT NOT NULL,
+    observed_at  TEXT NOT NULL,
+    revision     INTEGER NOT NULL,
+    body         TEXT NOT NULL,
+    PRIMARY KEY (condition_id, observed_at)
+) WITHOUT ROWID;
 """
 # Every write takes the graph to a new version and forgets what was derived from the old one.
 NEW_VERSION = "UPDATE state SET value = value + 1 WHERE key = 'version'"
@@ -138,17 +182,84 @@ VERSION = "SELECT value FROM state WHERE key = 'version'"
 RECALL = "SELECT value FROM derived WHERE key = ?"
 REMEMBER = "INSERT OR REPLACE INTO derived (key, value) VALUES (?, ?)"
 
+# Lists travel as one JSON parameter each (json_each), never as query text.
+_IN = "IN (SELECT value FROM json_each(?))"
+
+# A write stores only what it changes: a new fact with first_rev = last_rev = the write's
+# revision, a changed one with last_rev moved on, its earlier value first moved to `earlier`.
 UPSERT_ENTITY = """
-INSERT INTO entities (id, kind, name, ref, applies_to, risk, headcount, status, dated, cites, body)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO entities (id, kind, name, ref, applies_to, risk, headcount, status, dated, cites, body,
+                      first_rev, last_rev)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET
     kind = excluded.kind, name = excluded.name, ref = excluded.ref,
     applies_to = excluded.applies_to, risk = excluded.risk, headcount = excluded.headcount,
-    status = excluded.status, dated = excluded.dated, cites = excluded.cites, body = excluded.body
+    status = excluded.status, dated = excluded.dated, cites = excluded.cites, body = excluded.body,
+    last_rev = excluded.last_rev
 """
 UPSERT_LINK = """
-INSERT INTO links (from_id, type, to_id, project, body) VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (from_id, type, to_id, project) DO UPDATE SET body = excluded.body
+INSERT INTO links (from_id, type, to_id, project, body, first_rev, last_rev) VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (from_id, type, to_id, project) DO UPDATE SET body = excluded.body, last_rev = excluded.last_rev
+"""
+# temp.ending holds the keys whose current value a write replaces (retracted: with the reason).
+KEEP_ENTITY_VALUES = """
+INSERT INTO earlier (key, kind, since, until, body, retracted)
+SELECT e.id, 'entity', e.last_rev, ?, e.body, t.reason FROM temp.ending t JOIN entities e ON e.id = t.key
+"""
+KEEP_LINK_VALUES = """
+INSERT INTO earlier (key, kind, since, until, body, retracted)
+SELECT t.key, 'link', l.last_rev, ?, l.body, t.reason FROM temp.ending t
+JOIN links l ON l.from_id = t.from_id AND l.type = t.type AND l.to_id = t.to_id AND l.project = t.project
+"""
+DROP_RETRACTED_ENTITIES = (
+    "DELETE FROM entities WHERE id IN (SELECT key FROM temp.ending WHERE reason IS NOT NULL)"
+)
+DROP_RETRACTED_LINKS = """
+DELETE FROM links WHERE (from_id, type, to_id, project) IN
+    (SELECT from_id, type, to_id, project FROM temp.ending WHERE reason IS NOT NULL)
+"""
+ENDING_TABLE = """
+CREATE TEMP TABLE IF NOT EXISTS ending (
+    key TEXT PRIMARY KEY, from_id TEXT, type TEXT, to_id TEXT, project TEXT, reason TEXT
+)
+"""
+ENDING_LINKS = """
+INSERT INTO temp.ending (key, from_id, type, to_id, project, reason) VALUES (?, ?, ?, ?, ?, ?)
+"""
+KEEP_OBSERVATION = """
+INSERT OR REPLACE INTO observations (condition_id, observed_at, revision, body) VALUES (?, ?, ?, ?)
+"""
+FIRST_OBSERVATIONS = f"""
+INSERT INTO observations (condition_id, observed_at, revision, body)
+SELECT id, coalesce(dated, ''), 1, body FROM entities WHERE kind = '{EntityKind.condition.value}'
+"""
+EARLIER_RELEASE = "stored by an earlier release, before revisions were kept"
+ADD_REVISION = "INSERT INTO revisions (number, at, label, digest, writer, counts) VALUES (?, ?, ?, ?, ?, ?)"
+NEXT_REVISION = "SELECT coalesce(max(number), 0) + 1 FROM revisions"
+REVISIONS = "SELECT number, at, label, digest, writer, counts FROM revisions ORDER BY number"
+OBSERVATIONS_OF = f"""
+SELECT condition_id, observed_at, revision, body FROM observations WHERE condition_id {_IN}
+ORDER BY condition_id, observed_at
+"""
+CURRENT_VERSIONS = f"SELECT id, last_rev, body FROM entities WHERE id {_IN}"
+CURRENT_LINK_VERSION = (
+    "SELECT last_rev, body FROM links WHERE from_id = ? AND type = ? AND to_id = ? AND project = ?"
+)
+EARLIER_VERSIONS = f"SELECT key, kind, since, until, body, retracted FROM earlier WHERE key {_IN}"
+# Every fact set or ended after a revision: what changed since it.
+CHANGED_AFTER = """
+SELECT id FROM entities WHERE last_rev > ?
+UNION SELECT from_id || '|' || type || '|' || to_id || '|' || project FROM links WHERE last_rev > ?
+UNION SELECT key FROM earlier WHERE until > ?
+"""
+# The graph as it stood at a revision: what has held since, and the earlier values that held then.
+ENTITIES_AT = """
+SELECT body FROM entities WHERE last_rev <= ?1
+UNION ALL SELECT body FROM earlier WHERE kind = 'entity' AND since <= ?1 AND until > ?1
+"""
+LINKS_AT = """
+SELECT body FROM links WHERE last_rev <= ?1
+UNION ALL SELECT body FROM earlier WHERE kind = 'link' AND since <= ?1 AND until > ?1
 """
 # The risk rows of the cohorts in temp.touched, from what the graph holds once written.
 # CROSS JOIN keeps SQLite to this order, from the few cohorts touched outwards.
@@ -164,8 +275,6 @@ CROSS JOIN links l ON l.to_id = c.id AND l.type = '{LinkType.ENGAGES.value}'
 CROSS JOIN entities k ON k.ref = c.id AND k.kind = '{EntityKind.condition.value}' AND k.risk IS NOT NULL
 """
 
-# Lists travel as one JSON parameter each (json_each), never as query text.
-_IN = "IN (SELECT value FROM json_each(?))"
 _PROJECT = f"(? IS NULL OR project = '' OR project {_IN})"
 ENTITIES_BY_ID = f"SELECT body FROM entities WHERE id {_IN}"
 KINDS_BY_ID = f"SELECT id, kind FROM entities WHERE id {_IN}"
@@ -234,7 +343,7 @@ def _name(entity: AnyEntity) -> str | None:
     return entity.title if isinstance(entity, Source) else None
 
 
-def _entity_row(entity: AnyEntity) -> tuple[object, ...]:
+def _entity_row(entity: AnyEntity, revision: int) -> tuple[object, ...]:
     ref = applies_to = risk = headcount = status = dated = cites = None
     if isinstance(entity, Unit):
         ref = entity.organization_id
@@ -260,6 +369,8 @@ def _entity_row(entity: AnyEntity) -> tuple[object, ...]:
         dated,
         cites,
         body,
+        revision,
+        revision,
     )
 
 
@@ -373,7 +484,14 @@ class EmbeddedStore:
                 for entity_id, kind in db.execute(KINDS_BY_ID, (json.dumps(chunk),))
             }
 
-    def write(self, data: GraphData, *, expect_version: str | None = None) -> None:
+    def write(
+        self,
+        data: GraphData,
+        *,
+        expect_version: str | None = None,
+        retractions: Sequence[Retraction] = (),
+        note: WriteNote | None = None,
+    ) -> Written:
         if not self._on_disk:
             self._open_file()
         db = self._db()
@@ -382,8 +500,9 @@ class EmbeddedStore:
             try:
                 if expect_version is not None and _SQLiteReader(db).version() != expect_version:
                     raise GraphChanged("another write committed since this bundle was validated")
-                self._write(db, data)
-                db.execute("COMMIT")
+                written = self._write(db, data, retractions, note or WriteNote())
+                db.execute("COMMIT" if written.revision else "ROLLBACK")
+                return written
             except BaseException:
                 if db.in_transaction:  # after some I/O errors SQLite has rolled back already
                     db.execute("ROLLBACK")
@@ -510,7 +629,7 @@ class EmbeddedStore:
             raise StoreUnavailable(f"cannot read the embedded store at {self.path}: {exc}") from exc
 
     def _lay_out(self, db: sqlite3.Connection) -> None:
-        """Create the tables, or bring a database of the first release's layout to this one."""
+        """Create the tables, or bring a database of an earlier release's layout to this one."""
         db.execute("BEGIN IMMEDIATE")
         try:
             if db.execute("PRAGMA user_version").fetchone()[0] == LAYOUT:
@@ -518,6 +637,11 @@ class EmbeddedStore:
                 return
             columns = {row[1] for row in db.execute("PRAGMA table_info(entities)")}
             old = bool(columns) and "ref" not in columns
+            unrevised = bool(columns) and not old and "last_rev" not in columns
+            if unrevised:  # layout 2: the same tables, without history
+                for table in ("entities", "links"):
+                    for column in ("first_rev", "last_rev"):
+                        db.execute(f"ALTER TABLE {table} ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0")
             if old:
                 db.execute("ALTER TABLE entities RENAME TO entities_v0")
                 db.execute("ALTER TABLE links RENAME TO links_v0")
@@ -529,9 +653,12 @@ class EmbeddedStore:
                 entities = [_ENTITY.validate_json(b) for (b,) in db.execute("SELECT body FROM entities_v0")]
                 links = [Link.model_validate_json(b) for (b,) in db.execute("SELECT body FROM links_v0")]
                 # As stored: the first release's writes did not check that links' ends exist.
-                self._write(db, GraphData.of([*entities, *links]), check_ends=False)
+                note = WriteNote(label=EARLIER_RELEASE, writer="upgrade")
+                self._write(db, GraphData.of([*entities, *links]), (), note, check_ends=False)
                 db.execute("DROP TABLE entities_v0")
                 db.execute("DROP TABLE links_v0")
+            if unrevised and db.execute("SELECT 1 FROM entities LIMIT 1").fetchone():
+                self._record_as_first_revision(db)
             db.execute(f"PRAGMA user_version = {LAYOUT}")
             db.execute("COMMIT")
         except BaseException:
@@ -539,13 +666,30 @@ class EmbeddedStore:
                 db.execute("ROLLBACK")
             raise
 
-    def _write(self, db: sqlite3.Connection, data: GraphData, *, check_ends: bool = True) -> None:
-        """Merge ``data`` into what is stored, inside the caller's write transaction."""
+    @staticmethod
+    def _record_as_first_revision(db: sqlite3.Connection) -> None:
+        """What an earlier release stored becomes revision 1, its conditions their first observations."""
+        db.execute("UPDATE entities SET first_rev = 1, last_rev = 1")
+        db.execute("UPDATE links SET first_rev = 1, last_rev = 1")
+        db.execute(FIRST_OBSERVATIONS)
+        counts = {"added": db.execute("SELECT count(*) FROM entities").fetchone()[0]}
+        at = datetime.now(UTC).replace(microsecond=0).isoformat()
+        db.execute(ADD_REVISION, (1, at, EARLIER_RELEASE, "", "upgrade", json.dumps(counts)))
+
+    def _write(
+        self,
+        db: sqlite3.Connection,
+        data: GraphData,
+        retractions: Sequence[Retraction],
+        note: WriteNote,
+        *,
+        check_ends: bool = True,
+    ) -> Written:
+        """Merge ``data`` into what is stored, and retract ``retractions``, inside the caller's
+        write transaction; a write that changes nothing makes no revision."""
         with collector_paused():
             reader = _SQLiteReader(db)
-            entities = data.entities()
-            stored = {e.id: e for e in reader.entities({e.id for e in entities})}
-            named = {e.id for e in entities}
+            named = {e.id for e in data.entities()}
             ends = {end for link in data.links for end in (link.from_id, link.to_id)}
             missing = ends - named - set(self._known(db, ends - named)) if check_ends else set()
             if missing:
@@ -558,31 +702,80 @@ class EmbeddedStore:
                         for entity_id in sorted(missing)
                     ]
                 )
-            merged: dict[str, AnyEntity] = {}
-            for entity in entities:
-                merged[entity.id] = merge(merged.get(entity.id) or stored.get(entity.id), entity)
-            merged_links: dict[LinkKey, Link] = {}
-            for link in data.links:
-                old = merged_links.get(link.key) or reader.link(link.key)
-                merged_links[link.key] = merge(old, link)
-            db.executemany(UPSERT_ENTITY, map(_entity_row, merged.values()))
+            observed = {observation_key(c) for c in data.conditions}
+            stored_observations = {
+                observation_key(o.condition): o.condition
+                for o in reader.observations({condition_id for condition_id, _ in observed})
+            }
+            plan = plan_write(reader, data, retractions, stored_observations)
+            if plan.is_empty():
+                return Written(revision=None)
+            revision = db.execute(NEXT_REVISION).fetchone()[0]
+            db.execute(ENDING_TABLE)
+            db.execute("DELETE FROM temp.ending")
+            db.executemany(
+                "INSERT INTO temp.ending (key, reason) VALUES (?, ?)",
+                [
+                    *((e.id, None) for e in plan.changed_entities),
+                    *plan.retracted_entities.items(),
+                ],
+            )
+            db.execute(KEEP_ENTITY_VALUES, (revision,))
+            db.execute(DROP_RETRACTED_ENTITIES)
+            db.execute("DELETE FROM temp.ending")
+            db.executemany(
+                ENDING_LINKS,
+                [
+                    *((link_key(k.key), *k.key, None) for k in plan.changed_links),
+                    *((link_key(key), *key, reason) for key, reason in plan.retracted_links.items()),
+                ],
+            )
+            db.execute(KEEP_LINK_VALUES, (revision,))
+            db.execute(DROP_RETRACTED_LINKS)
+            db.execute("DELETE FROM temp.ending")
+            db.executemany(UPSERT_ENTITY, (_entity_row(e, revision) for e in plan.entities_to_store()))
             db.executemany(
                 UPSERT_LINK,
-                ((*key, link.model_dump_json(exclude_none=True)) for key, link in merged_links.items()),
+                (
+                    (*link.key, link.model_dump_json(exclude_none=True), revision, revision)
+                    for link in plan.links_to_store()
+                ),
             )
-            touched = (
-                {c.id for c in data.cohorts}
-                | {c.cohort_id for c in data.conditions}
-                | {link.to_id for link in data.links if link.type is LinkType.ENGAGES}
+            db.executemany(
+                KEEP_OBSERVATION,
+                (
+                    (*observation_key(c), revision, c.model_dump_json(exclude_none=True))
+                    for c in plan.observations
+                ),
             )
             db.execute("CREATE TEMP TABLE IF NOT EXISTS touched (id TEXT PRIMARY KEY)")
             db.execute("DELETE FROM temp.touched")
-            db.executemany("INSERT INTO temp.touched (id) VALUES (?)", ((c,) for c in touched))
+            db.executemany("INSERT INTO temp.touched (id) VALUES (?)", ((c,) for c in plan.touched_cohorts))
             db.execute(DROP_RISKS)
             db.execute(ADD_RISKS)
             db.execute("DELETE FROM temp.touched")
+            made = Revision(
+                number=revision,
+                at=datetime.now(UTC).replace(microsecond=0),
+                label=note.label,
+                digest=note.digest,
+                writer=note.writer,
+                counts=plan.counts(),
+            )
+            db.execute(
+                ADD_REVISION,
+                (
+                    made.number,
+                    made.at.isoformat(),
+                    made.label,
+                    made.digest,
+                    made.writer,
+                    json.dumps(made.counts),
+                ),
+            )
             db.execute(NEW_VERSION)
             db.execute(FORGET_DERIVED)
+            return Written(revision=made, orphaned_cohorts=tuple(plan.orphaned_cohorts))
 
     @staticmethod
     def _known(db: sqlite3.Connection, ids: Collection[str]) -> list[str]:
@@ -605,9 +798,77 @@ class _SQLiteReader:
             for (body,) in self._db.execute(ENTITIES_BY_ID, (json.dumps(chunk),))
         ]
 
-    def link(self, key: LinkKey) -> Link | None:
-        found = self._db.execute(LINKS_BY_KEY, key).fetchone()
-        return Link.model_validate_json(found[0]) if found else None
+    def links_by_key(self, keys: Collection[LinkKey]) -> list[Link]:
+        found = (self._db.execute(LINKS_BY_KEY, key).fetchone() for key in sorted(keys))
+        return [Link.model_validate_json(row[0]) for row in found if row]
+
+    # -- history ---------------------------------------------------------------------
+
+    def revisions(self) -> list[Revision]:
+        return [
+            Revision(number=n, at=at, label=label, digest=digest, writer=writer, counts=json.loads(counts))
+            for n, at, label, digest, writer, counts in self._db.execute(REVISIONS)
+        ]
+
+    def observations(self, condition_ids: Collection[str]) -> list[Observation]:
+        current = {c.id: c for c in self.entities(condition_ids) if isinstance(c, Condition)}
+        found = []
+        for chunk in _chunks(condition_ids):
+            for condition_id, _, revision, body in self._db.execute(OBSERVATIONS_OF, (json.dumps(chunk),)):
+                condition = Condition.model_validate_json(body)
+                found.append(
+                    Observation(
+                        revision=revision, current=current.get(condition_id) == condition, condition=condition
+                    )
+                )
+        return found
+
+    def versions(self, keys: Collection[str]) -> dict[str, list[FactVersion]]:
+        """Every value each fact (an entity id, or a link's ``link_key``) has held, oldest first."""
+        found: dict[str, list[FactVersion]] = defaultdict(list)
+        entity_ids = [k for k in keys if not is_link_key(k)]
+        for chunk in _chunks(entity_ids):
+            for key, since, body in self._db.execute(CURRENT_VERSIONS, (json.dumps(chunk),)):
+                found[key].append(
+                    FactVersion(
+                        key=key, kind="entity", since=since, until=None, record=_ENTITY.validate_json(body)
+                    )
+                )
+        for key in keys:
+            if is_link_key(key):
+                row = self._db.execute(CURRENT_LINK_VERSION, parse_link_key(key)).fetchone()
+                if row:
+                    found[key].append(
+                        FactVersion(
+                            key=key,
+                            kind="link",
+                            since=row[0],
+                            until=None,
+                            record=Link.model_validate_json(row[1]),
+                        )
+                    )
+        for chunk in _chunks(keys):
+            for key, kind, since, until, body, retracted in self._db.execute(
+                EARLIER_VERSIONS, (json.dumps(chunk),)
+            ):
+                record = Link.model_validate_json(body) if kind == "link" else _ENTITY.validate_json(body)
+                found[key].append(
+                    FactVersion(
+                        key=key, kind=kind, since=since, until=until, record=record, retracted=retracted
+                    )
+                )
+        return {key: sorted(versions, key=lambda v: v.since) for key, versions in found.items()}
+
+    def changed_after(self, revision: int) -> set[str]:
+        """The facts (entity ids, link keys) set or ended by any revision after ``revision``."""
+        return {key for (key,) in self._db.execute(CHANGED_AFTER, (revision, revision, revision))}
+
+    def facts_at(self, revision: int) -> GraphData:
+        """The graph as it stood once ``revision`` was written."""
+        with collector_paused():
+            entities = [_ENTITY.validate_json(body) for (body,) in self._db.execute(ENTITIES_AT, (revision,))]
+            links = [Link.model_validate_json(body) for (body,) in self._db.execute(LINKS_AT, (revision,))]
+            return GraphData.of([*entities, *links])
 
     def links_from(
         self, ids: Collection[str], types: Collection[LinkType], projects: Collection[str] | None

@@ -18,7 +18,8 @@ from typing import NamedTuple, Protocol
 
 from pydantic import BaseModel
 
-from laborgraph.graph.model import Condition, Decision, GraphData, Link, Unit
+from laborgraph.graph.model import Condition, Decision, GraphData, Link, LinkKey, Unit
+from laborgraph.graph.revisions import FactVersion, Observation, Retraction, Revision, WriteNote, Written
 from laborgraph.graph.view import AnyEntity
 from laborgraph.graph.vocabulary import Dimension, EntityKind, LinkType, Status
 
@@ -101,6 +102,9 @@ class GraphReader(Protocol):
         """The entities with these ids (conditions by ``cohort_id/dimension``); unknown ids
         are left out."""
 
+    def links_by_key(self, keys: Collection[LinkKey]) -> list[Link]:
+        """The links with these keys; unknown keys are left out."""
+
     def links_from(
         self, ids: Collection[str], types: Collection[LinkType], projects: Collection[str] | None
     ) -> list[Link]:
@@ -156,6 +160,24 @@ class GraphReader(Protocol):
     def source_dates(self) -> dict[str, date | None]:
         """Each source's publication date."""
 
+    # -- history (graph.revisions) ---------------------------------------------------
+
+    def revisions(self) -> list[Revision]:
+        """Every revision, oldest first."""
+
+    def observations(self, condition_ids: Collection[str]) -> list[Observation]:
+        """Every observation of these conditions, by condition id, then date (undated first)."""
+
+    def versions(self, keys: Collection[str]) -> dict[str, list[FactVersion]]:
+        """Every value each fact (an entity id, or a link's ``link_key``) has held, oldest
+        first; facts never stored are left out."""
+
+    def changed_after(self, revision: int) -> set[str]:
+        """The facts (entity ids, link keys) set or ended by any revision after ``revision``."""
+
+    def facts_at(self, revision: int) -> GraphData:
+        """The graph as it stood once ``revision`` was written."""
+
 
 class GraphStore(Protocol):
     backend: str  # "embedded" or "neo4j"
@@ -171,14 +193,23 @@ class GraphStore(Protocol):
     def kinds_of(self, ids: Collection[str]) -> dict[str, EntityKind]:
         """The kind of each id already in the graph; unknown ids are left out."""
 
-    def write(self, data: GraphData, *, expect_version: str | None = None) -> None:
-        """Upsert entities and links in one all-or-nothing transaction; writers take turns.
+    def write(
+        self,
+        data: GraphData,
+        *,
+        expect_version: str | None = None,
+        retractions: Sequence[Retraction] = (),
+        note: WriteNote | None = None,
+    ) -> Written:
+        """Upsert entities and links, and retract facts, in one all-or-nothing transaction;
+        writers take turns. A write that changes something is a new revision, recorded with
+        ``note``; what it replaces or retracts is kept as earlier values (graph.revisions).
 
         InvalidBundle, and nothing written, when a link names an id that is neither in
-        ``data`` nor in the graph. With ``expect_version`` (GraphReader.version, read before
-        ``data`` was validated), GraphChanged and nothing written when another write has
-        committed since: validation and write then count as one step against what is
-        committed."""
+        ``data`` nor in the graph; NotFound when a retraction names an unknown fact. With
+        ``expect_version`` (GraphReader.version, read before ``data`` was validated),
+        GraphChanged and nothing written when another write has committed since: validation
+        and write then count as one step against what is committed."""
 
     def get(self, entity_id: str) -> AnyEntity:
         """One entity by id (a condition by ``cohort_id/dimension``); NotFound if absent."""

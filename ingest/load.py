@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from laborgraph.graph.errors import BundleIssue, GraphChanged, InvalidBundle
+from laborgraph.graph.revisions import Revision, WriteNote
 from laborgraph.graph.store import GraphStore
 from laborgraph.ingest.limits import ReadLimits
-from laborgraph.ingest.readers import BundleParts, read_bundle
+from laborgraph.ingest.readers import BundleParts, bundle_digest, read_bundle
 from laborgraph.ingest.validate import validate_bundle
 
 VALIDATION_ROUNDS = 3  # validations a bundle gets when other writes keep committing meanwhile
@@ -18,8 +19,11 @@ VALIDATION_ROUNDS = 3  # validations a bundle gets when other writes keep commit
 
 class IngestReport(BaseModel):
     store: str
-    counts: dict[str, int]
+    counts: dict[str, int] = Field(description="the records the bundle carries, by section")
     warnings: list[BundleIssue]
+    revision: Revision | None = Field(
+        description="the revision the ingest made; null when the bundle changed nothing"
+    )
 
 
 class Progress:
@@ -35,13 +39,20 @@ class Progress:
 
 
 def ingest_path(
-    store: GraphStore, path: Path, progress: Progress | None = None, limits: ReadLimits | None = None
+    store: GraphStore,
+    path: Path,
+    progress: Progress | None = None,
+    limits: ReadLimits | None = None,
+    note: WriteNote | None = None,
 ) -> IngestReport:
     """Load the bundle at ``path`` (CSV folder, .zip or .json) into ``store``, read within ``limits``."""
-    return ingest_raw(store, read_bundle(path, limits), progress)
+    note = (note or WriteNote()).model_copy(update={"digest": bundle_digest(path)})
+    return ingest_raw(store, read_bundle(path, limits), progress, note)
 
 
-def ingest_raw(store: GraphStore, raw: BundleParts, progress: Progress | None = None) -> IngestReport:
+def ingest_raw(
+    store: GraphStore, raw: BundleParts, progress: Progress | None = None, note: WriteNote | None = None
+) -> IngestReport:
     """Validate a bundle already read, then write it; raises InvalidBundle and writes nothing.
 
     Validation and write are one step against what is committed: when another ingest
@@ -56,11 +67,25 @@ def ingest_raw(store: GraphStore, raw: BundleParts, progress: Progress | None = 
             raise InvalidBundle(checked.errors, checked.warnings)
         progress.start("writing", None)
         try:
-            store.write(checked.data, expect_version=version)
+            written = store.write(
+                checked.data, expect_version=version, retractions=checked.retractions, note=note
+            )
         except GraphChanged:
             continue
-        return IngestReport(store=store.backend, counts=checked.data.counts(), warnings=checked.warnings)
+        counts = checked.data.counts()
+        if checked.retractions:
+            counts["retractions"] = len(checked.retractions)
+        warnings = checked.warnings + [orphan_warning(c) for c in written.orphaned_cohorts]
+        return IngestReport(store=store.backend, counts=counts, warnings=warnings, revision=written.revision)
     raise GraphChanged(
         f"other writes committed while this bundle was validated, {VALIDATION_ROUNDS} times;"
         " nothing was written: try again when they are done"
+    )
+
+
+def orphan_warning(cohort_id: str) -> BundleIssue:
+    """A cohort a retraction left with no organization engaging it: no decision reaches it now."""
+    return BundleIssue(
+        file="retractions.csv",
+        message=f"cohort {cohort_id!r} is left with no organization engaging it; no decision reaches it",
     )

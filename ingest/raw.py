@@ -15,7 +15,9 @@ from typing import Protocol
 
 from laborgraph.graph.errors import BundleIssue
 
-SECTIONS = ("organizations", "units", "cohorts", "conditions", "decisions", "sources", "links")
+SECTIONS = (
+    "organizations", "units", "cohorts", "conditions", "decisions", "sources", "links", "retractions",
+)  # fmt: skip
 Cell = str | int | float | bool | list[object] | dict[str, object] | None
 
 

@@ -7,6 +7,7 @@ oversized ones, and reads CSV rows with the row number a spreadsheet shows.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import zipfile
 import zlib
@@ -48,6 +49,27 @@ def read_bundle(path: Path, limits: ReadLimits | None = None) -> BundleParts:
     if path.suffix.lower() == ".json":
         return StreamedBundle(lambda: _json_file_parts(path, Budget(limits, path.name)))
     return _failed(path.name, "not a bundle: expected a folder of CSV files, a .zip or a .json file")
+
+
+def bundle_digest(path: Path) -> str:
+    """The sha256 of a bundle file, or of a folder's CSV files (each name and its sha256, by name)."""
+    path = Path(path)
+    if path.is_file():
+        return _sha256(path)
+    if not path.is_dir():
+        return ""
+    folder = hashlib.sha256()
+    for file in sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() == ".csv"):
+        folder.update(f"{file.name}\0{_sha256(file)}\n".encode())
+    return folder.hexdigest()
+
+
+def _sha256(file: Path) -> str:
+    digest = hashlib.sha256()
+    with file.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def read_zip(content: bytes, name: str = "bundle.zip", limits: ReadLimits | None = None) -> BundleParts:

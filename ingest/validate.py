@@ -14,10 +14,11 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from laborgraph.graph.collector import collector_paused
 from laborgraph.graph.errors import BundleIssue, NotFound
@@ -26,7 +27,9 @@ from laborgraph.graph.model import (
     Condition,
     Decision,
     GraphData,
+    Id,
     Link,
+    LinkKey,
     Organization,
     Record,
     Source,
@@ -34,6 +37,7 @@ from laborgraph.graph.model import (
     check_scalar,
     derive_pay_status,
 )
+from laborgraph.graph.revisions import Retraction, observation_key
 from laborgraph.graph.view import AnyEntity
 from laborgraph.graph.vocabulary import SUPPLY_LINKS, Dimension, EntityKind, LinkType, OrgKind
 from laborgraph.ingest.limits import ReadingStopped
@@ -62,12 +66,43 @@ BOUNDS: dict[tuple[str, str], tuple[float, float]] = {
 }
 
 
+class RetractionRow(BaseModel):
+    """A row of retractions.csv: an entity's id, or a link's key; and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Id | None = None
+    from_id: Id | None = None
+    type: LinkType | None = None
+    to_id: Id | None = None
+    project: str | None = None
+    reason: str = Field(min_length=1, max_length=1000)
+
+    @model_validator(mode="after")
+    def _one_fact(self) -> RetractionRow:
+        link = (self.from_id, self.type, self.to_id)
+        if self.id is not None and any(link):
+            raise ValueError("give either id, or a link's from_id, type and to_id, not both")
+        if self.id is None and not all(link):
+            raise ValueError("give the id of an entity, or a link's from_id, type and to_id")
+        return self
+
+    def retraction(self) -> Retraction:
+        if self.id is not None:
+            return Retraction(id=self.id, reason=self.reason)
+        link = (self.from_id, self.type, self.to_id, self.project or "")
+        return Retraction(link=link, reason=self.reason)  # type: ignore[arg-type]
+
+
+COLUMNS: dict[str, type[BaseModel]] = {**MODELS, "retractions": RetractionRow}
+
+
 def core_columns(section: str) -> list[str]:
-    return [name for name in MODELS[section].model_fields if name not in NOT_COLUMNS]
+    return [name for name in COLUMNS[section].model_fields if name not in NOT_COLUMNS]
 
 
 def required_columns(section: str) -> list[str]:
-    fields = MODELS[section].model_fields
+    fields = COLUMNS[section].model_fields
     # A condition's status may be left empty where pay derives it, so the column is optional.
     return [n for n, f in fields.items() if f.is_required() and (section, n) != ("conditions", "status")]
 
@@ -80,6 +115,12 @@ class KnownGraph(Protocol):
     def project_owners(self) -> dict[str, str]: ...
 
     def get(self, entity_id: str) -> AnyEntity: ...
+
+    def read(self) -> AbstractContextManager[StoredLinks]: ...
+
+
+class StoredLinks(Protocol):
+    def links_by_key(self, keys: Collection[LinkKey]) -> list[Link]: ...
 
 
 class NoGraph:
@@ -94,10 +135,18 @@ class NoGraph:
     def get(self, entity_id: str) -> AnyEntity:
         raise NotFound(entity_id)
 
+    @contextmanager
+    def read(self) -> Iterator[StoredLinks]:
+        yield self
+
+    def links_by_key(self, keys: Collection[LinkKey]) -> list[Link]:
+        return []
+
 
 @dataclass
 class Validated:
     data: GraphData
+    retractions: list[Retraction] = field(default_factory=list)
     errors: list[BundleIssue] = field(default_factory=list)
     warnings: list[BundleIssue] = field(default_factory=list)
 
@@ -124,6 +173,7 @@ class _Checker:
     last_fields: set[str] = field(default_factory=set)
     first_seen: dict[object, Where] = field(default_factory=dict)  # by id, or a link's key
     cased_ids: dict[str, tuple[str, Where]] = field(default_factory=dict)  # ids with capitals, by lower case
+    retractions: list[tuple[RawRow, Retraction]] = field(default_factory=list)
 
     def shared_fields_set(self, record: Record) -> None:
         """Let records that set the same fields share one set of their names.
@@ -179,6 +229,7 @@ def _validate(raw: BundleParts, graph: KnownGraph, tick: Callable[[int], None]) 
                 check.add_error(part)
         _check_references(check, graph.kinds_of)
         _check_projects(check, graph)
+        _check_retractions(check, graph)
     except ReadingStopped as stop:
         check.errors.append(stop.issue)
     except _TooManyErrors:
@@ -190,11 +241,12 @@ def _validate(raw: BundleParts, graph: KnownGraph, tick: Callable[[int], None]) 
     if check.errors:
         return Validated(data=GraphData(), errors=check.errors, warnings=check.warnings)
     data = GraphData.of(record for rows in check.records.values() for _, record in rows)
-    return Validated(data=data, errors=check.errors, warnings=check.warnings)
+    retractions = [retraction for _, retraction in check.retractions]
+    return Validated(data=data, retractions=retractions, errors=check.errors, warnings=check.warnings)
 
 
 def _check_section(section: RawSection, check: _Checker, tick: Callable[[int], None]) -> None:
-    model, columns = MODELS[section.name], section.columns
+    columns = section.columns
     core = frozenset(core_columns(section.name))
     if columns is not None:  # a CSV header: check it once rather than on every row
         missing = [c for c in required_columns(section.name) if c not in columns]
@@ -214,7 +266,10 @@ def _check_section(section: RawSection, check: _Checker, tick: Callable[[int], N
             continue
         if columns is None:
             keys.update(dict.fromkeys(row.cells))
-        record = _parse_row(section.name, model, core, row, check)
+        if section.name == "retractions":
+            _parse_retraction(row, check)
+            continue
+        record = _parse_row(section.name, MODELS[section.name], core, row, check)
         if record is not None:
             _keep(section.name, Where(row.file, row.row), record, check)
         count += 1
@@ -348,10 +403,17 @@ def _warn_pay_contradiction(
 
 def _keep(section: str, where: Where, record: Record, check: _Checker) -> None:
     """Keep a parsed record, unless its id (a link: its key) came earlier in the bundle."""
-    key = record.key if isinstance(record, Link) else record.id  # type: ignore[attr-defined]
+    # A condition may come once per observation date (graph.revisions).
+    key = (
+        record.key
+        if isinstance(record, Link)
+        else observation_key(record)
+        if isinstance(record, Condition)
+        else record.id  # type: ignore[attr-defined]
+    )
     first = check.first_seen.setdefault(key, where)
     if first is not where:
-        what = "link" if isinstance(record, Link) else "id" if section != "conditions" else "condition"
+        what = "link" if isinstance(record, Link) else "id" if section != "conditions" else "observation"
         check.error(where, None, f"duplicate {what} {_show(key)}; first at {first.file} row {first.row}")
         return
     if section not in ("conditions", "links"):
@@ -378,6 +440,9 @@ def _warn_if_case_differs(entity_id: str, where: Where, check: _Checker) -> None
 
 
 def _show(key: object) -> str:
+    if isinstance(key, tuple) and len(key) == 2:
+        condition, day = key
+        return f"{quote(condition)} observed {day}" if day else f"{quote(condition)} (undated)"
     if isinstance(key, tuple):
         from_id, link_type, to_id, project = key
         return f"{from_id} -{link_type}-> {to_id}" + (f" (project {quote(project)})" if project else "")
@@ -455,6 +520,49 @@ def _expected_kinds(check: _Checker) -> dict[EntityKind, set[str]]:
         expected[start].add(link.from_id)
         expected[end].add(link.to_id)
     return expected
+
+
+def _parse_retraction(row: RawRow, check: _Checker) -> None:
+    payload = {column: _strip(cell) for column, cell in row.cells.items() if not _is_empty(cell)}
+    try:
+        parsed = RetractionRow.model_validate(payload)
+    except ValidationError as exc:
+        for problem in exc.errors():
+            column = str(problem["loc"][0]) if problem["loc"] else None
+            if problem["type"] == "extra_forbidden":
+                check.error(row, column, "not a retractions.csv column")
+            else:
+                check.error(row, column, _describe(problem))
+        return
+    check.retractions.append((row, parsed.retraction()))
+
+
+def _check_retractions(check: _Checker, graph: KnownGraph) -> None:
+    """Each retraction names a fact the graph holds, and one the bundle does not also write."""
+    if not check.retractions:
+        return
+    written = set(check.first_seen) | {
+        key[0] for key in check.first_seen if isinstance(key, tuple) and len(key) == 2
+    }
+    ids = {r.id for _, r in check.retractions if r.id is not None}
+    stored = graph.kinds_of(ids)
+    keys = {r.link for _, r in check.retractions if r.link is not None}
+    with graph.read() as reader:
+        held = {link.key for link in reader.links_by_key(keys)}  # type: ignore[arg-type]
+    seen: dict[str, RawRow] = {}
+    for row, retraction in check.retractions:
+        column = "id" if retraction.id is not None else "from_id"
+        first = seen.setdefault(retraction.key, row)
+        if first is not row:
+            check.error(row, column, f"{quote(retraction.key)} is retracted twice; first at row {first.row}")
+        elif retraction.id is not None and retraction.id not in stored:
+            check.error(row, "id", f"{quote(retraction.id)} is not in the graph: nothing to retract")
+        elif retraction.link is not None and retraction.link not in held:
+            check.error(
+                row, "from_id", f"the link {_show(retraction.link)} is not in the graph: nothing to retract"
+            )
+        elif (retraction.id or retraction.link) in written:
+            check.error(row, column, f"{quote(retraction.key)} is written and retracted by the same bundle")
 
 
 def _a(kind: EntityKind) -> str:

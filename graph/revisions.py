@@ -1,0 +1,320 @@
+"""Reviews over time (DOMAIN.md section 6): revisions, the earlier values of every fact,
+condition observations, and retraction.
+
+Every write that changes something is one revision. A store keeps, for each entity and
+link, the revision that first and last set it; a value replaced or retracted moves to the
+store's earlier values with the revisions it held between (``FactVersion``). What a write
+changes is worked out here, once, for both stores (``plan_write``): the stores only carry
+the plan out in their own language.
+
+Conditions are series of observations keyed by ``observed_at``. A row dated as the current
+observation, or undated, updates it (the upsert rule); a newer date makes a new current
+observation; an older one joins the series and leaves the current condition as it is.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+from laborgraph.graph.errors import NotFound
+from laborgraph.graph.model import Condition, GraphData, Link, LinkKey, Unit
+from laborgraph.graph.view import AnyEntity, merge
+from laborgraph.graph.vocabulary import EntityKind, LinkType
+
+FactKind = Literal["entity", "link"]
+ALL_LINK_TYPES = tuple(LinkType)
+
+
+class WriteNote(BaseModel):
+    """What a revision records of the write that made it, besides what changed."""
+
+    label: str | None = Field(default=None, max_length=200)
+    digest: str = Field(default="", description="sha256 of the bundle as read (hex)")
+    writer: str = Field(default="cli", description="the API key's name, or cli")
+
+
+class Revision(BaseModel):
+    number: int = Field(description="goes up by one with every write that changes something")
+    at: datetime = Field(description="when it was committed (UTC)")
+    label: str | None = None
+    digest: str
+    writer: str
+    counts: dict[str, int] = Field(
+        description="what changed: added, changed and retracted facts, new observations"
+    )
+
+
+@dataclass(frozen=True)
+class Written:
+    """What a write did: the revision it made (None: it changed nothing), and the cohorts its
+    retractions left with no organization engaging them."""
+
+    revision: Revision | None
+    orphaned_cohorts: tuple[str, ...] = ()
+
+
+class Retraction(BaseModel):
+    """A fact to take out of every answer: an entity by id, or a link by its key."""
+
+    model_config = {"frozen": True}
+
+    id: str | None = None
+    link: tuple[str, LinkType, str, str] | None = None  # (from_id, type, to_id, project or "")
+    reason: str = Field(min_length=1, max_length=1000)
+
+    @property
+    def key(self) -> str:
+        return self.id if self.id is not None else link_key(self.link)  # type: ignore[arg-type]
+
+
+class FactVersion(BaseModel):
+    """One value a fact held, from revision ``since`` until ``until`` (None: it still holds);
+    ``retracted`` is the reason when ``until`` is the revision that retracted it."""
+
+    key: str
+    kind: FactKind
+    since: int
+    until: int | None
+    record: AnyEntity | Link
+    retracted: str | None = None
+
+
+def value_at(versions: Iterable[FactVersion], revision: int) -> FactVersion | None:
+    """The version of a fact that held at ``revision``, if it existed then."""
+    for version in versions:
+        if version.since <= revision and (version.until is None or revision < version.until):
+            return version
+    return None
+
+
+class Observation(BaseModel):
+    revision: int = Field(description="the revision that last set this observation")
+    current: bool
+    condition: Condition
+
+
+def link_key(key: LinkKey | tuple[str, LinkType, str, str]) -> str:
+    """A link's key as one string, as history stores it ("|" is never part of an id)."""
+    from_id, link_type, to_id, project = key
+    return f"{from_id}|{LinkType(link_type).value}|{to_id}|{project}"
+
+
+def parse_link_key(key: str) -> LinkKey:
+    from_id, link_type, to_id, project = key.split("|", 3)
+    return (from_id, LinkType(link_type), to_id, project)
+
+
+def is_link_key(key: str) -> bool:
+    return key.count("|") == 3
+
+
+# -- what a write changes -----------------------------------------------------------
+
+
+class StoredFacts(Protocol):
+    """The reads planning a write needs (a GraphReader has them all)."""
+
+    def entities(self, ids: Collection[str]) -> list[AnyEntity]: ...
+
+    def links_by_key(self, keys: Collection[LinkKey]) -> list[Link]: ...
+
+    def links_from(
+        self, ids: Collection[str], types: Collection[LinkType], projects: Collection[str] | None
+    ) -> list[Link]: ...
+
+    def links_into(
+        self, ids: Collection[str], types: Collection[LinkType], projects: Collection[str] | None
+    ) -> list[Link]: ...
+
+    def units_of(self, organization_ids: Collection[str]) -> list[Unit]: ...
+
+    def decisions_by(self, unit_ids: Collection[str]) -> list[AnyEntity]: ...
+
+    def decisions_applying_to(self, organization_ids: Collection[str]) -> list[AnyEntity]: ...
+
+    def conditions_of(self, cohort_ids: Collection[str]) -> list[Condition]: ...
+
+
+@dataclass
+class WritePlan:
+    """What one write does to the stored graph."""
+
+    new_entities: list[AnyEntity] = field(default_factory=list)
+    changed_entities: list[AnyEntity] = field(default_factory=list)  # merged: the value to store
+    new_links: list[Link] = field(default_factory=list)
+    changed_links: list[Link] = field(default_factory=list)
+    observations: list[Condition] = field(default_factory=list)  # to keep in the series, by date
+    retracted_entities: dict[str, str] = field(default_factory=dict)  # id -> reason
+    retracted_links: dict[LinkKey, str] = field(default_factory=dict)
+    touched_cohorts: set[str] = field(default_factory=set)  # whose risk rows must be refreshed
+    orphaned_cohorts: list[str] = field(default_factory=list)  # left with no engager
+
+    def is_empty(self) -> bool:
+        return not (
+            self.new_entities
+            or self.changed_entities
+            or self.new_links
+            or self.changed_links
+            or self.observations
+            or self.retracted_entities
+            or self.retracted_links
+        )
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "added": len(self.new_entities) + len(self.new_links),
+            "changed": len(self.changed_entities) + len(self.changed_links),
+            "retracted": len(self.retracted_entities) + len(self.retracted_links),
+            "observations": len(self.observations),
+        }
+
+    def entities_to_store(self) -> list[AnyEntity]:
+        return [*self.new_entities, *self.changed_entities]
+
+    def links_to_store(self) -> list[Link]:
+        return [*self.new_links, *self.changed_links]
+
+
+def _day_order(day: date | None) -> date:
+    return day or date.min  # undated observations count as older than any dated one
+
+
+def place_observation(current: Condition | None, incoming: Condition) -> Condition | None:
+    """The current condition once ``incoming`` is observed; None if it stays as it is."""
+    if current is None:
+        return incoming
+    if incoming.observed_at is None or incoming.observed_at == current.observed_at:
+        return merge(current, incoming)  # the same observation, updated
+    if _day_order(incoming.observed_at) > _day_order(current.observed_at):
+        return incoming  # a newer observation: the condition as observed then, whole
+    return None  # an older observation: kept in the series only
+
+
+def plan_write(
+    stored: StoredFacts,
+    data: GraphData,
+    retractions: Iterable[Retraction] = (),
+    stored_observations: Mapping[tuple[str, str], Condition] | None = None,
+) -> WritePlan:
+    """What writing ``data`` and retracting ``retractions`` changes in the stored graph.
+
+    ``stored_observations`` holds the stored observation of each (condition id, date)
+    the bundle observes, for keeping them in the series merged with what is stored."""
+    plan = WritePlan()
+    retractions = list(retractions)
+    incoming = data.entities()
+    before = {e.id: e for e in stored.entities({e.id for e in incoming})}
+    merged: dict[str, AnyEntity] = {}
+    by_date: dict[tuple[str, str], Condition] = {}
+    for entity in sorted(incoming, key=_observation_order):
+        current = merged.get(entity.id) or before.get(entity.id)
+        if isinstance(entity, Condition):
+            placed = place_observation(current, entity)  # type: ignore[arg-type]
+            if placed is not None:
+                merged[entity.id] = placed
+            seen = (entity.id, _iso(entity.observed_at if placed is None else placed.observed_at))
+            earlier = by_date.get(seen) or (stored_observations or {}).get(seen)
+            by_date[seen] = placed if placed is not None else merge(earlier, entity)
+        else:
+            merged[entity.id] = merge(current, entity)
+    for entity_id, value in merged.items():
+        old = before.get(entity_id)
+        if old is None:
+            plan.new_entities.append(value)
+        elif old != value:
+            plan.changed_entities.append(value)
+    for seen, observation in by_date.items():
+        if (stored_observations or {}).get(seen) != observation:
+            plan.observations.append(observation)
+
+    keys = {link.key for link in data.links}
+    stored_links = {link.key: link for link in stored.links_by_key(keys)}
+    merged_links: dict[LinkKey, Link] = {}
+    for link in data.links:
+        merged_links[link.key] = merge(merged_links.get(link.key) or stored_links.get(link.key), link)
+    for key, link in merged_links.items():
+        old = stored_links.get(key)
+        if old is None:
+            plan.new_links.append(link)
+        elif old != link:
+            plan.changed_links.append(link)
+
+    _plan_retractions(stored, retractions, plan)
+    plan.touched_cohorts = (
+        {e.id for e in plan.entities_to_store() if e.entity is EntityKind.cohort}
+        | {e.cohort_id for e in plan.entities_to_store() if isinstance(e, Condition)}
+        | {link.to_id for link in plan.links_to_store() if link.type is LinkType.ENGAGES}
+        | {key[2] for key in plan.retracted_links if key[1] is LinkType.ENGAGES}
+        | {i.partition("/")[0] for i in plan.retracted_entities}  # cohorts, and conditions' cohorts
+    )
+    return plan
+
+
+def _observation_order(entity: AnyEntity) -> tuple[int, date]:
+    # Conditions in date order, so a bundle's newest observation of each ends up current.
+    if isinstance(entity, Condition):
+        return (1, _day_order(entity.observed_at))
+    return (0, date.min)
+
+
+def _iso(day: date | None) -> str:
+    return "" if day is None else day.isoformat()
+
+
+def observation_key(condition: Condition) -> tuple[str, str]:
+    """(condition id, observed_at as ISO text or "" when undated): how the series is keyed."""
+    return (condition.id, _iso(condition.observed_at))
+
+
+def _plan_retractions(stored: StoredFacts, retractions: list[Retraction], plan: WritePlan) -> None:
+    """Each retraction and what it takes with it: an organization its units, their decisions,
+    the decisions applying to it and its links; a unit its decisions; a cohort its conditions
+    and links."""
+    entity_reasons = {r.id: r.reason for r in retractions if r.id is not None}
+    asked = {(r.link[0], LinkType(r.link[1]), r.link[2], r.link[3]): r.reason for r in retractions if r.link}
+    held = {link.key for link in stored.links_by_key(asked)}
+    for key, reason in asked.items():
+        if key not in held:
+            raise NotFound(link_key(key), "link")
+        plan.retracted_links[key] = reason
+    if not entity_reasons:
+        return
+    found = {e.id: e for e in stored.entities(entity_reasons)}
+    unknown = sorted(set(entity_reasons) - set(found))
+    if unknown:
+        raise NotFound(unknown[0])
+    reasons = dict(entity_reasons)
+
+    def cascade(ids: Iterable[str], reason_of: Mapping[str, str], child_of: Mapping[str, str]) -> None:
+        for child in ids:
+            reasons.setdefault(child, f"{reason_of[child_of[child]]} (retracted with {child_of[child]})")
+
+    organizations = [i for i, e in found.items() if e.entity is EntityKind.organization]
+    units = stored.units_of(organizations)
+    cascade([u.id for u in units], reasons, {u.id: u.organization_id for u in units})
+    unit_ids = [i for i, e in found.items() if e.entity is EntityKind.unit] + [u.id for u in units]
+    by_unit = stored.decisions_by(unit_ids)
+    cascade([d.id for d in by_unit], reasons, {d.id: d.unit_id for d in by_unit})  # type: ignore[union-attr]
+    applying = stored.decisions_applying_to(organizations)
+    cascade([d.id for d in applying], reasons, {d.id: d.applies_to for d in applying})  # type: ignore[union-attr]
+    cohorts = [i for i, e in found.items() if e.entity is EntityKind.cohort]
+    conditions = stored.conditions_of(cohorts)
+    cascade([c.id for c in conditions], reasons, {c.id: c.cohort_id for c in conditions})
+    plan.retracted_entities = reasons
+    ends = organizations + cohorts
+    links = stored.links_from(ends, ALL_LINK_TYPES, None) + stored.links_into(ends, ALL_LINK_TYPES, None)
+    for link in links:
+        end = link.from_id if link.from_id in reasons else link.to_id
+        plan.retracted_links.setdefault(link.key, f"{reasons[end]} (retracted with {end})")
+    engaged = sorted({link.to_id for link in links if link.type is LinkType.ENGAGES} - set(reasons))
+    still = defaultdict(list)
+    for link in stored.links_into(engaged, (LinkType.ENGAGES,), None):
+        if link.key not in plan.retracted_links:
+            still[link.to_id].append(link)
+    plan.orphaned_cohorts = [c for c in engaged if not still[c]]

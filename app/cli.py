@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -23,13 +24,16 @@ from laborgraph.app.questions import DEFAULT_PAGE, Questions
 from laborgraph.app.settings import Settings
 from laborgraph.app.stores import open_store
 from laborgraph.examples import AI_SUPPLY_CHAIN
+from laborgraph.graph.analysis.changes import describe_fact
 from laborgraph.graph.analysis.gaps import DIMENSIONS, GapKind
 from laborgraph.graph.analysis.paths import PathQuery, RiskPath
 from laborgraph.graph.errors import ConfigError, GraphError, InvalidBundle, StoreUnavailable
+from laborgraph.graph.model import Record
+from laborgraph.graph.revisions import MAX_LABEL, MAX_REASON, WriteNote
 from laborgraph.graph.store import DEFAULT_DEPTH, MAX_DEPTH, GraphStore
 from laborgraph.graph.vocabulary import Dimension
 from laborgraph.ingest import load
-from laborgraph.visualize.export import stream_csv
+from laborgraph.visualize.export import stream_changes_csv, stream_csv
 from laborgraph.visualize.map import DEFAULT_FOCUS_DEPTH, MAX_PATHS, map_region
 from laborgraph.visualize.render import render_map_html
 
@@ -137,7 +141,7 @@ def _write_atomically(target: Path, chunks: Iterable[str]) -> None:
         partial.unlink(missing_ok=True)
 
 
-def _ingest(store: GraphStore, path: Path, settings: Settings) -> load.IngestReport:
+def _ingest(store: GraphStore, path: Path, settings: Settings, label: str | None = None) -> load.IngestReport:
     """Load the bundle, then work out the whole-graph answers users ask first."""
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
@@ -147,7 +151,8 @@ def _ingest(store: GraphStore, path: Path, settings: Settings) -> load.IngestRep
             bar.update(task, description=stage, total=total, completed=0)
 
         progress = load.Progress(start=start, advance=lambda n: bar.advance(task, n))
-        report = load.ingest_path(store, path, progress, settings.bundle_limits("cli"))
+        note = WriteNote(label=label, writer="cli")
+        report = load.ingest_path(store, path, progress, settings.bundle_limits("cli"), note)
         start("summarising gaps and fragmentation", None)
         try:
             Questions(store, settings).warm()
@@ -161,16 +166,27 @@ def _print_report(report: load.IngestReport) -> None:
         err.print(f"[yellow]warning[/] {plain(str(issue))}", highlight=False)
     counts = ", ".join(f"{n} {section}" for section, n in report.counts.items() if n)
     out.print(f"ingested into the {report.store} store: {counts or 'nothing'}", highlight=False)
+    made = report.revision
+    if made is None:
+        out.print("nothing changed: the graph already holds all of it (no new revision)", highlight=False)
+    else:
+        changed = ", ".join(f"{n} {what}" for what, n in made.counts.items() if n)
+        label = f" ({plain(made.label)})" if made.label else ""
+        out.print(f"revision {made.number}{label}: {changed}", highlight=False)
 
 
 @cli.command()
 def ingest(
     path: Annotated[Path, typer.Argument(help="A bundle: folder of CSV files, .zip or .json.")],
+    label: Annotated[str | None, typer.Option(help='Name the revision, e.g. "2026-Q3 review".')] = None,
 ) -> None:
     """Load a bundle; prints counts, warnings and every error. Writes nothing if any error."""
+    if label is not None and not 0 < len(label.strip()) <= MAX_LABEL:
+        err.print(f"[red]error:[/] --label takes 1 to {MAX_LABEL} characters")
+        raise typer.Exit(EXIT_INVALID)
     settings = load_settings()
     with opened_store(settings) as store:
-        _print_report(_ingest(store, path, settings))
+        _print_report(_ingest(store, path, settings, label))
 
 
 @cli.command()
@@ -290,6 +306,9 @@ Depth = Annotated[
 ]
 
 
+AsOf = Annotated[
+    int | None, typer.Option("--as-of", min=1, help="Answer as the graph stood at this revision.")
+]
 Offset = Annotated[int, typer.Option(min=0, help="Rows to skip before the first one listed.")]
 PageLimit = Annotated[int, typer.Option(min=0, help="List at most this many rows; 0 for all.")]
 
@@ -306,10 +325,10 @@ def _page_note(shown: int, offset: int, total: int, what: str) -> None:
 
 
 @contextmanager
-def questions(show_small: bool = False) -> Iterator[Questions]:
+def questions(show_small: bool = False, as_of: int | None = None) -> Iterator[Questions]:
     settings = load_settings()
     with opened_store(settings) as store:
-        yield Questions(store, settings, show_small=show_small)
+        yield Questions(store, settings, show_small=show_small).as_of(as_of)
 
 
 def _print_json(model: BaseModel) -> None:
@@ -332,6 +351,7 @@ def paths_command(
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Write the paths as CSV to FILE.")] = None,
     as_json: AsJson = False,
     show_small: ShowSmall = False,
+    as_of: AsOf = None,
 ) -> None:
     """Ranked risk paths: whose decisions reach which worker conditions, worst first."""
     query = PathQuery(
@@ -345,7 +365,7 @@ def paths_command(
         offset=offset,
         limit=limit or None,
     )
-    with questions(show_small) as ask:
+    with questions(show_small, as_of) as ask:
         if csv_file:
             found = ask.risk_paths(query)
             written = 0
@@ -396,9 +416,10 @@ def tiers_command(
     offset: Offset = 0,
     as_json: AsJson = False,
     show_small: ShowSmall = False,
+    as_of: AsOf = None,
 ) -> None:
     """What each tier below an organization holds, then its organizations and cohorts by tier."""
-    with questions(show_small) as ask:
+    with questions(show_small, as_of) as ask:
         found = ask.tiers(org_id, offset, limit or None)
     if as_json:
         _print_json(found)
@@ -440,9 +461,10 @@ def influencers_command(
     depth: Depth = DEFAULT_DEPTH,
     as_json: AsJson = False,
     show_small: ShowSmall = False,
+    as_of: AsOf = None,
 ) -> None:
     """Which units, in which organizations, through which decisions and chains, affect a cohort."""
-    with questions(show_small) as ask:
+    with questions(show_small, as_of) as ask:
         found = ask.influencers(target, depth)
     if as_json:
         _print_json(found)
@@ -478,10 +500,11 @@ def gaps_command(
     offset: Offset = 0,
     as_json: AsJson = False,
     show_small: ShowSmall = False,
+    as_of: AsOf = None,
 ) -> None:
     """Visibility gaps: how many of each kind, then the first ones (unknown or unrecorded
     conditions, stale or missing evidence, dead ends, idle decisions)."""
-    with questions(show_small) as ask:
+    with questions(show_small, as_of) as ask:
         found = ask.gaps(kind, dimension, offset, limit or None)
     if as_json:
         _print_json(found)
@@ -547,6 +570,134 @@ def fragmentation_command(
         for u in buyer.units:
             _add_row(units, u.unit_name, u.function.value, f"{u.cohorts:,}", f"{u.workers:,}")
         out.print(units)
+
+
+# -- reviews -------------------------------------------------------------------------
+
+
+@cli.command("revisions")
+def revisions_command(as_json: AsJson = False) -> None:
+    """Every revision of the graph: number, when, label, what changed, who wrote it."""
+    with questions() as ask:
+        found = ask.revisions()
+    if as_json:
+        sys.stdout.write(json.dumps([r.model_dump(mode="json") for r in found], indent=2) + "\n")
+        return
+    if not found:
+        out.print("no revisions yet: ingest a bundle first", highlight=False)
+        return
+    table = Table(title=plain(f"{len(found)} revisions"), title_justify="left")
+    for column in ("#", "at (UTC)", "label", "changed", "writer", "bundle sha256"):
+        table.add_column(column, overflow="fold")
+    for r in found:
+        changed = ", ".join(f"{n} {what}" for what, n in r.counts.items() if n)
+        _add_row(table, str(r.number), r.at.strftime("%Y-%m-%d %H:%M"), r.label or "", changed, r.writer,
+                 r.digest[:12])  # fmt: skip
+    out.print(table)
+
+
+@cli.command("retract")
+def retract_command(
+    fact_id: Annotated[
+        str,
+        typer.Argument(
+            help="An entity id, a condition cohort_id/dimension, or a link from_id|TYPE|to_id|project."
+        ),
+    ],  # fmt: skip
+    reason: Annotated[str, typer.Option(help="Why it is wrong; kept in the history.")],
+) -> None:
+    """Take a wrong fact out of every answer; the history keeps it with the reason. An
+    organization takes its units, their decisions, the decisions applying to it and its
+    links with it; a cohort its conditions and links."""
+    if not 0 < len(reason.strip()) <= MAX_REASON:
+        err.print(f"[red]error:[/] --reason takes 1 to {MAX_REASON} characters: say why the fact is wrong")
+        raise typer.Exit(EXIT_INVALID)
+    settings = load_settings()
+    with opened_store(settings) as store:
+        written = load.retract(store, fact_id, reason.strip(), WriteNote(writer="cli"))
+        for cohort in written.orphaned_cohorts:
+            err.print(f"[yellow]warning[/] {plain(str(load.orphan_warning(cohort)))}", highlight=False)
+        made = written.revision
+        assert made is not None
+        out.print(f"retracted {plain(fact_id)} in revision {made.number}: {made.counts['retracted']} facts",
+                  highlight=False)  # fmt: skip
+
+
+@cli.command("history")
+def history_command(
+    fact_id: Annotated[str, typer.Argument(help="An entity id, or a condition cohort_id/dimension.")],
+    as_json: AsJson = False,
+    show_small: ShowSmall = False,
+) -> None:
+    """Every value a fact has held, with the revisions between which it held, retractions
+    with their reasons, and a condition's observations."""
+    with questions(show_small) as ask:
+        found = ask.history(fact_id)
+    if as_json:
+        _print_json(found)
+        return
+    table = Table(title=plain(f"history of {fact_id}"), title_justify="left")
+    for column in ("from rev", "until rev", "value", "evidence"):
+        table.add_column(column, overflow="fold")
+    for v in found.versions:
+        ended = (
+            "" if v.until is None else str(v.until) + (f" retracted: {v.retracted}" if v.retracted else "")
+        )
+        _add_row(table, str(v.since), ended or "now", describe_fact(v.record), _fact_evidence(v.record))
+    out.print(table)
+    if found.observations:
+        observed = Table(title="observations", title_justify="left")
+        for column in ("observed", "value", "current", "revision"):
+            observed.add_column(column, overflow="fold")
+        for o in found.observations:
+            day = o.condition.observed_at.isoformat() if o.condition.observed_at else "undated"
+            _add_row(observed, day, describe_fact(o.condition), "yes" if o.current else "", str(o.revision))
+        out.print(observed)
+
+
+def _fact_evidence(record: Record) -> str:
+    return f"{record.grade.value} [{'|'.join(record.source_ids) or 'no source'}]"
+
+
+@cli.command("changes")
+def changes_command(
+    start: Annotated[
+        int | None,
+        typer.Option(
+            "--from", min=0, help="The earlier revision (default: the one before --to; 0: before any)."
+        ),
+    ] = None,
+    end: Annotated[
+        int | None, typer.Option("--to", min=1, help="The later revision (default: the newest).")
+    ] = None,
+    buyer: Annotated[str | None, typer.Option(help="Only what touches this buyer's chain.")] = None,
+    limit: PageLimit = DEFAULT_PAGE,
+    offset: Offset = 0,
+    csv_file: Annotated[Path | None, typer.Option("--csv", help="Write every change as CSV to FILE.")] = None,
+    as_json: AsJson = False,
+    show_small: ShowSmall = False,
+) -> None:
+    """What changed between two reviews: risk paths new, worse, better, resolved; conditions
+    changed; entities and links added or retracted. Worst news first."""
+    with questions(show_small) as ask:
+        found = ask.changes(start, end, buyer, 0 if csv_file else offset, None if csv_file else limit or None)
+    if csv_file:
+        _write_atomically(csv_file, stream_changes_csv(found.items))
+        out.print(f"wrote {found.total} changes to {csv_file}", highlight=False)
+        return
+    if as_json:
+        _print_json(found)
+        return
+    counted = ", ".join(f"{n} {what.replace(':', ' ')}" for what, n in found.counts.items())
+    title = f"changes from revision {found.from_revision} to {found.to_revision}: {counted or 'none'}"
+    table = Table(title=plain(title), title_justify="left")
+    for column in ("change", "kind", "what", "before", "after", "rev", "evidence"):
+        table.add_column(column, overflow="fold")
+    for c in found.items:
+        what = f"{c.decision_id} > {c.cohort_id}/{c.dimension}" if c.kind == "risk_path" else c.id or ""
+        _add_row(table, c.change, c.kind, what, c.before or "", c.after or "", str(c.revision), c.evidence)
+    out.print(table)
+    _page_note(len(found.items), offset, found.total, "changes")
 
 
 @cli.command("map")

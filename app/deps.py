@@ -136,7 +136,7 @@ def require_write(
     keys: KeyRing = request.app.state.keys
     if keys.open and network_peer(request) is not None and not keys.is_write_token(key):
         raise HTTPException(401, WRITE_TOKEN_NEEDED, headers={"WWW-Authenticate": "Bearer"})
-    return _insist(caller, Scope.write, "uploading a bundle")
+    return _insist(caller, Scope.write, "writing (an upload, a retraction)")
 
 
 def require_docs_reader(
@@ -168,6 +168,19 @@ def get_questions(
 
 
 QuestionsDep = Annotated[Questions, Depends(get_questions)]
+
+
+def get_questions_as_of(
+    ask: QuestionsDep,
+    as_of: Annotated[
+        int | None, Query(ge=1, description="Answer as the graph stood at this revision (GET /revisions).")
+    ] = None,
+) -> Questions:
+    """``get_questions``, answering as of an earlier revision when asked."""
+    return ask.as_of(as_of)
+
+
+AsOfQuestionsDep = Annotated[Questions, Depends(get_questions_as_of)]
 
 
 def get_page_questions(

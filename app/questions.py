@@ -23,11 +23,13 @@ from typing import TypeVar
 from pydantic import BaseModel, Field, ValidationError
 
 from laborgraph.app.settings import Settings
-from laborgraph.graph.analysis import gaps, influence, paths, privacy, regions, tiers
+from laborgraph.graph import snapshots
+from laborgraph.graph.analysis import changes, gaps, influence, paths, privacy, regions, tiers
 from laborgraph.graph.analysis.overview import Overview, buyers_overview
 from laborgraph.graph.analysis.whole import WholeGraph
 from laborgraph.graph.errors import GraphError, InvalidQuery, NotFound
 from laborgraph.graph.model import Cohort
+from laborgraph.graph.revisions import FactVersion, Observation, Revision, is_link_key, parse_link_key
 from laborgraph.graph.scoring import ScoringConfig, load_scoring
 from laborgraph.graph.store import DEFAULT_DEPTH, EntityPage, GraphStore
 from laborgraph.graph.view import AnyEntity
@@ -38,6 +40,7 @@ from laborgraph.visualize.model import MapModel
 
 DEFAULT_PAGE = 100  # rows of a whole-graph answer listed unless asked otherwise (CLI and API)
 FRONT_PAGE_PATHS = 25  # the top risk paths the front page lists
+SNAPSHOTS = "revisions"  # the folder under the data dir that keeps the graph of earlier revisions
 KEEP_AT_MOST = 8 * 2**20  # characters of JSON: larger answers (every row of a big graph) are not kept
 
 
@@ -56,6 +59,24 @@ class EntityList(EntityPage):
     next_offset: int | None = Field(description="offset of the next page; null on the last page")
 
 
+class History(BaseModel):
+    id: str
+    versions: list[FactVersion] = Field(description="every value the fact held, oldest first")
+    observations: list[Observation] = Field(description="a condition's observations, by date")
+
+
+class ChangeReport(BaseModel):
+    from_revision: int = Field(description="0: the empty graph before the first revision")
+    to_revision: int
+    buyer_id: str | None
+    counts: dict[str, int] = Field(description="changes by kind:change, over every page")
+    total: int
+    offset: int
+    limit: int | None
+    next_offset: int | None
+    items: list[changes.Change]
+
+
 _M = TypeVar("_M", bound=BaseModel)
 
 
@@ -69,6 +90,114 @@ class Questions:
     @property
     def scoring(self) -> ScoringConfig:
         return load_scoring(self.settings.scoring_file)
+
+    def as_of(self, revision: int | None) -> Questions:
+        """The same questions of the graph as revision ``revision`` left it (None: as it is)."""
+        if revision is None:
+            return self
+        store = snapshots.store_as_of(self.store, revision, self.settings.data_dir / SNAPSHOTS)
+        asked = Questions(store, self.settings)
+        asked.privacy = self.privacy
+        return asked
+
+    def revisions(self) -> list[Revision]:
+        with self.store.read() as reader:
+            return reader.revisions()
+
+    def history(self, fact_id: str) -> History:
+        """Every value an entity (or a condition, ``cohort_id/dimension``) has held, retracted
+        ones too, and a condition's observations. NotFound if it was never stored."""
+        self._refuse_hidden(fact_id)
+        with self.store.read() as reader:
+            versions = reader.versions([fact_id]).get(fact_id)
+            observations = reader.observations([fact_id]) if "/" in fact_id else []
+        if not versions:
+            raise NotFound(fact_id)
+        hidden = {
+            v.record.id
+            for v in versions
+            if isinstance(v.record, Cohort) and self.privacy.hides(v.record.headcount)
+        }
+        if hidden:
+            raise NotFound(fact_id)  # small once: outputs never single it out
+        return History(id=fact_id, versions=versions, observations=observations)
+
+    def changes(
+        self,
+        start: int | None = None,
+        end: int | None = None,
+        buyer: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> ChangeReport:
+        """What changed from revision ``start`` (default: the one before ``end``) to ``end``
+        (default: the newest): risk paths and facts, worst news first."""
+        last, _ = snapshots.revision_of(self.store, end)
+        end = last.number if last else 0
+        if start is None:
+            start = max(end - 1, 0)
+        elif start != 0:
+            snapshots.revision_of(self.store, start)
+        if start > end:
+            raise InvalidQuery(f"--from {start} comes after --to {end}: changes run from an earlier revision")
+        self._refuse_hidden(buyer)
+
+        def answer() -> ChangeReport:
+            found = self._changes(start, end, buyer)
+            stop = None if limit is None else offset + limit
+            page = found[offset:stop]
+            next_offset = stop if stop is not None and stop < len(found) else None
+            return ChangeReport(
+                from_revision=start, to_revision=end, buyer_id=buyer, counts=changes.counts(found),
+                total=len(found), offset=offset, limit=limit, next_offset=next_offset, items=page,
+            )  # fmt: skip
+
+        asked = {"from": start, "to": end, "buyer": buyer, "offset": offset, "limit": limit}
+        return self._remembered("changes", asked, ChangeReport, answer)
+
+    def _changes(self, start: int, end: int, buyer: str | None) -> list[changes.Change]:
+        with self.store.read() as reader:
+            versions = reader.versions(reader.changed_after(start))
+        facts = changes.fact_changes(versions, start, end)
+        sides = [self.as_of(start) if start else None, self.as_of(end)]
+        touched = [
+            v.record
+            for held in versions.values()
+            for v in held
+            if v.since <= end and (v.until is None or v.until > start)
+        ]
+        cohorts, organizations = changes.affected_cohorts(touched)
+        traced: list[dict[changes.PathKey, paths.RiskPath]] = []
+        region_ids: set[str] = set()
+        for side in sides:
+            found: dict[changes.PathKey, paths.RiskPath] = {}
+            traced.append(found)
+            if side is None:
+                continue
+            below = set(cohorts)
+            for org in sorted(organizations):
+                with suppress(NotFound):  # not in the graph on this side
+                    below.update(c.id for c in regions.region_view(side.store, org).cohorts())
+            if buyer is not None:
+                with suppress(NotFound):
+                    view = regions.region_view(side.store, buyer)
+                    region_ids |= {*view.graph.nodes, *view.units, *view.decisions}
+            with side.store.read() as reader:
+                present = {e.id for e in reader.entities(below)}
+            for cohort_id in sorted(present):
+                for path in side._traced(paths.PathQuery(target=cohort_id, limit=None)):
+                    if not path.suppressed:
+                        found.setdefault(changes.path_key(path), path)
+        risk = changes.path_changes(traced[0], traced[1], start, end, end)
+        hidden = self._small_cohorts({c.cohort_id or "" for c in facts} | {c.id or "" for c in facts})
+        for side in sides:
+            if side is not None:
+                hidden |= side._small_cohorts({c.cohort_id or c.id or "" for c in facts})
+        facts = [f for f in facts if not ({f.cohort_id, f.id, *_link_ends(f.id)} & hidden)]
+        if buyer is not None:
+            risk = [r for r in risk if r.buyer_id == buyer]
+            facts = [f for f in facts if {f.cohort_id, f.id, *_link_ends(f.id)} & region_ids]
+        return changes.ranked([*risk, *facts])
 
     def risk_paths(self, query: paths.PathQuery) -> Iterator[paths.RiskPath]:
         """Ranked risk paths, streamed; the query's offset and limit apply."""
@@ -274,6 +403,13 @@ class Questions:
                 for entity in reader.entities(ids)
                 if isinstance(entity, Cohort) and self.privacy.hides(entity.headcount)
             }
+
+
+def _link_ends(fact_id: str | None) -> tuple[str, ...]:
+    if fact_id and is_link_key(fact_id):
+        from_id, _, to_id, _ = parse_link_key(fact_id)
+        return (from_id, to_id)
+    return ()
 
 
 @cache

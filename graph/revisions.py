@@ -28,13 +28,14 @@ from laborgraph.graph.view import AnyEntity, merge
 from laborgraph.graph.vocabulary import EntityKind, LinkType
 
 FactKind = Literal["entity", "link"]
+MAX_LABEL, MAX_REASON = 200, 1000  # characters of a revision label, of a retraction reason
 ALL_LINK_TYPES = tuple(LinkType)
 
 
 class WriteNote(BaseModel):
     """What a revision records of the write that made it, besides what changed."""
 
-    label: str | None = Field(default=None, max_length=200)
+    label: str | None = Field(default=None, max_length=MAX_LABEL)
     digest: str = Field(default="", description="sha256 of the bundle as read (hex)")
     writer: str = Field(default="cli", description="the API key's name, or cli")
 
@@ -66,7 +67,7 @@ class Retraction(BaseModel):
 
     id: str | None = None
     link: tuple[str, LinkType, str, str] | None = None  # (from_id, type, to_id, project or "")
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: str = Field(min_length=1, max_length=MAX_REASON)
 
     @property
     def key(self) -> str:

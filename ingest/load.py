@@ -7,9 +7,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from laborgraph.graph.errors import BundleIssue, GraphChanged, InvalidBundle
-from laborgraph.graph.revisions import Revision, WriteNote
+from laborgraph.graph.errors import BundleIssue, GraphChanged, InvalidBundle, InvalidQuery
+from laborgraph.graph.model import GraphData
+from laborgraph.graph.revisions import Retraction, Revision, WriteNote, Written, is_link_key, parse_link_key
 from laborgraph.graph.store import GraphStore
+from laborgraph.graph.vocabulary import LinkType
 from laborgraph.ingest.limits import ReadLimits
 from laborgraph.ingest.readers import BundleParts, bundle_digest, read_bundle
 from laborgraph.ingest.validate import validate_bundle
@@ -89,3 +91,18 @@ def orphan_warning(cohort_id: str) -> BundleIssue:
         file="retractions.csv",
         message=f"cohort {cohort_id!r} is left with no organization engaging it; no decision reaches it",
     )
+
+
+def retract(store: GraphStore, fact_id: str, reason: str, note: WriteNote) -> Written:
+    """Retract one fact: an entity id, a condition ``cohort_id/dimension``, or a link's key
+    ``from_id|TYPE|to_id|project``. NotFound if the graph does not hold it."""
+    if is_link_key(fact_id):
+        try:
+            key = parse_link_key(fact_id)
+        except ValueError:
+            raise InvalidQuery(f"{fact_id!r} is not a link: from_id|TYPE|to_id|project, TYPE one of "
+                               f"{', '.join(LinkType)}") from None  # fmt: skip
+        retraction = Retraction(link=key, reason=reason)
+    else:
+        retraction = Retraction(id=fact_id, reason=reason)
+    return store.write(GraphData(), retractions=[retraction], note=note)

@@ -37,7 +37,7 @@ from laborgraph.graph.model import (
     check_scalar,
     derive_pay_status,
 )
-from laborgraph.graph.revisions import Retraction, observation_key
+from laborgraph.graph.revisions import MAX_REASON, Retraction, observation_key
 from laborgraph.graph.view import AnyEntity
 from laborgraph.graph.vocabulary import SUPPLY_LINKS, Dimension, EntityKind, LinkType, OrgKind
 from laborgraph.ingest.limits import ReadingStopped
@@ -76,7 +76,7 @@ class RetractionRow(BaseModel):
     type: LinkType | None = None
     to_id: Id | None = None
     project: str | None = None
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: str = Field(min_length=1, max_length=MAX_REASON)
 
     @model_validator(mode="after")
     def _one_fact(self) -> RetractionRow:

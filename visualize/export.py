@@ -11,6 +11,7 @@ import io
 from collections.abc import Iterable, Iterator
 from typing import Protocol, TextIO
 
+from laborgraph.graph.analysis.changes import Change
 from laborgraph.graph.analysis.paths import Hop, RiskPath
 
 CSV_COLUMNS = [
@@ -60,6 +61,24 @@ class CsvExporter:
 
     def finalize(self) -> None:
         pass  # CSV needs no trailer; kept for the exporter interface
+
+
+CHANGE_COLUMNS = [
+    "change", "kind", "decision_id", "cohort_id", "dimension", "id", "buyer_id", "revision",
+    "from_revision", "to_revision", "before", "after", "evidence",
+]  # fmt: skip
+
+
+def stream_changes_csv(changes: Iterable[Change]) -> Iterator[str]:
+    """The changes between two revisions, one row each, as DOMAIN.md section 6 names the columns."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CHANGE_COLUMNS)
+    for change in changes:
+        row = change.model_dump(mode="json")
+        writer.writerow([safe_cell(row.get(column)) for column in CHANGE_COLUMNS])
+        yield _drain(buffer)
+    yield _drain(buffer)
 
 
 def stream_csv(paths: Iterable[RiskPath]) -> Iterator[str]:

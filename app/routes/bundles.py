@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Coroutine
 from contextlib import suppress
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, HTTPException, Request, Response
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
 from starlette.types import Message
@@ -16,6 +17,7 @@ from laborgraph.app.errors import BUNDLE_REJECTED, error_responses
 from laborgraph.app.questions import Questions
 from laborgraph.app.routes import examples
 from laborgraph.graph.errors import GraphError
+from laborgraph.graph.revisions import MAX_LABEL, WriteNote
 from laborgraph.ingest.limits import ReadLimits
 from laborgraph.ingest.load import IngestReport, ingest_raw
 from laborgraph.ingest.readers import BundleParts, read_json, read_zip
@@ -89,11 +91,22 @@ BODY = {
     },
 )
 async def upload_bundle(
-    writer: Writer, store: StoreDep, upload: UploadDep, settings: SettingsDep, after: BackgroundTasks
+    writer: Writer,
+    store: StoreDep,
+    upload: UploadDep,
+    settings: SettingsDep,
+    after: BackgroundTasks,
+    label: Annotated[str | None, Query(description='The revision\'s name, e.g. "2026-Q3 review".')] = None,
 ) -> IngestReport:
-    """Validate a whole bundle, then write it; any error rejects all of it, listing every error."""
+    """Validate a whole bundle, then write it; any error rejects all of it, listing every error.
+    A bundle that changes something makes a revision, recorded with its sha256 and the key's name."""
+    if label is not None and not 0 < len(label.strip()) <= MAX_LABEL:
+        raise HTTPException(400, f"label takes 1 to {MAX_LABEL} characters")
     raw = parse_bundle(upload.content, upload.filename, settings.bundle_limits("api"))
-    report = await run_in_threadpool(ingest_raw, store, raw)  # reads the bundle as it validates
+    note = WriteNote(
+        label=label and label.strip(), digest=hashlib.sha256(upload.content).hexdigest(), writer=writer.name
+    )
+    report = await run_in_threadpool(ingest_raw, store, raw, None, note)  # reads the bundle as it validates
     # Once the answer is sent: the whole-graph answers users ask first, for the new graph.
     after.add_task(_warm, Questions(store, settings))
     return report

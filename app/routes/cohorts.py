@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from laborgraph.app.deps import Depth, QuestionsDep, require_read
+from laborgraph.app.deps import AsOfQuestionsDep, Depth, require_read
 from laborgraph.app.errors import error_responses
 from laborgraph.app.routes import examples
 from laborgraph.graph.analysis.influence import Influencers
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/cohorts", tags=["cohorts"], dependencies=[Depends(re
     },
 )
 def get_influencers(
-    ask: QuestionsDep,
+    ask: AsOfQuestionsDep,
     cohort_id: str,
     dimension: Annotated[Dimension | None, Query(description="Only this condition dimension.")] = None,
     depth: Depth = DEFAULT_DEPTH,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from laborgraph.graph.analysis.changes import Change
 from laborgraph.graph.analysis.paths import RiskPath
-from laborgraph.visualize.export import stream_csv
+from laborgraph.visualize.export import stream_changes_csv, stream_csv
 
 RISK_PATH: dict[str, Any] = {
     "rank": 1,
@@ -87,6 +88,7 @@ PATH_PAGE = {"items": [RISK_PATH], "offset": 0, "limit": 1, "next_offset": 1}
 
 # The CSV route's example is the JSON example exported, so the two never disagree.
 PATHS_CSV = "".join(stream_csv([RiskPath.model_validate(RISK_PATH)]))
+
 
 INFLUENCERS = {
     "cohort_id": "coh-savanna-ke-moderators",
@@ -261,6 +263,87 @@ INGEST_REPORT = {
         }
     ],
 }
+
+REVISION = {
+    "number": 2,
+    "at": "2026-03-02T09:14:05Z",
+    "label": "2026-Q1 review",
+    "digest": "e34732bc1117aafc7971042480155616bea8046968adc2f27042626d9f14d399",
+    "writer": "analyst",
+    "counts": {"added": 11, "changed": 2, "retracted": 1, "observations": 5},
+}
+INGEST_REPORT["revision"] = REVISION
+BETTER_PATH = {
+    "change": "better",
+    "kind": "risk_path",
+    "id": None,
+    "decision_id": "dec-halcyon-rate-card",
+    "cohort_id": "coh-savanna-ke-moderators",
+    "dimension": "pay",
+    "buyer_id": "org-halcyon",
+    "revision": 2,
+    "from_revision": 1,
+    "to_revision": 2,
+    "before": "severity 5, likelihood 1 (violates)",
+    "after": "severity 3, likelihood 0.6 (at_risk)",
+    "evidence": "coh-savanna-ke-moderators pay at_risk: verified"
+    " [src-savanna-payslips-2026|src-living-wage-2025]",
+}
+RETRACTED_LINK = {
+    "change": "retracted",
+    "kind": "link",
+    "id": "org-brightlabel|SOURCES_VIA|org-taskhive|aurora-eval",
+    "decision_id": None,
+    "cohort_id": None,
+    "dimension": None,
+    "buyer_id": None,
+    "revision": 2,
+    "from_revision": 1,
+    "to_revision": 2,
+    "before": "org-brightlabel SOURCES_VIA org-taskhive (project aurora-eval)",
+    "after": None,
+    "evidence": "retracted: Brightlabel's 2026 audit found no aurora-eval work routed to TaskHive",
+}
+CHANGES = {
+    "from_revision": 1,
+    "to_revision": 2,
+    "buyer_id": None,
+    "counts": {"link:retracted": 1, "risk_path:better": 3},
+    "total": 4,
+    "offset": 0,
+    "limit": 2,
+    "next_offset": 2,
+    "items": [BETTER_PATH, RETRACTED_LINK],
+}
+HISTORY = {
+    "id": "org-farpoint",
+    "versions": [
+        {
+            "key": "org-farpoint",
+            "kind": "entity",
+            "since": 1,
+            "until": 3,
+            "record": {
+                "entity": "organization",
+                "id": "org-farpoint",
+                "name": "Farpoint Tasking",
+                "kinds": ["subcontractor"],
+                "country": "GH",
+                "evidence_grade": "inferred",
+                "source_ids": [],
+                "extra": {},
+            },
+            "retracted": "not a real company: a trading name of Greyline",
+        }
+    ],
+    "observations": [],
+}
+CHANGES_CSV = "".join(
+    stream_changes_csv([Change.model_validate(BETTER_PATH), Change.model_validate(RETRACTED_LINK)])
+)
+RETRACTED = {"revision": {**REVISION, "number": 3, "label": None, "digest": "",
+                          "counts": {"added": 0, "changed": 0, "retracted": 2, "observations": 0}},
+             "orphaned_cohorts": []}  # fmt: skip
 
 HEALTH = {
     "status": "ok",

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from laborgraph.app.deps import Limit, Offset, QuestionsDep, require_read
+from laborgraph.app.deps import AsOfQuestionsDep, Limit, Offset, require_read
 from laborgraph.app.errors import error_responses
 from laborgraph.app.questions import DEFAULT_PAGE
 from laborgraph.app.routes import examples
@@ -21,7 +21,7 @@ router = APIRouter(tags=["gaps"], dependencies=[Depends(require_read)])
     responses={**examples.json_example(examples.GAPS), **error_responses(401, 403, 422, 503)},
 )
 def list_gaps(
-    ask: QuestionsDep,
+    ask: AsOfQuestionsDep,
     kind: Annotated[GapKind | None, Query(description="Only gaps of this kind.")] = None,
     dimension: Annotated[Dimension | None, Query(description="Only gaps on this dimension.")] = None,
     offset: Offset = 0,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from laborgraph.app.deps import Limit, Offset, QuestionsDep, require_read
+from laborgraph.app.deps import AsOfQuestionsDep, Limit, Offset, require_read
 from laborgraph.app.errors import error_responses
 from laborgraph.app.questions import DEFAULT_PAGE
 from laborgraph.app.routes import examples
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/organizations", tags=["organizations"], dependencies
     "/{org_id}/tiers",
     responses={**examples.json_example(examples.TIERS), **error_responses(401, 403, 404, 422, 503)},
 )
-def get_tiers(ask: QuestionsDep, org_id: str, offset: Offset = 0, limit: Limit = DEFAULT_PAGE) -> TierMap:
+def get_tiers(ask: AsOfQuestionsDep, org_id: str, offset: Offset = 0, limit: Limit = DEFAULT_PAGE) -> TierMap:
     """What each tier and country below this organization holds, and a page of its
     organizations and cohorts with their tiers."""
     return ask.tiers(org_id, offset, limit)

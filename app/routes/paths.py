@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
-from laborgraph.app.deps import MAX_OFFSET, Limit, Offset, PathFilters, QuestionsDep, require_read
+from laborgraph.app.deps import MAX_OFFSET, AsOfQuestionsDep, Limit, Offset, PathFilters, require_read
 from laborgraph.app.errors import error_responses
 from laborgraph.app.questions import PathPage
 from laborgraph.app.routes import examples
@@ -20,7 +20,7 @@ CSV_NAME = "laborgraph-risk-paths.csv"
 
 
 @router.get("/paths", responses={**examples.json_example(examples.PATH_PAGE), **ERRORS})
-def list_paths(ask: QuestionsDep, query: PathFilters, offset: Offset = 0, limit: Limit = 100) -> PathPage:
+def list_paths(ask: AsOfQuestionsDep, query: PathFilters, offset: Offset = 0, limit: Limit = 100) -> PathPage:
     """Ranked risk paths, worst first; ``from`` takes a unit, decision or organization id."""
     return ask.path_page(query, offset, limit)
 
@@ -35,7 +35,7 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
 
 @router.get("/paths.csv", response_class=StreamingResponse, responses={**CSV_RESPONSE, **ERRORS})
 def download_paths(
-    ask: QuestionsDep,
+    ask: AsOfQuestionsDep,
     query: PathFilters,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Paths to skip.")] = 0,
     limit: Annotated[int | None, Query(ge=1, description="At most this many paths; all if absent.")] = None,

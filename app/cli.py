@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import sys
 from collections.abc import Iterable, Iterator
@@ -23,7 +24,7 @@ from laborgraph.app.auth import Scope, new_key, new_write_token
 from laborgraph.app.questions import DEFAULT_PAGE, Questions
 from laborgraph.app.settings import Settings
 from laborgraph.app.stores import open_store
-from laborgraph.examples import AI_SUPPLY_CHAIN
+from laborgraph.examples import AI_SUPPLY_CHAIN, AI_SUPPLY_CHAIN_REVIEW_2
 from laborgraph.graph.analysis.changes import describe_fact
 from laborgraph.graph.analysis.gaps import DIMENSIONS, GapKind
 from laborgraph.graph.analysis.paths import PathQuery, RiskPath
@@ -227,6 +228,8 @@ def _print_next_steps() -> None:
         "paths --from org-halcyon --limit 10",
         "influencers coh-savanna-ke-moderators",
         "map --focus org-tessera -o tessera.html",
+        f'ingest {shlex.quote(str(AI_SUPPLY_CHAIN_REVIEW_2))} --label "2026-Q1 review"',
+        "changes",
     ):
         out.print(f"  {command} {example}", highlight=False)
 

@@ -40,6 +40,8 @@ from laborgraph.visualize.model import MapModel
 
 DEFAULT_PAGE = 100  # rows of a whole-graph answer listed unless asked otherwise (CLI and API)
 FRONT_PAGE_PATHS = 25  # the top risk paths the front page lists
+SINCE_LISTED = 12  # changes the front page lists since the last review...
+SINCE_AT_MOST = 10_000  # ...when the newest revision changed at most this many facts
 SNAPSHOTS = "revisions"  # the folder under the data dir that keeps the graph of earlier revisions
 KEEP_AT_MOST = 8 * 2**20  # characters of JSON: larger answers (every row of a big graph) are not kept
 
@@ -154,6 +156,14 @@ class Questions:
 
         asked = {"from": start, "to": end, "buyer": buyer, "offset": offset, "limit": limit}
         return self._remembered("changes", asked, ChangeReport, answer)
+
+    def since_last_review(self) -> ChangeReport | None:
+        """What changed between the two newest revisions (the front page's panel): None with
+        fewer than two, or when the newest changed too much to trace on a page's time."""
+        revisions = self.revisions()
+        if len(revisions) < 2 or sum(revisions[-1].counts.values()) > SINCE_AT_MOST:
+            return None
+        return self.changes(limit=SINCE_LISTED)
 
     def _changes(self, start: int, end: int, buyer: str | None) -> list[changes.Change]:
         with self.store.read() as reader:

@@ -163,16 +163,19 @@ def render_home_html(
     gaps: Sequence[GapLike | Mapping[str, object]] = (),
     *,
     gap_totals: Mapping[str, int] | None = None,
+    since: object | None = None,
     api_prefix: str = "/api/v1",
     docs_url: str = "/docs",
     max_paths: int = 25,
 ) -> str:
     """The analyst's front page: the map, the top risk paths, the visibility gaps, the API.
 
-    ``gap_totals`` says how many gaps of each kind there are when ``gaps`` lists only some."""
+    ``gap_totals`` says how many gaps of each kind there are when ``gaps`` lists only some;
+    ``since`` is what changed since the last review (a ChangeReport), if there was one."""
     return _page(
         "home.html.j2",
         model,
+        since=since,
         paths=model.paths[:max_paths],
         gaps=_by_kind([_gap_row(g, model.suppressed_ids) for g in gaps]),
         gap_totals=dict(gap_totals or {}),
@@ -186,6 +189,7 @@ def render_summary_html(
     paths: Sequence[RiskPath],
     *,
     gap_totals: Mapping[str, int],
+    since: object | None = None,
     offset: int = 0,
     limit: int = 50,
     api_prefix: str = "/api/v1",
@@ -205,6 +209,7 @@ def render_summary_html(
             limit=limit,
             paths=paths,
             gap_totals=dict(gap_totals),
+            since=since,
             severity_words=SEVERITY_WORDS,
             api_prefix=api_prefix.rstrip("/"),
             docs_url=docs_url,

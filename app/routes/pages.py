@@ -44,11 +44,14 @@ def home(
     too large to draw at once, every buyer to pick a viewpoint from, and the top risk paths."""
     gaps = ask.gaps(limit=DEFAULT_PAGE)
     totals = {c.kind.value: c.count for c in gaps.counts if c.dimension is None}
+    since = ask.since_last_review()
     if viewpoint is None and not ask.fits_one_map():
         top = ask.path_page(PathQuery(), 0, FRONT_PAGE_PATHS).items
-        return HTMLResponse(render_summary_html(ask.overview(), top, gap_totals=totals, offset=offset))
+        return HTMLResponse(
+            render_summary_html(ask.overview(), top, gap_totals=totals, since=since, offset=offset)
+        )
     model = ask.chain_map(viewpoint=viewpoint, path_rank=path, served=True)
-    return HTMLResponse(render_home_html(model, gaps.items, gap_totals=totals))
+    return HTMLResponse(render_home_html(model, gaps.items, gap_totals=totals, since=since))
 
 
 @router.get("/map", responses=ERRORS)

@@ -18,7 +18,7 @@ from laborgraph.app.settings import Settings
 from laborgraph.graph.analysis.paths import PathQuery
 from laborgraph.graph.embedded import EmbeddedStore
 from laborgraph.ingest.load import ingest_path
-from laborgraph.ingest.validate import MODELS, core_columns, required_columns
+from laborgraph.ingest.validate import COLUMNS, core_columns, required_columns
 from tests.conftest import EXAMPLE_BUNDLE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -127,7 +127,7 @@ def _section(text: str, heading: str) -> str:
 def test_every_bundle_column_is_documented_with_whether_it_is_required() -> None:
     text = (DOCS / "BUNDLE.md").read_text(encoding="utf-8")
     undocumented, wrong = [], []
-    for section in MODELS:
+    for section in COLUMNS:
         rows = dict(re.findall(r"^\| `(\w+)` \| ([^|]+) \|", _section(text, f"{section}.csv"), re.MULTILINE))
         required = set(required_columns(section))
         for column in core_columns(section):
@@ -148,7 +148,7 @@ def test_every_allowed_value_of_a_bundle_column_is_documented() -> None:
     text = (DOCS / "BUNDLE.md").read_text(encoding="utf-8")
     enums = {
         enum
-        for section, model in MODELS.items()
+        for section, model in COLUMNS.items()
         for name, field in model.model_fields.items()
         if name in core_columns(section)
         for enum in _enums(field.annotation)

@@ -42,6 +42,7 @@ DEFAULT_PAGE = 100  # rows of a whole-graph answer listed unless asked otherwise
 FRONT_PAGE_PATHS = 25  # the top risk paths the front page lists
 SINCE_LISTED = 12  # changes the front page lists since the last review...
 SINCE_AT_MOST = 10_000  # ...when the newest revision changed at most this many facts
+TRACE_EACH_UP_TO = 100  # cohorts whose changed paths are traced each in its own region
 SNAPSHOTS = "revisions"  # the folder under the data dir that keeps the graph of earlier revisions
 KEEP_AT_MOST = 8 * 2**20  # characters of JSON: larger answers (every row of a big graph) are not kept
 
@@ -193,9 +194,13 @@ class Questions:
                     view = regions.region_view(side.store, buyer)
                     region_ids |= {*view.graph.nodes, *view.units, *view.decisions}
             with side.store.read() as reader:
-                present = {e.id for e in reader.entities(below)}
-            for cohort_id in sorted(present):
-                for path in side._traced(paths.PathQuery(target=cohort_id, limit=None)):
+                present = sorted(e.id for e in reader.entities(below))
+            # Many cohorts share one whole-graph view, rather than each reading its own region.
+            shared = regions.region_view(side.store) if len(present) > TRACE_EACH_UP_TO else None
+            for cohort_id in present:
+                query = paths.PathQuery(target=cohort_id, limit=None)
+                view = shared or regions.path_view(side.store, query, self.scoring)
+                for path in paths.iter_risk_paths(view, query, self.scoring, self.privacy):
                     if not path.suppressed:
                         found.setdefault(changes.path_key(path), path)
         risk = changes.path_changes(traced[0], traced[1], start, end, end)

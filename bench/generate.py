@@ -475,6 +475,8 @@ def graph_data(bundle: Bundle) -> GraphData:
 def write_csv(bundle: Bundle, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for section, rows in bundle.rows.items():
+        if section not in COLUMNS:  # a section the generator never fills (retractions)
+            continue
         with open(folder / f"{section}.csv", "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(COLUMNS[section])

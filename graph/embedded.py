@@ -62,6 +62,7 @@ from laborgraph.graph.model import (
     Unit,
 )
 from laborgraph.graph.revisions import (
+    EARLIER_RELEASE,
     FactVersion,
     Observation,
     Retraction,
@@ -233,7 +234,6 @@ FIRST_OBSERVATIONS = f"""
 INSERT INTO observations (condition_id, observed_at, revision, body)
 SELECT id, coalesce(dated, ''), 1, body FROM entities WHERE kind = '{EntityKind.condition.value}'
 """
-EARLIER_RELEASE = "stored by an earlier release, before revisions were kept"
 ADD_REVISION = "INSERT INTO revisions (number, at, label, digest, writer, counts) VALUES (?, ?, ?, ?, ?, ?)"
 NEXT_REVISION = "SELECT coalesce(max(number), 0) + 1 FROM revisions"
 REVISIONS = "SELECT number, at, label, digest, writer, counts FROM revisions ORDER BY number"

@@ -62,6 +62,7 @@ from laborgraph.graph.model import (
     Unit,
 )
 from laborgraph.graph.revisions import (
+    EARLIER_RELEASE,
     FactVersion,
     Observation,
     Retraction,
@@ -233,7 +234,6 @@ FIRST_OBSERVATIONS = f"""
 INSERT INTO observations (condition_id, observed_at, revision, body)
 SELECT id, coalesce(dated, ''), 1, body FROM entities WHERE kind = '{EntityKind.condition.value}'
 """
-EARLIER_RELEASE = "stored by an earlier release, before revisions were kept"
 ADD_REVISION = "INSERT INTO revisions (number, at, label, digest, writer, counts) VALUES (?, ?, ?, ?, ?, ?)"
 NEXT_REVISION = "SELECT coalesce(max(number), 0) + 1 FROM revisions"
 REVISIONS = "SELECT number, at, label, digest, writer, counts FROM revisions ORDER BY number"
@@ -432,6 +432,7 @@ class EmbeddedStore:
         self._connections: dict[threading.Thread, sqlite3.Connection] = {}
         self._local = threading.local()
         self._guard = threading.Lock()
+        self._opening = threading.Lock()
         # Until the first write, a store with no file reads as an empty graph and leaves no
         # file behind: a rejected first ingest, or a question asked first, creates nothing.
         self._on_disk = False
@@ -441,22 +442,34 @@ class EmbeddedStore:
             self._open_file()
 
     def _open_file(self) -> None:
-        """Create the file if need be; bring its tables to this release's layout."""
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+        """Create the file if need be; bring its tables to this release's layout. Threads
+        open it one at a time, and none uses the file before its tables are laid out."""
+        with self._opening:
+            if self._on_disk:
+                return  # another thread opened it meanwhile
+            db: sqlite3.Connection | None = None
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                db = self._connect()
+                layout = db.execute("PRAGMA user_version").fetchone()[0]
+                if layout > LAYOUT:
+                    raise StoreUnavailable(
+                        f"the embedded store at {self.path} was written by a newer laborgraph (layout"
+                        f" {layout}; this release reads {LAYOUT}): upgrade laborgraph to use it"
+                    )
+                if layout != LAYOUT:
+                    self._lay_out(db)
+            except BaseException as exc:
+                if db is not None:
+                    db.close()
+                if isinstance(exc, OSError | sqlite3.Error):
+                    raise StoreUnavailable(f"cannot open the embedded store at {self.path}: {exc}") from exc
+                raise
+            empty = getattr(self._local, "db", None)
+            if empty is not None:
+                empty.close()  # this thread's empty graph: it reads the file from here on
+            self._local.db, self._local.empty = db, False
             self._on_disk = True
-            db = self._db()
-            layout = db.execute("PRAGMA user_version").fetchone()[0]
-            if layout > LAYOUT:
-                raise StoreUnavailable(
-                    f"the embedded store at {self.path} was written by a newer laborgraph (layout"
-                    f" {layout}; this release reads {LAYOUT}): upgrade laborgraph to use it"
-                )
-            if layout != LAYOUT:
-                self._lay_out(db)
-        except (OSError, sqlite3.Error) as exc:
-            self._on_disk = False
-            raise StoreUnavailable(f"cannot open the embedded store at {self.path}: {exc}") from exc
 
     # -- contract -------------------------------------------------------------------
 

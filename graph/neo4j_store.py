@@ -14,10 +14,20 @@ indexed properties, exactly as the model holds them.
 Beside the model, the store keeps for itself, and never reads back as a record:
 
     derived_* on each ENGAGES link   risk keys for ranking (graph.neo4j_risk)
-    (:LaborgraphState {key: "graph", version, risk_keys})
-                                     a new version token on every write, and the layout
-                                     of the risk keys every link carries
+    history_first, history_last on every entity and link
+                                     the revisions that first and last set it (graph.revisions)
+    (:LaborgraphState {key: "graph", version, risk_keys, history})
+                                     a new version token on every write, and the layouts
+                                     of the risk keys and of the history
     (:LaborgraphDerived {key, value}) what GraphStore.remember keeps; every write deletes them
+    (:LaborgraphRevision {number, at, label, digest, writer, counts})
+                                     one per write that changed something; counts as JSON
+    (:LaborgraphEarlier {key, kind, since, until, body, retracted})
+                                     a value a fact (an entity id, or a link's link_key) held
+                                     from revision since until revision until, as JSON; the
+                                     reason when a retraction ended it
+    (:LaborgraphObservation {condition_id, observed_at, revision, body})
+                                     each observation of a condition ("" when undated), as JSON
 
 Every query below is written once, with values passed only as parameters; labels and
 relationship types come from the vocabulary, never from data.
@@ -25,13 +35,14 @@ relationship types come from the vocabulary, never from data.
 
 from __future__ import annotations
 
-from collections import Counter
+import json
+from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from enum import Enum
 from functools import cache
-from itertools import compress, islice
+from itertools import islice
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -90,6 +101,21 @@ from laborgraph.graph.neo4j_risk import (
     REFRESH_RISKS,
     new_link_risks,
 )
+from laborgraph.graph.revisions import (
+    EARLIER_RELEASE,
+    FactVersion,
+    Observation,
+    Retraction,
+    Revision,
+    WriteNote,
+    WritePlan,
+    Written,
+    is_link_key,
+    link_key,
+    observation_key,
+    parse_link_key,
+    plan_write,
+)
 from laborgraph.graph.store import (
     CohortFacts,
     ConditionFacts,
@@ -112,6 +138,12 @@ _KIND_OF_LABEL = {label: kind for kind, label in LABELS.items()}
 _ALL_LINKS = "|".join(LinkType)
 STATE = "LaborgraphState"  # the label of the one node beside the model (see NEW_VERSION)
 DERIVED = "LaborgraphDerived"  # values derived from one version of the graph (GraphStore.remember)
+REVISION = "LaborgraphRevision"
+EARLIER = "LaborgraphEarlier"
+OBSERVATION = "LaborgraphObservation"
+# A fact's first and last revision: no model field starts with this, and extras are "extra_".
+HISTORY_PREFIX = "history_"
+FIRST, LAST = f"{HISTORY_PREFIX}first", f"{HISTORY_PREFIX}last"
 
 # -- schema ---------------------------------------------------------------------------
 
@@ -128,16 +160,29 @@ SCHEMA: tuple[str, ...] = (
     *ENGAGES_RISK_INDEXES,
     f"CREATE CONSTRAINT laborgraph_state_key IF NOT EXISTS FOR (s:{STATE}) REQUIRE s.key IS UNIQUE",
     f"CREATE CONSTRAINT laborgraph_derived_key IF NOT EXISTS FOR (d:{DERIVED}) REQUIRE d.key IS UNIQUE",
+    f"CREATE CONSTRAINT laborgraph_revision_number IF NOT EXISTS FOR (r:{REVISION})"
+    " REQUIRE r.number IS UNIQUE",
+    f"CREATE INDEX laborgraph_earlier_key IF NOT EXISTS FOR (e:{EARLIER}) ON (e.key)",
+    f"CREATE INDEX laborgraph_earlier_until IF NOT EXISTS FOR (e:{EARLIER}) ON (e.until)",
+    f"CREATE CONSTRAINT laborgraph_observation_key IF NOT EXISTS FOR (o:{OBSERVATION})"
+    " REQUIRE (o.condition_id, o.observed_at) IS UNIQUE",
+    f"CREATE INDEX laborgraph_entity_last IF NOT EXISTS FOR (n:Entity) ON (n.{LAST})",
+    *(
+        f"CREATE INDEX laborgraph_{link_type.lower()}_last IF NOT EXISTS"
+        f" FOR ()-[r:{link_type}]-() ON (r.{LAST})"
+        for link_type in LinkType
+    ),
 )
 
 # -- writes ---------------------------------------------------------------------------
 #
-# A write first asks which of its ids the graph holds. An entity under a new id is
-# CREATEd: no index seek and no lock on a missing key, a quarter to a third less server
-# work than MERGE. The uniqueness constraints still fail the whole write if another writer
-# took the id meanwhile. A link with a new end cannot exist yet, so it is created as well.
-# Stored ids, and ids or link keys a write names twice, go through MERGE. Every statement
-# returns how many rows it wrote, so a link whose end has gone is never dropped silently.
+# A write is planned once for both stores (graph.revisions.plan_write), inside its own
+# transaction, and stores only what the plan says is new or changed, each as its merged
+# value, with the write's revision. An entity or link that is new is CREATEd: no index seek
+# and no lock on a missing key, a quarter to a third less server work than MERGE. The
+# uniqueness constraints still fail the whole write if another writer took the id
+# meanwhile. A changed one goes through MERGE. Every statement returns how many rows it
+# wrote, so a link whose end has gone is never dropped silently.
 #
 # New entities of every kind go through one statement, and new links of every type
 # through another: each distinct statement costs the server a plan, which on a small
@@ -145,32 +190,32 @@ SCHEMA: tuple[str, ...] = (
 # or LinkType, never data; creating needs no index on it. MERGE finds nodes by the
 # index of their label, so it keeps one statement per label.
 
-CREATE_ENTITIES = """
+CREATE_ENTITIES = f"""
 UNWIND $rows AS row
-CREATE (n:Entity:$(row.label) {id: row.id})
-SET n += row.props
+CREATE (n:Entity:$(row.label) {{id: row.id}})
+SET n += row.props, n.{FIRST} = $revision, n.{LAST} = $revision
 RETURN count(n) AS written
 """
 
-CREATE_LINKS = """
+CREATE_LINKS = f"""
 UNWIND $rows AS row
-MATCH (a:Entity {id: row.from_id})
-MATCH (b:Entity {id: row.to_id})
+MATCH (a:Entity {{id: row.from_id}})
+MATCH (b:Entity {{id: row.to_id}})
 CREATE (a)-[r:$(row.type)]->(b)
-SET r += row.props
+SET r += row.props, r.{FIRST} = $revision, r.{LAST} = $revision
 RETURN count(r) AS written
 """
 
 
 def _merge_entity_query(label: str) -> str:
     # A record of another kind under an existing id breaks the :Entity constraint, so the
-    # whole write fails instead of an entity silently changing kind. On a match, the node
-    # takes only the fields the new record carries (graph.view.merge).
+    # whole write fails instead of an entity silently changing kind. A property the merged
+    # value lacks comes as null, which removes it.
     return f"""
 UNWIND $rows AS row
 MERGE (n:{label} {{id: row.id}})
-ON CREATE SET n:Entity, n += row.carried, n += row.defaults
-ON MATCH SET n += row.carried
+ON CREATE SET n:Entity, n.{FIRST} = $revision
+SET n += row.props, n.{LAST} = $revision
 RETURN count(n) AS written
 """
 
@@ -181,8 +226,8 @@ UNWIND $rows AS row
 MATCH (a:Entity {{id: row.from_id}})
 MATCH (b:Entity {{id: row.to_id}})
 MERGE (a)-[r:{link_type} {{project: row.project}}]->(b)
-ON CREATE SET r += row.carried, r += row.defaults
-ON MATCH SET r += row.carried
+ON CREATE SET r.{FIRST} = $revision
+SET r += row.props, r.{LAST} = $revision
 RETURN count(r) AS written
 """
 
@@ -190,9 +235,48 @@ RETURN count(r) AS written
 MERGE_ENTITY: dict[EntityKind, str] = {kind: _merge_entity_query(LABELS[kind]) for kind in EntityKind}
 MERGE_LINK: dict[LinkType, str] = {link_type: _merge_link_query(link_type) for link_type in LinkType}
 
+# The link of each $keys row: both ends seeked, then the links between them (a scan, which
+# the planner picks on a small graph, would cost a large one a pass per key).
+_LINK_OF_KEY = f"""
+MATCH (a:Entity {{id: key.from_id}})-[r:{_ALL_LINKS}]->(b:Entity {{id: key.to_id}})
+USING INDEX SEEK a:Entity(id) USING INDEX SEEK b:Entity(id)
+WHERE type(r) = key.type AND r.project = key.project
+"""
+
+# Before a write replaces or retracts a fact, its value is kept with the revisions it held
+# between; a retracted one is then deleted, links first.
+KEEP_EARLIER = f"""
+UNWIND $rows AS row
+CREATE (:{EARLIER} {{
+    key: row.key, kind: row.kind, since: row.since, until: $revision, body: row.body, retracted: row.retracted
+}})
+"""
+DROP_LINKS = f"""
+UNWIND $keys AS key
+{_LINK_OF_KEY}
+DELETE r
+"""
+DROP_ENTITIES = """
+UNWIND $ids AS id
+MATCH (n:Entity {id: id})
+DETACH DELETE n
+"""
+KEEP_OBSERVATIONS = f"""
+UNWIND $rows AS row
+MERGE (o:{OBSERVATION} {{condition_id: row.condition_id, observed_at: row.observed_at}})
+SET o.revision = $revision, o.body = row.body
+"""
+# Read once the write turn is taken, so two writers never take the same number.
+NEXT_REVISION = f"MATCH (r:{REVISION}) RETURN coalesce(max(r.number), 0) + 1 AS number"
+ADD_REVISION = f"""
+CREATE (:{REVISION} {{
+    number: $number, at: $at, label: $label, digest: $digest, writer: $writer, counts: $counts
+}})
+"""
+
 # One chunk per transaction, so wiping a large graph never needs one huge transaction.
-WIPE_CHUNK = """
-MATCH (n:Entity)
+WIPE_CHUNK = f"""
+MATCH (n:Entity|{REVISION}|{EARLIER}|{OBSERVATION})
 WITH n LIMIT 10000
 DETACH DELETE n
 RETURN count(*) AS deleted
@@ -215,9 +299,37 @@ MERGE (s:{STATE} {{key: 'graph'}}) SET s.writing = timestamp() RETURN coalesce(s
 VERSION = f"OPTIONAL MATCH (s:{STATE} {{key: 'graph'}}) RETURN coalesce(s.version, '') AS version"
 RECALL = f"MATCH (d:{DERIVED} {{key: $key}}) RETURN d.value AS value"
 REMEMBER = f"MERGE (d:{DERIVED} {{key: $key}}) SET d.value = $value"
-STATE_OF_GRAPH = f"OPTIONAL MATCH (s:{STATE} {{key: 'graph'}}) RETURN s.risk_keys AS layout"
+STATE_OF_GRAPH = f"""
+OPTIONAL MATCH (s:{STATE} {{key: 'graph'}}) RETURN s.risk_keys AS layout, s.history AS history
+"""
 ALL_COHORT_IDS = "MATCH (c:Cohort) RETURN c.id AS id"
 LAYOUT_DONE = f"MERGE (s:{STATE} {{key: 'graph'}}) SET s.risk_keys = $layout"
+
+# A database written before revisions were kept: what it holds becomes revision 1, as in
+# the embedded store, a chunk per transaction.
+HISTORY_LAYOUT = 1
+MARK_ENTITIES_AS_FIRST = f"""
+MATCH (n:Entity) WHERE n.{LAST} IS NULL
+WITH n LIMIT 10000
+SET n.{FIRST} = 1, n.{LAST} = 1
+RETURN count(n) AS marked
+"""
+MARK_LINKS_AS_FIRST = f"""
+MATCH (:Entity)-[r:{_ALL_LINKS}]->(:Entity) WHERE r.{LAST} IS NULL
+WITH r LIMIT 10000
+SET r.{FIRST} = 1, r.{LAST} = 1
+RETURN count(r) AS marked
+"""
+UNOBSERVED_CONDITIONS = f"""
+MATCH (n:Condition)
+WHERE NOT EXISTS {{ MATCH (o:{OBSERVATION}) WHERE o.condition_id = n.id AND o.observed_at IS NOT NULL }}
+RETURN labels(n) AS labels, properties(n) AS props
+"""
+FIRST_REVISION = f"""
+MERGE (r:{REVISION} {{number: 1}})
+ON CREATE SET r.at = $at, r.label = $label, r.digest = '', r.writer = 'upgrade', r.counts = $counts
+"""
+HISTORY_DONE = f"MERGE (s:{STATE} {{key: 'graph'}}) SET s.history = $layout"
 
 # -- reads ----------------------------------------------------------------------------
 
@@ -362,6 +474,58 @@ WHERE r.project <> ""
 RETURN r.project AS project, min(a.id) AS owner
 """
 
+LINKS_BY_KEY = f"""
+UNWIND $keys AS key
+{_LINK_OF_KEY}
+RETURN a.id AS from_id, type(r) AS type, b.id AS to_id, properties(r) AS props
+"""
+
+# -- history reads (graph.revisions) ---------------------------------------------------
+
+REVISIONS = f"""
+MATCH (r:{REVISION})
+RETURN r.number AS number, toString(r.at) AS at, r.label AS label, r.digest AS digest,
+       r.writer AS writer, r.counts AS counts
+ORDER BY number
+"""
+# observed_at IS NOT NULL lets the planner seek the (condition_id, observed_at) index.
+OBSERVATIONS_OF = f"""
+UNWIND $ids AS id
+MATCH (o:{OBSERVATION}) WHERE o.condition_id = id AND o.observed_at IS NOT NULL
+RETURN o.condition_id AS condition_id, o.observed_at AS observed_at, o.revision AS revision, o.body AS body
+"""
+OBSERVATIONS_BY_KEY = f"""
+UNWIND $keys AS key
+MATCH (o:{OBSERVATION} {{condition_id: key[0], observed_at: key[1]}})
+RETURN o.body AS body
+"""
+EARLIER_OF = f"""
+UNWIND $keys AS key
+MATCH (e:{EARLIER} {{key: key}})
+RETURN e.key AS key, e.kind AS kind, e.since AS since, e.until AS until, e.body AS body,
+       e.retracted AS retracted
+"""
+# What any revision after $revision set or ended.
+ENTITIES_SET_AFTER = f"MATCH (n:Entity) WHERE n.{LAST} > $revision RETURN n.id AS id"
+LINKS_SET_AFTER = f"""
+MATCH (a:Entity)-[r:{_ALL_LINKS}]->(b:Entity) WHERE r.{LAST} > $revision
+RETURN a.id AS from_id, type(r) AS type, b.id AS to_id, r.project AS project
+"""
+ENDED_AFTER = f"MATCH (e:{EARLIER}) WHERE e.until > $revision RETURN e.key AS key"
+# The graph as it stood at $revision: what has held since, and the earlier values that held then.
+ENTITIES_AT = f"""
+MATCH (n:Entity) WHERE n.{LAST} <= $revision
+RETURN labels(n) AS labels, properties(n) AS props
+"""
+LINKS_AT = f"""
+MATCH (a:Entity)-[r:{_ALL_LINKS}]->(b:Entity) WHERE r.{LAST} <= $revision
+RETURN {_LINK_COLUMNS}
+"""
+EARLIER_AT = f"""
+MATCH (e:{EARLIER}) WHERE e.until > $revision AND e.since <= $revision
+RETURN e.kind AS kind, e.body AS body
+"""
+
 # -- record <-> properties -------------------------------------------------------------
 
 Props = dict[str, Any]
@@ -390,32 +554,12 @@ def _from_neo4j(value: object) -> object:
     return value
 
 
-def _record_props(record: Record, skip: frozenset[str]) -> tuple[Props, Props]:
-    """(carried, defaults) of a record, as Neo4j properties.
-
-    ``carried`` holds the fields the record carries (a None removes the property) and its
-    extras; ``defaults`` the values of the fields it leaves out. A new node gets both; an
-    existing one only ``carried``, which is exactly ``graph.view.merge``.
-    """
-    values, given = vars(record), record.model_fields_set
-    carried: Props = {}
-    defaults: Props = {}
-    for name in _stored_fields(type(record), skip):
-        value = values[name]
-        if name in given:
-            carried[name] = _to_neo4j(value)
-        elif value is not None:
-            defaults[name] = _to_neo4j(value)
-    for key, value in record.extra.items():
-        carried[EXTRA_PREFIX + key] = value
-    return carried, defaults
-
-
-def _new_props(record: Record, skip: frozenset[str]) -> Props:
-    """A new node's or link's properties: every field that has a value, and the extras."""
+def _stored_props(record: Record, skip: frozenset[str], *, removing: bool) -> Props:
+    """A record's fields and extras as Neo4j properties. ``removing``: a field without a value
+    comes as null, which removes it from a stored node or link; else it is left out."""
     values = vars(record)
     fields = _stored_fields(type(record), skip)
-    props = {name: _to_neo4j(values[name]) for name in fields if values[name] is not None}
+    props = {name: _to_neo4j(values[name]) for name in fields if removing or values[name] is not None}
     for key, value in record.extra.items():
         props[EXTRA_PREFIX + key] = value
     return props
@@ -426,54 +570,40 @@ def _stored_fields(model: type[Record], skip: frozenset[str]) -> tuple[str, ...]
     return tuple(name for name in model.model_fields if name not in skip and name != "extra")
 
 
-def _entity_row(entity: AnyEntity) -> Props:
-    carried, defaults = _record_props(entity, _ENTITY_KEY_FIELDS)
-    return {"id": entity.id, "carried": carried, "defaults": defaults}
-
-
-def _new_entity_row(entity: AnyEntity) -> Props:
-    props = _new_props(entity, _ENTITY_KEY_FIELDS)
+def _entity_row(entity: AnyEntity, *, stored: bool) -> Props:
+    props = _stored_props(entity, _ENTITY_KEY_FIELDS, removing=stored)
     return {"id": entity.id, "label": LABELS[entity.entity], "props": props}
 
 
-def _link_row(link: Link) -> Props:
-    carried, defaults = _record_props(link, _LINK_KEY_FIELDS)
+def _link_row(link: Link, risks: dict[LinkKey, Props], *, stored: bool) -> Props:
+    props = _stored_props(link, _LINK_KEY_FIELDS, removing=stored)
+    props["project"] = link.project or ""
+    props.update(risks.get(link.key, ()))
     return {
         "from_id": link.from_id,
+        "type": link.type.value,
         "to_id": link.to_id,
         "project": link.project or "",
-        "carried": carried,
-        "defaults": defaults,
+        "props": props,
     }
 
 
-def _new_link_row(link: Link, risks: dict[LinkKey, Props]) -> Props:
-    props = _new_props(link, _LINK_KEY_FIELDS)
-    props["project"] = link.project or ""
-    props.update(risks.get(link.key, ()))
-    return {"from_id": link.from_id, "type": link.type.value, "to_id": link.to_id, "props": props}
+def _key_row(key: LinkKey) -> Props:
+    from_id, link_type, to_id, project = key
+    return {"from_id": from_id, "type": LinkType(link_type).value, "to_id": to_id, "project": project}
 
 
-def _write_statements(
-    data: GraphData, times_named: Counter[str], stored: Collection[str], risks: dict[LinkKey, Props]
-) -> Iterator[tuple[str, Iterator[Props]]]:
-    """Each statement of a write with its rows, which are built only as they are sent."""
-    entities, links = data.entities(), data.links
-    new = [times_named[entity.id] == 1 and entity.id not in stored for entity in entities]
-    yield CREATE_ENTITIES, map(_new_entity_row, compress(entities, new))
-    known = list(compress(entities, [not is_new for is_new in new]))
+def _write_statements(plan: WritePlan, risks: dict[LinkKey, Props]) -> Iterator[tuple[str, Iterator[Props]]]:
+    """Each statement that stores a plan's new and changed facts, with its rows, which are
+    built only as they are sent."""
+    yield CREATE_ENTITIES, (_entity_row(entity, stored=False) for entity in plan.new_entities)
     for kind in EntityKind:
-        yield MERGE_ENTITY[kind], map(_entity_row, [entity for entity in known if entity.entity is kind])
-    times_linked = Counter(link.key for link in links)
-    # A link with an end this write creates cannot be stored yet.
-    new = [
-        times_linked[link.key] == 1 and not (link.from_id in stored and link.to_id in stored)
-        for link in links
-    ]
-    yield CREATE_LINKS, (_new_link_row(link, risks) for link in compress(links, new))
-    known_links = list(compress(links, [not is_new for is_new in new]))
+        changed = (entity for entity in plan.changed_entities if entity.entity is kind)
+        yield MERGE_ENTITY[kind], (_entity_row(entity, stored=True) for entity in changed)
+    yield CREATE_LINKS, (_link_row(link, risks, stored=False) for link in plan.new_links)
     for link_type in LinkType:
-        yield MERGE_LINK[link_type], map(_link_row, [link for link in known_links if link.type is link_type])
+        changed_links = (link for link in plan.changed_links if link.type is link_type)
+        yield MERGE_LINK[link_type], (_link_row(link, {}, stored=True) for link in changed_links)
 
 
 def _split_props(props: Props) -> tuple[Props, Props]:
@@ -484,9 +614,28 @@ def _split_props(props: Props) -> tuple[Props, Props]:
             continue
         if key.startswith(EXTRA_PREFIX):
             extra[key.removeprefix(EXTRA_PREFIX)] = value
-        elif not key.startswith(DERIVED_PREFIX):
+        elif not key.startswith((DERIVED_PREFIX, HISTORY_PREFIX)):
             fields[key] = _from_neo4j(value)
     return fields, extra
+
+
+def _last_revision(props: Props) -> int:
+    """The revision that last set a stored node or link (0: before revisions were kept)."""
+    return int(props.get(LAST) or 0)
+
+
+def _earlier_record(kind: str, body: str) -> AnyEntity | Link:
+    """The record an earlier value holds, from its JSON."""
+    return Link.model_validate_json(body) if kind == "link" else _ENTITY.validate_json(body)
+
+
+def _observation_row(condition: Condition) -> Props:
+    condition_id, observed_at = observation_key(condition)
+    return {
+        "condition_id": condition_id,
+        "observed_at": observed_at,
+        "body": condition.model_dump_json(exclude_none=True),
+    }
 
 
 def _kind(labels: Iterable[str]) -> EntityKind:
@@ -600,7 +749,10 @@ class Neo4jStore:
                 self._driver.verify_connectivity()
                 for statement in SCHEMA:  # idempotent: IF NOT EXISTS
                     self._run_write(statement)
-                if self._run_read(STATE_OF_GRAPH)[0]["layout"] != RISK_KEYS_LAYOUT:
+                state = self._run_read(STATE_OF_GRAPH)[0]
+                if state["history"] != HISTORY_LAYOUT:
+                    self._record_as_first_revision()
+                if state["layout"] != RISK_KEYS_LAYOUT:
                     self._key_every_cohort()
         except GraphError:
             self._driver.close()
@@ -646,19 +798,39 @@ class Neo4jStore:
         records = self._run_read(KINDS_BY_ID, ids=list(ids))
         return {record["id"]: _kind(record["labels"]) for record in records}
 
-    def write(self, data: GraphData, *, expect_version: str | None = None) -> None:
+    def _record_as_first_revision(self) -> None:
+        """What an earlier release stored becomes revision 1, its conditions their first
+        observations; then the layout is recorded. Safe to repeat, or to race another opener."""
+        marked = 0
+        while done := self._run_write(MARK_ENTITIES_AS_FIRST)[0]["marked"]:
+            marked += done
+        while self._run_write(MARK_LINKS_AS_FIRST)[0]["marked"]:
+            pass
+        conditions = _of_type(Condition, self._run_read(UNOBSERVED_CONDITIONS))
+        for batch in _batches(conditions):
+            self._run_write(KEEP_OBSERVATIONS, rows=[_observation_row(c) for c in batch], revision=1)
+        if marked:
+            at = datetime.now(UTC).replace(microsecond=0)
+            self._run_write(
+                FIRST_REVISION, at=at, label=EARLIER_RELEASE, counts=json.dumps({"added": marked})
+            )
+        self._run_write(HISTORY_DONE, layout=HISTORY_LAYOUT)
+
+    def write(
+        self,
+        data: GraphData,
+        *,
+        expect_version: str | None = None,
+        retractions: Sequence[Retraction] = (),
+        note: WriteNote | None = None,
+    ) -> Written:
+        note = note or WriteNote()
         times_named = Counter(entity.id for entity in data.entities())
         named = set(times_named)
         ends = {entity_id for link in data.links for entity_id in (link.from_id, link.to_id)}
         ids = sorted(named | ends)
-        # Cohorts whose links' risk keys this write may change (see graph.neo4j_risk).
-        touched = sorted(
-            {c.id for c in data.cohorts}
-            | {c.cohort_id for c in data.conditions}
-            | {link.to_id for link in data.links if link.type is LinkType.ENGAGES}
-        )
 
-        def work(tx: ManagedTransaction) -> None:
+        def work(tx: ManagedTransaction) -> Written:
             # Writers take turns: this holds the state node's lock until the commit.
             version = tx.run(TAKE_WRITE_TURN).single(strict=True)["version"]
             if expect_version is not None and version != expect_version:
@@ -675,27 +847,84 @@ class Neo4jStore:
                         for entity_id in missing
                     ]
                 )
-            created = [c.id for c in data.cohorts if times_named[c.id] == 1 and c.id not in stored]
-            orphans = {
-                r["id"] for batch in _batches(created) for r in tx.run(COHORTS_WITH_CONDITIONS, ids=batch)
-            }
-            risks, keyed = new_link_risks(data, set(created) - orphans)
-            # Each result is read only once the next batch is sent, so the next rows are
-            # built while the server still writes the last ones.
-            sent: list[tuple[Result, int]] = []
-            for query, rows in _write_statements(data, times_named, stored, risks):
-                for batch in _batches(rows):
-                    sent.append((tx.run(query, rows=batch), len(batch)))
-                    if len(sent) > 1:
-                        self._check_written(*sent.pop(0))
-            for result, rows_sent in sent:
-                self._check_written(result, rows_sent)
-            for cohorts in _batches(cohort for cohort in touched if cohort not in keyed):
-                tx.run(REFRESH_RISKS, ids=cohorts).consume()
+            reader = _Neo4jReader(tx)
+            observed = reader.observed({observation_key(c) for c in data.conditions})
+            plan = plan_write(reader, data, retractions, observed)
+            if plan.is_empty():  # no revision, the same version, nothing derived forgotten
+                return Written(revision=None)
+            revision = tx.run(NEXT_REVISION).single(strict=True)["number"]
+            self._end_values(tx, reader, plan, revision)
+            self._store(tx, data, times_named, plan, revision)
+            made = Revision(
+                number=revision,
+                at=datetime.now(UTC).replace(microsecond=0),
+                label=note.label,
+                digest=note.digest,
+                writer=note.writer,
+                counts=plan.counts(),
+            )
+            tx.run(
+                ADD_REVISION, made.model_dump(exclude={"counts"}), counts=json.dumps(made.counts)
+            ).consume()
             tx.run(NEW_VERSION).consume()
+            return Written(revision=made, orphaned_cohorts=tuple(plan.orphaned_cohorts))
 
         with self._translated("write to"), self._session() as session:
-            session.execute_write(work)
+            return session.execute_write(work)
+
+    @staticmethod
+    def _end_values(tx: ManagedTransaction, reader: _Neo4jReader, plan: WritePlan, revision: int) -> None:
+        """Keep the current value of every fact the plan changes or retracts as an earlier
+        value; then delete the retracted ones."""
+        ending: dict[str, str | None] = {e.id: None for e in plan.changed_entities} | plan.retracted_entities
+        ending_links = {link.key: None for link in plan.changed_links} | plan.retracted_links
+        reasons = ending | {link_key(key): reason for key, reason in ending_links.items()}
+        rows = [
+            {
+                "key": version.key,
+                "kind": version.kind,
+                "since": version.since,
+                "body": version.record.model_dump_json(exclude_none=True),
+                "retracted": reasons[version.key],
+            }
+            for version in reader.current_versions(ending, ending_links)
+        ]
+        for batch in _batches(rows):
+            tx.run(KEEP_EARLIER, rows=batch, revision=revision).consume()
+        for keys in _batches(map(_key_row, plan.retracted_links)):
+            tx.run(DROP_LINKS, keys=keys).consume()
+        for ids in _batches(plan.retracted_entities):
+            tx.run(DROP_ENTITIES, ids=ids).consume()
+
+    def _store(
+        self,
+        tx: ManagedTransaction,
+        data: GraphData,
+        times_named: Counter[str],
+        plan: WritePlan,
+        revision: int,
+    ) -> None:
+        """Store the plan's new and changed facts and observations, and refresh the risk keys
+        of the cohorts it touches."""
+        created = [
+            e.id for e in plan.new_entities if e.entity is EntityKind.cohort and times_named[e.id] == 1
+        ]
+        orphans = {r["id"] for batch in _batches(created) for r in tx.run(COHORTS_WITH_CONDITIONS, ids=batch)}
+        risks, keyed = new_link_risks(data, set(created) - orphans)
+        # Each result is read only once the next batch is sent, so the next rows are
+        # built while the server still writes the last ones.
+        sent: list[tuple[Result, int]] = []
+        for query, rows in _write_statements(plan, risks):
+            for batch in _batches(rows):
+                sent.append((tx.run(query, rows=batch, revision=revision), len(batch)))
+                if len(sent) > 1:
+                    self._check_written(*sent.pop(0))
+        for result, rows_sent in sent:
+            self._check_written(result, rows_sent)
+        for batch in _batches(map(_observation_row, plan.observations)):
+            tx.run(KEEP_OBSERVATIONS, rows=batch, revision=revision).consume()
+        for cohorts in _batches(cohort for cohort in sorted(plan.touched_cohorts) if cohort not in keyed):
+            tx.run(REFRESH_RISKS, ids=cohorts).consume()
 
     def _check_written(self, result: Result, rows_sent: int) -> None:
         written = result.single(strict=True)["written"]
@@ -814,9 +1043,9 @@ class Neo4jStore:
 
 
 class _Neo4jReader:
-    """The GraphReader of one read transaction."""
+    """The GraphReader of one read transaction (or of a write's own, to plan it)."""
 
-    def __init__(self, tx: Transaction) -> None:
+    def __init__(self, tx: Transaction | ManagedTransaction) -> None:
         self._tx = tx
 
     def version(self) -> str:
@@ -824,6 +1053,13 @@ class _Neo4jReader:
 
     def entities(self, ids: Collection[str]) -> list[AnyEntity]:
         return _entities(self._tx.run(ENTITIES_BY_ID, ids=sorted(ids)))
+
+    def links_by_key(self, keys: Collection[LinkKey]) -> list[Link]:
+        return [
+            found
+            for batch in _batches(map(_key_row, sorted(keys)))
+            for found in _links(self._tx.run(LINKS_BY_KEY, keys=batch))
+        ]
 
     def links_from(
         self, ids: Collection[str], types: Collection[LinkType], projects: Collection[str] | None
@@ -914,3 +1150,95 @@ class _Neo4jReader:
 
     def source_dates(self) -> dict[str, date | None]:
         return {record["id"]: _day(record["published_at"]) for record in self._tx.run(SOURCE_DATES)}
+
+    # -- history (graph.revisions) ---------------------------------------------------
+
+    def revisions(self) -> list[Revision]:
+        return [
+            Revision(
+                number=record["number"],
+                at=record["at"],
+                label=record["label"],
+                digest=record["digest"],
+                writer=record["writer"],
+                counts=json.loads(record["counts"]),
+            )
+            for record in self._tx.run(REVISIONS)
+        ]
+
+    def observations(self, condition_ids: Collection[str]) -> list[Observation]:
+        current = {c.id: c for c in self.entities(condition_ids) if isinstance(c, Condition)}
+        found = []
+        for record in self._tx.run(OBSERVATIONS_OF, ids=sorted(condition_ids)):
+            condition = Condition.model_validate_json(record["body"])
+            is_current = current.get(condition.id) == condition
+            found.append(Observation(revision=record["revision"], current=is_current, condition=condition))
+        return sorted(found, key=lambda observation: observation_key(observation.condition))
+
+    def observed(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], Condition]:
+        """The stored observation under each (condition id, date) key (graph.revisions.observation_key)."""
+        found = {}
+        for batch in _batches(sorted(keys)):
+            for record in self._tx.run(OBSERVATIONS_BY_KEY, keys=batch):
+                condition = Condition.model_validate_json(record["body"])
+                found[observation_key(condition)] = condition
+        return found
+
+    def current_versions(
+        self, entity_ids: Collection[str], link_keys: Collection[LinkKey]
+    ) -> list[FactVersion]:
+        """The value each of these facts holds now, since the revision that last set it."""
+        versions = []
+        for batch in _batches(sorted(entity_ids)):
+            for labels, props in self._tx.run(ENTITIES_BY_ID, ids=batch):
+                entity = _entity(labels, props)
+                versions.append(
+                    FactVersion(
+                        key=entity.id, kind="entity", since=_last_revision(props), until=None, record=entity
+                    )
+                )
+        for keys in _batches(map(_key_row, sorted(link_keys))):
+            for from_id, link_type, to_id, props in self._tx.run(LINKS_BY_KEY, keys=keys):
+                found = _link(from_id, link_type, to_id, props)
+                versions.append(
+                    FactVersion(
+                        key=link_key(found.key),
+                        kind="link",
+                        since=_last_revision(props),
+                        until=None,
+                        record=found,
+                    )
+                )
+        return versions
+
+    def versions(self, keys: Collection[str]) -> dict[str, list[FactVersion]]:
+        entity_ids = [key for key in keys if not is_link_key(key)]
+        link_keys = [parse_link_key(key) for key in keys if is_link_key(key)]
+        found: dict[str, list[FactVersion]] = defaultdict(list)
+        for version in self.current_versions(entity_ids, link_keys):
+            found[version.key].append(version)
+        for batch in _batches(sorted(keys)):
+            for record in self._tx.run(EARLIER_OF, keys=batch):
+                found[record["key"]].append(
+                    FactVersion(
+                        key=record["key"],
+                        kind=record["kind"],
+                        since=record["since"],
+                        until=record["until"],
+                        record=_earlier_record(record["kind"], record["body"]),
+                        retracted=record["retracted"],
+                    )
+                )
+        return {key: sorted(versions, key=lambda v: v.since) for key, versions in found.items()}
+
+    def changed_after(self, revision: int) -> set[str]:
+        changed = {record["id"] for record in self._tx.run(ENTITIES_SET_AFTER, revision=revision)}
+        for from_id, link_type, to_id, project in self._tx.run(LINKS_SET_AFTER, revision=revision):
+            changed.add(link_key((from_id, link_type, to_id, project)))
+        return changed | {record["key"] for record in self._tx.run(ENDED_AFTER, revision=revision)}
+
+    def facts_at(self, revision: int) -> GraphData:
+        entities = _entities(self._tx.run(ENTITIES_AT, revision=revision))
+        links = _links(self._tx.run(LINKS_AT, revision=revision))
+        earlier = [_earlier_record(r["kind"], r["body"]) for r in self._tx.run(EARLIER_AT, revision=revision)]
+        return GraphData.of([*entities, *links, *earlier])

@@ -14,7 +14,6 @@ observation; an older one joins the series and leaves the current condition as i
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -22,14 +21,16 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-from laborgraph.graph.errors import NotFound
-from laborgraph.graph.model import Condition, GraphData, Link, LinkKey, Unit
+from laborgraph.graph.errors import BundleIssue, InvalidBundle, NotFound
+from laborgraph.graph.model import Condition, Decision, GraphData, Link, LinkKey, Unit
 from laborgraph.graph.view import AnyEntity, merge
 from laborgraph.graph.vocabulary import EntityKind, LinkType
 
 FactKind = Literal["entity", "link"]
 MAX_LABEL, MAX_REASON = 200, 1000  # characters of a revision label, of a retraction reason
 ALL_LINK_TYPES = tuple(LinkType)
+# The label of revision 1 when a store written before revisions were kept is opened.
+EARLIER_RELEASE = "stored by an earlier release, before revisions were kept"
 
 
 class WriteNote(BaseModel):
@@ -135,9 +136,9 @@ class StoredFacts(Protocol):
 
     def units_of(self, organization_ids: Collection[str]) -> list[Unit]: ...
 
-    def decisions_by(self, unit_ids: Collection[str]) -> list[AnyEntity]: ...
+    def decisions_by(self, unit_ids: Collection[str]) -> list[Decision]: ...
 
-    def decisions_applying_to(self, organization_ids: Collection[str]) -> list[AnyEntity]: ...
+    def decisions_applying_to(self, organization_ids: Collection[str]) -> list[Decision]: ...
 
     def conditions_of(self, cohort_ids: Collection[str]) -> list[Condition]: ...
 
@@ -240,13 +241,15 @@ def plan_write(
     for link in data.links:
         merged_links[link.key] = merge(merged_links.get(link.key) or stored_links.get(link.key), link)
     for key, link in merged_links.items():
-        old = stored_links.get(key)
-        if old is None:
+        old_link = stored_links.get(key)
+        if old_link is None:
             plan.new_links.append(link)
-        elif old != link:
+        elif old_link != link:
             plan.changed_links.append(link)
 
     _plan_retractions(stored, retractions, plan)
+    _refuse_writing_what_is_retracted(plan)
+    plan.orphaned_cohorts = _orphaned_cohorts(stored, plan)
     plan.touched_cohorts = (
         {e.id for e in plan.entities_to_store() if e.entity is EntityKind.cohort}
         | {e.cohort_id for e in plan.entities_to_store() if isinstance(e, Condition)}
@@ -271,6 +274,65 @@ def _iso(day: date | None) -> str:
 def observation_key(condition: Condition) -> tuple[str, str]:
     """(condition id, observed_at as ISO text or "" when undated): how the series is keyed."""
     return (condition.id, _iso(condition.observed_at))
+
+
+def _references(entity: AnyEntity) -> tuple[str, ...]:
+    """The entities a record refers to by id, besides through links."""
+    if isinstance(entity, Unit):
+        return (entity.organization_id,)
+    if isinstance(entity, Decision):
+        return (entity.unit_id, entity.applies_to)
+    if isinstance(entity, Condition):
+        return (entity.cohort_id,)
+    return ()
+
+
+def _refuse_writing_what_is_retracted(plan: WritePlan) -> None:
+    """InvalidBundle when a write stores a fact its retractions take away (named, or taken
+    with what it belongs to), or one that refers to a retracted entity: it would come back
+    from its retraction, or point at nothing."""
+    gone, gone_links = plan.retracted_entities, plan.retracted_links
+    if not gone and not gone_links:
+        return
+    issues = []
+    for entity in plan.entities_to_store():
+        where = f"{entity.entity.value}s.csv"
+        if entity.id in gone:
+            issues.append(BundleIssue(file=where, message=f"{entity.id!r} is retracted: {gone[entity.id]}"))
+            continue
+        issues += [
+            BundleIssue(
+                file=where, message=f"{entity.id!r} refers to {ref!r}, which is retracted: {gone[ref]}"
+            )
+            for ref in _references(entity)
+            if ref in gone
+        ]
+    for link in plan.links_to_store():
+        shown = link_key(link.key)
+        if link.key in gone_links:
+            issues.append(
+                BundleIssue(file="links.csv", message=f"{shown!r} is retracted: {gone_links[link.key]}")
+            )
+            continue
+        issues += [
+            BundleIssue(file="links.csv", message=f"{shown!r} links {end!r}, which is retracted: {gone[end]}")
+            for end in dict.fromkeys((link.from_id, link.to_id))
+            if end in gone
+        ]
+    if issues:
+        raise InvalidBundle(issues)
+
+
+def _orphaned_cohorts(stored: StoredFacts, plan: WritePlan) -> list[str]:
+    """The cohorts whose every engagement the plan's retractions end, and that it does not
+    retract itself or engage anew."""
+    engaged = {key[2] for key in plan.retracted_links if key[1] is LinkType.ENGAGES}
+    engaged -= set(plan.retracted_entities)
+    still = {link.to_id for link in plan.links_to_store() if link.type is LinkType.ENGAGES}
+    for link in stored.links_into(engaged, (LinkType.ENGAGES,), None):
+        if link.key not in plan.retracted_links:
+            still.add(link.to_id)
+    return sorted(engaged - still)
 
 
 def _plan_retractions(stored: StoredFacts, retractions: list[Retraction], plan: WritePlan) -> None:
@@ -301,9 +363,9 @@ def _plan_retractions(stored: StoredFacts, retractions: list[Retraction], plan: 
     cascade([u.id for u in units], reasons, {u.id: u.organization_id for u in units})
     unit_ids = [i for i, e in found.items() if e.entity is EntityKind.unit] + [u.id for u in units]
     by_unit = stored.decisions_by(unit_ids)
-    cascade([d.id for d in by_unit], reasons, {d.id: d.unit_id for d in by_unit})  # type: ignore[union-attr]
+    cascade([d.id for d in by_unit], reasons, {d.id: d.unit_id for d in by_unit})
     applying = stored.decisions_applying_to(organizations)
-    cascade([d.id for d in applying], reasons, {d.id: d.applies_to for d in applying})  # type: ignore[union-attr]
+    cascade([d.id for d in applying], reasons, {d.id: d.applies_to for d in applying})
     cohorts = [i for i, e in found.items() if e.entity is EntityKind.cohort]
     conditions = stored.conditions_of(cohorts)
     cascade([c.id for c in conditions], reasons, {c.id: c.cohort_id for c in conditions})
@@ -313,9 +375,3 @@ def _plan_retractions(stored: StoredFacts, retractions: list[Retraction], plan: 
     for link in links:
         end = link.from_id if link.from_id in reasons else link.to_id
         plan.retracted_links.setdefault(link.key, f"{reasons[end]} (retracted with {end})")
-    engaged = sorted({link.to_id for link in links if link.type is LinkType.ENGAGES} - set(reasons))
-    still = defaultdict(list)
-    for link in stored.links_into(engaged, (LinkType.ENGAGES,), None):
-        if link.key not in plan.retracted_links:
-            still[link.to_id].append(link)
-    plan.orphaned_cohorts = [c for c in engaged if not still[c]]

@@ -206,7 +206,9 @@ class GraphStore(Protocol):
         ``note``; what it replaces or retracts is kept as earlier values (graph.revisions).
 
         InvalidBundle, and nothing written, when a link names an id that is neither in
-        ``data`` nor in the graph; NotFound when a retraction names an unknown fact. With
+        ``data`` nor in the graph, or when ``data`` holds a fact the retractions take away
+        (named, or with what it belongs to) or one that refers to a retracted entity;
+        NotFound when a retraction names an unknown fact. With
         ``expect_version`` (GraphReader.version, read before ``data`` was validated),
         GraphChanged and nothing written when another write has committed since: validation
         and write then count as one step against what is committed."""

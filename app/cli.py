@@ -674,6 +674,9 @@ def changes_command(
         int | None, typer.Option("--to", min=1, help="The later revision (default: the newest).")
     ] = None,
     buyer: Annotated[str | None, typer.Option(help="Only what touches this buyer's chain.")] = None,
+    unchanged: Annotated[
+        bool, typer.Option("--unchanged", help="List the risk paths a change could have moved but did not.")
+    ] = False,
     limit: PageLimit = DEFAULT_PAGE,
     offset: Offset = 0,
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Write every change as CSV to FILE.")] = None,
@@ -683,7 +686,9 @@ def changes_command(
     """What changed between two reviews: risk paths new, worse, better, resolved; conditions
     changed; entities and links added or retracted. Worst news first."""
     with questions(show_small) as ask:
-        found = ask.changes(start, end, buyer, 0 if csv_file else offset, None if csv_file else limit or None)
+        found = ask.changes(
+            start, end, buyer, 0 if csv_file else offset, None if csv_file else limit or None, unchanged
+        )
     if csv_file:
         _write_atomically(csv_file, stream_changes_csv(found.items))
         out.print(f"wrote {found.total} changes to {csv_file}", highlight=False)

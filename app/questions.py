@@ -29,7 +29,7 @@ from laborgraph.graph.analysis.overview import Overview, buyers_overview
 from laborgraph.graph.analysis.whole import WholeGraph
 from laborgraph.graph.errors import GraphError, InvalidQuery, NotFound
 from laborgraph.graph.model import Cohort
-from laborgraph.graph.revisions import FactVersion, Observation, Revision, is_link_key, parse_link_key
+from laborgraph.graph.revisions import FactVersion, Observation, Revision
 from laborgraph.graph.scoring import ScoringConfig, load_scoring
 from laborgraph.graph.store import DEFAULT_DEPTH, EntityPage, GraphStore
 from laborgraph.graph.view import AnyEntity
@@ -42,7 +42,6 @@ DEFAULT_PAGE = 100  # rows of a whole-graph answer listed unless asked otherwise
 FRONT_PAGE_PATHS = 25  # the top risk paths the front page lists
 SINCE_LISTED = 12  # changes the front page lists since the last review...
 SINCE_AT_MOST = 10_000  # ...when the newest revision changed at most this many facts
-TRACE_EACH_UP_TO = 100  # cohorts whose changed paths are traced each in its own region
 SNAPSHOTS = "revisions"  # the folder under the data dir that keeps the graph of earlier revisions
 KEEP_AT_MOST = 8 * 2**20  # characters of JSON: larger answers (every row of a big graph) are not kept
 
@@ -73,7 +72,7 @@ class ChangeReport(BaseModel):
     to_revision: int
     buyer_id: str | None
     counts: dict[str, int] = Field(description="changes by kind:change, over every page")
-    total: int
+    total: int = Field(description="changes listed over every page (unchanged risk paths only if asked)")
     offset: int
     limit: int | None
     next_offset: int | None
@@ -132,9 +131,11 @@ class Questions:
         buyer: str | None = None,
         offset: int = 0,
         limit: int | None = None,
+        unchanged: bool = False,
     ) -> ChangeReport:
         """What changed from revision ``start`` (default: the one before ``end``) to ``end``
-        (default: the newest): risk paths and facts, worst news first."""
+        (default: the newest): risk paths and facts, worst news first; risk paths a change
+        could have moved but did not are counted, and listed with ``unchanged``."""
         last, _ = snapshots.revision_of(self.store, end)
         end = last.number if last else 0
         if start is None:
@@ -146,16 +147,30 @@ class Questions:
         self._refuse_hidden(buyer)
 
         def answer() -> ChangeReport:
-            found = self._changes(start, end, buyer)
+            with self.store.read() as reader:
+                found = changes.between(
+                    reader, start, end, self.scoring, self.privacy.hides, buyer, unchanged
+                )
+            listed = found.changes
+            counts = changes.counts(listed)
+            if found.unchanged:
+                counts["risk_path:unchanged"] = found.unchanged
             stop = None if limit is None else offset + limit
-            page = found[offset:stop]
-            next_offset = stop if stop is not None and stop < len(found) else None
+            next_offset = stop if stop is not None and stop < len(listed) else None
             return ChangeReport(
-                from_revision=start, to_revision=end, buyer_id=buyer, counts=changes.counts(found),
-                total=len(found), offset=offset, limit=limit, next_offset=next_offset, items=page,
+                from_revision=start, to_revision=end, buyer_id=buyer, counts=dict(sorted(counts.items())),
+                total=len(listed), offset=offset, limit=limit, next_offset=next_offset,
+                items=listed[offset:stop],
             )  # fmt: skip
 
-        asked = {"from": start, "to": end, "buyer": buyer, "offset": offset, "limit": limit}
+        asked = {
+            "from": start,
+            "to": end,
+            "buyer": buyer,
+            "offset": offset,
+            "limit": limit,
+            "unchanged": unchanged,
+        }
         return self._remembered("changes", asked, ChangeReport, answer)
 
     def since_last_review(self) -> ChangeReport | None:
@@ -165,54 +180,6 @@ class Questions:
         if len(revisions) < 2 or sum(revisions[-1].counts.values()) > SINCE_AT_MOST:
             return None
         return self.changes(limit=SINCE_LISTED)
-
-    def _changes(self, start: int, end: int, buyer: str | None) -> list[changes.Change]:
-        with self.store.read() as reader:
-            versions = reader.versions(reader.changed_after(start))
-        facts = changes.fact_changes(versions, start, end)
-        sides = [self.as_of(start) if start else None, self.as_of(end)]
-        touched = [
-            v.record
-            for held in versions.values()
-            for v in held
-            if v.since <= end and (v.until is None or v.until > start)
-        ]
-        cohorts, organizations = changes.affected_cohorts(touched)
-        traced: list[dict[changes.PathKey, paths.RiskPath]] = []
-        region_ids: set[str] = set()
-        for side in sides:
-            found: dict[changes.PathKey, paths.RiskPath] = {}
-            traced.append(found)
-            if side is None:
-                continue
-            below = set(cohorts)
-            for org in sorted(organizations):
-                with suppress(NotFound):  # not in the graph on this side
-                    below.update(c.id for c in regions.region_view(side.store, org).cohorts())
-            if buyer is not None:
-                with suppress(NotFound):
-                    view = regions.region_view(side.store, buyer)
-                    region_ids |= {*view.graph.nodes, *view.units, *view.decisions}
-            with side.store.read() as reader:
-                present = sorted(e.id for e in reader.entities(below))
-            # Many cohorts share one whole-graph view, rather than each reading its own region.
-            shared = regions.region_view(side.store) if len(present) > TRACE_EACH_UP_TO else None
-            for cohort_id in present:
-                query = paths.PathQuery(target=cohort_id, limit=None)
-                view = shared or regions.path_view(side.store, query, self.scoring)
-                for path in paths.iter_risk_paths(view, query, self.scoring, self.privacy):
-                    if not path.suppressed:
-                        found.setdefault(changes.path_key(path), path)
-        risk = changes.path_changes(traced[0], traced[1], start, end, end)
-        hidden = self._small_cohorts({c.cohort_id or "" for c in facts} | {c.id or "" for c in facts})
-        for side in sides:
-            if side is not None:
-                hidden |= side._small_cohorts({c.cohort_id or c.id or "" for c in facts})
-        facts = [f for f in facts if not ({f.cohort_id, f.id, *_link_ends(f.id)} & hidden)]
-        if buyer is not None:
-            risk = [r for r in risk if r.buyer_id == buyer]
-            facts = [f for f in facts if {f.cohort_id, f.id, *_link_ends(f.id)} & region_ids]
-        return changes.ranked([*risk, *facts])
 
     def risk_paths(self, query: paths.PathQuery) -> Iterator[paths.RiskPath]:
         """Ranked risk paths, streamed; the query's offset and limit apply."""
@@ -418,13 +385,6 @@ class Questions:
                 for entity in reader.entities(ids)
                 if isinstance(entity, Cohort) and self.privacy.hides(entity.headcount)
             }
-
-
-def _link_ends(fact_id: str | None) -> tuple[str, ...]:
-    if fact_id and is_link_key(fact_id):
-        from_id, _, to_id, _ = parse_link_key(fact_id)
-        return (from_id, to_id)
-    return ()
 
 
 @cache

@@ -71,6 +71,10 @@ def test_changes_between_two_reviews_name_what_an_analyst_would(store: GraphStor
     classes = [c.change for c in report.items]
     assert classes.index("worse") < classes.index("better") < classes.index("retracted")
     assert report.counts["risk_path:worse"] == 2 and report.total == len(report.items)
+    # Paths a change could have moved but did not are counted; listed only when asked.
+    assert report.counts["risk_path:unchanged"] > 0 and "unchanged" not in classes
+    every = ask(store, tmp_path).changes(unchanged=True)
+    assert sum(c.change == "unchanged" for c in every.items) == report.counts["risk_path:unchanged"]
 
 
 def test_as_of_the_first_review_answers_as_it_did_then(store: GraphStore, tmp_path: Path) -> None:
@@ -239,3 +243,24 @@ def test_the_api_lists_revisions_and_changes_and_retracts_only_with_the_write_sc
         assert client.get(f"{API}/entities/org-kestrel", headers=headers[Scope.read]).status_code == 404
         history = client.get(f"{API}/history/org-kestrel", headers=headers[Scope.read]).json()
         assert history["versions"][0]["retracted"] == "not a company"
+
+
+def test_changes_from_nothing_list_every_risk_path_the_tracer_finds(
+    store: GraphStore, tmp_path: Path
+) -> None:
+    two_reviews(store)
+    questions = ask(store, tmp_path)
+    for revision in (1, 2):
+        then = questions.as_of(revision)
+        traced = {
+            (p.decision_id, p.cohort_id, p.dimension.value, p.severity, p.likelihood)
+            for p in then.path_page(PathQuery(), 0, None).items
+            if not p.suppressed
+        }
+        listed = questions.changes(0, revision).items
+        new = {(c.decision_id, c.cohort_id, c.dimension, c.after) for c in listed if c.change == "new"}
+        assert {(d, c, dim, f"severity {s}, likelihood {lik:g}") for d, c, dim, s, lik in traced} == {
+            (d, c, dim, after.rsplit(" (", 1)[0])
+            for d, c, dim, after in new  # type: ignore[union-attr]
+        }
+        assert len(new) > 100

@@ -45,6 +45,7 @@ class ChangesQuery(NamedTuple):
     start: int | None
     end: int | None
     buyer: str | None
+    unchanged: bool
 
 
 def changes_query(
@@ -56,8 +57,11 @@ def changes_query(
         int | None, Query(alias="to", ge=1, description="The later revision (default: newest).")
     ] = None,
     buyer: Annotated[str | None, Query(description="Only what touches this buyer's chain.")] = None,
+    unchanged: Annotated[
+        bool, Query(description="List the risk paths a change could have moved but did not.")
+    ] = False,
 ) -> ChangesQuery:
-    return ChangesQuery(start, end, buyer)
+    return ChangesQuery(start, end, buyer, unchanged)
 
 
 ChangesFilters = Annotated[ChangesQuery, Depends(changes_query)]
@@ -67,9 +71,9 @@ ChangesFilters = Annotated[ChangesQuery, Depends(changes_query)]
 def list_changes(
     ask: QuestionsDep, asked: ChangesFilters, offset: Offset = 0, limit: Limit = DEFAULT_PAGE
 ) -> ChangeReport:
-    """Risk paths new, worse, better, resolved (and unchanged where facts changed); conditions
+    """Risk paths new, worse, better, resolved (unchanged ones counted, listed if asked); conditions
     changed; entities and links added or retracted: worst news first, with counts."""
-    return ask.changes(*asked, offset, limit)
+    return ask.changes(asked.start, asked.end, asked.buyer, offset, limit, asked.unchanged)
 
 
 @router.get(
@@ -77,7 +81,7 @@ def list_changes(
 )
 def download_changes(ask: QuestionsDep, asked: ChangesFilters) -> StreamingResponse:
     """Every change as CSV (the columns docs/API.md lists)."""
-    found = ask.changes(*asked)
+    found = ask.changes(asked.start, asked.end, asked.buyer, unchanged=asked.unchanged)
     return StreamingResponse(
         stream_changes_csv(found.items),
         media_type="text/csv; charset=utf-8",

@@ -2,28 +2,34 @@
 retracted, and risk paths new, resolved, worse, better or unchanged.
 
 Facts come from the store's earlier values (graph.revisions): only facts some revision
-between the two set or ended are looked at. Risk paths are keyed by (decision, cohort,
-dimension): their severity and likelihood depend on nothing else, so two paths with the
-same key rank alike whatever chain they take. Only the risk paths of cohorts a changed
-fact can reach are traced, once as of each revision (``affected_cohorts``).
+after the first one set or ended are read, and the graph as of either revision is the
+current graph with those facts as they stood then (``as_of``). Risk paths are keyed by
+(decision, cohort, dimension): their severity and likelihood depend on nothing else, so a
+path exists when the decision reaches the cohort (graph.analysis.reach, as gaps and
+fragmentation work it out) and the condition is not met, whatever chain it takes. Only the
+cohorts a changed fact can reach are looked at (``affected_cohorts``), on each side.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Literal
+from collections.abc import Callable, Iterable, Mapping
+from typing import Literal, NamedTuple, TypeVar
 
 from pydantic import BaseModel, Field
 
-from laborgraph.graph.analysis.paths import Hop, RiskPath
-from laborgraph.graph.model import Cohort, Condition, Decision, Link, Organization, Record, Unit
-from laborgraph.graph.revisions import FactVersion, value_at
-from laborgraph.graph.view import AnyEntity
-from laborgraph.graph.vocabulary import EntityKind, LinkType
+from laborgraph.graph.analysis.reach import Reach
+from laborgraph.graph.analysis.traverse import ENGAGES, org_distances
+from laborgraph.graph.model import Cohort, Condition, Decision, GraphData, Link, Organization, Record, Unit
+from laborgraph.graph.revisions import FactVersion, is_link_key, link_key, parse_link_key, value_at
+from laborgraph.graph.scoring import ScoringConfig
+from laborgraph.graph.store import MAX_DEPTH, Engagement, GraphReader
+from laborgraph.graph.view import AnyEntity, GraphView
+from laborgraph.graph.vocabulary import EntityKind, LinkType, Status
 
 ChangeClass = Literal["new", "resolved", "worse", "better", "unchanged", "added", "changed", "retracted"]
 ChangeKind = Literal["risk_path", "condition", "entity", "link"]
 PathKey = tuple[str, str, str]  # (decision_id, cohort_id, dimension)
+R = TypeVar("R", bound=Record)
 # Listed first: what got worse or is new, then what got better, then facts, then the rest.
 ORDER: dict[str, int] = {"worse": 0, "new": 1, "better": 2, "resolved": 3, "changed": 4, "added": 5,
                          "retracted": 6, "unchanged": 7}  # fmt: skip
@@ -83,6 +89,61 @@ def fact_changes(versions: Mapping[str, list[FactVersion]], a: int, b: int) -> l
     return found
 
 
+class PathRisk(NamedTuple):
+    """What classes a risk path's change: its severity and likelihood, and what to show."""
+
+    severity: int
+    likelihood: float
+    status: Status
+    buyer_id: str
+    evidence: str
+
+
+def fact_key(record: Record) -> str:
+    return link_key(record.key) if isinstance(record, Link) else record.id  # type: ignore[attr-defined]
+
+
+def as_of(
+    current: Iterable[R],
+    versions: Mapping[str, list[FactVersion]],
+    revision: int,
+    keep: Callable[[Record], bool],
+) -> list[R]:
+    """``current`` records as they stood at ``revision``: those some later revision set or
+    ended (every key of ``versions``) replaced by their value then, if ``keep`` wants it."""
+    found = [record for record in current if fact_key(record) not in versions]
+    for held in versions.values():
+        then = value_at(held, revision)
+        if then is not None and keep(then.record):
+            found.append(then.record)  # type: ignore[arg-type]
+    return found
+
+
+def path_risks(
+    reach: Reach, conditions: Iterable[Condition], config: ScoringConfig, hidden: set[str]
+) -> dict[PathKey, PathRisk]:
+    """Every risk path of these conditions' cohorts: each decision reaching the cohort on
+    the condition's dimension, for each condition that is not met; ``hidden`` cohorts left out."""
+    found: dict[PathKey, PathRisk] = {}
+    buyers: dict[int, dict[str, str]] = {}  # per Reachers (shared by many cohorts): decision → buyer
+    for condition in conditions:
+        risk = config.risk_of(condition)
+        if risk is None or condition.cohort_id in hidden:
+            continue
+        reachers = reach.of(condition.cohort_id)
+        buyer_of = buyers.get(id(reachers))
+        if buyer_of is None:
+            buyer_of = buyers[id(reachers)] = {
+                d.id: reachers.organization_of[d.unit_id] for d in reachers.decisions
+            }
+        claim = f"{condition.cohort_id} {condition.dimension.value} {condition.status.value}"
+        evidence = f"{claim}: {_evidence(condition)}"
+        for decision_id in reachers.deciding(condition.dimension):
+            key = (decision_id, condition.cohort_id, condition.dimension.value)
+            found[key] = PathRisk(risk[0], risk[1], condition.status, buyer_of[decision_id], evidence)
+    return found
+
+
 def affected_cohorts(records: Iterable[AnyEntity | Link]) -> tuple[set[str], set[str]]:
     """The cohorts whose risk paths changed facts can alter directly, and the organizations
     below which every cohort's can (their supply links, units or decisions changed)."""
@@ -104,18 +165,34 @@ def affected_cohorts(records: Iterable[AnyEntity | Link]) -> tuple[set[str], set
     return cohorts, organizations
 
 
+class Found(NamedTuple):
+    changes: list[Change]
+    unchanged: int  # risk paths compared and found unchanged, not listed
+
+
 def path_changes(
-    before: Mapping[PathKey, RiskPath], after: Mapping[PathKey, RiskPath], a: int, b: int, revision: int
-) -> list[Change]:
-    """Each risk path of either side, classed by its severity and likelihood then and now."""
+    before: Mapping[PathKey, PathRisk],
+    after: Mapping[PathKey, PathRisk],
+    a: int,
+    b: int,
+    revision: int,
+    unchanged: bool = False,
+) -> Found:
+    """Each risk path of either side, classed by its severity and likelihood then and now;
+    ``unchanged`` ones listed only when asked (most of a large review), always counted."""
     found = []
+    same = 0
     for key in sorted(set(before) | set(after)):
         old, new = before.get(key), after.get(key)
         shown = new or old
         assert shown is not None
+        change = _path_class(old, new)
+        if change == "unchanged" and not unchanged:
+            same += 1
+            continue
         found.append(
-            Change(
-                change=_path_class(old, new),
+            Change.model_construct(  # a few hundred thousand on a large review: built as checked here
+                change=change,
                 kind="risk_path",
                 id=None,
                 decision_id=key[0],
@@ -127,13 +204,13 @@ def path_changes(
                 to_revision=b,
                 before=describe_path(old) if old else None,
                 after=describe_path(new) if new else None,
-                evidence=_hops_evidence(shown.hops),
+                evidence=shown.evidence,
             )
         )
-    return found
+    return Found(found, same)
 
 
-def _path_class(old: RiskPath | None, new: RiskPath | None) -> ChangeClass:
+def _path_class(old: PathRisk | None, new: PathRisk | None) -> ChangeClass:
     if old is None:
         return "new"
     if new is None:
@@ -143,10 +220,6 @@ def _path_class(old: RiskPath | None, new: RiskPath | None) -> ChangeClass:
     if new.severity < old.severity or new.likelihood < old.likelihood:
         return "better"
     return "unchanged"
-
-
-def path_key(path: RiskPath) -> PathKey:
-    return (path.decision_id, path.cohort_id, path.dimension.value)
 
 
 def ranked(changes: Iterable[Change]) -> list[Change]:
@@ -169,7 +242,7 @@ def counts(changes: Iterable[Change]) -> dict[str, int]:
 # -- in words ------------------------------------------------------------------------
 
 
-def describe_path(path: RiskPath) -> str:
+def describe_path(path: PathRisk) -> str:
     return f"severity {path.severity}, likelihood {path.likelihood:g} ({path.status.value})"
 
 
@@ -198,10 +271,108 @@ def _evidence(record: Record) -> str:
     return f"{record.grade.value} [{sources}]"
 
 
-def _hops_evidence(hops: list[Hop]) -> str:
-    condition = [hop for hop in hops if hop.relation == "CONDITION"]
-    shown = condition or hops
-    return "; ".join(
-        f"{hop.claim}: {hop.evidence_grade.value} [{'|'.join(hop.source_ids) or 'no source'}]"
-        for hop in shown
-    )
+# -- between two revisions, from one snapshot ------------------------------------------------
+
+
+def between(
+    reader: GraphReader,
+    start: int,
+    end: int,
+    config: ScoringConfig,
+    hides: Callable[[int | None], bool],
+    buyer: str | None = None,
+    unchanged: bool = False,
+) -> Found:
+    """Every change from revision ``start`` to ``end`` (0: the empty graph before the first),
+    worst news first; cohorts ``hides`` says outputs suppress (by headcount) are left out.
+    ``buyer`` keeps its decisions' risk paths and the facts of its chain; ``unchanged``
+    lists the risk paths compared and found unchanged too."""
+    versions = reader.versions(reader.changed_after(start))
+    facts = fact_changes(versions, start, end)
+    touched = [v.record for held in versions.values() for v in held
+               if v.since <= end and (v.until is None or v.until > start)]  # fmt: skip
+    cohorts, organizations = affected_cohorts(touched)
+    skeleton_now = reader.skeleton()
+    sides = []
+    for revision in (start, end):
+        records = as_of(skeleton_now.records(), versions, revision, _in_skeleton)
+        skeleton = GraphView.of(GraphData.of(records)) if revision else GraphView()
+        skeleton.project_owner = _project_owners(skeleton)
+        sides.append((revision, skeleton))
+    below = set(cohorts)
+    for _, skeleton in sides:
+        reached = {
+            o
+            for org in organizations
+            if org in skeleton.graph
+            for o in org_distances(skeleton, org, None, MAX_DEPTH)
+        }
+        below |= {link.to_id for link in reader.links_from(reached, ENGAGES, None)}
+    below |= {v.record.to_id for held in versions.values() for v in held
+              if isinstance(v.record, Link) and v.record.type is LinkType.ENGAGES
+              and v.record.from_id in organizations}  # fmt: skip
+    ordered = sorted(below)
+    engaged_now = reader.links_into(ordered, ENGAGES, None)
+    conditions_now = reader.conditions_of(ordered)
+    cohorts_now = [e for e in reader.entities(ordered) if isinstance(e, Cohort)]
+    risks: list[dict[PathKey, PathRisk]] = []
+    hidden: set[str] = set()
+    region: set[str] = set()
+    for revision, skeleton in sides:
+        if not revision:
+            risks.append({})
+            continue
+        engaged = as_of(engaged_now, versions, revision, lambda r: _engages(r, below))
+        shown = as_of(cohorts_now, versions, revision, lambda r: isinstance(r, Cohort) and r.id in below)
+        hidden |= {c.id for c in shown if hides(c.headcount)}
+        engagements = sorted(Engagement(link.to_id, link.from_id, link.project or "") for link in engaged)
+        reach = Reach(skeleton, engagements)
+        conditions = as_of(conditions_now, versions, revision,
+                           lambda r: isinstance(r, Condition) and r.cohort_id in below)  # fmt: skip
+        risks.append(path_risks(reach, conditions, config, hidden))
+        if buyer is not None and buyer in skeleton.graph:
+            orgs = set(org_distances(skeleton, buyer, None, MAX_DEPTH))
+            region |= orgs | {u.id for u in skeleton.units.values() if u.organization_id == buyer}
+            region |= {link.to_id for link in engaged if link.from_id in orgs}
+    hidden |= {c.id for c in _cohorts_of(facts, versions) if hides(c.headcount)}
+
+    def shown(key: PathKey, risk: PathRisk) -> bool:
+        return key[1] not in hidden and (buyer is None or risk.buyer_id == buyer)
+
+    before, after = ({k: r for k, r in side.items() if shown(k, r)} for side in risks)
+    paths = path_changes(before, after, start, end, end, unchanged)
+    facts = [f for f in facts if not ({f.cohort_id, f.id, *_ends(f.id)} & hidden)]
+    if buyer is not None:
+        facts = [f for f in facts if {f.cohort_id, f.id, *_ends(f.id)} & region]
+    return Found(ranked([*paths.changes, *facts]), paths.unchanged)
+
+
+def _in_skeleton(record: Record) -> bool:
+    if isinstance(record, Link):
+        return record.type is not LinkType.ENGAGES
+    return isinstance(record, Organization | Unit | Decision)
+
+
+def _engages(record: Record, cohorts: set[str]) -> bool:
+    return isinstance(record, Link) and record.type is LinkType.ENGAGES and record.to_id in cohorts
+
+
+def _project_owners(skeleton: GraphView) -> dict[str, str]:
+    """Each project and the buyer whose CONTRACTS link carries it (the smallest id if two)."""
+    owners: dict[str, str] = {}
+    for link in skeleton.links():
+        if link.type is LinkType.CONTRACTS and link.project:
+            owners[link.project] = min(owners.get(link.project, link.from_id), link.from_id)
+    return owners
+
+
+def _cohorts_of(facts: list[Change], versions: Mapping[str, list[FactVersion]]) -> list[Cohort]:
+    return [v.record for c in facts for v in versions.get(c.cohort_id or c.id or "", ())
+            if isinstance(v.record, Cohort)]  # fmt: skip
+
+
+def _ends(fact_id: str | None) -> tuple[str, ...]:
+    if fact_id and is_link_key(fact_id):
+        from_id, _, to_id, _ = parse_link_key(fact_id)
+        return (from_id, to_id)
+    return ()

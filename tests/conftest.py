@@ -10,11 +10,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from laborgraph.graph.embedded import EmbeddedStore
 from laborgraph.graph.store import GraphStore
+
+if TYPE_CHECKING:
+    from laborgraph.graph.neo4j_store import Neo4jStore
 
 EXAMPLE_BUNDLE = Path(__file__).resolve().parents[1] / "examples" / "ai-supply-chain"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -59,6 +63,30 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore
         yield opened
     finally:
         opened.close()
+
+
+@pytest.fixture
+def neo4j(neo4j_uri: str) -> Iterator[Neo4jStore]:
+    """An empty Neo4j store, for what only Neo4j holds."""
+    from laborgraph.graph.neo4j_store import Neo4jStore
+
+    store = _neo4j_store(neo4j_uri)
+    assert isinstance(store, Neo4jStore)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def both(neo4j_uri: str, tmp_path: Path) -> Iterator[tuple[GraphStore, GraphStore]]:
+    """An empty store of each backend at once, to compare their answers."""
+    embedded, neo4j = EmbeddedStore(tmp_path / "data"), _neo4j_store(neo4j_uri)
+    try:
+        yield embedded, neo4j
+    finally:
+        embedded.close()
+        neo4j.close()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

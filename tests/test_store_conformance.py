@@ -18,9 +18,8 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import date
-from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
@@ -29,7 +28,6 @@ from laborgraph.graph import neo4j_risk, neo4j_store
 from laborgraph.graph.analysis import regions
 from laborgraph.graph.analysis.paths import PathQuery, trace_risk_paths
 from laborgraph.graph.analysis.whole import WholeGraph
-from laborgraph.graph.embedded import EmbeddedStore
 from laborgraph.graph.errors import (
     ConfigError,
     GraphError,
@@ -897,18 +895,6 @@ def test_every_view_holds_every_path_its_question_can_take(store: GraphStore, se
 # -- both stores side by side, and Neo4j on its own ------------------------------------------
 
 
-@pytest.fixture
-def both(neo4j_uri: str, tmp_path: Path) -> Iterator[tuple[GraphStore, GraphStore]]:
-    from tests.conftest import _neo4j_store
-
-    embedded, neo4j = EmbeddedStore(tmp_path / "data"), _neo4j_store(neo4j_uri)
-    try:
-        yield embedded, neo4j
-    finally:
-        embedded.close()
-        neo4j.close()
-
-
 @pytest.mark.neo4j
 def test_both_stores_give_the_same_whole_view(both: tuple[GraphStore, GraphStore]) -> None:
     for store in both:
@@ -919,18 +905,6 @@ def test_both_stores_give_the_same_whole_view(both: tuple[GraphStore, GraphStore
     embedded, neo4j = (dump(regions.region_view(store)) for store in both)
     assert embedded == neo4j
     assert both[0].counts() == both[1].counts()
-
-
-@pytest.fixture
-def neo4j(neo4j_uri: str) -> Iterator[neo4j_store.Neo4jStore]:
-    from tests.conftest import _neo4j_store
-
-    store = _neo4j_store(neo4j_uri)
-    assert isinstance(store, neo4j_store.Neo4jStore)
-    try:
-        yield store
-    finally:
-        store.close()
 
 
 @pytest.mark.neo4j

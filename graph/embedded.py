@@ -767,14 +767,7 @@ class EmbeddedStore:
             db.execute(DROP_RISKS)
             db.execute(ADD_RISKS)
             db.execute("DELETE FROM temp.touched")
-            made = Revision(
-                number=revision,
-                at=datetime.now(UTC).replace(microsecond=0),
-                label=note.label,
-                digest=note.digest,
-                writer=note.writer,
-                counts=plan.counts(),
-            )
+            made = plan.revision(revision, note)
             db.execute(
                 ADD_REVISION,
                 (

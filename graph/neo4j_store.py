@@ -855,14 +855,7 @@ class Neo4jStore:
             revision = tx.run(NEXT_REVISION).single(strict=True)["number"]
             self._end_values(tx, reader, plan, revision)
             self._store(tx, data, times_named, plan, revision)
-            made = Revision(
-                number=revision,
-                at=datetime.now(UTC).replace(microsecond=0),
-                label=note.label,
-                digest=note.digest,
-                writer=note.writer,
-                counts=plan.counts(),
-            )
+            made = plan.revision(revision, note)
             tx.run(
                 ADD_REVISION, made.model_dump(exclude={"counts"}), counts=json.dumps(made.counts)
             ).consume()

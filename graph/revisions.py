@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
@@ -175,6 +175,17 @@ class WritePlan:
             "retracted": len(self.retracted_entities) + len(self.retracted_links),
             "observations": len(self.observations),
         }
+
+    def revision(self, number: int, note: WriteNote) -> Revision:
+        """The record of the revision this plan makes, committed now."""
+        return Revision(
+            number=number,
+            at=datetime.now(UTC).replace(microsecond=0),
+            label=note.label,
+            digest=note.digest,
+            writer=note.writer,
+            counts=self.counts(),
+        )
 
     def entities_to_store(self) -> list[AnyEntity]:
         return [*self.new_entities, *self.changed_entities]

@@ -7,7 +7,7 @@ import re
 import shutil
 import sys
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -29,7 +29,7 @@ from laborgraph.graph.errors import ConfigError, GraphError, InvalidBundle, Stor
 from laborgraph.graph.store import DEFAULT_DEPTH, MAX_DEPTH, GraphStore
 from laborgraph.graph.vocabulary import Dimension
 from laborgraph.ingest import load
-from laborgraph.visualize.export import stream_csv
+from laborgraph.visualize.export import CsvExporter, PathExporter, XlsxExporter, export_paths
 from laborgraph.visualize.map import DEFAULT_FOCUS_DEPTH, MAX_PATHS, map_region
 from laborgraph.visualize.render import render_map_html
 
@@ -114,27 +114,33 @@ def _add_row(table: Table, *cells: str) -> None:
     table.add_row(*(plain(cell) for cell in cells))
 
 
-def _write_atomically(target: Path, chunks: Iterable[str]) -> None:
-    """Write ``chunks`` to ``target`` only if all of them come; an old file is kept otherwise.
+@contextmanager
+def _atomic_target(target: Path) -> Iterator[Path]:
+    """The path to write ``target``'s new content to: it becomes ``target`` only if the block
+    ends without error; an old file is kept otherwise.
 
     A symbolic link is written through (the file it points to is replaced); a device or a
-    pipe (``/dev/stdout``) is written to as the chunks come."""
+    pipe (``/dev/stdout``) is itself the path, written to as the content comes."""
     target = target.resolve() if target.is_symlink() else target
     if target.exists() and not target.is_file():
         if target.is_dir():
             raise OSError(f"cannot write {target}: it is a folder")
-        with open(target, "w", encoding="utf-8", newline="") as sink:
-            sink.writelines(chunks)
+        yield target
         return
     partial = target.with_name(f".{target.name}.partial")
     try:
-        with open(partial, "w", encoding="utf-8", newline="") as sink:
-            sink.writelines(chunks)
+        yield partial
         os.replace(partial, target)
     except OSError as exc:
         raise OSError(f"cannot write {target}: {exc.strerror or exc}") from exc
     finally:
         partial.unlink(missing_ok=True)
+
+
+def _write_atomically(target: Path, chunks: Iterable[str]) -> None:
+    """Write ``chunks`` to ``target`` only if all of them come (see ``_atomic_target``)."""
+    with _atomic_target(target) as path, open(path, "w", encoding="utf-8", newline="") as sink:
+        sink.writelines(chunks)
 
 
 def _ingest(store: GraphStore, path: Path, settings: Settings) -> load.IngestReport:
@@ -330,6 +336,9 @@ def paths_command(
     limit: PageLimit = DEFAULT_PAGE,
     offset: Offset = 0,
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Write the paths as CSV to FILE.")] = None,
+    xlsx_file: Annotated[
+        Path | None, typer.Option("--xlsx", help="Write the paths as a spreadsheet (.xlsx) to FILE.")
+    ] = None,
     as_json: AsJson = False,
     show_small: ShowSmall = False,
 ) -> None:
@@ -346,18 +355,10 @@ def paths_command(
         limit=limit or None,
     )
     with questions(show_small) as ask:
-        if csv_file:
-            found = ask.risk_paths(query)
-            written = 0
-
-            def counted(paths: Iterator[RiskPath]) -> Iterator[RiskPath]:
-                nonlocal written
-                for path in paths:
-                    written += 1
-                    yield path
-
-            _write_atomically(csv_file, stream_csv(counted(found)))
-            out.print(f"wrote {written} paths to {csv_file}", highlight=False)
+        if csv_file or xlsx_file:
+            files = [file for file in (csv_file, xlsx_file) if file]
+            written = _export_paths(ask.risk_paths(query), csv_file, xlsx_file)
+            out.print(f"wrote {written} paths to {' and '.join(map(str, files))}", highlight=False)
             return
         page = ask.path_page(query, offset, limit or None)
     if as_json:
@@ -387,6 +388,19 @@ def paths_command(
             " --limit 0 for all",
             highlight=False,
         )
+
+
+def _export_paths(paths: Iterator[RiskPath], csv_file: Path | None, xlsx_file: Path | None) -> int:
+    """Write the paths to each file given, each file whole or not at all; how many paths."""
+    with ExitStack() as files:
+        exporters: list[PathExporter] = []
+        if csv_file:
+            path = files.enter_context(_atomic_target(csv_file))
+            sink = files.enter_context(open(path, "w", encoding="utf-8", newline=""))
+            exporters.append(CsvExporter(sink))
+        if xlsx_file:
+            exporters.append(XlsxExporter(files.enter_context(_atomic_target(xlsx_file))))
+        return export_paths(paths, exporters)
 
 
 @cli.command("tiers")

@@ -30,6 +30,8 @@ from laborgraph.graph.store import DEFAULT_DEPTH, MAX_DEPTH, GraphStore
 from laborgraph.graph.vocabulary import Dimension
 from laborgraph.ingest import load
 from laborgraph.visualize.export import CsvExporter, PathExporter, XlsxExporter, export_paths
+from laborgraph.visualize.graph_elements import Element
+from laborgraph.visualize.graph_formats import GraphFormat, write_graph
 from laborgraph.visualize.map import DEFAULT_FOCUS_DEPTH, MAX_PATHS, map_region
 from laborgraph.visualize.render import render_map_html
 
@@ -584,6 +586,50 @@ def map_command(
         model = ask.chain_map(viewpoint=viewpoint, focus=focus, depth=depth, path_rank=path, region=region)
         _write_atomically(output, [render_map_html(model)])
     out.print(f"wrote {output} ({len(model.nodes)} nodes, {len(model.edges)} links)", highlight=False)
+
+
+@cli.command("export")
+def export_command(
+    output: Annotated[Path, typer.Option("-o", "--output", help="The file to write.")],
+    graph_format: Annotated[
+        GraphFormat, typer.Option("--format", help="graphml, gexf, or json (networkx's node-link form).")
+    ],
+    focus: Annotated[
+        str | None, typer.Option(help="Only this organization, its units and decisions, and what lies below.")
+    ] = None,
+    depth: Annotated[
+        int, typer.Option(min=1, max=MAX_DEPTH, help="With --focus: how many links below it to include.")
+    ] = DEFAULT_DEPTH,
+    show_small: ShowSmall = False,
+) -> None:
+    """Write the graph (or the region below one organization) for Gephi, yEd, Cytoscape or networkx.
+
+    Every entity is a node, every link and every reference an edge (docs/EXPORTS.md). Cohorts
+    below the minimum headcount, their conditions and the edges naming them are left out
+    unless --show-small."""
+    with questions(show_small) as ask, ask.graph_elements(focus, depth) as elements:
+        nodes, edges = _write_graph(elements, graph_format, output)
+    out.print(f"wrote {output} ({nodes:,} nodes, {edges:,} edges)", highlight=False)
+
+
+def _write_graph(elements: Iterator[Element], graph_format: GraphFormat, output: Path) -> tuple[int, int]:
+    """Write the elements to ``output``, whole or not at all; how many nodes and edges."""
+    columns = (SpinnerColumn(), TextColumn("writing {task.completed:,} nodes and edges"))
+    with (
+        _atomic_target(output) as path,
+        open(path, "wb") as sink,
+        Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar,
+    ):
+        task = bar.add_task("export", total=None)
+
+        def counted() -> Iterator[Element]:
+            for n, element in enumerate(elements, 1):
+                if n % 10_000 == 0:
+                    bar.update(task, completed=n)
+                yield element
+
+        # Counting adds a step to each of millions of elements: only where someone watches.
+        return write_graph(elements if bar.disable else counted(), graph_format, sink, path.parent)
 
 
 def main() -> None:

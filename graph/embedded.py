@@ -778,9 +778,11 @@ class _SQLiteReader:
 
     # pydantic's JSON parser reads a body in half the time the standard library's takes.
     def entity_records(self, private_below: int = 0) -> Iterator[StoredEntity]:
+        stored = partial(tuple.__new__, StoredEntity)
         for kind, entity_id, body in self._db.execute(ENTITY_RECORDS, (private_below, private_below)):
-            yield StoredEntity(_KINDS[kind], entity_id, from_json(body, cache_strings="keys"))
+            yield stored((_KINDS[kind], entity_id, from_json(body, cache_strings="keys")))
 
     def link_records(self, private_below: int = 0) -> Iterator[StoredLink]:
+        stored = partial(tuple.__new__, StoredLink)
         for from_id, link_type, to_id, body in self._db.execute(LINK_RECORDS, (private_below,)):
-            yield StoredLink(from_id, _LINK_TYPES[link_type], to_id, from_json(body, cache_strings="keys"))
+            yield stored((from_id, _LINK_TYPES[link_type], to_id, from_json(body, cache_strings="keys")))

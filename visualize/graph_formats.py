@@ -73,14 +73,15 @@ class SpooledExporter:
     def __init__(self, sink: BinaryIO, spool_dir: Path | None) -> None:
         self._sink = sink
         self._nodes, self._edges = _Spool(spool_dir), _Spool(spool_dir)
+        self._write_node, self._write_edge = self._nodes.write, self._edges.write
         self.nodes = self.edges = 0
 
     def write(self, element: Element) -> None:
         if type(element) is GraphNode:
-            self._nodes.write(self._node(element, self.nodes))  # type: ignore[arg-type]
+            self._write_node(self._node(element, self.nodes))  # type: ignore[arg-type]
             self.nodes += 1
         else:
-            self._edges.write(self._edge(element, self.edges))  # type: ignore[arg-type]
+            self._write_edge(self._edge(element, self.edges))  # type: ignore[arg-type]
             self.edges += 1
 
     def finalize(self) -> None:
@@ -249,7 +250,8 @@ class _Attributes:
 
 
 def _ends(source: str, target: str) -> str:
-    if plain(source + target):  # ids hardly ever need escaping
+    ends = source + target  # ids hardly ever need escaping: plain(), inline for millions of edges
+    if ends.isprintable() and '"' not in ends and "&" not in ends and "<" not in ends and ">" not in ends:
         return f'source="{source}" target="{target}"'
     return f'source="{xml_attribute(source)}" target="{xml_attribute(target)}"'
 

@@ -10,6 +10,9 @@ functions give the answer the whole graph gives. A question about
   cohorts that can rank on the page (``path_region``);
 - the whole graph reads everything, or for whole-graph questions (gaps, fragmentation) a
   skeleton and streams of light facts (``whole_graph``).
+- an export of the region below an organization reads what lies within N links below it,
+  with its units and decisions (``below_region``); a whole-graph export streams records
+  (GraphReader.entity_records), never building a view.
 """
 
 from __future__ import annotations

@@ -92,12 +92,9 @@ def graph_elements(
             target = attributes[field]
             if nodes is None or target in nodes:
                 yield _edge((entity_id, target, edge_type, _NO_ATTRIBUTES))
-        if cited and nodes is None:
+        if cited:
             for source_id in cited:  # type: ignore[attr-defined]
-                yield _edge((entity_id, source_id, CITES, _NO_ATTRIBUTES))
-        elif cited:
-            for source_id in cited:  # type: ignore[attr-defined]
-                if source_id in nodes:
+                if nodes is None or source_id in nodes:
                     yield _edge((entity_id, source_id, CITES, _NO_ATTRIBUTES))
     for from_id, link_type, to_id, fields in links:
         for name in _ENDS:

@@ -9,7 +9,7 @@ import shlex
 import shutil
 import sys
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -34,7 +34,15 @@ from laborgraph.graph.revisions import MAX_LABEL, MAX_REASON, WriteNote
 from laborgraph.graph.store import DEFAULT_DEPTH, MAX_DEPTH, GraphStore
 from laborgraph.graph.vocabulary import Dimension
 from laborgraph.ingest import load
-from laborgraph.visualize.export import stream_changes_csv, stream_csv
+from laborgraph.visualize.export import (
+    CsvExporter,
+    PathExporter,
+    XlsxExporter,
+    export_paths,
+    stream_changes_csv,
+)
+from laborgraph.visualize.graph_elements import Element
+from laborgraph.visualize.graph_formats import GraphFormat, write_graph
 from laborgraph.visualize.map import DEFAULT_FOCUS_DEPTH, MAX_PATHS, map_region
 from laborgraph.visualize.render import render_map_html
 
@@ -119,27 +127,33 @@ def _add_row(table: Table, *cells: str) -> None:
     table.add_row(*(plain(cell) for cell in cells))
 
 
-def _write_atomically(target: Path, chunks: Iterable[str]) -> None:
-    """Write ``chunks`` to ``target`` only if all of them come; an old file is kept otherwise.
+@contextmanager
+def _atomic_target(target: Path) -> Iterator[Path]:
+    """The path to write ``target``'s new content to: it becomes ``target`` only if the block
+    ends without error; an old file is kept otherwise.
 
     A symbolic link is written through (the file it points to is replaced); a device or a
-    pipe (``/dev/stdout``) is written to as the chunks come."""
+    pipe (``/dev/stdout``) is itself the path, written to as the content comes."""
     target = target.resolve() if target.is_symlink() else target
     if target.exists() and not target.is_file():
         if target.is_dir():
             raise OSError(f"cannot write {target}: it is a folder")
-        with open(target, "w", encoding="utf-8", newline="") as sink:
-            sink.writelines(chunks)
+        yield target
         return
     partial = target.with_name(f".{target.name}.partial")
     try:
-        with open(partial, "w", encoding="utf-8", newline="") as sink:
-            sink.writelines(chunks)
+        yield partial
         os.replace(partial, target)
     except OSError as exc:
         raise OSError(f"cannot write {target}: {exc.strerror or exc}") from exc
     finally:
         partial.unlink(missing_ok=True)
+
+
+def _write_atomically(target: Path, chunks: Iterable[str]) -> None:
+    """Write ``chunks`` to ``target`` only if all of them come (see ``_atomic_target``)."""
+    with _atomic_target(target) as path, open(path, "w", encoding="utf-8", newline="") as sink:
+        sink.writelines(chunks)
 
 
 def _ingest(store: GraphStore, path: Path, settings: Settings, label: str | None = None) -> load.IngestReport:
@@ -352,6 +366,9 @@ def paths_command(
     limit: PageLimit = DEFAULT_PAGE,
     offset: Offset = 0,
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Write the paths as CSV to FILE.")] = None,
+    xlsx_file: Annotated[
+        Path | None, typer.Option("--xlsx", help="Write the paths as a spreadsheet (.xlsx) to FILE.")
+    ] = None,
     as_json: AsJson = False,
     show_small: ShowSmall = False,
     as_of: AsOf = None,
@@ -369,18 +386,10 @@ def paths_command(
         limit=limit or None,
     )
     with questions(show_small, as_of) as ask:
-        if csv_file:
-            found = ask.risk_paths(query)
-            written = 0
-
-            def counted(paths: Iterator[RiskPath]) -> Iterator[RiskPath]:
-                nonlocal written
-                for path in paths:
-                    written += 1
-                    yield path
-
-            _write_atomically(csv_file, stream_csv(counted(found)))
-            out.print(f"wrote {written} paths to {csv_file}", highlight=False)
+        if csv_file or xlsx_file:
+            files = [file for file in (csv_file, xlsx_file) if file]
+            written = _export_paths(ask.risk_paths(query), csv_file, xlsx_file)
+            out.print(f"wrote {written} paths to {' and '.join(map(str, files))}", highlight=False)
             return
         page = ask.path_page(query, offset, limit or None)
     if as_json:
@@ -410,6 +419,19 @@ def paths_command(
             " --limit 0 for all",
             highlight=False,
         )
+
+
+def _export_paths(paths: Iterator[RiskPath], csv_file: Path | None, xlsx_file: Path | None) -> int:
+    """Write the paths to each file given, each file whole or not at all; how many paths."""
+    with ExitStack() as files:
+        exporters: list[PathExporter] = []
+        if csv_file:
+            path = files.enter_context(_atomic_target(csv_file))
+            sink = files.enter_context(open(path, "w", encoding="utf-8", newline=""))
+            exporters.append(CsvExporter(sink))
+        if xlsx_file:
+            exporters.append(XlsxExporter(files.enter_context(_atomic_target(xlsx_file))))
+        return export_paths(paths, exporters)
 
 
 @cli.command("tiers")
@@ -729,6 +751,50 @@ def map_command(
         model = ask.chain_map(viewpoint=viewpoint, focus=focus, depth=depth, path_rank=path, region=region)
         _write_atomically(output, [render_map_html(model)])
     out.print(f"wrote {output} ({len(model.nodes)} nodes, {len(model.edges)} links)", highlight=False)
+
+
+@cli.command("export")
+def export_command(
+    output: Annotated[Path, typer.Option("-o", "--output", help="The file to write.")],
+    graph_format: Annotated[
+        GraphFormat, typer.Option("--format", help="graphml, gexf, or json (networkx's node-link form).")
+    ],
+    focus: Annotated[
+        str | None, typer.Option(help="Only this organization, its units and decisions, and what lies below.")
+    ] = None,
+    depth: Annotated[
+        int, typer.Option(min=1, max=MAX_DEPTH, help="With --focus: how many links below it to include.")
+    ] = DEFAULT_DEPTH,
+    show_small: ShowSmall = False,
+) -> None:
+    """Write the graph (or the region below one organization) for Gephi, yEd, Cytoscape or networkx.
+
+    Every entity is a node, every link and every reference an edge (docs/EXPORTS.md). Cohorts
+    below the minimum headcount, their conditions and the edges naming them are left out
+    unless --show-small."""
+    with questions(show_small) as ask, ask.graph_elements(focus, depth) as elements:
+        nodes, edges = _write_graph(elements, graph_format, output)
+    out.print(f"wrote {output} ({nodes:,} nodes, {edges:,} edges)", highlight=False)
+
+
+def _write_graph(elements: Iterator[Element], graph_format: GraphFormat, output: Path) -> tuple[int, int]:
+    """Write the elements to ``output``, whole or not at all; how many nodes and edges."""
+    columns = (SpinnerColumn(), TextColumn("writing {task.completed:,} nodes and edges"))
+    with (
+        _atomic_target(output) as path,
+        open(path, "wb") as sink,
+        Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar,
+    ):
+        task = bar.add_task("export", total=None)
+
+        def counted() -> Iterator[Element]:
+            for n, element in enumerate(elements, 1):
+                if n % 10_000 == 0:
+                    bar.update(task, completed=n)
+                yield element
+
+        # Counting adds a step to each of millions of elements: only where someone watches.
+        return write_graph(elements if bar.disable else counted(), graph_format, sink, path.parent)
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ import hashlib
 import importlib.metadata
 import json
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from datetime import date
 from functools import cache
 from itertools import islice
@@ -35,6 +35,7 @@ from laborgraph.graph.store import DEFAULT_DEPTH, EntityPage, GraphStore
 from laborgraph.graph.view import AnyEntity
 from laborgraph.graph.vocabulary import Dimension, EntityKind
 from laborgraph.visualize.budget import MAX_NODES
+from laborgraph.visualize.graph_elements import Element, graph_elements, region_elements
 from laborgraph.visualize.map import DEFAULT_FOCUS_DEPTH, chain_map
 from laborgraph.visualize.model import MapModel
 
@@ -344,6 +345,23 @@ class Questions:
             privacy=self.privacy,
             served=served,
         )
+
+    @contextmanager
+    def graph_elements(
+        self, focus: str | None = None, depth: int = DEFAULT_DEPTH
+    ) -> Iterator[Iterator[Element]]:
+        """The whole graph, or the organization ``focus`` and what lies within ``depth`` links
+        below it (graph.analysis.regions.below_region), as an export's nodes and edges
+        streamed from one snapshot while the block reads them. Small cohorts, their
+        conditions and every edge naming them are left out: a file has no place to keep
+        them masked, and a masked cohort would still be singled out."""
+        self._refuse_hidden(focus)
+        hidden_below = self.privacy.min_headcount
+        with self.store.read() as reader:
+            if focus is None:
+                yield graph_elements(reader.entity_records(hidden_below), reader.link_records(hidden_below))
+            else:
+                yield region_elements(regions.below_region(reader, focus, depth, hidden_below))
 
     def _remembered(
         self, question: str, asked: Mapping[str, object], model: type[_M], answer: Callable[[], _M]

@@ -122,8 +122,11 @@ from laborgraph.graph.store import (
     EngagedCohort,
     Engagement,
     EntityPage,
+    JsonRecord,
     RiskHit,
     RiskSeek,
+    StoredEntity,
+    StoredLink,
     best_hits,
 )
 from laborgraph.graph.view import AnyEntity
@@ -439,6 +442,17 @@ RETURN a.id AS organization_id, c.id AS cohort_id, coalesce(r.project, "") AS pr
        [{", ".join(f'["{d.value}", r.derived_{d.value}]' for d in Dimension)}] AS risks
 """
 SOURCE_DATES = "MATCH (s:Source) RETURN s.id AS id, toString(s.published_at) AS published_at"
+# What an export reads: every entity and link but small cohorts (a page's filter, with no
+# name search), their conditions and the links into them.
+ENTITY_RECORDS = f"""
+MATCH (n:Entity) WHERE {_LISTED}
+RETURN labels(n) AS labels, n.id AS id, properties(n) AS props
+"""
+LINK_RECORDS = f"""
+MATCH (a:Entity)-[r:{_ALL_LINKS}]->(b:Entity)
+WHERE NOT (b:Cohort AND coalesce(b.headcount < $private_below, false))
+RETURN {_LINK_COLUMNS}
+"""
 
 UNITS_OF_ORGANIZATIONS = """
 UNWIND $ids AS id
@@ -636,6 +650,16 @@ def _observation_row(condition: Condition) -> Props:
         "observed_at": observed_at,
         "body": condition.model_dump_json(exclude_none=True),
     }
+
+
+def _json_fields(props: Props) -> JsonRecord:
+    """Properties in a record's JSON form: extras gathered, dates as ISO text."""
+    fields, extra = _split_props(props)
+    for key, value in fields.items():
+        if isinstance(value, date):
+            fields[key] = value.isoformat()
+    fields["extra"] = extra
+    return fields
 
 
 def _kind(labels: Iterable[str]) -> EntityKind:
@@ -1235,3 +1259,19 @@ class _Neo4jReader:
         links = _links(self._tx.run(LINKS_AT, revision=revision))
         earlier = [_earlier_record(r["kind"], r["body"]) for r in self._tx.run(EARLIER_AT, revision=revision)]
         return GraphData.of([*entities, *links, *earlier])
+
+    def entity_records(self, private_below: int = 0) -> Iterator[StoredEntity]:
+        for labels, entity_id, props in self._tx.run(ENTITY_RECORDS, text=None, private_below=private_below):
+            kind = _kind(labels)
+            fields = _json_fields(props)
+            if kind is EntityKind.condition:
+                fields.pop("id", None)  # a condition's id is made of its cohort and dimension
+            yield StoredEntity(kind, entity_id, {"entity": kind.value, **fields})
+
+    def link_records(self, private_below: int = 0) -> Iterator[StoredLink]:
+        for from_id, link_type, to_id, props in self._tx.run(LINK_RECORDS, private_below=private_below):
+            fields = _json_fields(props)
+            if not fields.get("project"):
+                fields.pop("project", None)  # stored as "" for none, absent from the JSON form
+            fields.update(from_id=from_id, type=link_type, to_id=to_id)
+            yield StoredLink(from_id, LinkType(link_type), to_id, fields)

@@ -87,6 +87,28 @@ class EngagedCohort(NamedTuple):
     risks: tuple[tuple[Dimension, str], ...]
 
 
+# A record's JSON form, as ``model_dump(mode="json", exclude_none=True)`` gives it: what a
+# whole-graph export reads, since at a million records a model for each costs it half its time.
+JsonRecord = dict[str, object]
+
+
+class StoredEntity(NamedTuple):
+    """An entity in its JSON form; ``ENTITY_MODELS[kind].model_validate(fields)`` is the entity."""
+
+    kind: EntityKind
+    id: str
+    fields: JsonRecord
+
+
+class StoredLink(NamedTuple):
+    """A link in its JSON form; ``Link.model_validate(fields)`` is the link."""
+
+    from_id: str
+    type: LinkType
+    to_id: str
+    fields: JsonRecord
+
+
 def best_hits(hits: Iterable[RiskHit], limit: int) -> list[RiskHit]:
     """The best ``limit`` distinct (tag, cohort) hits, in GraphReader.risk_seek's order."""
     return sorted(set(hits), key=lambda hit: (hit.tag, -hit.headcount, hit.cohort_id))[:limit]
@@ -177,6 +199,14 @@ class GraphReader(Protocol):
 
     def facts_at(self, revision: int) -> GraphData:
         """The graph as it stood once ``revision`` was written."""
+
+    def entity_records(self, private_below: int = 0) -> Iterator[StoredEntity]:
+        """Every entity in its JSON form, in no set order, but cohorts with a headcount below
+        ``private_below`` and their conditions (as ``GraphStore.page`` leaves them out)."""
+
+    def link_records(self, private_below: int = 0) -> Iterator[StoredLink]:
+        """Every link in its JSON form, in no set order, but the ENGAGES links into the cohorts
+        ``entity_records`` leaves out."""
 
 
 class GraphStore(Protocol):

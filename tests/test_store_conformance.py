@@ -37,6 +37,7 @@ from laborgraph.graph.errors import (
     StoreUnavailable,
 )
 from laborgraph.graph.model import (
+    ENTITY_MODELS,
     Cohort,
     Condition,
     Decision,
@@ -600,6 +601,60 @@ def test_listings_leave_out_small_cohorts_and_their_conditions(store: GraphStore
     assert listed(EntityKind.cohort, 5, text="small") == (0, [])
     assert listed(EntityKind.cohort, 0) == (3, ["big", "small", "unknown-size"])
     assert listed(None, 0)[0] == 8
+
+
+@pytest.mark.parametrize("name", ["chain", "every_field"])
+def test_record_streams_give_every_record_in_its_json_form(store: GraphStore, name: str) -> None:
+    """What a whole-graph export reads: each record once, as its model's JSON form, which
+    validates back to the very record written."""
+    data = globals()[name]()
+    store.write(data)
+
+    with store.read() as reader:
+        entities = list(reader.entity_records())
+        links = list(reader.link_records())
+
+    assert sorted(e.id for e in entities) == sorted(e.id for e in data.entities())
+    for kind, entity_id, fields in entities:
+        entity = ENTITY_MODELS[kind].model_validate(fields)
+        assert entity == store.get(entity_id) and entity.entity is kind  # type: ignore[attr-defined]
+    streamed = {found.key: found for found in (Link.model_validate(fields) for *_, fields in links)}
+    assert streamed == {written.key: written for written in data.links} and len(links) == len(data.links)
+    assert {(f, t, to) for f, t, to, _ in links} == {(k.from_id, k.type, k.to_id) for k in data.links}
+
+
+def test_record_streams_leave_out_small_cohorts_their_conditions_and_links_into_them(
+    store: GraphStore,
+) -> None:
+    store.write(
+        Chain()
+        .org("B", "buyer")
+        .org("V", "vendor")
+        .cohort("big", headcount=40, pay="meets")
+        .cohort("small", headcount=3, pay="violates", voice="at_risk")
+        .cohort("unknown-size", headcount=None, pay="unknown")
+        .cohort("at-the-threshold", headcount=5)
+        .link("B", "V", "CONTRACTS")
+        .link("B", "big", "ENGAGES")
+        .link("B", "small", "ENGAGES")
+        .link("V", "small", "ENGAGES", project="p")
+        .link("B", "unknown-size", "ENGAGES")
+        .data()
+    )
+
+    def streamed(private_below: int) -> tuple[list[str], list[str]]:
+        with store.read() as reader:
+            entities = sorted(entity.id for entity in reader.entity_records(private_below))
+            links = sorted(f"{f}-{t}->{to}" for f, t, to, _ in reader.link_records(private_below))
+        return entities, links
+
+    entities, links = streamed(5)
+    assert entities == [e.id for e in store.page(None, limit=100, private_below=5).items]
+    assert "small" not in entities and "small/pay" not in entities and "at-the-threshold" in entities
+    assert links == ["B-CONTRACTS->V", "B-ENGAGES->big", "B-ENGAGES->unknown-size"]
+    entities, links = streamed(0)
+    assert {"small", "small/pay", "small/voice"} <= set(entities)
+    assert {"B-ENGAGES->small", "V-ENGAGES->small"} <= set(links) and len(links) == 5
 
 
 def test_counts_of_an_empty_and_a_full_store(store: GraphStore) -> None:

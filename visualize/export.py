@@ -1,38 +1,34 @@
-"""Exports of risk paths behind one interface: ``write()`` each path, then ``finalize()``.
+"""Exports of risk paths behind one interface: ``write()`` each path, then ``finalize()``:
+CSV, and the same rows and columns as a spreadsheet (visualize.xlsx).
 
-CSV cells are made safe for spreadsheets: text that a spreadsheet would read as a formula
-(starting with =, +, -, @, a tab or a carriage return) is prefixed with an apostrophe.
+Cells are made safe for spreadsheets (visualize.cells): text that a spreadsheet would read
+as a formula (starting with =, +, -, @, a tab or a carriage return) is prefixed with an
+apostrophe.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Protocol, TextIO
 
 from laborgraph.graph.analysis.changes import Change
 from laborgraph.graph.analysis.paths import Hop, RiskPath
+from laborgraph.visualize.cells import safe_cell
 
 CSV_COLUMNS = [
     "rank", "severity", "likelihood", "confidence", "score", "buyer_id", "buyer_name", "unit_id",
     "unit_name", "decision_id", "lever", "project", "tier", "chain", "cohort_id", "cohort_name",
     "country", "headcount", "dimension", "status", "evidence", "explanation",
 ]  # fmt: skip
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class PathExporter(Protocol):
     def write(self, path: RiskPath) -> None: ...
 
     def finalize(self) -> None: ...
-
-
-def safe_cell(value: object) -> object:
-    """A cell a spreadsheet will show as text, never evaluate."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def describe_evidence(hops: list[Hop]) -> str:
@@ -52,12 +48,7 @@ class CsvExporter:
         self._writer.writerow(CSV_COLUMNS)
 
     def write(self, path: RiskPath) -> None:
-        row = {
-            **path.model_dump(mode="json", include=set(CSV_COLUMNS)),
-            "chain": " > ".join(path.chain),
-            "evidence": describe_evidence(path.hops),
-        }
-        self._writer.writerow([safe_cell(row.get(column)) for column in CSV_COLUMNS])
+        self._writer.writerow([safe_cell(cell) for cell in path_row(path)])
 
     def finalize(self) -> None:
         pass  # CSV needs no trailer; kept for the exporter interface
@@ -79,6 +70,43 @@ def stream_changes_csv(changes: Iterable[Change]) -> Iterator[str]:
         writer.writerow([safe_cell(row.get(column)) for column in CHANGE_COLUMNS])
         yield _drain(buffer)
     yield _drain(buffer)
+
+
+class XlsxExporter:
+    """The CSV's rows and columns in one worksheet, "risk paths", of an .xlsx file."""
+
+    def __init__(self, target: Path) -> None:
+        from laborgraph.visualize.xlsx import XlsxTable  # xlsxwriter is loaded only to write one
+
+        self._table = XlsxTable(target, CSV_COLUMNS, "risk paths")
+
+    def write(self, path: RiskPath) -> None:
+        self._table.write(path_row(path))
+
+    def finalize(self) -> None:
+        self._table.finalize()
+
+
+def path_row(path: RiskPath) -> list[object]:
+    """A path's cells, in the order of CSV_COLUMNS (before they are made safe)."""
+    row = {
+        **path.model_dump(mode="json", include=set(CSV_COLUMNS)),
+        "chain": " > ".join(path.chain),
+        "evidence": describe_evidence(path.hops),
+    }
+    return [row.get(column) for column in CSV_COLUMNS]
+
+
+def export_paths(paths: Iterable[RiskPath], exporters: Sequence[PathExporter]) -> int:
+    """Each path through every exporter, then every exporter finalized; how many paths."""
+    written = 0
+    for path in paths:
+        for exporter in exporters:
+            exporter.write(path)
+        written += 1
+    for exporter in exporters:
+        exporter.finalize()
+    return written
 
 
 def stream_csv(paths: Iterable[RiskPath]) -> Iterator[str]:

@@ -1,22 +1,30 @@
-"""Risk paths: whose decisions reach which worker conditions, ranked; as JSON pages or CSV."""
+"""Risk paths: whose decisions reach which worker conditions, ranked; as JSON pages, CSV or
+a spreadsheet."""
 
 from __future__ import annotations
 
+import tempfile
 from itertools import chain, islice
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import StreamingResponse
+from fastapi.responses import FileResponse, StreamingResponse
+from starlette.background import BackgroundTask
 
 from laborgraph.app.deps import MAX_OFFSET, AsOfQuestionsDep, Limit, Offset, PathFilters, require_read
 from laborgraph.app.errors import error_responses
 from laborgraph.app.questions import PathPage
 from laborgraph.app.routes import examples
-from laborgraph.visualize.export import stream_csv
+from laborgraph.visualize.export import XlsxExporter, export_paths, stream_csv
 
 router = APIRouter(tags=["risk paths"], dependencies=[Depends(require_read)])
 ERRORS = error_responses(401, 403, 404, 422, 503)
 CSV_NAME = "laborgraph-risk-paths.csv"
+XLSX_NAME = "laborgraph-risk-paths.xlsx"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DownloadOffset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Paths to skip.")]
+DownloadLimit = Annotated[int | None, Query(ge=1, description="At most this many paths; all if absent.")]
 
 
 @router.get("/paths", responses={**examples.json_example(examples.PATH_PAGE), **ERRORS})
@@ -35,10 +43,7 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
 
 @router.get("/paths.csv", response_class=StreamingResponse, responses={**CSV_RESPONSE, **ERRORS})
 def download_paths(
-    ask: AsOfQuestionsDep,
-    query: PathFilters,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Paths to skip.")] = 0,
-    limit: Annotated[int | None, Query(ge=1, description="At most this many paths; all if absent.")] = None,
+    ask: AsOfQuestionsDep, query: PathFilters, offset: DownloadOffset = 0, limit: DownloadLimit = None
 ) -> StreamingResponse:
     """The same risk paths as a CSV download (the columns docs/API.md lists), streamed row by row."""
     found = ask.risk_paths(query.model_copy(update={"offset": offset, "limit": limit}))
@@ -49,3 +54,26 @@ def download_paths(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{CSV_NAME}"'},
     )
+
+
+XLSX_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The CSV's rows and columns in one worksheet.", "content": {XLSX_TYPE: {}}}
+}
+
+
+@router.get("/paths.xlsx", response_class=FileResponse, responses={**XLSX_RESPONSE, **ERRORS})
+def download_paths_xlsx(
+    ask: AsOfQuestionsDep, query: PathFilters, offset: DownloadOffset = 0, limit: DownloadLimit = None
+) -> FileResponse:
+    """The same risk paths as a spreadsheet (.xlsx), written in constant memory, then sent."""
+    found = ask.risk_paths(query.model_copy(update={"offset": offset, "limit": limit}))
+    # A spreadsheet is complete only once written: it goes to a temporary file, not to memory.
+    with tempfile.NamedTemporaryFile(prefix="laborgraph-", suffix=".xlsx", delete=False) as file:
+        target = Path(file.name)
+    try:
+        export_paths(found, [XlsxExporter(target)])
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    cleanup = BackgroundTask(target.unlink, missing_ok=True)
+    return FileResponse(target, media_type=XLSX_TYPE, filename=XLSX_NAME, background=cleanup)

@@ -10,6 +10,9 @@ functions give the answer the whole graph gives. A question about
   cohorts that can rank on the page (``path_region``);
 - the whole graph reads everything, or for whole-graph questions (gaps, fragmentation) a
   skeleton and streams of light facts (``whole_graph``).
+- an export of the region below an organization reads what lies within N links below it,
+  with its units and decisions (``below_region``); a whole-graph export streams records
+  (GraphReader.entity_records), never building a view.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from laborgraph.graph.analysis.paths import PathQuery, reached_engagers, select_decisions, walk_groups
+from laborgraph.graph.analysis.privacy import is_small
 from laborgraph.graph.analysis.ranking import ALL_DIMENSIONS, DIMENSION_BIT, ranked_cohorts
 from laborgraph.graph.analysis.traverse import check_depth
 from laborgraph.graph.analysis.whole import WholeGraph
@@ -93,6 +97,47 @@ def chain_region(reader: GraphReader, viewpoint: str) -> GraphView:
     organizations, links = walk_down(reader, {viewpoint}, walkable_projects([focus], owners), ALL_LINKS)
     region = organizations | {link.to_id for link in links if link.type is LinkType.ENGAGES}
     return _view([*reader.entities(region), *(link for link in links if link.to_id in region)], owners)
+
+
+def below_region(reader: GraphReader, org_id: str, depth: int, private_below: int = 0) -> Records:
+    """An organization, its units and their decisions, and what lies within ``depth`` links
+    below it along the links it can see (a buyer: unscoped links and its own projects):
+    organizations within ``depth`` supply links, the cohorts engaged within ``depth`` links
+    (one below the organization engaging them), every link among all these, the cohorts'
+    conditions and the sources all of them cite. Cohorts with a headcount below
+    ``private_below``, their conditions and the links into them are left out (as
+    GraphReader.entity_records leaves them). NotFound unless ``org_id`` is an organization."""
+    focus = _focus(reader, org_id)
+    if not isinstance(focus, Organization):
+        raise NotFound(org_id, EntityKind.organization)
+    projects = walkable_projects([focus], reader.project_owners())
+    # The organizations within depth - 1 links engage the cohorts within depth; the ring of
+    # those one link farther engages none of them alone, but its links may join the region.
+    inner, walked = walk_down(reader, {org_id}, projects, ALL_LINKS, check_depth(depth) - 1)
+    ring = {link.to_id for link in walked if link.type is not LinkType.ENGAGES} - inner
+    organizations = inner | ring
+    engaged = {link.to_id for link in walked if link.type is LinkType.ENGAGES}
+    found = reader.entities(engaged)
+    cohorts = [c for c in found if isinstance(c, Cohort) and not is_small(c.headcount, private_below)]
+    cohort_ids = {c.id for c in cohorts}
+    supply = [
+        link
+        for link in (*walked, *reader.links_from(sorted(ring), SUPPLY_LINKS, projects))
+        if link.type is not LinkType.ENGAGES and link.to_id in organizations
+    ]
+    engages = [
+        link for link in reader.links_into(cohort_ids, ENGAGES, projects) if link.from_id in organizations
+    ]
+    units = reader.units_of([org_id])
+    entities = [
+        *reader.entities(organizations),
+        *cohorts,
+        *reader.conditions_of(cohort_ids),
+        *units,
+        *reader.decisions_by([u.id for u in units]),
+    ]
+    links = [*supply, *engages]
+    return [*entities, *_sources_of(reader, entities, links), *links]
 
 
 def path_region(reader: GraphReader, query: PathQuery, config: ScoringConfig) -> GraphView:
@@ -232,34 +277,42 @@ def _upstream(reader: GraphReader, focus: Cohort | Condition) -> Records:
 
 
 def walk_down(
-    reader: GraphReader, starts: set[str], projects: list[str] | None, types: Collection[LinkType]
+    reader: GraphReader,
+    starts: set[str],
+    projects: list[str] | None,
+    types: Collection[LinkType],
+    depth: int = MAX_DEPTH,
 ) -> tuple[set[str], list[Link]]:
-    """Organizations within MAX_DEPTH supply links below the starts, and every link of
+    """Organizations within ``depth`` supply links below the starts, and every link of
     ``types`` out of them (ENGAGES links reach cohorts, which end the walk)."""
 
     def level(frontier: set[str]) -> list[Link]:
         return reader.links_from(sorted(frontier), types, projects)
 
-    organizations, links = _breadth_first(starts, level, downwards=True)
+    organizations, links = _breadth_first(starts, level, downwards=True, depth=depth)
     if LinkType.ENGAGES not in types:
         links = [link for link in links if link.to_id in organizations]
     return organizations, links
 
 
 def _breadth_first(
-    starts: set[str], level: Callable[[set[str]], Iterable[Link]], *, downwards: bool
+    starts: set[str],
+    level: Callable[[set[str]], Iterable[Link]],
+    *,
+    downwards: bool,
+    depth: int = MAX_DEPTH,
 ) -> tuple[set[str], list[Link]]:
-    """Organizations within MAX_DEPTH supply links of the starts, below them or above, and
+    """Organizations within ``depth`` supply links of the starts, below them or above, and
     every link ``level`` gives for each level's frontier. An ENGAGES link ends the walk."""
     organizations, links = set(starts), []
     frontier = starts
-    for depth in range(MAX_DEPTH + 1):
+    for distance in range(depth + 1):
         if not frontier:
             break
         reached = set()
         for link in level(frontier):
             far_end = link.to_id if downwards else link.from_id
-            if link.type is not LinkType.ENGAGES and depth < MAX_DEPTH and far_end not in organizations:
+            if link.type is not LinkType.ENGAGES and distance < depth and far_end not in organizations:
                 reached.add(far_end)
                 organizations.add(far_end)
             links.append(link)

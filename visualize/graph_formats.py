@@ -1,0 +1,389 @@
+"""Graph files for Gephi, yEd, Cytoscape and networkx, written as the elements stream past.
+
+Each format is one small class behind the exporters' interface, ``write()`` each element
+(visualize.graph_elements) then ``finalize()``:
+
+- ``graphml``: GraphML, attributes declared as ``<key>``s (``networkx.read_graphml``);
+- ``gexf``: GEXF 1.2 (``networkx.read_gexf``, Gephi's own format);
+- ``json``: networkx's node-link form, ``{"directed", "multigraph", "graph", "nodes",
+  "edges"}`` (``networkx.node_link_graph``).
+
+Both XML formats declare every attribute, with its type, before the first node, and all
+three list every node before the first edge; the stream gives them in neither order. So
+nodes and edges go to two temporary files as they come, and ``finalize()`` writes the head,
+then copies both: memory stays flat at any size, and nothing is held as objects.
+
+A whole graph is millions of elements, so each is rendered in one pass over its attributes,
+text escaped only when one of its values needs it.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable
+from enum import StrEnum
+from pathlib import Path
+from types import TracebackType
+from typing import BinaryIO, Protocol
+
+from pydantic_core import to_json
+
+from laborgraph.visualize.graph_elements import EXTRA_PREFIX, Element, GraphEdge, GraphNode, Value
+
+
+class GraphFormat(StrEnum):
+    graphml = "graphml"
+    gexf = "gexf"
+    json = "json"
+
+
+class GraphExporter(Protocol):
+    nodes: int
+    edges: int
+
+    def write(self, element: Element) -> None: ...
+
+    def finalize(self) -> None: ...
+
+
+def graph_exporter(fmt: GraphFormat, sink: BinaryIO, spool_dir: Path | None = None) -> SpooledExporter:
+    """The exporter of ``fmt`` writing to ``sink``; its temporary files go in ``spool_dir``
+    (the system's temporary folder if None). Use it as a context manager, so those files
+    go even when the export does not finish."""
+    return _EXPORTERS[fmt](sink, spool_dir)
+
+
+def write_graph(
+    elements: Iterable[Element], fmt: GraphFormat, sink: BinaryIO, spool_dir: Path | None = None
+) -> tuple[int, int]:
+    """Write the elements to ``sink`` as ``fmt``; how many nodes and edges were written."""
+    with graph_exporter(fmt, sink, spool_dir) as exporter:
+        write = exporter.write
+        for element in elements:
+            write(element)
+        exporter.finalize()
+    return exporter.nodes, exporter.edges
+
+
+class SpooledExporter:
+    """Nodes and edges spooled to temporary files, joined under a head in ``finalize``."""
+
+    def __init__(self, sink: BinaryIO, spool_dir: Path | None) -> None:
+        self._sink = sink
+        self._nodes, self._edges = _Spool(spool_dir), _Spool(spool_dir)
+        self._write_node, self._write_edge = self._nodes.write, self._edges.write
+        self.nodes = self.edges = 0
+
+    def write(self, element: Element) -> None:
+        if type(element) is GraphNode:
+            self._write_node(self._node(element, self.nodes))  # type: ignore[arg-type]
+            self.nodes += 1
+        else:
+            self._write_edge(self._edge(element, self.edges))  # type: ignore[arg-type]
+            self.edges += 1
+
+    def finalize(self) -> None:
+        self._sink.write(self._head().encode())
+        self._nodes.copy_to(self._sink)
+        self._sink.write(self._between().encode())
+        self._edges.copy_to(self._sink)
+        self._sink.write(self._tail().encode())
+        self._sink.flush()
+        self.close()
+
+    def close(self) -> None:
+        self._nodes.close()
+        self._edges.close()
+
+    def __enter__(self) -> SpooledExporter:
+        return self
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.close()
+
+    # What each format writes: a node's and an edge's bytes (the ``n``-th of their kind),
+    # and the text before the nodes, between nodes and edges, and after the edges.
+    def _node(self, node: GraphNode, n: int) -> bytes:
+        raise NotImplementedError
+
+    def _edge(self, edge: GraphEdge, n: int) -> bytes:
+        raise NotImplementedError
+
+    def _head(self) -> str:
+        raise NotImplementedError
+
+    def _between(self) -> str:
+        raise NotImplementedError
+
+    def _tail(self) -> str:
+        raise NotImplementedError
+
+
+class _Spool:
+    """A temporary file, written and then copied as bytes."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self._file = tempfile.TemporaryFile(  # noqa: SIM115 closed by close()
+            dir=folder, prefix=".laborgraph-export-", buffering=1 << 20
+        )
+        self.write = self._file.write
+
+    def copy_to(self, sink: BinaryIO) -> None:
+        self._file.flush()
+        self._file.seek(0)
+        shutil.copyfileobj(self._file, sink, 1 << 20)
+
+    def close(self) -> None:
+        self._file.close()  # the system deletes it
+
+
+# -- XML ------------------------------------------------------------------------------
+
+# XML 1.0 cannot hold these at all, even escaped: they become U+FFFD.
+_NOT_XML = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
+_TEXT_SPECIAL = re.compile(f"[&<>\r{_NOT_XML}]")
+# In an attribute, a parser turns newlines and tabs into spaces unless they are escaped.
+_ATTRIBUTE_SPECIAL = re.compile(f'[&<>"\n\r\t{_NOT_XML}]')
+_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
+
+
+def _escaped(found: re.Match[str]) -> str:
+    return _ESCAPES.get(found.group(), "\ufffd")
+
+
+def xml_text(text: str) -> str:
+    return text if _TEXT_SPECIAL.search(text) is None else _TEXT_SPECIAL.sub(_escaped, text)
+
+
+def xml_attribute(text: str) -> str:
+    return text if _ATTRIBUTE_SPECIAL.search(text) is None else _ATTRIBUTE_SPECIAL.sub(_escaped, text)
+
+
+def plain(text: str) -> bool:
+    """Whether ``text`` needs no escaping anywhere in XML: a quicker test than the patterns.
+    Control characters, surrogates and non-characters are not printable; some printable-
+    looking ones (a no-break space) are not either, and only take the slower way."""
+    return text.isprintable() and '"' not in text and "&" not in text and "<" not in text and ">" not in text
+
+
+_Template = tuple[str, bool, tuple[int, ...]]  # markup, whether every value is text, extras' places
+
+
+class _Attributes:
+    """The attributes seen on nodes (or on edges), each with its key, and the type that fits
+    every value each took (integers and numbers: a number; any other mix: text).
+
+    ``render`` writes values between the markup that opens and closes each. Records of a
+    kind mostly carry the same attributes, so the markup for each set of names is made once,
+    as a template the values are formatted into. A record's own fields always hold the type
+    its model gives them; extra columns may hold any, and are looked at value by value."""
+
+    TEMPLATES = 10_000  # kept; past them (many differing extra columns) each is made anew
+
+    def __init__(self, prefix: str, opening: Callable[[str], str], closing: str) -> None:
+        self._prefix = prefix
+        self._opening = opening
+        self._closing = closing
+        self.keys: dict[str, str] = {}
+        self._types: dict[str, set[type]] = {}
+        self._templates: dict[tuple[str, ...], _Template] = {}
+
+    def key(self, name: str, kind: type) -> str:
+        """The key of an attribute, counting ``kind`` among its types."""
+        key = self.keys.get(name)
+        if key is None:
+            key = self.keys[name] = f"{self._prefix}{len(self.keys)}"
+            self._types[name] = set()
+        self._types[name].add(kind)
+        return key
+
+    def type_of(self, name: str) -> str:
+        seen = self._types[name]
+        if seen == {bool}:
+            return "boolean"
+        if seen == {int}:
+            return "long"
+        if seen <= {int, float}:
+            return "double"
+        return "string"
+
+    def render(self, values: dict[str, Value], escape: Callable[[str], str]) -> str:
+        """Each value between its opening and closing markup, text escaped if any needs it."""
+        if not values:
+            return ""
+        names = tuple(values)
+        found = self._templates.get(names)
+        if found is None:
+            found = self._template(names, values)
+        template, all_text, extras = found
+        texts = tuple(values.values())
+        if extras:
+            texts = self._extras(names, texts, extras)
+        joined = "".join(texts) if all_text else "".join(map(str, texts))  # type: ignore[arg-type]
+        if not plain(joined):
+            texts = tuple(escape(v) if type(v) is str else v for v in texts)  # type: ignore[arg-type]
+        return template % texts
+
+    def _template(self, names: tuple[str, ...], values: dict[str, Value]) -> _Template:
+        kinds = [type(value) for value in values.values()]
+        extras = tuple(n for n, name in enumerate(names) if name.startswith(EXTRA_PREFIX))
+        pairs = zip(names, kinds, strict=True)
+        markup = "".join(f"{self._opening(self.key(name, kind))}%s{self._closing}" for name, kind in pairs)
+        found = (markup, not extras and all(kind is str for kind in kinds), extras)
+        if len(self._templates) < self.TEMPLATES:
+            self._templates[names] = found
+        return found
+
+    def _extras(
+        self, names: tuple[str, ...], texts: tuple[Value, ...], extras: tuple[int, ...]
+    ) -> tuple[Value, ...]:
+        """The values with each extra column's type counted, and booleans as XML writes them."""
+        converted = list(texts)
+        for n in extras:
+            value = texts[n]
+            self.key(names[n], type(value))
+            if type(value) is bool:
+                converted[n] = "true" if value else "false"
+        return tuple(converted)
+
+
+def _ends(source: str, target: str) -> str:
+    ends = source + target  # ids hardly ever need escaping: plain(), inline for millions of edges
+    if ends.isprintable() and '"' not in ends and "&" not in ends and "<" not in ends and ">" not in ends:
+        return f'source="{source}" target="{target}"'
+    return f'source="{xml_attribute(source)}" target="{xml_attribute(target)}"'
+
+
+_XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
+
+
+class GraphMLExporter(SpooledExporter):
+    """GraphML: one ``<key>`` per attribute and kind of element, ``<data>`` for each value."""
+
+    def __init__(self, sink: BinaryIO, spool_dir: Path | None) -> None:
+        super().__init__(sink, spool_dir)
+        self._node_keys = _Attributes("n", lambda key: f'<data key="{key}">', "</data>")
+        self._edge_keys = _Attributes("e", lambda key: f'<data key="{key}">', "</data>")
+        self._label = f'<data key="{self._node_keys.key("label", str)}">'
+        self._type = f'<data key="{self._edge_keys.key("type", str)}">'
+
+    def _node(self, node: GraphNode, n: int) -> bytes:
+        node_id, label, attributes = node
+        if not plain(node_id + label):
+            node_id, label = xml_attribute(node_id), xml_text(label)
+        data = self._node_keys.render(attributes, xml_text)
+        return f'<node id="{node_id}">{self._label}{label}</data>{data}</node>\n'.encode()
+
+    def _edge(self, edge: GraphEdge, n: int) -> bytes:
+        source, target, edge_type, attributes = edge
+        data = self._edge_keys.render(attributes, xml_text) if attributes else ""
+        return f"<edge {_ends(source, target)}>{self._type}{edge_type}</data>{data}</edge>\n".encode()
+
+    def _head(self) -> str:
+        keys = [
+            f'<key id="{key}" for="{domain}" attr.name="{xml_attribute(name)}"'
+            f' attr.type="{attributes.type_of(name)}"/>\n'
+            for domain, attributes in (("node", self._node_keys), ("edge", self._edge_keys))
+            for name, key in attributes.keys.items()
+        ]
+        return (
+            _XML_DECLARATION + '<graphml xmlns="http://graphml.graphdrawing.org/xmlns"'
+            ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+            ' xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns'
+            ' http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">\n'
+            + "".join(keys)
+            + '<graph id="laborgraph" edgedefault="directed">\n'
+        )
+
+    def _between(self) -> str:
+        return ""
+
+    def _tail(self) -> str:
+        return "</graph>\n</graphml>\n"
+
+
+class GexfExporter(SpooledExporter):
+    """GEXF 1.2: attributes declared per class, nodes and edges labelled, values as attvalues."""
+
+    def __init__(self, sink: BinaryIO, spool_dir: Path | None) -> None:
+        super().__init__(sink, spool_dir)
+        self._node_keys = _Attributes("", lambda key: f'<attvalue for="{key}" value="', '"/>')
+        self._edge_keys = _Attributes("", lambda key: f'<attvalue for="{key}" value="', '"/>')
+        self._type = f'<attvalue for="{self._edge_keys.key("type", str)}" value="'
+
+    def _node(self, node: GraphNode, n: int) -> bytes:
+        node_id, label, attributes = node
+        if not plain(node_id + label):
+            node_id, label = xml_attribute(node_id), xml_attribute(label)
+        found = self._node_keys.render(attributes, xml_attribute)
+        attvalues = f"<attvalues>{found}</attvalues>" if found else ""
+        return f'<node id="{node_id}" label="{label}">{attvalues}</node>\n'.encode()
+
+    def _edge(self, edge: GraphEdge, n: int) -> bytes:
+        source, target, edge_type, attributes = edge
+        found = f'{self._type}{edge_type}"/>'
+        if attributes:
+            found += self._edge_keys.render(attributes, xml_attribute)
+        ends = _ends(source, target)
+        return f'<edge id="{n}" {ends} label="{edge_type}"><attvalues>{found}</attvalues></edge>\n'.encode()
+
+    def _head(self) -> str:
+        declared = [
+            f'<attributes class="{kind}" mode="static">\n'
+            + "".join(
+                f'<attribute id="{key}" title="{xml_attribute(name)}" type="{attributes.type_of(name)}"/>\n'
+                for name, key in attributes.keys.items()
+            )
+            + "</attributes>\n"
+            for kind, attributes in (("node", self._node_keys), ("edge", self._edge_keys))
+        ]
+        return (
+            _XML_DECLARATION
+            + '<gexf xmlns="http://www.gexf.net/1.2draft" version="1.2">\n'
+            + "<meta><creator>laborgraph</creator></meta>\n"
+            + '<graph defaultedgetype="directed" mode="static">\n'
+            + "".join(declared)
+            + "<nodes>\n"
+        )
+
+    def _between(self) -> str:
+        return "</nodes>\n<edges>\n"
+
+    def _tail(self) -> str:
+        return "</edges>\n</graph>\n</gexf>\n"
+
+
+# -- JSON -----------------------------------------------------------------------------
+
+
+class NodeLinkExporter(SpooledExporter):
+    """networkx's node-link JSON: one object per node (``id``, ``label`` and its attributes)
+    and per edge (``source``, ``target``, ``key``, ``type`` and its attributes), one a line.
+    pydantic's serializer writes each in a sixth of the time the standard library takes."""
+
+    def _node(self, node: GraphNode, n: int) -> bytes:
+        found = to_json({"id": node.id, "label": node.label, **node.attributes})
+        return found if n == 0 else b",\n" + found
+
+    def _edge(self, edge: GraphEdge, n: int) -> bytes:
+        fields = {"source": edge.source, "target": edge.target, "key": n, "type": edge.type}
+        found = to_json({**fields, **edge.attributes})
+        return found if n == 0 else b",\n" + found
+
+    def _head(self) -> str:
+        return '{"directed": true, "multigraph": true, "graph": {"name": "laborgraph"},\n"nodes": [\n'
+
+    def _between(self) -> str:
+        return '\n],\n"edges": [\n'
+
+    def _tail(self) -> str:
+        return "\n]}\n"
+
+
+_EXPORTERS: dict[GraphFormat, type[SpooledExporter]] = {
+    GraphFormat.graphml: GraphMLExporter,
+    GraphFormat.gexf: GexfExporter,
+    GraphFormat.json: NodeLinkExporter,
+}

@@ -7,7 +7,8 @@ How the graph lies in the file (``laborgraph.sqlite``):
         condition's cohort; applies_to: a decision's organization; risk: a not-met
         condition's risk code (graph.scoring.risk_code_of); headcount: a cohort's;
         status, dated (observed_at) and cites (source ids joined by "|"): a condition's;
-        dated: a source's published_at. Whole-graph questions read these columns, not bodies.
+        dated: a source's published_at. Whole-graph questions read these columns, not bodies
+        (and the condition's evidence_grade from its body). A benchmark is a body only.
     links (from_id, type, to_id, project, body)       keyed as the model keys links
     risks (engager, dimension, code, rank, cohort_id, project, country)
         one row per ENGAGES link and not-met condition of its cohort, rank = -headcount:
@@ -50,6 +51,7 @@ from laborgraph.graph.errors import (
     StoreUnavailable,
 )
 from laborgraph.graph.model import (
+    Benchmark,
     Cohort,
     Condition,
     Decision,
@@ -68,12 +70,13 @@ from laborgraph.graph.store import (
     EngagedCohort,
     Engagement,
     EntityPage,
+    PayAtPlace,
     RiskHit,
     RiskSeek,
     best_hits,
 )
 from laborgraph.graph.view import AnyEntity, merge
-from laborgraph.graph.vocabulary import Dimension, EntityKind, LinkType, Status
+from laborgraph.graph.vocabulary import DEFAULT_GRADE, Dimension, EntityKind, EvidenceGrade, LinkType, Status
 
 DB_FILE = "laborgraph.sqlite"
 LAYOUT = 2  # PRAGMA user_version of the tables below; 0 is the first release's layout
@@ -84,6 +87,7 @@ BUSY_WAIT_MS = 10_000  # how long a statement waits for another process's write 
 REMEMBER_WAIT_MS = 200
 _DIMENSIONS = {d.value: d for d in Dimension}  # a dict look-up: an Enum call costs ten times more
 _STATUSES = {s.value: s for s in Status}  # ids per query when a read or write names many
+_GRADES = {g.value: g for g in EvidenceGrade}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entities (
@@ -205,7 +209,9 @@ COHORT_FACTS = (
 )
 # In the index's order, so that the first rows come without sorting millions first.
 CONDITION_FACTS = f"""
-SELECT ref, id, status, dated, cites FROM entities INDEXED BY entities_by_ref
+SELECT ref, id, status, dated, cites,
+       coalesce(json_extract(body, '$.evidence_grade'), '{DEFAULT_GRADE.value}')
+FROM entities INDEXED BY entities_by_ref
 WHERE kind = '{EntityKind.condition.value}' ORDER BY ref, kind, id
 """
 ENGAGEMENTS = f"""
@@ -219,6 +225,16 @@ AND NOT (kind = '{EntityKind.condition.value}' AND ref IN
          (SELECT id FROM entities WHERE kind = '{EntityKind.cohort.value}' AND headcount < ?))
 """
 SOURCE_DATES = f"SELECT id, dated FROM entities WHERE kind = '{EntityKind.source.value}'"
+BENCHMARKS = f"SELECT body FROM entities WHERE kind = '{EntityKind.benchmark.value}' ORDER BY id"
+# A cohort's pay condition is found by its id, cohort_id/pay, from the cohort.
+BENCHMARK_TAKERS = f"""
+SELECT k.body, json_extract(c.body, '$.country'), json_extract(c.body, '$.region')
+FROM entities c CROSS JOIN entities k ON k.id = c.id || '/{Dimension.pay.value}'
+WHERE c.kind = '{EntityKind.cohort.value}' AND (? IS NULL OR json_extract(c.body, '$.country') {_IN})
+  AND json_extract(k.body, '$.value') IS NOT NULL
+  AND (json_extract(k.body, '$.benchmark') IS NULL OR json_extract(k.body, '$.benchmark_id') IS NOT NULL)
+ORDER BY c.id
+"""
 ENGAGED = f"""
 SELECT l.from_id, l.to_id, l.project, c.name, c.headcount
 FROM links l CROSS JOIN entities c ON c.id = l.to_id
@@ -743,7 +759,7 @@ class _SQLiteReader:
     def condition_facts(self) -> Iterator[ConditionFacts]:
         facts = partial(tuple.__new__, ConditionFacts)
         days: dict[str | None, date | None] = {None: None}  # a few thousand distinct dates
-        for cohort_id, condition_id, status, dated, cites in self._db.execute(CONDITION_FACTS):
+        for cohort_id, condition_id, status, dated, cites, grade in self._db.execute(CONDITION_FACTS):
             day = days.get(dated, _NO_DAY)
             if day is _NO_DAY:
                 day = days[dated] = _day(dated)
@@ -754,6 +770,7 @@ class _SQLiteReader:
                     _STATUSES[status],
                     day,
                     tuple(cites.split("|")) if cites else (),
+                    _GRADES[grade],
                 )
             )
 
@@ -762,3 +779,13 @@ class _SQLiteReader:
 
     def source_dates(self) -> dict[str, date | None]:
         return {source_id: _day(dated) for source_id, dated in self._db.execute(SOURCE_DATES)}
+
+    def benchmarks(self) -> list[Benchmark]:
+        return [Benchmark.model_validate_json(body) for (body,) in self._db.execute(BENCHMARKS)]
+
+    def benchmark_takers(self, countries: Collection[str] | None) -> list[PayAtPlace]:
+        scope = None if countries is None else _json(countries)
+        rows = self._db.execute(BENCHMARK_TAKERS, (scope, scope))
+        return [
+            PayAtPlace(Condition.model_validate_json(body), country, region) for body, country, region in rows
+        ]

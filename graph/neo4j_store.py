@@ -73,6 +73,8 @@ from laborgraph.graph.errors import (
     StoreUnavailable,
 )
 from laborgraph.graph.model import (
+    ENTITY_MODELS,
+    Benchmark,
     Condition,
     Decision,
     Entity,
@@ -96,12 +98,21 @@ from laborgraph.graph.store import (
     EngagedCohort,
     Engagement,
     EntityPage,
+    PayAtPlace,
     RiskHit,
     RiskSeek,
     best_hits,
 )
 from laborgraph.graph.view import AnyEntity
-from laborgraph.graph.vocabulary import SUPPLY_LINKS, Dimension, EntityKind, LinkType, Status
+from laborgraph.graph.vocabulary import (
+    DEFAULT_GRADE,
+    SUPPLY_LINKS,
+    Dimension,
+    EntityKind,
+    EvidenceGrade,
+    LinkType,
+    Status,
+)
 
 BATCH_SIZE = 5_000  # rows per UNWIND; every batch of one write runs in the same transaction
 EXTRA_PREFIX = "extra_"  # kept bundle columns never collide with core properties
@@ -307,10 +318,11 @@ MATCH (a:Entity)-[r:{"|".join(SUPPLY_LINKS)}]->(b:Entity)
 RETURN a.id AS from_id, type(r) AS type, b.id AS to_id, {_props("r", Link)} AS props
 """
 COHORT_FACTS = "MATCH (c:Cohort) RETURN c.id AS id, c.name AS name, c.headcount AS headcount ORDER BY c.id"
-CONDITION_FACTS = """
+CONDITION_FACTS = f"""
 MATCH (k:Condition)
 RETURN k.cohort_id AS cohort_id, k.dimension AS dimension, k.status AS status,
-       toString(k.observed_at) AS observed_at, coalesce(k.source_ids, []) AS source_ids
+       toString(k.observed_at) AS observed_at, coalesce(k.source_ids, []) AS source_ids,
+       coalesce(k.evidence_grade, "{DEFAULT_GRADE.value}") AS grade
 ORDER BY k.cohort_id, k.dimension
 """
 ENGAGEMENTS = f"""
@@ -327,6 +339,14 @@ RETURN a.id AS organization_id, c.id AS cohort_id, coalesce(r.project, "") AS pr
        [{", ".join(f'["{d.value}", r.derived_{d.value}]' for d in Dimension)}] AS risks
 """
 SOURCE_DATES = "MATCH (s:Source) RETURN s.id AS id, toString(s.published_at) AS published_at"
+BENCHMARKS = "MATCH (n:Benchmark) RETURN labels(n) AS labels, properties(n) AS props ORDER BY n.id"
+BENCHMARK_TAKERS = f"""
+MATCH (c:Cohort) WHERE $countries IS NULL OR c.country IN $countries
+MATCH (n:Condition {{cohort_id: c.id, dimension: "{Dimension.pay.value}"}})
+WHERE n.value IS NOT NULL AND (n.benchmark IS NULL OR n.benchmark_id IS NOT NULL)
+RETURN labels(n) AS labels, properties(n) AS props, c.country AS country, c.region AS region
+ORDER BY c.id
+"""
 
 UNITS_OF_ORGANIZATIONS = """
 UNWIND $ids AS id
@@ -499,7 +519,7 @@ def _kind(labels: Iterable[str]) -> EntityKind:
 def _entity(labels: Iterable[str], props: Props) -> AnyEntity:
     kind = _kind(labels)
     fields, extra = _split_props(props)
-    if kind is EntityKind.condition:
+    if "id" not in ENTITY_MODELS[kind].model_fields:  # derived (a condition's, a benchmark's)
         fields.pop("id", None)
     return _ENTITY.validate_python({**fields, "entity": kind, "extra": extra})
 
@@ -541,6 +561,7 @@ def _graph_data(entities: Iterable[AnyEntity], links: list[Link]) -> GraphData:
         conditions=sections[EntityKind.condition],
         decisions=sections[EntityKind.decision],
         sources=sections[EntityKind.source],
+        benchmarks=sections[EntityKind.benchmark],
         links=links,
     )
 
@@ -903,9 +924,14 @@ class _Neo4jReader:
             yield CohortFacts(record["id"], record["name"], record["headcount"])
 
     def condition_facts(self) -> Iterator[ConditionFacts]:
-        for cohort_id, dimension, status, observed_at, source_ids in self._tx.run(CONDITION_FACTS):
+        for cohort_id, dimension, status, observed_at, source_ids, grade in self._tx.run(CONDITION_FACTS):
             yield ConditionFacts(
-                cohort_id, Dimension(dimension), Status(status), _day(observed_at), tuple(source_ids)
+                cohort_id,
+                Dimension(dimension),
+                Status(status),
+                _day(observed_at),
+                tuple(source_ids),
+                EvidenceGrade(grade),
             )
 
     def engagements(self) -> Iterator[Engagement]:
@@ -914,3 +940,15 @@ class _Neo4jReader:
 
     def source_dates(self) -> dict[str, date | None]:
         return {record["id"]: _day(record["published_at"]) for record in self._tx.run(SOURCE_DATES)}
+
+    def benchmarks(self) -> list[Benchmark]:
+        return _of_type(Benchmark, self._tx.run(BENCHMARKS))
+
+    def benchmark_takers(self, countries: Collection[str] | None) -> list[PayAtPlace]:
+        scope = None if countries is None else sorted(countries)
+        takers = []
+        for record in self._tx.run(BENCHMARK_TAKERS, countries=scope):
+            condition = _entity(record["labels"], record["props"])
+            if isinstance(condition, Condition):  # always: the query matches conditions only
+                takers.append(PayAtPlace(condition, record["country"], record["region"]))
+        return takers

@@ -18,9 +18,9 @@ from typing import NamedTuple, Protocol
 
 from pydantic import BaseModel
 
-from laborgraph.graph.model import Condition, Decision, GraphData, Link, Unit
+from laborgraph.graph.model import Benchmark, Condition, Decision, GraphData, Link, Unit
 from laborgraph.graph.view import AnyEntity
-from laborgraph.graph.vocabulary import Dimension, EntityKind, LinkType, Status
+from laborgraph.graph.vocabulary import Dimension, EntityKind, EvidenceGrade, LinkType, Status
 
 # Hard bound on how far any traversal goes, in links (DOMAIN.md section 2).
 MAX_DEPTH = 10
@@ -63,6 +63,15 @@ class ConditionFacts(NamedTuple):
     status: Status
     observed_at: date | None
     source_ids: tuple[str, ...]
+    grade: EvidenceGrade  # the condition's evidence grade, ``reported`` when it has none
+
+
+class PayAtPlace(NamedTuple):
+    """A stored pay condition, with the country and region of its cohort."""
+
+    condition: Condition
+    country: str
+    region: str | None
 
 
 class Engagement(NamedTuple):
@@ -155,6 +164,14 @@ class GraphReader(Protocol):
 
     def source_dates(self) -> dict[str, date | None]:
         """Each source's publication date."""
+
+    def benchmarks(self) -> list[Benchmark]:
+        """Every living-wage benchmark."""
+
+    def benchmark_takers(self, countries: Collection[str] | None) -> list[PayAtPlace]:
+        """The pay conditions with a value and no benchmark of their own (none, or one taken
+        from a benchmark: ``benchmark_id`` set) of the cohorts in these countries (None:
+        in any), by cohort id."""
 
 
 class GraphStore(Protocol):

@@ -16,6 +16,7 @@ class EntityKind(StrEnum):
     condition = "condition"
     decision = "decision"
     source = "source"
+    benchmark = "benchmark"
 
 
 class OrgKind(StrEnum):

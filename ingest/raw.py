@@ -15,7 +15,16 @@ from typing import Protocol
 
 from laborgraph.graph.errors import BundleIssue
 
-SECTIONS = ("organizations", "units", "cohorts", "conditions", "decisions", "sources", "links")
+SECTIONS = (
+    "organizations",
+    "units",
+    "cohorts",
+    "conditions",
+    "decisions",
+    "sources",
+    "benchmarks",
+    "links",
+)
 Cell = str | int | float | bool | list[object] | dict[str, object] | None
 
 
@@ -24,6 +33,14 @@ class RawRow:
     file: str
     row: int  # CSV: the row a spreadsheet shows (header = 1, a multi-line cell is one row); JSON: array index
     cells: dict[str, Cell]
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """Where a record came from: enough to name it in an error, without its cells."""
+
+    file: str
+    row: int
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from laborgraph.graph.errors import (
     StoreUnavailable,
 )
 from laborgraph.graph.model import (
+    Benchmark,
     Cohort,
     Condition,
     Decision,
@@ -164,6 +165,18 @@ def chain() -> GraphData:
     )
 
 
+NAIROBI = Benchmark(
+    country="KE",
+    region="Nairobi",
+    value=2.0,
+    value_unit="USD/h",
+    valid_from=date(2024, 1, 1),
+    evidence_grade=EvidenceGrade.documented,
+    source_ids=("src-1",),
+    extra={"basket": "family of four"},
+)
+
+
 def every_field() -> GraphData:
     """One record of each kind with every field filled, extras of every scalar type included."""
     extra: Extra = {
@@ -206,6 +219,7 @@ def every_field() -> GraphData:
                 work_setting=WorkSetting.office,
                 headcount=120,
                 task_types=("moderation", "rlhf"),
+                region="Nairobi",
                 evidence_grade=EvidenceGrade.reported,
                 extra={"shift": "night"},
             )
@@ -220,6 +234,7 @@ def every_field() -> GraphData:
                 benchmark=2.0,
                 observed_at=date(2024, 3, 1),
                 note="from payslips",
+                benchmark_id=NAIROBI.id,
                 evidence_grade=EvidenceGrade.verified,
                 source_ids=("src-2",),
                 extra={"sample": 31},
@@ -252,6 +267,7 @@ def every_field() -> GraphData:
             ),
             Source(id="src-2", title="Payslip sample"),
         ],
+        benchmarks=[NAIROBI],
         links=[
             Link(
                 from_id="buyer",
@@ -287,6 +303,7 @@ def dump(view: GraphView) -> dict[str, list[str] | dict[str, str]]:
         "decisions": dumped(view.decisions.values()),
         "conditions": dumped(conditions),
         "sources": dumped(view.sources.values()),
+        "benchmarks": dumped(view.benchmarks.values()),
         "project_owner": dict(view.project_owner),
     }
 
@@ -335,6 +352,7 @@ def test_every_kind_reads_back_with_every_field(store: GraphStore) -> None:
         EntityKind.condition: 2,
         EntityKind.decision: 2,
         EntityKind.source: 2,
+        EntityKind.benchmark: 1,
         "links": 2,
     }
 
@@ -617,6 +635,7 @@ def test_counts_of_an_empty_and_a_full_store(store: GraphStore) -> None:
         EntityKind.condition: 5,
         EntityKind.decision: 4,
         EntityKind.source: 3,
+        EntityKind.benchmark: 0,
         "links": 10,
     }
 

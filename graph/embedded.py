@@ -2,13 +2,14 @@
 
 How the graph lies in the file (``laborgraph.sqlite``):
 
-    entities (id, kind, name, ref, applies_to, risk, headcount, status, dated, cites, body)
+    entities (id, kind, name, ref, applies_to, risk, headcount, status, dated, cites, grade, body)
         body: the record as JSON; ref: a unit's organization, a decision's unit or a
         condition's cohort; applies_to: a decision's organization; risk: a not-met
         condition's risk code (graph.scoring.risk_code_of); headcount: a cohort's;
-        status, dated (observed_at) and cites (source ids joined by "|"): a condition's;
-        dated: a source's published_at. Whole-graph questions read these columns, not bodies
-        (and the condition's evidence_grade from its body). A benchmark is a body only.
+        status, dated (observed_at), cites (source ids joined by "|") and grade (its
+        evidence grade, ``reported`` when it has none): a condition's; dated: a source's
+        published_at. Whole-graph questions read these columns, not bodies. A benchmark is a
+        body only.
     links (from_id, type, to_id, project, body)       keyed as the model keys links
     risks (engager, dimension, code, rank, cohort_id, project, country)
         one row per ENGAGES link and not-met condition of its cohort, rank = -headcount:
@@ -79,7 +80,7 @@ from laborgraph.graph.view import AnyEntity, merge
 from laborgraph.graph.vocabulary import DEFAULT_GRADE, Dimension, EntityKind, EvidenceGrade, LinkType, Status
 
 DB_FILE = "laborgraph.sqlite"
-LAYOUT = 2  # PRAGMA user_version of the tables below; 0 is the first release's layout
+LAYOUT = 3  # PRAGMA user_version of the tables below; 0 is the first release's layout
 _ENTITY = TypeAdapter(Entity)
 _E = TypeVar("_E", Unit, Decision, Condition)
 _CHUNK = 20_000
@@ -101,6 +102,7 @@ CREATE TABLE IF NOT EXISTS entities (
     status     TEXT,
     dated      TEXT,
     cites      TEXT,
+    grade      TEXT,
     body       TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS entities_kind ON entities (kind, id);
@@ -143,12 +145,19 @@ RECALL = "SELECT value FROM derived WHERE key = ?"
 REMEMBER = "INSERT OR REPLACE INTO derived (key, value) VALUES (?, ?)"
 
 UPSERT_ENTITY = """
-INSERT INTO entities (id, kind, name, ref, applies_to, risk, headcount, status, dated, cites, body)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO entities (id, kind, name, ref, applies_to, risk, headcount, status, dated, cites, grade, body)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET
     kind = excluded.kind, name = excluded.name, ref = excluded.ref,
     applies_to = excluded.applies_to, risk = excluded.risk, headcount = excluded.headcount,
-    status = excluded.status, dated = excluded.dated, cites = excluded.cites, body = excluded.body
+    status = excluded.status, dated = excluded.dated, cites = excluded.cites, grade = excluded.grade,
+    body = excluded.body
+"""
+# Layout 2 to 3: conditions' evidence grades, read by scorecards, become a column.
+ADD_GRADES = "ALTER TABLE entities ADD COLUMN grade TEXT"
+FILL_GRADES = f"""
+UPDATE entities SET grade = coalesce(json_extract(body, '$.evidence_grade'), '{DEFAULT_GRADE.value}')
+WHERE kind = '{EntityKind.condition.value}'
 """
 UPSERT_LINK = """
 INSERT INTO links (from_id, type, to_id, project, body) VALUES (?, ?, ?, ?, ?)
@@ -209,10 +218,12 @@ COHORT_FACTS = (
 )
 # In the index's order, so that the first rows come without sorting millions first.
 CONDITION_FACTS = f"""
-SELECT ref, id, status, dated, cites,
-       coalesce(json_extract(body, '$.evidence_grade'), '{DEFAULT_GRADE.value}')
-FROM entities INDEXED BY entities_by_ref
+SELECT ref, id, status, dated, cites, grade FROM entities INDEXED BY entities_by_ref
 WHERE kind = '{EntityKind.condition.value}' ORDER BY ref, kind, id
+"""
+CONDITION_FACTS_OF = f"""
+SELECT ref, id, status, dated, cites, grade FROM entities
+WHERE ref {_IN} AND kind = '{EntityKind.condition.value}' ORDER BY ref, kind, id
 """
 ENGAGEMENTS = f"""
 SELECT to_id, from_id, project FROM links WHERE type = '{LinkType.ENGAGES.value}'
@@ -251,14 +262,14 @@ def _name(entity: AnyEntity) -> str | None:
 
 
 def _entity_row(entity: AnyEntity) -> tuple[object, ...]:
-    ref = applies_to = risk = headcount = status = dated = cites = None
+    ref = applies_to = risk = headcount = status = dated = cites = grade = None
     if isinstance(entity, Unit):
         ref = entity.organization_id
     elif isinstance(entity, Decision):
         ref, applies_to = entity.unit_id, entity.applies_to
     elif isinstance(entity, Condition):
         ref, risk, status = entity.cohort_id, risk_code_of(entity), entity.status.value
-        dated, cites = _iso(entity.observed_at), "|".join(entity.source_ids)
+        dated, cites, grade = _iso(entity.observed_at), "|".join(entity.source_ids), entity.grade.value
     elif isinstance(entity, Cohort):
         headcount = entity.headcount
     elif isinstance(entity, Source):
@@ -275,6 +286,7 @@ def _entity_row(entity: AnyEntity) -> tuple[object, ...]:
         status,
         dated,
         cites,
+        grade,
         body,
     )
 
@@ -526,7 +538,8 @@ class EmbeddedStore:
             raise StoreUnavailable(f"cannot read the embedded store at {self.path}: {exc}") from exc
 
     def _lay_out(self, db: sqlite3.Connection) -> None:
-        """Create the tables, or bring a database of the first release's layout to this one."""
+        """Create the tables, or bring a database of an earlier layout (the first release's,
+        or layout 2, before conditions' grades had a column) to this one."""
         db.execute("BEGIN IMMEDIATE")
         try:
             if db.execute("PRAGMA user_version").fetchone()[0] == LAYOUT:
@@ -538,6 +551,9 @@ class EmbeddedStore:
                 db.execute("ALTER TABLE entities RENAME TO entities_v0")
                 db.execute("ALTER TABLE links RENAME TO links_v0")
                 db.execute("DROP INDEX IF EXISTS entities_kind")
+            elif columns and "grade" not in columns:  # layout 2
+                db.execute(ADD_GRADES)
+                db.execute(FILL_GRADES)
             for statement in SCHEMA.split(";"):  # not executescript, which commits first
                 if statement.strip():
                     db.execute(statement)
@@ -756,10 +772,18 @@ class _SQLiteReader:
     def cohort_facts(self) -> Iterator[CohortFacts]:
         return map(partial(tuple.__new__, CohortFacts), self._db.execute(COHORT_FACTS))
 
-    def condition_facts(self) -> Iterator[ConditionFacts]:
+    def condition_facts(self, cohort_ids: Collection[str] | None = None) -> Iterator[ConditionFacts]:
+        if cohort_ids is None:
+            rows: Iterable[tuple[str, str, str, str | None, str, str]] = self._db.execute(CONDITION_FACTS)
+        else:
+            rows = (
+                row
+                for chunk in _chunks(cohort_ids)
+                for row in self._db.execute(CONDITION_FACTS_OF, (json.dumps(chunk),))
+            )
         facts = partial(tuple.__new__, ConditionFacts)
         days: dict[str | None, date | None] = {None: None}  # a few thousand distinct dates
-        for cohort_id, condition_id, status, dated, cites, grade in self._db.execute(CONDITION_FACTS):
+        for cohort_id, condition_id, status, dated, cites, grade in rows:
             day = days.get(dated, _NO_DAY)
             if day is _NO_DAY:
                 day = days[dated] = _day(dated)

@@ -318,13 +318,14 @@ MATCH (a:Entity)-[r:{"|".join(SUPPLY_LINKS)}]->(b:Entity)
 RETURN a.id AS from_id, type(r) AS type, b.id AS to_id, {_props("r", Link)} AS props
 """
 COHORT_FACTS = "MATCH (c:Cohort) RETURN c.id AS id, c.name AS name, c.headcount AS headcount ORDER BY c.id"
-CONDITION_FACTS = f"""
-MATCH (k:Condition)
+_CONDITION_FACTS = f"""
 RETURN k.cohort_id AS cohort_id, k.dimension AS dimension, k.status AS status,
        toString(k.observed_at) AS observed_at, coalesce(k.source_ids, []) AS source_ids,
        coalesce(k.evidence_grade, "{DEFAULT_GRADE.value}") AS grade
 ORDER BY k.cohort_id, k.dimension
 """
+CONDITION_FACTS = "MATCH (k:Condition)" + _CONDITION_FACTS
+CONDITION_FACTS_OF = "UNWIND $ids AS id MATCH (k:Condition {cohort_id: id})" + _CONDITION_FACTS
 ENGAGEMENTS = f"""
 MATCH (a:Entity)-[r:{LinkType.ENGAGES}]->(c:Entity)
 RETURN c.id AS cohort_id, a.id AS organization_id, r.project AS project
@@ -923,8 +924,12 @@ class _Neo4jReader:
         for record in self._tx.run(COHORT_FACTS):
             yield CohortFacts(record["id"], record["name"], record["headcount"])
 
-    def condition_facts(self) -> Iterator[ConditionFacts]:
-        for cohort_id, dimension, status, observed_at, source_ids, grade in self._tx.run(CONDITION_FACTS):
+    def condition_facts(self, cohort_ids: Collection[str] | None = None) -> Iterator[ConditionFacts]:
+        if cohort_ids is None:
+            found = self._tx.run(CONDITION_FACTS)
+        else:
+            found = self._tx.run(CONDITION_FACTS_OF, ids=sorted(cohort_ids))
+        for cohort_id, dimension, status, observed_at, source_ids, grade in found:
             yield ConditionFacts(
                 cohort_id,
                 Dimension(dimension),

@@ -156,8 +156,8 @@ class GraphReader(Protocol):
     def cohort_facts(self) -> Iterator[CohortFacts]:
         """Every cohort, by id."""
 
-    def condition_facts(self) -> Iterator[ConditionFacts]:
-        """Every condition, by cohort id, then dimension."""
+    def condition_facts(self, cohort_ids: Collection[str] | None = None) -> Iterator[ConditionFacts]:
+        """Every condition (of these cohorts; None: of every one), by cohort id, then dimension."""
 
     def engagements(self) -> Iterator[Engagement]:
         """Every ENGAGES link, by cohort id, then organization id, then project."""

@@ -671,6 +671,22 @@ def test_whole_graph_facts_are_the_graphs(store: GraphStore, name: str) -> None:
         assert whole_facts(whole) == whole_facts(WholeGraph.from_view(GraphView.of(data)))
 
 
+def test_the_condition_facts_of_some_cohorts_are_theirs_of_the_whole_stream(store: GraphStore) -> None:
+    store.write(chain())
+    store.write(every_field())
+    some = {"C1", "C3", "acme-nbo", "no-such-cohort"}
+
+    with store.read() as reader:
+        every = list(reader.condition_facts())
+        theirs = list(reader.condition_facts(some))
+
+    assert theirs == [fact for fact in every if fact.cohort_id in some]
+    assert [(f.cohort_id, f.dimension, f.grade) for f in theirs if f.cohort_id == "acme-nbo"] == [
+        ("acme-nbo", Dimension.pay, EvidenceGrade.verified),
+        ("acme-nbo", Dimension.voice, EvidenceGrade.reported),  # no grade reads as reported
+    ]
+
+
 def test_a_buyers_view_holds_its_decisions_and_everything_downstream_it_can_see(store: GraphStore) -> None:
     store.write(chain())
 

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from laborgraph.app.routes import bundles, cohorts, entities, fragmentation, gaps, organizations, paths, stats
+from laborgraph.app.routes import (
+    bundles,
+    cohorts,
+    entities,
+    fragmentation,
+    gaps,
+    organizations,
+    paths,
+    scorecards,
+    stats,
+)
 
 API_PREFIX = "/api/v1"
 
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
-    for module in (paths, cohorts, organizations, gaps, fragmentation, entities, stats, bundles):
+    for module in (paths, cohorts, organizations, gaps, fragmentation, scorecards, entities, stats, bundles):
         router.include_router(module.router)
     return router

@@ -212,7 +212,8 @@ class _Judge:
             if b.value_unit == condition.value_unit
         ]
         if not fitting:
-            return f"no benchmark is given for {place}"
+            national = f"no national benchmark is given for {place.country}"
+            return f"{national} nor one for {place}" if place.region else national
         first = min(b.valid_from for b in fitting)
         observed = condition.observed_at
         return f"the first benchmark for {place} in {condition.value_unit} is from {first}, after {observed}"

@@ -264,4 +264,4 @@ def test_a_status_left_to_a_benchmark_that_does_not_apply_is_refused(
         ("conditions.csv", 3, "status"),
     ]
     assert "the first benchmark for KE in USD/h is from 2024-01-01, after 2023-06-01" in errors[0][3]
-    assert "no benchmark is given for UG" in errors[1][3]
+    assert "no national benchmark is given for UG" in errors[1][3]

@@ -52,6 +52,7 @@ _PRINCIPLE_BITS = {p: dimension_bits(dims) for p, dims in PRINCIPLE_DIMENSIONS.i
 _EVERY_BIT = sum(DIMENSION_BIT.values())
 _BASIC_STATUSES = frozenset({Status.meets, Status.at_risk})  # known, and not violated
 _COHORT = itemgetter(0)  # of ConditionFacts and Engagement
+REVIEW_DAY = "the day evidence ages from: two years before it, evidence is too old for an advanced point"
 
 
 # -- answers -----------------------------------------------------------------------------
@@ -91,17 +92,13 @@ class PrincipleScore(BaseModel):
     missing: list[Shortfall] = Field(description=f"what keeps its points away (at most {LISTED_AT_MOST})")
     missing_total: int
 
-    @property
-    def points(self) -> int:
-        return int(self.basic) + int(self.advanced)
-
 
 class Scorecard(BaseModel):
     organization_id: str
     organization_name: str
     cohorts: int = Field(description="cohorts it engages, small ones included")
     points: int = Field(ge=0, le=10)
-    review_day: date | None = Field(description="the day evidence ages from (see review_day)")
+    review_day: date | None = Field(description=REVIEW_DAY)
     principles: list[PrincipleScore]
 
 
@@ -148,7 +145,7 @@ class ScorecardPage(BaseModel):
     """How many organizations score each number of points and earn each point, then one
     page of their scorecards, by organization id."""
 
-    review_day: date | None = Field(description="the day evidence ages from (see review_day)")
+    review_day: date | None = Field(description=REVIEW_DAY)
     total: int = Field(description="organizations that engage cohorts")
     by_points: list[PointsCount]
     principles: list[PrincipleCount]
@@ -171,28 +168,26 @@ def review_day(newest_observed: date | None, source_dates: Mapping[str, date | N
 class Marks(NamedTuple):
     """What one cohort's conditions give each of its dimensions, as dimension bits."""
 
-    recorded: int  # a condition is recorded
-    basic: int  # ... its status is known, and it does not violate
+    basic: int  # a condition is recorded, its status known, and it does not violate
     exemplary: int  # ... it meets, graded verified or documented, and cites a source
     dated: tuple[tuple[Dimension, date | None], ...]  # the evidence date of each exemplary one
 
 
-NO_MARKS = Marks(0, 0, 0, ())
+NO_MARKS = Marks(0, 0, ())
 
 
 def marks(facts: Iterable[ConditionFacts], source_dates: Mapping[str, date | None]) -> Marks:
     """The marks of one cohort's conditions."""
-    recorded = basic = exemplary = 0
+    basic = exemplary = 0
     dated = []
     for fact in facts:
         bit = DIMENSION_BIT[fact.dimension]
-        recorded |= bit
         if fact.status in _BASIC_STATUSES:
             basic |= bit
         if is_exemplary(fact):
             exemplary |= bit
             dated.append((fact.dimension, newest_evidence(fact, source_dates)))
-    return Marks(recorded, basic, exemplary, tuple(dated))
+    return Marks(basic, exemplary, tuple(dated))
 
 
 def is_exemplary(fact: ConditionFacts) -> bool:

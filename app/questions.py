@@ -1,11 +1,11 @@
 """The analyst's questions as the CLI and the API ask them: the right view of the store, the
 configured scoring, and small-cohort suppression unless the caller may see small cohorts.
 
-Whole-graph answers (gaps, fragmentation, scorecards) and tiers take seconds on a large graph, so each
-is kept in the store (GraphStore.remember) under a key naming the question, its
-parameters, the scoring, the privacy threshold and the graph's version: any process asking
-the same of the same graph reads it back, and the next write forgets it. ``warm`` works out
-the first pages users ask for, right after a write.
+Whole-graph answers (gaps, fragmentation, scorecards) and tiers take seconds on a large
+graph, so each is kept in the store (GraphStore.remember) under a key naming the question,
+its parameters, the scoring, the privacy threshold and the graph's version: any process
+asking the same of the same graph reads it back, and the next write forgets it. ``warm``
+works out the first pages users ask for, right after a write.
 """
 
 from __future__ import annotations

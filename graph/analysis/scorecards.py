@@ -50,7 +50,6 @@ from laborgraph.graph.vocabulary import (
 LISTED_AT_MOST = 20  # conditions, and shortfalls, a principle lists (each also counted whole)
 _PRINCIPLE_BITS = {p: dimension_bits(dims) for p, dims in PRINCIPLE_DIMENSIONS.items()}
 _EVERY_BIT = sum(DIMENSION_BIT.values())
-_BASIC_STATUSES = frozenset({Status.meets, Status.at_risk})  # known, and not violated
 _COHORT = itemgetter(0)  # of ConditionFacts and Engagement
 REVIEW_DAY = "the day evidence ages from: two years before it, evidence is too old for an advanced point"
 
@@ -181,12 +180,13 @@ def marks(facts: Iterable[ConditionFacts], source_dates: Mapping[str, date | Non
     basic = exemplary = 0
     dated = []
     for fact in facts:
-        bit = DIMENSION_BIT[fact.dimension]
-        if fact.status in _BASIC_STATUSES:
+        status = fact.status
+        if status is Status.meets or status is Status.at_risk:  # known, and not violated
+            bit = DIMENSION_BIT[fact.dimension]
             basic |= bit
-        if is_exemplary(fact):
-            exemplary |= bit
-            dated.append((fact.dimension, newest_evidence(fact, source_dates)))
+            if is_exemplary(fact):
+                exemplary |= bit
+                dated.append((fact.dimension, newest_evidence(fact, source_dates)))
     return Marks(basic, exemplary, tuple(dated))
 
 
@@ -258,7 +258,8 @@ def summarize(
         while current is not None and current[0] < cohort_id:
             current = next(by_cohort, None)
         found = current[1] if current is not None and current[0] == cohort_id else NO_MARKS
-        for org_id in {link.organization_id for link in links}:  # once, whatever the projects
+        engagers = [link.organization_id for link in links]
+        for org_id in engagers if len(engagers) == 1 else set(engagers):  # once, whatever the projects
             tally = tallies.get(org_id)
             if tally is None:
                 tally = tallies[org_id] = Tally()

@@ -262,6 +262,7 @@ def cli_loaded(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_cli_scorecards_as_json_records_a_table_and_csv(cli_loaded: Path, tmp_path: Path) -> None:
+    assert "--csv" in run("scorecard", "--help", data_dir=cli_loaded).stdout
     page = json.loads(run("scorecard", "--json", data_dir=cli_loaded).stdout)
     assert (page["total"], page["offset"], page["limit"], page["next_offset"]) == (14, 0, 100, None)
     record = next(r for r in page["items"] if r["organization_id"] == "org-kora")

@@ -28,6 +28,7 @@ from laborgraph.examples import AI_SUPPLY_CHAIN, AI_SUPPLY_CHAIN_REVIEW_2
 from laborgraph.graph.analysis.changes import describe_fact
 from laborgraph.graph.analysis.gaps import DIMENSIONS, GapKind
 from laborgraph.graph.analysis.paths import PathQuery, RiskPath
+from laborgraph.graph.analysis.scorecards import PrincipleScore, Scorecard
 from laborgraph.graph.errors import ConfigError, GraphError, InvalidBundle, StoreUnavailable
 from laborgraph.graph.model import Record
 from laborgraph.graph.revisions import MAX_LABEL, MAX_REASON, WriteNote
@@ -40,6 +41,7 @@ from laborgraph.visualize.export import (
     XlsxExporter,
     export_paths,
     stream_changes_csv,
+    stream_scorecards_csv,
 )
 from laborgraph.visualize.graph_elements import Element
 from laborgraph.visualize.graph_formats import GraphFormat, write_graph
@@ -47,6 +49,7 @@ from laborgraph.visualize.map import DEFAULT_FOCUS_DEPTH, MAX_PATHS, map_region
 from laborgraph.visualize.render import render_map_html
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+SHOWN_PER_PRINCIPLE = 5  # conditions, and shortfalls, a scorecard's table shows of each principle
 
 cli = typer.Typer(
     help="Map AI data-work supply chains and trace which decisions affect which worker conditions.",
@@ -728,6 +731,105 @@ def changes_command(
         _add_row(table, c.change, c.kind, what, c.before or "", c.after or "", str(c.revision), c.evidence)
     out.print(table)
     _page_note(len(found.items), offset, found.total, "changes")
+
+
+@cli.command("scorecard")
+def scorecard_command(
+    org_id: Annotated[str | None, typer.Argument(help="One organization; without it, every one.")] = None,
+    limit: PageLimit = DEFAULT_PAGE,
+    offset: Offset = 0,
+    csv_file: Annotated[
+        Path | None, typer.Option("--csv", help="Write one row per organization and principle to FILE.")
+    ] = None,
+    as_json: AsJson = False,
+    show_small: ShowSmall = False,
+) -> None:
+    """Fairwork-style scorecards of the organizations that engage cohorts: a basic and an
+    advanced point for each of five principles, and what each rests on or misses."""
+    with questions(show_small) as ask:
+        if org_id is not None:
+            card = ask.scorecard(org_id)
+            if csv_file:
+                _write_atomically(csv_file, stream_scorecards_csv([card]))
+                out.print(f"wrote the scorecard of {org_id} to {csv_file}", highlight=False)
+            elif as_json:
+                _print_json(card)
+            else:
+                _print_scorecard(card)
+            return
+        if csv_file:
+            written = 0
+
+            def counted(cards: Iterator[Scorecard]) -> Iterator[Scorecard]:
+                nonlocal written
+                for card in cards:
+                    written += 1
+                    yield card
+
+            _write_atomically(
+                csv_file, stream_scorecards_csv(counted(ask.iter_scorecards(offset, limit or None)))
+            )
+            out.print(f"wrote {written} scorecards to {csv_file}", highlight=False)
+            return
+        page = ask.scorecards(offset, limit or None)
+    if as_json:
+        _print_json(page)
+        return
+    day = f"evidence ages from {page.review_day}" if page.review_day else "the graph holds no dates"
+    spread = ", ".join(f"{c.points}: {c.organizations:,}" for c in page.by_points)
+    out.print(
+        plain(f"{page.total:,} organizations engage cohorts ({day}); organizations by points: {spread}"),
+        highlight=False,
+    )
+    table = Table(title=plain("Scorecards (basic and advanced point per principle)"), title_justify="left")
+    for column in (
+        "organization",
+        "points",
+        *(p.title for p in (page.items[0].principles if page.items else [])),
+    ):
+        table.add_column(column, overflow="fold")
+    for card in page.items:
+        _add_row(
+            table,
+            f"{card.organization_name} ({card.organization_id})",
+            f"{card.points}/10",
+            *(_earned(p) for p in card.principles),
+        )
+    out.print(table)
+    _page_note(len(page.items), offset, page.total, "organizations")
+
+
+def _earned(principle: PrincipleScore) -> str:
+    return "basic + advanced" if principle.advanced else "basic" if principle.basic else "-"
+
+
+def _print_scorecard(card: Scorecard) -> None:
+    day = f"; evidence ages from {card.review_day}" if card.review_day else ""
+    out.print(
+        plain(f"{card.organization_name} ({card.organization_id}): {card.points} of 10 points,"
+              f" {card.cohorts} cohorts{day}"),
+        highlight=False,
+    )  # fmt: skip
+    table = Table(show_lines=True)
+    for column in ("principle", "points", "rests on", "missing"):
+        table.add_column(column, overflow="fold")
+    for p in card.principles:
+        rests = ", ".join(f"{e.condition_id} {e.status.value}" for e in p.rests_on[:SHOWN_PER_PRINCIPLE])
+        missing = "\n".join(
+            f"{m.cohort_id}/{m.dimension.value}: {m.reason}" for m in p.missing[:SHOWN_PER_PRINCIPLE]
+        )
+        rests += _more(p.rests_on_total)
+        missing += _more(p.missing_total)
+        _add_row(table, f"{p.title} ({', '.join(p.dimensions)})", _earned(p), rests or "-", missing or "-")
+    out.print(table)
+
+
+def _more(total: int) -> str:
+    return (
+        f" and {total - SHOWN_PER_PRINCIPLE:,} more (--json lists them)"
+        if total > SHOWN_PER_PRINCIPLE
+        else ""
+    )
 
 
 @cli.command("map")

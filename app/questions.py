@@ -1,11 +1,11 @@
 """The analyst's questions as the CLI and the API ask them: the right view of the store, the
 configured scoring, and small-cohort suppression unless the caller may see small cohorts.
 
-Whole-graph answers (gaps, fragmentation) and tiers take seconds on a large graph, so each
-is kept in the store (GraphStore.remember) under a key naming the question, its
-parameters, the scoring, the privacy threshold and the graph's version: any process asking
-the same of the same graph reads it back, and the next write forgets it. ``warm`` works out
-the first pages users ask for, right after a write.
+Whole-graph answers (gaps, fragmentation, scorecards) and tiers take seconds on a large
+graph, so each is kept in the store (GraphStore.remember) under a key naming the question,
+its parameters, the scoring, the privacy threshold and the graph's version: any process
+asking the same of the same graph reads it back, and the next write forgets it. ``warm``
+works out the first pages users ask for, right after a write.
 """
 
 from __future__ import annotations
@@ -26,6 +26,13 @@ from laborgraph.app.settings import Settings
 from laborgraph.graph import snapshots
 from laborgraph.graph.analysis import changes, gaps, influence, paths, privacy, regions, tiers
 from laborgraph.graph.analysis.overview import Overview, buyers_overview
+from laborgraph.graph.analysis.scorecards import (
+    Scorecard,
+    ScorecardPage,
+    ScorecardSummary,
+    organization_scorecards,
+    summarize,
+)
 from laborgraph.graph.analysis.whole import WholeGraph
 from laborgraph.graph.errors import GraphError, InvalidQuery, NotFound
 from laborgraph.graph.model import Cohort
@@ -44,6 +51,7 @@ FRONT_PAGE_PATHS = 25  # the top risk paths the front page lists
 SINCE_LISTED = 12  # changes the front page lists since the last review...
 SINCE_AT_MOST = 10_000  # ...when the newest revision changed at most this many facts
 SNAPSHOTS = "revisions"  # the folder under the data dir that keeps the graph of earlier revisions
+SCORECARDS_PER_READ = 200  # organizations whose cohorts one read of a scorecard page takes
 KEEP_AT_MOST = 8 * 2**20  # characters of JSON: larger answers (every row of a big graph) are not kept
 
 
@@ -279,6 +287,63 @@ class Questions:
         asked = {"offset": offset, "limit": limit}
         return self._remembered("fragmentation", asked, influence.Fragmentation, answer)
 
+    def scorecards(self, offset: int = 0, limit: int | None = DEFAULT_PAGE) -> ScorecardPage:
+        """How the organizations that engage cohorts score, and a page of their scorecards
+        (``limit`` None: all of them), by organization id."""
+
+        def answer() -> ScorecardPage:
+            summary = self._scorecard_summary()
+            return summary.page(list(self._scorecards_of(summary, offset, limit)), offset, limit)
+
+        asked = {"offset": offset, "limit": limit}
+        return self._remembered("scorecards", asked, ScorecardPage, answer)
+
+    def iter_scorecards(self, offset: int = 0, limit: int | None = None) -> Iterator[Scorecard]:
+        """The scorecards of a page (``limit`` None: all of them), one by one, for exports."""
+        return self._scorecards_of(self._scorecard_summary(), offset, limit)
+
+    def scorecard(self, org_id: str) -> Scorecard:
+        """One organization's scorecard; NotFound unless it engages cohorts."""
+
+        def answer() -> Scorecard:
+            summary = self._scorecard_summary()
+            if org_id not in summary.organizations:
+                raise NotFound(org_id, "organization that engages cohorts")
+            (found,) = self._scorecards_of(summary, summary.organizations.index(org_id), 1)
+            return found
+
+        return self._remembered("scorecard", {"org": org_id}, Scorecard, answer)
+
+    def _scorecards_of(
+        self, summary: ScorecardSummary, offset: int, limit: int | None
+    ) -> Iterator[Scorecard]:
+        """Scorecards of ``summary.organizations[offset:][:limit]``, read a few hundred
+        organizations at a time: a platform's cohorts alone may be thousands."""
+        chosen = summary.organizations[offset : None if limit is None else offset + limit]
+        for start in range(0, len(chosen), SCORECARDS_PER_READ):
+            with self.store.read() as reader:
+                yield from organization_scorecards(
+                    reader,
+                    chosen[start : start + SCORECARDS_PER_READ],
+                    summary.review_day,
+                    self.scoring.evidence.stale_after_days,
+                    self.privacy,
+                )
+
+    def _scorecard_summary(self) -> ScorecardSummary:
+        """Every scored organization and its points, from the whole graph read once."""
+
+        def answer() -> ScorecardSummary:
+            with self.store.read() as reader:
+                return summarize(
+                    reader.condition_facts(),
+                    reader.engagements(),
+                    reader.source_dates(),
+                    self.scoring.evidence.stale_after_days,
+                )
+
+        return self._remembered("scorecard-summary", {}, ScorecardSummary, answer)
+
     def fits_one_map(self) -> bool:
         """Whether every organization and cohort can be drawn on one map, none grouped."""
         kinds = (EntityKind.organization, EntityKind.cohort)
@@ -295,14 +360,15 @@ class Questions:
         return self._remembered("overview", {}, Overview, answer)
 
     def warm(self) -> None:
-        """Work out the answers users ask first of a whole graph (the first page of gaps and
-        of fragmentation, and what the front page shows), so that no one waits for them
-        after a write. Raises GraphError if it cannot (a bad scoring file, say): the graph
-        is written all the same."""
+        """Work out the answers users ask first of a whole graph (the first page of gaps, of
+        fragmentation and of scorecards, and what the front page shows), so that no one
+        waits for them after a write. Raises GraphError if it cannot (a bad scoring file,
+        say): the graph is written all the same."""
         self.gaps(limit=DEFAULT_PAGE)
         self.fragmentation(limit=DEFAULT_PAGE)
         self.overview()
         self.path_page(paths.PathQuery(), 0, FRONT_PAGE_PATHS)
+        self.scorecards(limit=DEFAULT_PAGE)
 
     def entities(
         self, kind: EntityKind | None = None, offset: int = 0, limit: int = 50, text: str | None = None

@@ -264,6 +264,8 @@ def analyst_questions(s: Subjects, scratch: Path) -> list[Question]:
         Question("influencers COHORT", ("influencers", s.cohort)),
         Question("gaps", ("gaps",)),
         Question("fragmentation", ("fragmentation",)),
+        Question("scorecard", ("scorecard",)),
+        Question("scorecard --offset 100", ("scorecard", "--offset", "100")),
         Question("paths (all, limit 100)", ("paths", "--limit", "100")),
         Question(
             "paths --from BUYER --csv (all)",
@@ -544,6 +546,7 @@ def api_endpoints(s: Subjects) -> list[Endpoint]:
         Endpoint("/api/v1/cohorts/COHORT/influencers", f"/api/v1/cohorts/{s.cohort}/influencers", {}),
         Endpoint("/api/v1/gaps", "/api/v1/gaps", {}),
         Endpoint("/api/v1/fragmentation", "/api/v1/fragmentation", {}),
+        Endpoint("/api/v1/scorecards", "/api/v1/scorecards", {}),
         Endpoint("/", "/", {}),
         Endpoint("/map?viewpoint=BUYER", "/map", {"viewpoint": s.buyer}),
     ]

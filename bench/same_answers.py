@@ -30,6 +30,8 @@ def questions(buyer: str, unit: str, decision: str, cohort: str) -> list[list[st
         ["gaps"],
         ["gaps", "--kind", "unrecorded_condition", "--offset", "1000"],
         ["fragmentation"],
+        ["scorecard"],
+        ["scorecard", "--offset", "100"],
     ]
 
 

@@ -2,12 +2,14 @@
 
 How the graph lies in the file (``laborgraph.sqlite``):
 
-    entities (id, kind, name, ref, applies_to, risk, headcount, status, dated, cites, body)
+    entities (id, kind, name, ref, applies_to, risk, headcount, status, dated, cites, grade, body)
         body: the record as JSON; ref: a unit's organization, a decision's unit or a
         condition's cohort; applies_to: a decision's organization; risk: a not-met
         condition's risk code (graph.scoring.risk_code_of); headcount: a cohort's;
-        status, dated (observed_at) and cites (source ids joined by "|"): a condition's;
-        dated: a source's published_at. Whole-graph questions read these columns, not bodies.
+        status, dated (observed_at), cites (source ids joined by "|") and grade (its
+        evidence grade, ``reported`` when it has none): a condition's; dated: a source's
+        published_at. Whole-graph questions read these columns, not bodies. A benchmark is a
+        body only.
     links (from_id, type, to_id, project, body)       keyed as the model keys links
     risks (engager, dimension, code, rank, cohort_id, project, country)
         one row per ENGAGES link and not-met condition of its cohort, rank = -headcount:
@@ -51,6 +53,7 @@ from laborgraph.graph.errors import (
     StoreUnavailable,
 )
 from laborgraph.graph.model import (
+    Benchmark,
     Cohort,
     Condition,
     Decision,
@@ -83,6 +86,7 @@ from laborgraph.graph.store import (
     EngagedCohort,
     Engagement,
     EntityPage,
+    PayAtPlace,
     RiskHit,
     RiskSeek,
     StoredEntity,
@@ -90,10 +94,12 @@ from laborgraph.graph.store import (
     best_hits,
 )
 from laborgraph.graph.view import AnyEntity
-from laborgraph.graph.vocabulary import Dimension, EntityKind, LinkType, Status
+from laborgraph.graph.vocabulary import DEFAULT_GRADE, Dimension, EntityKind, EvidenceGrade, LinkType, Status
 
 DB_FILE = "laborgraph.sqlite"
-LAYOUT = 3  # PRAGMA user_version of the tables below; 0 is the first release's layout, 2 had no history
+# PRAGMA user_version of the tables below: 0 is the first release's layout; 2 had no history
+# and no column for conditions' grades.
+LAYOUT = 3
 _ENTITY = TypeAdapter(Entity)
 _E = TypeVar("_E", Unit, Decision, Condition)
 _CHUNK = 20_000
@@ -103,6 +109,7 @@ _DIMENSIONS = {d.value: d for d in Dimension}  # a dict look-up: an Enum call co
 _STATUSES = {s.value: s for s in Status}  # ids per query when a read or write names many
 _KINDS = {k.value: k for k in EntityKind}
 _LINK_TYPES = {t.value: t for t in LinkType}
+_GRADES = {g.value: g for g in EvidenceGrade}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entities (
@@ -116,6 +123,7 @@ CREATE TABLE IF NOT EXISTS entities (
     status     TEXT,
     dated      TEXT,
     cites      TEXT,
+    grade      TEXT,
     body       TEXT NOT NULL,
     first_rev  INTEGER NOT NULL DEFAULT 0,
     last_rev   INTEGER NOT NULL DEFAULT 0
@@ -194,14 +202,20 @@ _IN = "IN (SELECT value FROM json_each(?))"
 # A write stores only what it changes: a new fact with first_rev = last_rev = the write's
 # revision, a changed one with last_rev moved on, its earlier value first moved to `earlier`.
 UPSERT_ENTITY = """
-INSERT INTO entities (id, kind, name, ref, applies_to, risk, headcount, status, dated, cites, body,
+INSERT INTO entities (id, kind, name, ref, applies_to, risk, headcount, status, dated, cites, grade, body,
                       first_rev, last_rev)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET
     kind = excluded.kind, name = excluded.name, ref = excluded.ref,
     applies_to = excluded.applies_to, risk = excluded.risk, headcount = excluded.headcount,
-    status = excluded.status, dated = excluded.dated, cites = excluded.cites, body = excluded.body,
-    last_rev = excluded.last_rev
+    status = excluded.status, dated = excluded.dated, cites = excluded.cites, grade = excluded.grade,
+    body = excluded.body, last_rev = excluded.last_rev
+"""
+# Layout 2 to 3: conditions' evidence grades, read by scorecards, become a column.
+ADD_GRADES = "ALTER TABLE entities ADD COLUMN grade TEXT"
+FILL_GRADES = f"""
+UPDATE entities SET grade = coalesce(json_extract(body, '$.evidence_grade'), '{DEFAULT_GRADE.value}')
+WHERE kind = '{EntityKind.condition.value}'
 """
 UPSERT_LINK = """
 INSERT INTO links (from_id, type, to_id, project, body, first_rev, last_rev) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -319,8 +333,12 @@ COHORT_FACTS = (
 )
 # In the index's order, so that the first rows come without sorting millions first.
 CONDITION_FACTS = f"""
-SELECT ref, id, status, dated, cites FROM entities INDEXED BY entities_by_ref
+SELECT ref, id, status, dated, cites, grade FROM entities INDEXED BY entities_by_ref
 WHERE kind = '{EntityKind.condition.value}' ORDER BY ref, kind, id
+"""
+CONDITION_FACTS_OF = f"""
+SELECT ref, id, status, dated, cites, grade FROM entities
+WHERE ref {_IN} AND kind = '{EntityKind.condition.value}' ORDER BY ref, kind, id
 """
 ENGAGEMENTS = f"""
 SELECT to_id, from_id, project FROM links WHERE type = '{LinkType.ENGAGES.value}'
@@ -341,6 +359,16 @@ WHERE NOT (type = '{LinkType.ENGAGES.value}' AND to_id IN
            (SELECT id FROM entities WHERE kind = '{EntityKind.cohort.value}' AND headcount < ?))
 ORDER BY rowid
 """
+BENCHMARKS = f"SELECT body FROM entities WHERE kind = '{EntityKind.benchmark.value}' ORDER BY id"
+# A cohort's pay condition is found by its id, cohort_id/pay, from the cohort.
+BENCHMARK_TAKERS = f"""
+SELECT k.body, json_extract(c.body, '$.country'), json_extract(c.body, '$.region')
+FROM entities c CROSS JOIN entities k ON k.id = c.id || '/{Dimension.pay.value}'
+WHERE c.kind = '{EntityKind.cohort.value}' AND (? IS NULL OR json_extract(c.body, '$.country') {_IN})
+  AND json_extract(k.body, '$.value') IS NOT NULL
+  AND (json_extract(k.body, '$.benchmark') IS NULL OR json_extract(k.body, '$.benchmark_id') IS NOT NULL)
+ORDER BY c.id
+"""
 ENGAGED = f"""
 SELECT l.from_id, l.to_id, l.project, c.name, c.headcount
 FROM links l CROSS JOIN entities c ON c.id = l.to_id
@@ -357,14 +385,14 @@ def _name(entity: AnyEntity) -> str | None:
 
 
 def _entity_row(entity: AnyEntity, revision: int) -> tuple[object, ...]:
-    ref = applies_to = risk = headcount = status = dated = cites = None
+    ref = applies_to = risk = headcount = status = dated = cites = grade = None
     if isinstance(entity, Unit):
         ref = entity.organization_id
     elif isinstance(entity, Decision):
         ref, applies_to = entity.unit_id, entity.applies_to
     elif isinstance(entity, Condition):
         ref, risk, status = entity.cohort_id, risk_code_of(entity), entity.status.value
-        dated, cites = _iso(entity.observed_at), "|".join(entity.source_ids)
+        dated, cites, grade = _iso(entity.observed_at), "|".join(entity.source_ids), entity.grade.value
     elif isinstance(entity, Cohort):
         headcount = entity.headcount
     elif isinstance(entity, Source):
@@ -381,6 +409,7 @@ def _entity_row(entity: AnyEntity, revision: int) -> tuple[object, ...]:
         status,
         dated,
         cites,
+        grade,
         body,
         revision,
         revision,
@@ -655,7 +684,8 @@ class EmbeddedStore:
             raise StoreUnavailable(f"cannot read the embedded store at {self.path}: {exc}") from exc
 
     def _lay_out(self, db: sqlite3.Connection) -> None:
-        """Create the tables, or bring a database of an earlier release's layout to this one."""
+        """Create the tables, or bring a database of an earlier layout (the first release's,
+        or layout 2, before history and conditions' grades had columns) to this one."""
         db.execute("BEGIN IMMEDIATE")
         try:
             if db.execute("PRAGMA user_version").fetchone()[0] == LAYOUT:
@@ -672,6 +702,9 @@ class EmbeddedStore:
                 db.execute("ALTER TABLE entities RENAME TO entities_v0")
                 db.execute("ALTER TABLE links RENAME TO links_v0")
                 db.execute("DROP INDEX IF EXISTS entities_kind")
+            elif columns and "grade" not in columns:  # layout 2
+                db.execute(ADD_GRADES)
+                db.execute(FILL_GRADES)
             for statement in SCHEMA.split(";"):  # not executescript, which commits first
                 if statement.strip():
                     db.execute(statement)
@@ -1020,10 +1053,18 @@ class _SQLiteReader:
     def cohort_facts(self) -> Iterator[CohortFacts]:
         return map(partial(tuple.__new__, CohortFacts), self._db.execute(COHORT_FACTS))
 
-    def condition_facts(self) -> Iterator[ConditionFacts]:
+    def condition_facts(self, cohort_ids: Collection[str] | None = None) -> Iterator[ConditionFacts]:
+        if cohort_ids is None:
+            rows: Iterable[tuple[str, str, str, str | None, str, str]] = self._db.execute(CONDITION_FACTS)
+        else:
+            rows = (
+                row
+                for chunk in _chunks(cohort_ids)
+                for row in self._db.execute(CONDITION_FACTS_OF, (json.dumps(chunk),))
+            )
         facts = partial(tuple.__new__, ConditionFacts)
         days: dict[str | None, date | None] = {None: None}  # a few thousand distinct dates
-        for cohort_id, condition_id, status, dated, cites in self._db.execute(CONDITION_FACTS):
+        for cohort_id, condition_id, status, dated, cites, grade in rows:
             day = days.get(dated, _NO_DAY)
             if day is _NO_DAY:
                 day = days[dated] = _day(dated)
@@ -1034,6 +1075,7 @@ class _SQLiteReader:
                     _STATUSES[status],
                     day,
                     tuple(cites.split("|")) if cites else (),
+                    _GRADES[grade],
                 )
             )
 
@@ -1053,3 +1095,13 @@ class _SQLiteReader:
         stored = partial(tuple.__new__, StoredLink)
         for from_id, link_type, to_id, body in self._db.execute(LINK_RECORDS, (private_below,)):
             yield stored((from_id, _LINK_TYPES[link_type], to_id, from_json(body, cache_strings="keys")))
+
+    def benchmarks(self) -> list[Benchmark]:
+        return [Benchmark.model_validate_json(body) for (body,) in self._db.execute(BENCHMARKS)]
+
+    def benchmark_takers(self, countries: Collection[str] | None) -> list[PayAtPlace]:
+        scope = None if countries is None else _json(countries)
+        rows = self._db.execute(BENCHMARK_TAKERS, (scope, scope))
+        return [
+            PayAtPlace(Condition.model_validate_json(body), country, region) for body, country, region in rows
+        ]

@@ -6,6 +6,7 @@ Every model is frozen and forbids unknown fields; unknown bundle columns travel 
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterable
 from datetime import date
@@ -17,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    computed_field,
     field_validator,
     model_validator,
 )
@@ -128,6 +130,7 @@ class Cohort(Record):
     work_setting: WorkSetting = WorkSetting.unknown
     headcount: int | None = Field(default=None, ge=0)
     task_types: tuple[str, ...] = ()
+    region: Name | None = None  # where in the country: the region a benchmark may be for
 
     _country = field_validator("country")(check_country)
 
@@ -153,6 +156,8 @@ class Condition(Record):
     benchmark: float | None = Field(default=None, allow_inf_nan=False)
     observed_at: date | None = None
     note: str | None = None
+    # Set when ``benchmark`` was taken from benchmarks.csv (graph.benchmarks), not given.
+    benchmark_id: Id | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -177,6 +182,50 @@ class Condition(Record):
 
 def condition_id(cohort_id: str, dimension: str) -> str:
     return f"{cohort_id}/{dimension}"
+
+
+def region_key(region: str | None) -> str:
+    """A region as benchmarks match it: case and spacing aside ('Nairobi' is 'nairobi ')."""
+    return " ".join(region.split()).casefold() if region else ""
+
+
+def benchmark_id(country: str, region: str | None, value_unit: str, valid_from: date) -> str:
+    """The id of the benchmark for a place and unit from a day on: derived from them, so
+    loading the same benchmark again finds it, whatever else its row says."""
+    key = "\x1f".join((country, region_key(region), value_unit, valid_from.isoformat()))
+    digest = hashlib.sha256(key.encode()).hexdigest()[:12]
+    return f"benchmark:{country}:{valid_from.isoformat()}:{digest}"
+
+
+class Benchmark(Record):
+    """A living wage for a country, or one of its regions, in one unit, from a day on."""
+
+    entity: Literal[EntityKind.benchmark] = EntityKind.benchmark
+    country: str
+    region: Name | None = None
+    value: float = Field(gt=0, allow_inf_nan=False)
+    value_unit: Name
+    valid_from: date
+
+    _country = field_validator("country")(check_country)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derived_id(cls, data: object) -> object:
+        if isinstance(data, dict) and "id" in data:  # as written out: derived again below
+            return {key: value for key, value in data.items() if key != "id"}
+        return data
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def id(self) -> str:
+        """Derived from the place, unit and day, so that callers can name the benchmark."""
+        return benchmark_id(self.country, self.region, self.value_unit, self.valid_from)
+
+    @property
+    def place(self) -> str:
+        """The country, and the region if it has one: ``KE/Nairobi``."""
+        return f"{self.country}/{self.region}" if self.region else self.country
 
 
 class Decision(Record):
@@ -206,7 +255,7 @@ class Source(Record):
 
 
 Entity = Annotated[
-    Organization | Unit | Cohort | Condition | Decision | Source, Field(discriminator="entity")
+    Organization | Unit | Cohort | Condition | Decision | Source | Benchmark, Field(discriminator="entity")
 ]
 ENTITY_MODELS: dict[EntityKind, type[Record]] = {
     EntityKind.organization: Organization,
@@ -215,6 +264,7 @@ ENTITY_MODELS: dict[EntityKind, type[Record]] = {
     EntityKind.condition: Condition,
     EntityKind.decision: Decision,
     EntityKind.source: Source,
+    EntityKind.benchmark: Benchmark,
 }
 
 LinkKey = tuple[str, LinkType, str, str]  # (from_id, type, to_id, project or "")
@@ -244,6 +294,7 @@ class GraphData(BaseModel):
     conditions: list[Condition] = []
     decisions: list[Decision] = []
     sources: list[Source] = []
+    benchmarks: list[Benchmark] = []
     links: list[Link] = []
 
     @classmethod
@@ -254,7 +305,7 @@ class GraphData(BaseModel):
             sections[_SECTION[type(record)]].append(record)
         return cls.model_construct(**sections)  # type: ignore[arg-type]
 
-    def entities(self) -> list[Organization | Unit | Cohort | Condition | Decision | Source]:
+    def entities(self) -> list[Organization | Unit | Cohort | Condition | Decision | Source | Benchmark]:
         return [
             *self.organizations,
             *self.units,
@@ -262,9 +313,12 @@ class GraphData(BaseModel):
             *self.conditions,
             *self.decisions,
             *self.sources,
+            *self.benchmarks,
         ]
 
-    def records(self) -> list[Organization | Unit | Cohort | Condition | Decision | Source | Link]:
+    def records(
+        self,
+    ) -> list[Organization | Unit | Cohort | Condition | Decision | Source | Benchmark | Link]:
         """Every entity, then every link."""
         return [*self.entities(), *self.links]
 
@@ -276,6 +330,7 @@ class GraphData(BaseModel):
             "conditions": len(self.conditions),
             "decisions": len(self.decisions),
             "sources": len(self.sources),
+            "benchmarks": len(self.benchmarks),
             "links": len(self.links),
         }
 
@@ -287,5 +342,6 @@ _SECTION: dict[type[Record], str] = {
     Condition: "conditions",
     Decision: "decisions",
     Source: "sources",
+    Benchmark: "benchmarks",
     Link: "links",
 }

@@ -84,6 +84,8 @@ from laborgraph.graph.errors import (
     StoreUnavailable,
 )
 from laborgraph.graph.model import (
+    ENTITY_MODELS,
+    Benchmark,
     Condition,
     Decision,
     Entity,
@@ -123,6 +125,7 @@ from laborgraph.graph.store import (
     Engagement,
     EntityPage,
     JsonRecord,
+    PayAtPlace,
     RiskHit,
     RiskSeek,
     StoredEntity,
@@ -130,7 +133,15 @@ from laborgraph.graph.store import (
     best_hits,
 )
 from laborgraph.graph.view import AnyEntity
-from laborgraph.graph.vocabulary import SUPPLY_LINKS, Dimension, EntityKind, LinkType, Status
+from laborgraph.graph.vocabulary import (
+    DEFAULT_GRADE,
+    SUPPLY_LINKS,
+    Dimension,
+    EntityKind,
+    EvidenceGrade,
+    LinkType,
+    Status,
+)
 
 BATCH_SIZE = 5_000  # rows per UNWIND; every batch of one write runs in the same transaction
 EXTRA_PREFIX = "extra_"  # kept bundle columns never collide with core properties
@@ -422,12 +433,14 @@ MATCH (a:Entity)-[r:{"|".join(SUPPLY_LINKS)}]->(b:Entity)
 RETURN a.id AS from_id, type(r) AS type, b.id AS to_id, {_props("r", Link)} AS props
 """
 COHORT_FACTS = "MATCH (c:Cohort) RETURN c.id AS id, c.name AS name, c.headcount AS headcount ORDER BY c.id"
-CONDITION_FACTS = """
-MATCH (k:Condition)
+_CONDITION_FACTS = f"""
 RETURN k.cohort_id AS cohort_id, k.dimension AS dimension, k.status AS status,
-       toString(k.observed_at) AS observed_at, coalesce(k.source_ids, []) AS source_ids
+       toString(k.observed_at) AS observed_at, coalesce(k.source_ids, []) AS source_ids,
+       coalesce(k.evidence_grade, "{DEFAULT_GRADE.value}") AS grade
 ORDER BY k.cohort_id, k.dimension
 """
+CONDITION_FACTS = "MATCH (k:Condition)" + _CONDITION_FACTS
+CONDITION_FACTS_OF = "UNWIND $ids AS id MATCH (k:Condition {cohort_id: id})" + _CONDITION_FACTS
 ENGAGEMENTS = f"""
 MATCH (a:Entity)-[r:{LinkType.ENGAGES}]->(c:Entity)
 RETURN c.id AS cohort_id, a.id AS organization_id, r.project AS project
@@ -452,6 +465,14 @@ LINK_RECORDS = f"""
 MATCH (a:Entity)-[r:{_ALL_LINKS}]->(b:Entity)
 WHERE NOT (b:Cohort AND coalesce(b.headcount < $private_below, false))
 RETURN {_LINK_COLUMNS}
+"""
+BENCHMARKS = "MATCH (n:Benchmark) RETURN labels(n) AS labels, properties(n) AS props ORDER BY n.id"
+BENCHMARK_TAKERS = f"""
+MATCH (c:Cohort) WHERE $countries IS NULL OR c.country IN $countries
+MATCH (n:Condition {{cohort_id: c.id, dimension: "{Dimension.pay.value}"}})
+WHERE n.value IS NOT NULL AND (n.benchmark IS NULL OR n.benchmark_id IS NOT NULL)
+RETURN labels(n) AS labels, properties(n) AS props, c.country AS country, c.region AS region
+ORDER BY c.id
 """
 
 UNITS_OF_ORGANIZATIONS = """
@@ -672,7 +693,7 @@ def _kind(labels: Iterable[str]) -> EntityKind:
 def _entity(labels: Iterable[str], props: Props) -> AnyEntity:
     kind = _kind(labels)
     fields, extra = _split_props(props)
-    if kind is EntityKind.condition:
+    if "id" not in ENTITY_MODELS[kind].model_fields:  # derived (a condition's, a benchmark's)
         fields.pop("id", None)
     return _ENTITY.validate_python({**fields, "entity": kind, "extra": extra})
 
@@ -714,6 +735,7 @@ def _graph_data(entities: Iterable[AnyEntity], links: list[Link]) -> GraphData:
         conditions=sections[EntityKind.condition],
         decisions=sections[EntityKind.decision],
         sources=sections[EntityKind.source],
+        benchmarks=sections[EntityKind.benchmark],
         links=links,
     )
 
@@ -1155,10 +1177,19 @@ class _Neo4jReader:
         for record in self._tx.run(COHORT_FACTS):
             yield CohortFacts(record["id"], record["name"], record["headcount"])
 
-    def condition_facts(self) -> Iterator[ConditionFacts]:
-        for cohort_id, dimension, status, observed_at, source_ids in self._tx.run(CONDITION_FACTS):
+    def condition_facts(self, cohort_ids: Collection[str] | None = None) -> Iterator[ConditionFacts]:
+        if cohort_ids is None:
+            found = self._tx.run(CONDITION_FACTS)
+        else:
+            found = self._tx.run(CONDITION_FACTS_OF, ids=sorted(cohort_ids))
+        for cohort_id, dimension, status, observed_at, source_ids, grade in found:
             yield ConditionFacts(
-                cohort_id, Dimension(dimension), Status(status), _day(observed_at), tuple(source_ids)
+                cohort_id,
+                Dimension(dimension),
+                Status(status),
+                _day(observed_at),
+                tuple(source_ids),
+                EvidenceGrade(grade),
             )
 
     def engagements(self) -> Iterator[Engagement]:
@@ -1275,3 +1306,15 @@ class _Neo4jReader:
                 fields.pop("project", None)  # stored as "" for none, absent from the JSON form
             fields.update(from_id=from_id, type=link_type, to_id=to_id)
             yield StoredLink(from_id, LinkType(link_type), to_id, fields)
+
+    def benchmarks(self) -> list[Benchmark]:
+        return _of_type(Benchmark, self._tx.run(BENCHMARKS))
+
+    def benchmark_takers(self, countries: Collection[str] | None) -> list[PayAtPlace]:
+        scope = None if countries is None else sorted(countries)
+        takers = []
+        for record in self._tx.run(BENCHMARK_TAKERS, countries=scope):
+            condition = _entity(record["labels"], record["props"])
+            if isinstance(condition, Condition):  # always: the query matches conditions only
+                takers.append(PayAtPlace(condition, record["country"], record["region"]))
+        return takers

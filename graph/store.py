@@ -18,10 +18,10 @@ from typing import NamedTuple, Protocol
 
 from pydantic import BaseModel
 
-from laborgraph.graph.model import Condition, Decision, GraphData, Link, LinkKey, Unit
+from laborgraph.graph.model import Benchmark, Condition, Decision, GraphData, Link, LinkKey, Unit
 from laborgraph.graph.revisions import FactVersion, Observation, Retraction, Revision, WriteNote, Written
 from laborgraph.graph.view import AnyEntity
-from laborgraph.graph.vocabulary import Dimension, EntityKind, LinkType, Status
+from laborgraph.graph.vocabulary import Dimension, EntityKind, EvidenceGrade, LinkType, Status
 
 # Hard bound on how far any traversal goes, in links (DOMAIN.md section 2).
 MAX_DEPTH = 10
@@ -64,6 +64,15 @@ class ConditionFacts(NamedTuple):
     status: Status
     observed_at: date | None
     source_ids: tuple[str, ...]
+    grade: EvidenceGrade  # the condition's evidence grade, ``reported`` when it has none
+
+
+class PayAtPlace(NamedTuple):
+    """A stored pay condition, with the country and region of its cohort."""
+
+    condition: Condition
+    country: str
+    region: str | None
 
 
 class Engagement(NamedTuple):
@@ -173,8 +182,8 @@ class GraphReader(Protocol):
     def cohort_facts(self) -> Iterator[CohortFacts]:
         """Every cohort, by id."""
 
-    def condition_facts(self) -> Iterator[ConditionFacts]:
-        """Every condition, by cohort id, then dimension."""
+    def condition_facts(self, cohort_ids: Collection[str] | None = None) -> Iterator[ConditionFacts]:
+        """Every condition (of these cohorts; None: of every one), by cohort id, then dimension."""
 
     def engagements(self) -> Iterator[Engagement]:
         """Every ENGAGES link, by cohort id, then organization id, then project."""
@@ -207,6 +216,14 @@ class GraphReader(Protocol):
     def link_records(self, private_below: int = 0) -> Iterator[StoredLink]:
         """Every link in its JSON form, in no set order, but the ENGAGES links into the cohorts
         ``entity_records`` leaves out."""
+
+    def benchmarks(self) -> list[Benchmark]:
+        """Every living-wage benchmark."""
+
+    def benchmark_takers(self, countries: Collection[str] | None) -> list[PayAtPlace]:
+        """The pay conditions with a value and no benchmark of their own (none, or one taken
+        from a benchmark: ``benchmark_id`` set) of the cohorts in these countries (None:
+        in any), by cohort id."""
 
 
 class GraphStore(Protocol):

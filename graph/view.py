@@ -18,6 +18,7 @@ import networkx as nx
 
 from laborgraph.graph.errors import NotFound
 from laborgraph.graph.model import (
+    Benchmark,
     Cohort,
     Condition,
     Decision,
@@ -30,7 +31,7 @@ from laborgraph.graph.model import (
 )
 from laborgraph.graph.vocabulary import SUPPLY_LINKS, Dimension, EntityKind, LinkType
 
-AnyEntity = Organization | Unit | Cohort | Condition | Decision | Source
+AnyEntity = Organization | Unit | Cohort | Condition | Decision | Source | Benchmark
 
 
 R = TypeVar("R", bound=Record)
@@ -53,6 +54,7 @@ class GraphView:
     decisions: dict[str, Decision] = field(default_factory=dict)
     conditions: dict[str, dict[Dimension, Condition]] = field(default_factory=dict)
     sources: dict[str, Source] = field(default_factory=dict)
+    benchmarks: dict[str, Benchmark] = field(default_factory=dict)
     # Each project belongs to the buyer whose CONTRACTS link carries it.
     project_owner: dict[str, str] = field(default_factory=dict)
     # What analysis derives for the question and may reuse (e.g. tier walks); emptied on every change.
@@ -85,6 +87,8 @@ class GraphView:
             self.decisions[decision.id] = merge(self.decisions.get(decision.id), decision)
         for source in data.sources:
             self.sources[source.id] = merge(self.sources.get(source.id), source)
+        for benchmark in data.benchmarks:
+            self.benchmarks[benchmark.id] = merge(self.benchmarks.get(benchmark.id), benchmark)
         for condition in data.conditions:
             by_dim = self.conditions.setdefault(condition.cohort_id, {})
             by_dim[condition.dimension] = merge(by_dim.get(condition.dimension), condition)
@@ -142,7 +146,7 @@ class GraphView:
         attributes = self.graph._node.get(entity_id)
         if attributes is not None:
             return attributes.get("entity")  # type: ignore[no-any-return]
-        for table in (self.units, self.decisions, self.sources):
+        for table in (self.units, self.decisions, self.sources, self.benchmarks):
             if entity_id in table:
                 return table[entity_id]
         cohort_id, _, dim = entity_id.rpartition("/")

@@ -16,6 +16,7 @@ class EntityKind(StrEnum):
     condition = "condition"
     decision = "decision"
     source = "source"
+    benchmark = "benchmark"
 
 
 class OrgKind(StrEnum):
@@ -123,6 +124,28 @@ class EvidenceGrade(StrEnum):
 
 
 DEFAULT_GRADE = EvidenceGrade.reported
+
+
+class Principle(StrEnum):
+    """Fairwork's five principles, as scorecards award them (DOMAIN.md section 8)."""
+
+    fair_pay = "fair_pay"
+    fair_conditions = "fair_conditions"
+    fair_contracts = "fair_contracts"
+    fair_management = "fair_management"
+    fair_representation = "fair_representation"
+
+
+PRINCIPLE_DIMENSIONS: dict[Principle, tuple[Dimension, ...]] = {
+    Principle.fair_pay: (Dimension.pay, Dimension.payment_terms),
+    Principle.fair_conditions: (Dimension.workload, Dimension.content_safety),
+    Principle.fair_contracts: (Dimension.contract,),
+    Principle.fair_management: (Dimension.management,),
+    Principle.fair_representation: (Dimension.voice,),
+}
+PRINCIPLE_TITLES: dict[Principle, str] = {p: p.value.replace("_", " ").title() for p in Principle}
+# The grades an advanced point may rest on: checked by audit or contract, or written down.
+STRONG_GRADES = frozenset({EvidenceGrade.verified, EvidenceGrade.documented})
 
 
 class SourceKind(StrEnum):

@@ -16,7 +16,8 @@ from typing import Protocol
 from laborgraph.graph.errors import BundleIssue
 
 SECTIONS = (
-    "organizations", "units", "cohorts", "conditions", "decisions", "sources", "links", "retractions",
+    "organizations", "units", "cohorts", "conditions", "decisions", "sources", "benchmarks", "links",
+    "retractions",
 )  # fmt: skip
 Cell = str | int | float | bool | list[object] | dict[str, object] | None
 
@@ -26,6 +27,14 @@ class RawRow:
     file: str
     row: int  # CSV: the row a spreadsheet shows (header = 1, a multi-line cell is one row); JSON: array index
     cells: dict[str, Cell]
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """Where a record came from: enough to name it in an error, without its cells."""
+
+    file: str
+    row: int
 
 
 @dataclass(frozen=True)

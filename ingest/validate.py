@@ -2,7 +2,8 @@
 
 The rules are DOMAIN.md section 3: enums, numbers, dates and countries per cell; ids unique
 across the bundle and the graph; every reference resolved in the bundle or the graph; links
-joining the right kinds; unknown columns kept as extra properties.
+joining the right kinds; unknown columns kept as extra properties; and every pay figure
+judged against its living-wage benchmark (DOMAIN.md section 8, ingest.benchmarks).
 
 Errors and warnings are collected up to ``MAX_ISSUES`` each. Past that, a rejected bundle is
 not read further (the first errors are enough to fix), and a count of the warnings left over
@@ -14,7 +15,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -23,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from laborgraph.graph.collector import collector_paused
 from laborgraph.graph.errors import BundleIssue, NotFound
 from laborgraph.graph.model import (
+    Benchmark,
     Cohort,
     Condition,
     Decision,
@@ -38,11 +40,13 @@ from laborgraph.graph.model import (
     derive_pay_status,
 )
 from laborgraph.graph.revisions import MAX_REASON, Retraction, observation_key
+from laborgraph.graph.store import PayAtPlace
 from laborgraph.graph.view import AnyEntity
-from laborgraph.graph.vocabulary import SUPPLY_LINKS, Dimension, EntityKind, LinkType, OrgKind
+from laborgraph.graph.vocabulary import SUPPLY_LINKS, Dimension, EntityKind, LinkType, OrgKind, Status
+from laborgraph.ingest.benchmarks import STATUS_REQUIRED, StoredPay, judge_pay
 from laborgraph.ingest.limits import ReadingStopped
 from laborgraph.ingest.quote import SHOWN, cut, names, quote
-from laborgraph.ingest.raw import BundleParts, Cell, Note, RawRow, RawSection
+from laborgraph.ingest.raw import BundleParts, Cell, Note, RawRow, RawSection, Where
 
 MODELS: dict[str, type[Record]] = {
     "organizations": Organization,
@@ -51,10 +55,12 @@ MODELS: dict[str, type[Record]] = {
     "conditions": Condition,
     "decisions": Decision,
     "sources": Source,
+    "benchmarks": Benchmark,
     "links": Link,
 }
 MULTI_VALUED = frozenset({"kinds", "task_types", "dimensions", "source_ids"})
-NOT_COLUMNS = frozenset({"entity", "extra"})  # model fields no bundle column may set
+# Model fields no bundle column may set: a taken benchmark's id is set by ingest alone.
+NOT_COLUMNS = frozenset({"entity", "extra", "benchmark_id"})
 MAX_ISSUES = 1000  # errors, and warnings, listed for one bundle
 TICK_ROWS = 10_000  # rows between progress reports
 LONG_QUOTED = re.compile(rf"'([^']{{{SHOWN},}})'")
@@ -63,6 +69,7 @@ BOUNDS: dict[tuple[str, str], tuple[float, float]] = {
     ("cohorts", "headcount"): (0, 100_000_000),
     ("conditions", "value"): (0, 1e12),
     ("conditions", "benchmark"): (0, 1e12),
+    ("benchmarks", "value"): (0, 1e12),
 }
 
 
@@ -116,10 +123,12 @@ class KnownGraph(Protocol):
 
     def get(self, entity_id: str) -> AnyEntity: ...
 
-    def read(self) -> AbstractContextManager[StoredLinks]: ...
+    def read(self) -> AbstractContextManager[StoredFacts]: ...
 
 
-class StoredLinks(Protocol):
+class StoredFacts(StoredPay, Protocol):
+    """What validation reads of a snapshot: pay and benchmarks, and links by key (retractions)."""
+
     def links_by_key(self, keys: Collection[LinkKey]) -> list[Link]: ...
 
 
@@ -135,9 +144,19 @@ class NoGraph:
     def get(self, entity_id: str) -> AnyEntity:
         raise NotFound(entity_id)
 
-    @contextmanager
-    def read(self) -> Iterator[StoredLinks]:
-        yield self
+    def read(self) -> AbstractContextManager[StoredFacts]:
+        return nullcontext(_NothingStored())
+
+
+class _NothingStored:
+    def entities(self, ids: Collection[str]) -> list[AnyEntity]:
+        return []
+
+    def benchmarks(self) -> list[Benchmark]:
+        return []
+
+    def benchmark_takers(self, countries: Collection[str] | None) -> list[PayAtPlace]:
+        return []
 
     def links_by_key(self, keys: Collection[LinkKey]) -> list[Link]:
         return []
@@ -149,14 +168,6 @@ class Validated:
     retractions: list[Retraction] = field(default_factory=list)
     errors: list[BundleIssue] = field(default_factory=list)
     warnings: list[BundleIssue] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class Where:
-    """Where a record came from: enough to name it in an error, without its cells."""
-
-    file: str
-    row: int
 
 
 class _TooManyErrors(Exception):
@@ -172,6 +183,8 @@ class _Checker:
     fields_sets: dict[frozenset[str], set[str]] = field(default_factory=dict)
     last_fields: set[str] = field(default_factory=set)
     first_seen: dict[object, Where] = field(default_factory=dict)  # by id, or a link's key
+    pending_status: set[str] = field(default_factory=set)  # conditions whose status a benchmark gives
+    stored_kinds: dict[str, EntityKind] = field(default_factory=dict)  # of the ids the bundle names
     cased_ids: dict[str, tuple[str, Where]] = field(default_factory=dict)  # ids with capitals, by lower case
     retractions: list[tuple[RawRow, Retraction]] = field(default_factory=list)
 
@@ -219,6 +232,7 @@ def validate_bundle(
 
 def _validate(raw: BundleParts, graph: KnownGraph, tick: Callable[[int], None]) -> Validated:
     check = _Checker()
+    rewritten: list[Condition] = []
     try:
         for part in raw.parts():
             if isinstance(part, RawSection):
@@ -230,6 +244,7 @@ def _validate(raw: BundleParts, graph: KnownGraph, tick: Callable[[int], None]) 
         _check_references(check, graph.kinds_of)
         _check_projects(check, graph)
         _check_retractions(check, graph)
+        rewritten = _check_pay(check, graph)
     except ReadingStopped as stop:
         check.errors.append(stop.issue)
     except _TooManyErrors:
@@ -240,7 +255,7 @@ def _validate(raw: BundleParts, graph: KnownGraph, tick: Callable[[int], None]) 
         check.warnings.append(BundleIssue(file="bundle", message=message))
     if check.errors:
         return Validated(data=GraphData(), errors=check.errors, warnings=check.warnings)
-    data = GraphData.of(record for rows in check.records.values() for _, record in rows)
+    data = GraphData.of([*(record for rows in check.records.values() for _, record in rows), *rewritten])
     retractions = [retraction for _, retraction in check.retractions]
     return Validated(data=data, retractions=retractions, errors=check.errors, warnings=check.warnings)
 
@@ -317,8 +332,11 @@ def _parse_row(
     if extra:
         payload["extra"] = extra
     reported: set[str | None] = set()
-    if section == "conditions" and not _status_given_or_derivable(payload):
-        check.error(row, "status", "required unless dimension is pay with both value and benchmark")
+    pending = section == "conditions" and _status_left_to_benchmarks(payload)
+    if pending:
+        payload["status"] = Status.unknown.value  # until a benchmark gives it (_check_pay)
+    elif section == "conditions" and not _status_given_or_derivable(payload):
+        check.error(row, "status", STATUS_REQUIRED)
         reported.add("status")
         ok = False
     try:
@@ -342,6 +360,8 @@ def _parse_row(
         return None
     if isinstance(record, Condition):
         _warn_pay_contradiction(payload, record, row, check)
+        if pending:
+            check.pending_status.add(record.id)
     check.shared_fields_set(record)
     return record
 
@@ -382,6 +402,16 @@ def _status_given_or_derivable(payload: dict[str, object]) -> bool:
     return payload.get("dimension") == Dimension.pay and "value" in payload and "benchmark" in payload
 
 
+def _status_left_to_benchmarks(payload: dict[str, object]) -> bool:
+    """A pay figure with no status and no benchmark: benchmarks.csv may give it one."""
+    return (
+        "status" not in payload
+        and payload.get("dimension") == Dimension.pay
+        and "value" in payload
+        and "benchmark" not in payload
+    )
+
+
 def _warn_pay_contradiction(
     payload: dict[str, object], record: Condition, row: RawRow, check: _Checker
 ) -> None:
@@ -413,12 +443,30 @@ def _keep(section: str, where: Where, record: Record, check: _Checker) -> None:
     )
     first = check.first_seen.setdefault(key, where)
     if first is not where:
+        if isinstance(record, Benchmark):
+            _overlapping_benchmark(where, record, first, check)
+            return
         what = "link" if isinstance(record, Link) else "id" if section != "conditions" else "observation"
         check.error(where, None, f"duplicate {what} {_show(key)}; first at {first.file} row {first.row}")
         return
-    if section not in ("conditions", "links"):
+    if section not in ("conditions", "links", "benchmarks"):  # their ids are derived
         _warn_if_case_differs(key, where, check)  # type: ignore[arg-type]
     check.records[section].append((where, record))
+
+
+def _overlapping_benchmark(where: Where, record: Benchmark, first: Where, check: _Checker) -> None:
+    """Two rows of one benchmark (place, unit and day): one value each, and at most one row."""
+    earlier = next(b for w, b in check.records["benchmarks"] if w is first and isinstance(b, Benchmark))
+    region = f" region {quote(record.region)}" if record.region else ""
+    same = f"{record.country}{region} in {quote(record.value_unit)} from {record.valid_from}"
+    if earlier.value != record.value:
+        message = (
+            f"overlaps {first.file} row {first.row}: the benchmark for {same} is {earlier.value:g} there"
+            f" and {record.value:g} here; give one value for a place, unit and day"
+        )
+        check.error(where, "value", message)
+    else:
+        check.error(where, None, f"repeats the benchmark for {same} of {first.file} row {first.row}")
 
 
 def _warn_if_case_differs(entity_id: str, where: Where, check: _Checker) -> None:
@@ -470,7 +518,7 @@ def _check_references(check: _Checker, known_kinds: KindLookup) -> None:
             if not isinstance(record, Link | Condition):
                 in_bundle[record.id] = record.entity  # type: ignore[attr-defined]
     expected = _expected_kinds(check)
-    stored = known_kinds(set().union(in_bundle, *expected.values()))
+    stored = check.stored_kinds = known_kinds(set().union(in_bundle, *expected.values()))
     clashes = {i for i, kind in in_bundle.items() if i in stored and stored[i] != kind}
     for rows in check.records.values() if clashes else ():
         for row, record in rows:
@@ -567,6 +615,27 @@ def _check_retractions(check: _Checker, graph: KnownGraph) -> None:
 
 def _a(kind: EntityKind) -> str:
     return ("an " if kind.value[0] in "aeiou" else "a ") + kind.value
+
+
+def _check_pay(check: _Checker, graph: KnownGraph) -> list[Condition]:
+    """Judge every pay figure against its benchmark (ingest.benchmarks); the stored
+    conditions to write again."""
+    records = check.records
+    stored_cohorts = {i for i, kind in check.stored_kinds.items() if kind is EntityKind.cohort}
+    with graph.read() as stored:
+        judged = judge_pay(
+            [(w, r) for w, r in records.get("benchmarks", []) if isinstance(r, Benchmark)],
+            [(w, r) for w, r in records.get("cohorts", []) if isinstance(r, Cohort)],
+            [(w, r) for w, r in records.get("conditions", []) if isinstance(r, Condition)],
+            check.pending_status,
+            stored_cohorts,
+            stored,
+            check,
+        )
+    if "conditions" in records:
+        conditions: list[tuple[Where, Record]] = [*judged.conditions]
+        records["conditions"] = conditions
+    return judged.rewritten
 
 
 def _check_projects(check: _Checker, graph: KnownGraph) -> None:

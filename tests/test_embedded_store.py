@@ -50,7 +50,10 @@ def test_a_file_of_the_first_release_opens_with_its_graph_and_answers_alike(tmp_
             "INSERT INTO entities VALUES (?, ?, ?, ?)",
             db.execute("SELECT id, kind, name, body FROM entities"),
         )
-        old.executemany("INSERT INTO links VALUES (?, ?, ?, ?, ?)", db.execute("SELECT from_id, type, to_id, project, body FROM links"))
+        old.executemany(
+            "INSERT INTO links VALUES (?, ?, ?, ?, ?)",
+            db.execute("SELECT from_id, type, to_id, project, body FROM links"),
+        )
     old.commit()
     old.close()
 
@@ -59,6 +62,24 @@ def test_a_file_of_the_first_release_opens_with_its_graph_and_answers_alike(tmp_
     assert answers(opened) == answers(current)
     with sqlite3.connect(opened.path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == LAYOUT
+
+
+def test_a_file_of_layout_2_gains_the_grades_of_its_conditions(tmp_path: Path) -> None:
+    current = EmbeddedStore(tmp_path / "current")
+    ingest_path(current, EXAMPLE_BUNDLE)
+    current.close()
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    with sqlite3.connect(current.path) as db, sqlite3.connect(earlier / DB_FILE) as copy:
+        db.backup(copy)
+        copy.execute("ALTER TABLE entities DROP COLUMN grade")
+        copy.execute("PRAGMA user_version = 2")
+
+    opened = EmbeddedStore(earlier)
+
+    with opened.read() as reader, EmbeddedStore(tmp_path / "current").read() as expected:
+        assert list(reader.condition_facts()) == list(expected.condition_facts())
+    assert answers(opened) == answers(EmbeddedStore(tmp_path / "current"))
 
 
 def test_a_first_release_link_to_a_missing_id_does_not_keep_the_file_from_opening(tmp_path: Path) -> None:

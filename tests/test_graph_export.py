@@ -53,6 +53,7 @@ def edges_of(graph: nx.MultiDiGraph) -> Edges:
 
 def expected(entities: list[AnyEntity], links: list[Link], hidden: set[str]) -> tuple[set[str], Edges]:
     """The nodes and edges docs/EXPORTS.md promises, worked out from the records themselves."""
+
     def is_hidden(entity: AnyEntity) -> bool:
         cohort_id = entity.cohort_id if isinstance(entity, Condition) else entity.id
         return isinstance(entity, Cohort | Condition) and cohort_id in hidden

@@ -139,9 +139,11 @@ def test_an_older_observation_joins_the_series_and_a_newer_one_becomes_current(
     ]
     # An observation older than the current one joins the series and changes nothing else.
     older = tmp_path / "older.json"
-    older.write_text(json.dumps({"organizations": [], "conditions": [{
+    observation = {
         "cohort_id": "coh-savanna-ke-moderators", "dimension": "pay", "value": 0.95, "value_unit": "USD/h",
-        "benchmark": 2.4, "observed_at": "2025-02-01", "source_ids": ["src-savanna-worker-survey"]}]}))  # fmt: skip
+        "benchmark": 2.4, "observed_at": "2025-02-01", "source_ids": ["src-savanna-worker-survey"],
+    }  # fmt: skip
+    older.write_text(json.dumps({"organizations": [], "conditions": [observation]}))
     added = ingest_path(store, older)
     assert added.revision is not None and added.revision.counts["observations"] == 1
     assert store.get("coh-savanna-ke-moderators/pay").value == 2.6  # type: ignore[union-attr]

@@ -38,6 +38,7 @@ from laborgraph.graph.errors import (
 )
 from laborgraph.graph.model import (
     ENTITY_MODELS,
+    Benchmark,
     Cohort,
     Condition,
     Decision,
@@ -163,6 +164,18 @@ def chain() -> GraphData:
     )
 
 
+NAIROBI = Benchmark(
+    country="KE",
+    region="Nairobi",
+    value=2.0,
+    value_unit="USD/h",
+    valid_from=date(2024, 1, 1),
+    evidence_grade=EvidenceGrade.documented,
+    source_ids=("src-1",),
+    extra={"basket": "family of four"},
+)
+
+
 def every_field() -> GraphData:
     """One record of each kind with every field filled, extras of every scalar type included."""
     extra: Extra = {
@@ -205,6 +218,7 @@ def every_field() -> GraphData:
                 work_setting=WorkSetting.office,
                 headcount=120,
                 task_types=("moderation", "rlhf"),
+                region="Nairobi",
                 evidence_grade=EvidenceGrade.reported,
                 extra={"shift": "night"},
             )
@@ -219,6 +233,7 @@ def every_field() -> GraphData:
                 benchmark=2.0,
                 observed_at=date(2024, 3, 1),
                 note="from payslips",
+                benchmark_id=NAIROBI.id,
                 evidence_grade=EvidenceGrade.verified,
                 source_ids=("src-2",),
                 extra={"sample": 31},
@@ -251,6 +266,7 @@ def every_field() -> GraphData:
             ),
             Source(id="src-2", title="Payslip sample"),
         ],
+        benchmarks=[NAIROBI],
         links=[
             Link(
                 from_id="buyer",
@@ -286,6 +302,7 @@ def dump(view: GraphView) -> dict[str, list[str] | dict[str, str]]:
         "decisions": dumped(view.decisions.values()),
         "conditions": dumped(conditions),
         "sources": dumped(view.sources.values()),
+        "benchmarks": dumped(view.benchmarks.values()),
         "project_owner": dict(view.project_owner),
     }
 
@@ -334,6 +351,7 @@ def test_every_kind_reads_back_with_every_field(store: GraphStore) -> None:
         EntityKind.condition: 2,
         EntityKind.decision: 2,
         EntityKind.source: 2,
+        EntityKind.benchmark: 1,
         "links": 2,
     }
 
@@ -670,6 +688,7 @@ def test_counts_of_an_empty_and_a_full_store(store: GraphStore) -> None:
         EntityKind.condition: 5,
         EntityKind.decision: 4,
         EntityKind.source: 3,
+        EntityKind.benchmark: 0,
         "links": 10,
     }
 
@@ -703,6 +722,22 @@ def test_whole_graph_facts_are_the_graphs(store: GraphStore, name: str) -> None:
 
     with regions.whole_graph(store) as whole:
         assert whole_facts(whole) == whole_facts(WholeGraph.from_view(GraphView.of(data)))
+
+
+def test_the_condition_facts_of_some_cohorts_are_theirs_of_the_whole_stream(store: GraphStore) -> None:
+    store.write(chain())
+    store.write(every_field())
+    some = {"C1", "C3", "acme-nbo", "no-such-cohort"}
+
+    with store.read() as reader:
+        every = list(reader.condition_facts())
+        theirs = list(reader.condition_facts(some))
+
+    assert theirs == [fact for fact in every if fact.cohort_id in some]
+    assert [(f.cohort_id, f.dimension, f.grade) for f in theirs if f.cohort_id == "acme-nbo"] == [
+        ("acme-nbo", Dimension.pay, EvidenceGrade.verified),
+        ("acme-nbo", Dimension.voice, EvidenceGrade.reported),  # no grade reads as reported
+    ]
 
 
 def test_a_buyers_view_holds_its_decisions_and_everything_downstream_it_can_see(store: GraphStore) -> None:

@@ -1,5 +1,7 @@
 """Exports of risk paths behind one interface: ``write()`` each path, then ``finalize()``:
-CSV, and the same rows and columns as a spreadsheet (visualize.xlsx).
+CSV, and the same rows and columns as a spreadsheet (visualize.xlsx). Changes between
+revisions and scorecards have their own CSV, one row per change, one per organization and
+principle.
 
 Cells are made safe for spreadsheets (visualize.cells): text that a spreadsheet would read
 as a formula (starting with =, +, -, @, a tab or a carriage return) is prefixed with an
@@ -16,12 +18,17 @@ from typing import Protocol, TextIO
 
 from laborgraph.graph.analysis.changes import Change
 from laborgraph.graph.analysis.paths import Hop, RiskPath
+from laborgraph.graph.analysis.scorecards import PrincipleScore, Scorecard
 from laborgraph.visualize.cells import safe_cell
 
 CSV_COLUMNS = [
     "rank", "severity", "likelihood", "confidence", "score", "buyer_id", "buyer_name", "unit_id",
     "unit_name", "decision_id", "lever", "project", "tier", "chain", "cohort_id", "cohort_name",
     "country", "headcount", "dimension", "status", "evidence", "explanation",
+]  # fmt: skip
+SCORECARD_COLUMNS = [
+    "organization_id", "organization_name", "points", "review_day", "principle", "title", "basic",
+    "advanced", "rests_on", "rests_on_total", "sources", "missing", "missing_total",
 ]  # fmt: skip
 
 
@@ -125,3 +132,41 @@ def _drain(buffer: io.StringIO) -> str:
     buffer.seek(0)
     buffer.truncate()
     return text
+
+
+def scorecard_rows(card: Scorecard) -> Iterator[list[object]]:
+    """One row per principle: the conditions it rests on, their sources, and what is missing."""
+    for principle in card.principles:
+        row = {
+            "organization_id": card.organization_id,
+            "organization_name": card.organization_name,
+            "points": card.points,
+            "review_day": card.review_day.isoformat() if card.review_day else "",
+            "principle": principle.principle.value,
+            "title": principle.title,
+            "basic": principle.basic,
+            "advanced": principle.advanced,
+            "rests_on": " | ".join(e.condition_id for e in principle.rests_on),
+            "rests_on_total": principle.rests_on_total,
+            "sources": "|".join(_sources(principle)),
+            "missing": "; ".join(
+                f"{m.cohort_id}/{m.dimension.value} ({m.point}): {m.reason}" for m in principle.missing
+            ),
+            "missing_total": principle.missing_total,
+        }
+        yield [safe_cell(row[column]) for column in SCORECARD_COLUMNS]
+
+
+def _sources(principle: PrincipleScore) -> list[str]:
+    return sorted({source for evidence in principle.rests_on for source in evidence.source_ids})
+
+
+def stream_scorecards_csv(cards: Iterable[Scorecard]) -> Iterator[str]:
+    """Scorecards as CSV text, one chunk per organization."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(SCORECARD_COLUMNS)
+    for card in cards:
+        writer.writerows(scorecard_rows(card))
+        yield _drain(buffer)
+    yield _drain(buffer)

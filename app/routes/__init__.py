@@ -13,6 +13,7 @@ from laborgraph.app.routes import (
     organizations,
     paths,
     reviews,
+    scorecards,
     stats,
 )
 
@@ -21,6 +22,8 @@ API_PREFIX = "/api/v1"
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
-    for module in (paths, cohorts, organizations, gaps, fragmentation, reviews, entities, stats, bundles):
+    for module in (
+        paths, cohorts, organizations, gaps, fragmentation, scorecards, reviews, entities, stats, bundles,
+    ):  # fmt: skip
         router.include_router(module.router)
     return router

@@ -6,7 +6,8 @@ from typing import Any
 
 from laborgraph.graph.analysis.changes import Change
 from laborgraph.graph.analysis.paths import RiskPath
-from laborgraph.visualize.export import stream_changes_csv, stream_csv
+from laborgraph.graph.analysis.scorecards import Scorecard
+from laborgraph.visualize.export import stream_changes_csv, stream_csv, stream_scorecards_csv
 
 RISK_PATH: dict[str, Any] = {
     "rank": 1,
@@ -236,9 +237,10 @@ STATS = {
         "organization": 17,
         "unit": 16,
         "cohort": 26,
-        "condition": 100,
+        "condition": 105,
         "decision": 23,
-        "source": 24,
+        "source": 25,
+        "benchmark": 9,
     },
     "links": 46,
 }
@@ -249,9 +251,10 @@ INGEST_REPORT = {
         "organizations": 17,
         "units": 16,
         "cohorts": 26,
-        "conditions": 100,
+        "conditions": 105,
         "decisions": 23,
-        "sources": 24,
+        "sources": 25,
+        "benchmarks": 9,
         "links": 46,
     },
     "warnings": [
@@ -344,6 +347,102 @@ CHANGES_CSV = "".join(
 RETRACTED = {"revision": {**REVISION, "number": 3, "label": None, "digest": "",
                           "counts": {"added": 0, "changed": 0, "retracted": 2, "observations": 0}},
              "orphaned_cohorts": []}  # fmt: skip
+HALCYON = "coh-halcyon-de-escalation"
+
+
+def _evidence(dimension: str, status: str, grade: str, sources: list[str]) -> dict[str, Any]:
+    return {
+        "condition_id": f"{HALCYON}/{dimension}",
+        "cohort_id": HALCYON,
+        "dimension": dimension,
+        "status": status,
+        "evidence_grade": grade,
+        "evidence_date": "2025-10-01",
+        "source_ids": sources,
+    }
+
+
+def _short(point: str, dimension: str, reason: str) -> dict[str, Any]:
+    return {"point": point, "cohort_id": HALCYON, "dimension": dimension, "reason": reason}
+
+
+def _principle(
+    principle: str, dimensions: list[str], points: int, rests_on: list[Any], missing: list[Any]
+) -> dict[str, Any]:
+    return {
+        "principle": principle,
+        "title": principle.replace("_", " ").title(),
+        "dimensions": dimensions,
+        "basic": points >= 1,
+        "advanced": points == 2,
+        "rests_on": rests_on,
+        "rests_on_total": len(rests_on),
+        "missing": missing,
+        "missing_total": len(missing),
+    }
+
+
+NOT_RECORDED = "no condition is recorded"
+SCORECARD: dict[str, Any] = {
+    "organization_id": "org-halcyon",
+    "organization_name": "Halcyon Labs",
+    "cohorts": 1,
+    "points": 2,
+    "review_day": "2025-11-03",
+    "principles": [
+        _principle(
+            "fair_pay",
+            ["pay", "payment_terms"],
+            0,
+            [_evidence("pay", "meets", "verified", ["src-living-wage-2025"])],
+            [_short("basic", "payment_terms", NOT_RECORDED)],
+        ),
+        _principle(
+            "fair_conditions",
+            ["workload", "content_safety"],
+            1,
+            [
+                _evidence("workload", "at_risk", "documented", []),
+                _evidence("content_safety", "at_risk", "documented", []),
+            ],
+            [
+                _short("advanced", "workload", "at_risk, not meets; cites no source"),
+                _short("advanced", "content_safety", "at_risk, not meets; cites no source"),
+            ],
+        ),
+        _principle("fair_contracts", ["contract"], 0, [], [_short("basic", "contract", NOT_RECORDED)]),
+        _principle("fair_management", ["management"], 0, [], [_short("basic", "management", NOT_RECORDED)]),
+        _principle(
+            "fair_representation",
+            ["voice"],
+            1,
+            [_evidence("voice", "meets", "verified", [])],
+            [_short("advanced", "voice", "cites no source")],
+        ),
+    ],
+}
+SCORECARD_PAGE = {
+    "review_day": "2025-11-03",
+    "total": 14,
+    "by_points": [
+        {"points": 0, "organizations": 9},
+        {"points": 1, "organizations": 2},
+        {"points": 2, "organizations": 2},
+        {"points": 8, "organizations": 1},
+    ],
+    "principles": [
+        {"principle": "fair_pay", "basic": 1, "advanced": 0},
+        {"principle": "fair_conditions", "basic": 2, "advanced": 0},
+        {"principle": "fair_contracts", "basic": 4, "advanced": 1},
+        {"principle": "fair_management", "basic": 2, "advanced": 1},
+        {"principle": "fair_representation", "basic": 2, "advanced": 1},
+    ],
+    "offset": 3,
+    "limit": 1,
+    "next_offset": 4,
+    "items": [SCORECARD],
+}
+SCORECARDS_CSV = "".join(stream_scorecards_csv([Scorecard.model_validate(SCORECARD)]))
 
 HEALTH = {
     "status": "ok",

@@ -336,10 +336,10 @@ def between(
             region |= {link.to_id for link in engaged if link.from_id in orgs}
     hidden |= {c.id for c in _cohorts_of(facts, versions) if hides(c.headcount)}
 
-    def shown(key: PathKey, risk: PathRisk) -> bool:
+    def listed(key: PathKey, risk: PathRisk) -> bool:
         return key[1] not in hidden and (buyer is None or risk.buyer_id == buyer)
 
-    before, after = ({k: r for k, r in side.items() if shown(k, r)} for side in risks)
+    before, after = ({k: r for k, r in side.items() if listed(k, r)} for side in risks)
     paths = path_changes(before, after, start, end, end, unchanged)
     facts = [f for f in facts if not ({f.cohort_id, f.id, *_ends(f.id)} & hidden)]
     if buyer is not None:

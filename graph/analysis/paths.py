@@ -31,6 +31,7 @@ from laborgraph.graph.analysis.traverse import (
     sees,
     upstream_orgs,
 )
+from laborgraph.graph.benchmarks import benchmark_words
 from laborgraph.graph.errors import InvalidQuery
 from laborgraph.graph.model import Cohort, Condition, Decision, Organization, Unit
 from laborgraph.graph.scoring import ScoringConfig
@@ -302,6 +303,9 @@ def _build(
     reasons = config.severity_of(condition, values=not shown.suppressed)[1]
     named = privacy.described(shown)
     explanation = _explain(view, c, chain, hops, confidence, tier, buyer, unit, reasons, named)
+    if condition.benchmark_id:  # taken from benchmarks.csv: say which
+        taken = view.benchmarks.get(condition.benchmark_id)
+        explanation += " " + benchmark_words(condition, taken, values=not shown.suppressed)
     return RiskPath(
         rank=rank,
         severity=c.severity,

@@ -179,7 +179,8 @@ def path_region(reader: GraphReader, query: PathQuery, config: ScoringConfig) ->
     )
     engages = [link for link in reader.links_into(cohort_ids, ENGAGES, None) if link.from_id in organizations]
     # No sources: a path cites its evidence by id, and only gaps and maps read sources.
-    view.upsert(GraphData.of([*reader.entities(cohort_ids), *reader.conditions_of(cohort_ids), *engages]))
+    conditions = _with_benchmarks(reader, reader.conditions_of(cohort_ids))
+    view.upsert(GraphData.of([*reader.entities(cohort_ids), *conditions, *engages]))
     return view
 
 
@@ -253,7 +254,11 @@ def _downstream(
     organizations, links = walk_down(reader, origin.starts, origin.projects, ALL_LINKS)
     cohorts = {link.to_id for link in links if link.type is LinkType.ENGAGES}
     region = organizations | cohorts
-    entities = [*origin.records, *reader.entities(region), *reader.conditions_of(cohorts)]
+    entities = [
+        *origin.records,
+        *reader.entities(region),
+        *_with_benchmarks(reader, reader.conditions_of(cohorts)),
+    ]
     # Links out of the last level may leave the region; every link within it stays.
     inside = [link for link in links if link.to_id in region]
     return [*entities, *_sources_of(reader, entities, inside), *inside]
@@ -272,7 +277,7 @@ def _upstream(reader: GraphReader, focus: Cohort | Condition) -> Records:
     decisions = reader.decisions_applying_to(organizations)
     units = [u for u in reader.entities({d.unit_id for d in decisions}) if isinstance(u, Unit)]
     nodes = reader.entities(organizations | {u.organization_id for u in units} | {cohort_id})
-    entities = [*decisions, *units, *nodes, *reader.conditions_of([cohort_id])]
+    entities = [*decisions, *units, *nodes, *_with_benchmarks(reader, reader.conditions_of([cohort_id]))]
     return [*entities, *_sources_of(reader, entities, links), *links]
 
 
@@ -318,6 +323,12 @@ def _breadth_first(
             links.append(link)
         frontier = reached
     return organizations, links
+
+
+def _with_benchmarks(reader: GraphReader, conditions: list[Condition]) -> list[AnyEntity]:
+    """The conditions, and the benchmarks they took from benchmarks.csv (explanations name them)."""
+    taken = {c.benchmark_id for c in conditions if c.benchmark_id}
+    return [*conditions, *(reader.entities(taken) if taken else ())]
 
 
 def _sources_of(reader: GraphReader, entities: list[AnyEntity], links: list[Link]) -> list[AnyEntity]:

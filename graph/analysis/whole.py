@@ -11,7 +11,7 @@ order, as small tuples rather than records, so its memory follows the skeleton. 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from itertools import groupby
 from typing import NamedTuple
@@ -135,10 +135,11 @@ def condition_facts(condition: Condition) -> ConditionFacts:
         condition.status,
         condition.observed_at,
         condition.source_ids,
+        condition.grade,
     )
 
 
-def newest_evidence(condition: ConditionFacts, source_dates: dict[str, date | None]) -> date | None:
+def newest_evidence(condition: ConditionFacts, source_dates: Mapping[str, date | None]) -> date | None:
     """The newest of the condition's observation date and its sources' publication dates."""
     dates = [condition.observed_at, *(source_dates.get(s) for s in condition.source_ids)]
     return max((d for d in dates if d is not None), default=None)

@@ -93,8 +93,11 @@ def test_a_whole_export_holds_every_node_and_edge_but_small_cohorts(
 ) -> None:
     whole = regions.region_view(example)
     everything = GraphData.of([*whole.units.values(), *whole.decisions.values(), *whole.sources.values()])
+    with example.read() as reader:
+        benchmarks = reader.benchmarks()
     entities = [
         *everything.entities(),
+        *benchmarks,
         *whole.organizations(),
         *whole.cohorts(),
         *(c for by_dim in whole.conditions.values() for c in by_dim.values()),

@@ -44,6 +44,7 @@ _REFERENCES: dict[EntityKind, tuple[tuple[str, str], ...]] = {
     EntityKind.condition: (("cohort_id", CONDITION_OF),),
     EntityKind.decision: (("unit_id", MADE_BY), ("applies_to", APPLIES_TO)),
     EntityKind.source: (),
+    EntityKind.benchmark: (),  # a condition names the benchmark it takes in its benchmark_id
 }
 _NO_ATTRIBUTES: dict[str, Value] = {}  # shared by every reference's edge: never changed
 

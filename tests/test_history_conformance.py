@@ -278,13 +278,15 @@ def test_a_newer_observation_becomes_the_condition_and_the_old_one_history(store
 
 def test_an_undated_observation_updates_the_current_one(store: GraphStore) -> None:
     review(store, 1)
-
-    store.write(
-        GraphData(
-            conditions=[Condition(cohort_id="C1", dimension=Dimension.pay, status=Status.violates, value=1.7)]
-        )
+    undated = GraphData(
+        conditions=[Condition(cohort_id="C1", dimension=Dimension.pay, status=Status.violates, value=1.7)]
     )
 
+    updated = store.write(undated)
+    again = store.write(undated)
+
+    assert updated.revision is not None and updated.revision.counts["observations"] == 1
+    assert again == Written(revision=None)
     current = store.get("C1/pay")
     assert current == FIRST_PAY.model_copy(update={"value": 1.7})
     with store.read() as reader:

@@ -802,20 +802,18 @@ class Neo4jStore:
 
     def _record_as_first_revision(self) -> None:
         """What an earlier release stored becomes revision 1, its conditions their first
-        observations; then the layout is recorded. Safe to repeat, or to race another opener."""
-        marked = 0
-        while done := self._run_write(MARK_ENTITIES_AS_FIRST)[0]["marked"]:
-            marked += done
-        while self._run_write(MARK_LINKS_AS_FIRST)[0]["marked"]:
-            pass
+        observations; then the layout is recorded. Safe to repeat after a crash, or to race
+        another opener: each step leaves alone what is done."""
+        for query in (MARK_ENTITIES_AS_FIRST, MARK_LINKS_AS_FIRST):
+            while self._run_write(query)[0]["marked"]:
+                pass
         conditions = _of_type(Condition, self._run_read(UNOBSERVED_CONDITIONS))
         for batch in _batches(conditions):
             self._run_write(KEEP_OBSERVATIONS, rows=[_observation_row(c) for c in batch], revision=1)
-        if marked:
+        held = sum(count for kind, count in self.counts().items() if kind != "links")
+        if held:
             at = datetime.now(UTC).replace(microsecond=0)
-            self._run_write(
-                FIRST_REVISION, at=at, label=EARLIER_RELEASE, counts=json.dumps({"added": marked})
-            )
+            self._run_write(FIRST_REVISION, at=at, label=EARLIER_RELEASE, counts=json.dumps({"added": held}))
         self._run_write(HISTORY_DONE, layout=HISTORY_LAYOUT)
 
     def write(

@@ -28,7 +28,7 @@ from laborgraph.graph.analysis.traverse import cohort_distances, org_distances
 from laborgraph.graph.model import GraphData
 from laborgraph.graph.view import GraphView
 from laborgraph.graph.vocabulary import Dimension, Lever, UnitFunction
-from laborgraph.ingest.readers import SECTIONS, RawBundle, RawRow
+from laborgraph.ingest.readers import RawBundle, RawRow
 from laborgraph.ingest.validate import NoGraph, validate_bundle
 
 SIZES = {"small": 1_000, "medium": 100_000, "large": 1_000_000}
@@ -161,7 +161,8 @@ START = date(2021, 1, 1)
 class Bundle:
     """Bundle rows as CSV cells (every cell a string, ``""`` when empty), per section."""
 
-    rows: dict[str, list[list[str]]] = field(default_factory=lambda: {s: [] for s in SECTIONS})
+    # The sections it generates (COLUMNS): a bundle of a chain, which retracts nothing.
+    rows: dict[str, list[list[str]]] = field(default_factory=lambda: {s: [] for s in COLUMNS})
 
     def link_count(self) -> int:
         return len(self.rows["links"])
@@ -475,8 +476,6 @@ def graph_data(bundle: Bundle) -> GraphData:
 def write_csv(bundle: Bundle, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for section, rows in bundle.rows.items():
-        if section not in COLUMNS:  # a section the generator never fills (retractions)
-            continue
         with open(folder / f"{section}.csv", "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(COLUMNS[section])

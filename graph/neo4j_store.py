@@ -275,6 +275,13 @@ UNWIND $ids AS id
 MATCH (n:Entity {id: id})
 DETACH DELETE n
 """
+# An observation not stored yet is created, as a new entity is; a stored one is merged.
+ADD_OBSERVATIONS = f"""
+UNWIND $rows AS row
+CREATE (:{OBSERVATION} {{
+    condition_id: row.condition_id, observed_at: row.observed_at, revision: $revision, body: row.body
+}})
+"""
 KEEP_OBSERVATIONS = f"""
 UNWIND $rows AS row
 MERGE (o:{OBSERVATION} {{condition_id: row.condition_id, observed_at: row.observed_at}})
@@ -528,11 +535,6 @@ OBSERVATIONS_OF = f"""
 UNWIND $ids AS id
 MATCH (o:{OBSERVATION}) WHERE o.condition_id = id AND o.observed_at IS NOT NULL
 RETURN o.condition_id AS condition_id, o.observed_at AS observed_at, o.revision AS revision, o.body AS body
-"""
-OBSERVATIONS_BY_KEY = f"""
-UNWIND $keys AS key
-MATCH (o:{OBSERVATION} {{condition_id: key[0], observed_at: key[1]}})
-RETURN o.body AS body
 """
 EARLIER_OF = f"""
 UNWIND $keys AS key
@@ -846,20 +848,18 @@ class Neo4jStore:
 
     def _record_as_first_revision(self) -> None:
         """What an earlier release stored becomes revision 1, its conditions their first
-        observations; then the layout is recorded. Safe to repeat, or to race another opener."""
-        marked = 0
-        while done := self._run_write(MARK_ENTITIES_AS_FIRST)[0]["marked"]:
-            marked += done
-        while self._run_write(MARK_LINKS_AS_FIRST)[0]["marked"]:
-            pass
+        observations; then the layout is recorded. Safe to repeat after a crash, or to race
+        another opener: each step leaves alone what is done."""
+        for query in (MARK_ENTITIES_AS_FIRST, MARK_LINKS_AS_FIRST):
+            while self._run_write(query)[0]["marked"]:
+                pass
         conditions = _of_type(Condition, self._run_read(UNOBSERVED_CONDITIONS))
         for batch in _batches(conditions):
             self._run_write(KEEP_OBSERVATIONS, rows=[_observation_row(c) for c in batch], revision=1)
-        if marked:
+        held = sum(count for kind, count in self.counts().items() if kind != "links")
+        if held:
             at = datetime.now(UTC).replace(microsecond=0)
-            self._run_write(
-                FIRST_REVISION, at=at, label=EARLIER_RELEASE, counts=json.dumps({"added": marked})
-            )
+            self._run_write(FIRST_REVISION, at=at, label=EARLIER_RELEASE, counts=json.dumps({"added": held}))
         self._run_write(HISTORY_DONE, layout=HISTORY_LAYOUT)
 
     def write(
@@ -894,13 +894,13 @@ class Neo4jStore:
                     ]
                 )
             reader = _Neo4jReader(tx)
-            observed = reader.observed({observation_key(c) for c in data.conditions})
+            observed = reader.observed({c.id for c in data.conditions})
             plan = plan_write(reader, data, retractions, observed)
             if plan.is_empty():  # no revision, the same version, nothing derived forgotten
                 return Written(revision=None)
             revision = tx.run(NEXT_REVISION).single(strict=True)["number"]
             self._end_values(tx, reader, plan, revision)
-            self._store(tx, data, times_named, plan, revision)
+            self._store(tx, data, times_named, plan, observed, revision)
             made = plan.revision(revision, note)
             tx.run(
                 ADD_REVISION, made.model_dump(exclude={"counts"}), counts=json.dumps(made.counts)
@@ -941,10 +941,11 @@ class Neo4jStore:
         data: GraphData,
         times_named: Counter[str],
         plan: WritePlan,
+        observed: Collection[tuple[str, str]],
         revision: int,
     ) -> None:
-        """Store the plan's new and changed facts and observations, and refresh the risk keys
-        of the cohorts it touches."""
+        """Store the plan's new and changed facts and observations (``observed``: the keys of
+        those stored already), and refresh the risk keys of the cohorts it touches."""
         created = [
             e.id for e in plan.new_entities if e.entity is EntityKind.cohort and times_named[e.id] == 1
         ]
@@ -960,8 +961,14 @@ class Neo4jStore:
                     self._check_written(*sent.pop(0))
         for result, rows_sent in sent:
             self._check_written(result, rows_sent)
-        for batch in _batches(map(_observation_row, plan.observations)):
-            tx.run(KEEP_OBSERVATIONS, rows=batch, revision=revision).consume()
+        for stored in (False, True):
+            rows = (
+                _observation_row(o) for o in plan.observations if (observation_key(o) in observed) is stored
+            )
+            for batch in _batches(rows):
+                tx.run(
+                    KEEP_OBSERVATIONS if stored else ADD_OBSERVATIONS, rows=batch, revision=revision
+                ).consume()
         for cohorts in _batches(cohort for cohort in sorted(plan.touched_cohorts) if cohort not in keyed):
             tx.run(REFRESH_RISKS, ids=cohorts).consume()
 
@@ -1091,7 +1098,11 @@ class _Neo4jReader:
         return str(self._tx.run(VERSION).single(strict=True)["version"])
 
     def entities(self, ids: Collection[str]) -> list[AnyEntity]:
-        return _entities(self._tx.run(ENTITIES_BY_ID, ids=sorted(ids)))
+        return [
+            found
+            for batch in _batches(sorted(ids))
+            for found in _entities(self._tx.run(ENTITIES_BY_ID, ids=batch))
+        ]
 
     def links_by_key(self, keys: Collection[LinkKey]) -> list[Link]:
         return [
@@ -1223,11 +1234,12 @@ class _Neo4jReader:
             found.append(Observation(revision=record["revision"], current=is_current, condition=condition))
         return sorted(found, key=lambda observation: observation_key(observation.condition))
 
-    def observed(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], Condition]:
-        """The stored observation under each (condition id, date) key (graph.revisions.observation_key)."""
+    def observed(self, condition_ids: Collection[str]) -> dict[tuple[str, str], Condition]:
+        """Every stored observation of these conditions, by (condition id, date) key
+        (graph.revisions.observation_key): what planning a write of them needs."""
         found = {}
-        for batch in _batches(sorted(keys)):
-            for record in self._tx.run(OBSERVATIONS_BY_KEY, keys=batch):
+        for batch in _batches(sorted(condition_ids)):
+            for record in self._tx.run(OBSERVATIONS_OF, ids=batch):
                 condition = Condition.model_validate_json(record["body"])
                 found[observation_key(condition)] = condition
         return found

@@ -217,8 +217,9 @@ def plan_write(
 ) -> WritePlan:
     """What writing ``data`` and retracting ``retractions`` changes in the stored graph.
 
-    ``stored_observations`` holds the stored observation of each (condition id, date)
-    the bundle observes, for keeping them in the series merged with what is stored."""
+    ``stored_observations`` holds every stored observation of the conditions the bundle
+    observes, by (condition id, date) (``observation_key``), for keeping them in the series
+    merged with what is stored: an undated row updates the current one, whatever its date."""
     plan = WritePlan()
     retractions = list(retractions)
     incoming = data.entities()
@@ -246,7 +247,9 @@ def plan_write(
         if (stored_observations or {}).get(seen) != observation:
             plan.observations.append(observation)
 
-    keys = {link.key for link in data.links}
+    # A link with an end this write creates cannot be stored yet: no need to look it up.
+    created = {e.id for e in incoming} - set(before)
+    keys = {link.key for link in data.links if link.from_id not in created and link.to_id not in created}
     stored_links = {link.key: link for link in stored.links_by_key(keys)}
     merged_links: dict[LinkKey, Link] = {}
     for link in data.links:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -32,6 +33,7 @@ from laborgraph.graph.store import EngagedCohort, GraphStore
 from laborgraph.graph.view import GraphView
 from laborgraph.graph.vocabulary import Dimension, EntityKind, Lever, LinkType, OrgKind, Status
 from laborgraph.ingest.load import ingest_path
+from tests.conftest import EXAMPLE_BUNDLE
 from tests.test_store_conformance import (
     CONTRACTS,
     ENGAGES,
@@ -42,6 +44,7 @@ from tests.test_store_conformance import (
     link,
     org,
     paths,
+    random_chain,
 )
 
 RENAMED_V1 = Organization(id="V1", name="V1 Data Services", kinds=(OrgKind.vendor,), country="KE")
@@ -278,13 +281,15 @@ def test_a_newer_observation_becomes_the_condition_and_the_old_one_history(store
 
 def test_an_undated_observation_updates_the_current_one(store: GraphStore) -> None:
     review(store, 1)
-
-    store.write(
-        GraphData(
-            conditions=[Condition(cohort_id="C1", dimension=Dimension.pay, status=Status.violates, value=1.7)]
-        )
+    undated = GraphData(
+        conditions=[Condition(cohort_id="C1", dimension=Dimension.pay, status=Status.violates, value=1.7)]
     )
 
+    updated = store.write(undated)
+    again = store.write(undated)
+
+    assert updated.revision is not None and updated.revision.counts["observations"] == 1
+    assert again == Written(revision=None)
     current = store.get("C1/pay")
     assert current == FIRST_PAY.model_copy(update={"value": 1.7})
     with store.read() as reader:
@@ -551,6 +556,68 @@ def test_both_stores_give_the_same_history(both: tuple[GraphStore, GraphStore]) 
     ] == [(w.orphaned_cohorts, w.revision and w.revision.model_dump(exclude={"at"})) for w in written[1]]
     assert embedded == neo4j
     assert len(embedded["revisions"]) == 6  # type: ignore[arg-type]
+
+
+@pytest.mark.neo4j
+def test_both_stores_keep_the_example_chain_alike(both: tuple[GraphStore, GraphStore]) -> None:
+    """Every field, extra and date of a realistic bundle, through an ingest, and once more."""
+    first = [ingest_path(store, EXAMPLE_BUNDLE).revision for store in both]
+    again = [ingest_path(store, EXAMPLE_BUNDLE).revision for store in both]
+    with both[0].read() as reader:
+        graph = reader.everything()
+    keys = sorted({e.id for e in graph.entities()} | {link_key(found.key) for found in graph.links})
+
+    embedded, neo4j = (history(store, keys) for store in both)
+
+    assert [r and r.model_dump(exclude={"at"}) for r in first] == [
+        first[0] and first[0].model_dump(exclude={"at"})
+    ] * 2
+    assert again == [None, None]
+    assert embedded == neo4j
+    assert embedded["facts_at"][1] == dump(GraphView.of(graph))  # type: ignore[index]
+
+
+def random_review(rnd: random.Random, step: int, held: GraphData) -> Review:
+    """A review of what the graph holds: organizations renamed and conditions observed again
+    (older, newer, on the same date or undated), or, every third, two facts retracted."""
+    if step % 3 == 2:
+        facts = [*(e.id for e in [*held.organizations, *held.cohorts, *held.conditions]), *held.links]
+        return Review(
+            retractions=tuple(
+                Retraction(id=fact, reason=f"review {step}")
+                if isinstance(fact, str)
+                else Retraction(link=fact.key, reason=f"review {step}")
+                for fact in rnd.sample(facts, 2)
+            )
+        )
+    renamed = [o.model_copy(update={"name": f"{o.name} {step}"}) for o in rnd.sample(held.organizations, 2)]
+    observed = [
+        Condition(
+            cohort_id=c.cohort_id,
+            dimension=c.dimension,
+            status=rnd.choice(list(Status)),
+            observed_at=rnd.choice([None, date(2024, 1, 1), date(2025, 1, 1), date(2026, 1, 1)]),
+        )
+        for c in rnd.sample(held.conditions, min(3, len(held.conditions)))
+    ]
+    return Review(GraphData(organizations=renamed, conditions=observed))
+
+
+@pytest.mark.neo4j
+@pytest.mark.parametrize("seed", [1, 2])
+def test_both_stores_keep_random_reviews_alike(both: tuple[GraphStore, GraphStore], seed: int) -> None:
+    rnd, keys = random.Random(seed), set[str]()
+    step = Review(random_chain(seed))
+    for n in range(10):
+        written = [write(store, step) for store in both]
+        assert written[0].orphaned_cohorts == written[1].orphaned_cohorts
+        assert whole(both[0]) == whole(both[1])
+        with both[0].read() as reader:
+            held = reader.everything()
+        keys |= {e.id for e in held.entities()} | {link_key(found.key) for found in held.links}
+        step = random_review(rnd, n, held)
+
+    assert history(both[0], sorted(keys)) == history(both[1], sorted(keys))
 
 
 # -- Neo4j only ------------------------------------------------------------------------------

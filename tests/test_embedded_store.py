@@ -50,7 +50,10 @@ def test_a_file_of_the_first_release_opens_with_its_graph_and_answers_alike(tmp_
             "INSERT INTO entities VALUES (?, ?, ?, ?)",
             db.execute("SELECT id, kind, name, body FROM entities"),
         )
-        old.executemany("INSERT INTO links VALUES (?, ?, ?, ?, ?)", db.execute("SELECT from_id, type, to_id, project, body FROM links"))
+        old.executemany(
+            "INSERT INTO links VALUES (?, ?, ?, ?, ?)",
+            db.execute("SELECT from_id, type, to_id, project, body FROM links"),
+        )
     old.commit()
     old.close()
 

@@ -39,6 +39,7 @@ from laborgraph.graph.errors import (
     StoreUnavailable,
 )
 from laborgraph.graph.model import (
+    Action,
     Cohort,
     Condition,
     Decision,
@@ -55,6 +56,8 @@ from laborgraph.graph.store import MAX_DEPTH, EngagedCohort, GraphStore
 from laborgraph.graph.view import GraphView
 from laborgraph.graph.vocabulary import (
     SUPPLY_LINKS,
+    ActionKind,
+    ActionStatus,
     Dimension,
     EmploymentType,
     EntityKind,
@@ -252,6 +255,22 @@ def every_field() -> GraphData:
             ),
             Source(id="src-2", title="Payslip sample"),
         ],
+        actions=[
+            Action(
+                id="act-1",
+                target="dec-1:acme-nbo/voice",
+                owner_unit_id="buyer.rai",
+                kind=ActionKind.engage_workers,
+                description="Set up a worker committee",
+                opened_at=date(2024, 4, 1),
+                due_at=date(2024, 9, 30),
+                status=ActionStatus.done,
+                closed_at=date(2024, 8, 15),
+                evidence_grade=EvidenceGrade.self_declared,
+                source_ids=("src-1",),
+                extra={"budget": 5000},
+            )
+        ],
         links=[
             Link(
                 from_id="buyer",
@@ -335,6 +354,7 @@ def test_every_kind_reads_back_with_every_field(store: GraphStore) -> None:
         EntityKind.condition: 2,
         EntityKind.decision: 2,
         EntityKind.source: 2,
+        EntityKind.action: 1,
         "links": 2,
     }
 
@@ -617,6 +637,7 @@ def test_counts_of_an_empty_and_a_full_store(store: GraphStore) -> None:
         EntityKind.condition: 5,
         EntityKind.decision: 4,
         EntityKind.source: 3,
+        EntityKind.action: 0,
         "links": 10,
     }
 

@@ -1,4 +1,5 @@
-"""Exports of risk paths behind one interface: ``write()`` each path, then ``finalize()``.
+"""Exports of risk paths behind one interface: ``write()`` each path, then ``finalize()``;
+and the CSV of changes and of actions.
 
 CSV cells are made safe for spreadsheets: text that a spreadsheet would read as a formula
 (starting with =, +, -, @, a tab or a carriage return) is prefixed with an apostrophe.
@@ -11,13 +12,15 @@ import io
 from collections.abc import Iterable, Iterator
 from typing import Protocol, TextIO
 
-from laborgraph.graph.analysis.changes import Change
-from laborgraph.graph.analysis.paths import Hop, RiskPath
+from laborgraph.graph.analysis.actions import TrackedAction
+from laborgraph.graph.analysis.changes import Change, describe_fact
+from laborgraph.graph.analysis.paths import Hop, PathAction, RiskPath
+from laborgraph.graph.revisions import Observation
 
 CSV_COLUMNS = [
     "rank", "severity", "likelihood", "confidence", "score", "buyer_id", "buyer_name", "unit_id",
     "unit_name", "decision_id", "lever", "project", "tier", "chain", "cohort_id", "cohort_name",
-    "country", "headcount", "dimension", "status", "evidence", "explanation",
+    "country", "headcount", "dimension", "status", "evidence", "explanation", "actions",
 ]  # fmt: skip
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -44,6 +47,18 @@ def describe_evidence(hops: list[Hop]) -> str:
     return "; ".join(parts)
 
 
+def describe_actions(actions: list[PathAction]) -> str:
+    """The open actions on a path, e.g. ``act-1 (mitigate, in_progress, due 2026-01-31, overdue,
+    effect worsened)``."""
+    parts = []
+    for action in actions:
+        due = [f"due {action.due_at}"] if action.due_at else []
+        late = ["overdue"] if action.overdue else []
+        facts = [action.kind.value, action.status.value, *due, *late, f"effect {action.effect.value}"]
+        parts.append(f"{action.id} ({', '.join(facts)})")
+    return "; ".join(parts)
+
+
 class CsvExporter:
     """One row per path, columns as DOMAIN.md section 4 names them."""
 
@@ -56,6 +71,7 @@ class CsvExporter:
             **path.model_dump(mode="json", include=set(CSV_COLUMNS)),
             "chain": " > ".join(path.chain),
             "evidence": describe_evidence(path.hops),
+            "actions": describe_actions(path.actions),
         }
         self._writer.writerow([safe_cell(row.get(column)) for column in CSV_COLUMNS])
 
@@ -79,6 +95,41 @@ def stream_changes_csv(changes: Iterable[Change]) -> Iterator[str]:
         writer.writerow([safe_cell(row.get(column)) for column in CHANGE_COLUMNS])
         yield _drain(buffer)
     yield _drain(buffer)
+
+
+ACTION_COLUMNS = [
+    "id", "target", "target_kind", "owner_unit_id", "kind", "status", "opened_at", "due_at",
+    "closed_at", "overdue", "effect", "before", "after", "pay_before", "pay_after", "explanation",
+    "evidence", "description",
+]  # fmt: skip
+
+
+def stream_actions_csv(actions: Iterable[TrackedAction]) -> Iterator[str]:
+    """Every action with its effect, one row each; ``before`` and ``after`` are the
+    observations compared, in words with their evidence."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(ACTION_COLUMNS)
+    for action in actions:
+        row = {
+            **action.model_dump(mode="json"),
+            "before": _observed(action.before),
+            "after": _observed(action.after),
+            "pay_before": action.pay.before if action.pay else None,
+            "pay_after": action.pay.after if action.pay else None,
+            "evidence": f"{action.evidence_grade.value} [{'|'.join(action.source_ids) or 'no source'}]",
+        }
+        writer.writerow([safe_cell(row.get(column)) for column in ACTION_COLUMNS])
+        yield _drain(buffer)
+    yield _drain(buffer)
+
+
+def _observed(observation: Observation | None) -> str | None:
+    if observation is None:
+        return None
+    condition = observation.condition
+    sources = "|".join(condition.source_ids) or "no source"
+    return f"{describe_fact(condition)} [{condition.grade.value}: {sources}]"
 
 
 def stream_csv(paths: Iterable[RiskPath]) -> Iterator[str]:

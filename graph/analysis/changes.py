@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from laborgraph.graph.analysis.paths import Hop, RiskPath
-from laborgraph.graph.model import Cohort, Condition, Decision, Link, Organization, Record, Unit
+from laborgraph.graph.model import Action, Cohort, Condition, Decision, Link, Organization, Record, Unit
 from laborgraph.graph.revisions import FactVersion, value_at
 from laborgraph.graph.view import AnyEntity
 from laborgraph.graph.vocabulary import EntityKind, LinkType
@@ -183,6 +183,13 @@ def describe_fact(record: Record) -> str:
                 words += f" against {record.benchmark:g}"
         if record.observed_at:
             words += f", observed {record.observed_at.isoformat()}"
+        return words
+    if isinstance(record, Action):
+        words = f"{record.kind.value} action on {record.target}, {record.status.value}"
+        if record.due_at:
+            words += f", due {record.due_at.isoformat()}"
+        if record.closed_at and not record.is_open:
+            words += f", closed {record.closed_at.isoformat()}"
         return words
     if isinstance(record, Link):
         words = f"{record.from_id} {record.type.value} {record.to_id}"

@@ -232,6 +232,7 @@ def _print_next_steps() -> None:
         "map --focus org-tessera -o tessera.html",
         f'ingest {shlex.quote(str(AI_SUPPLY_CHAIN_REVIEW_2))} --label "2026-Q1 review"',
         "changes",
+        "actions",
     ):
         out.print(f"  {command} {example}", highlight=False)
 

@@ -138,8 +138,9 @@ class Questions:
             for v in versions
             if isinstance(v.record, Cohort) and self.privacy.hides(v.record.headcount)
         }
-        if hidden:
-            raise NotFound(fact_id)  # small once: outputs never single it out
+        on = {v.record.aim.cohort_id or "" for v in versions if isinstance(v.record, Action)}
+        if hidden or self._small_cohorts(on):
+            raise NotFound(fact_id)  # small once, or an action on one: outputs never single it out
         return History(id=fact_id, versions=versions, observations=observations)
 
     def changes(

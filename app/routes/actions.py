@@ -35,6 +35,14 @@ REFUSED: dict[int | str, dict[str, Any]] = {
 }
 WRITTEN = examples.json_example(examples.ACTION_WRITTEN, "Written, with the action as it now stands.")
 TARGET = "cohort_id/dimension, decision_id:cohort_id/dimension or a decision id"
+NOT_JSON: dict[int | str, dict[str, Any]] = {
+    400: {
+        **error_responses(400)[400],
+        "description": "The body is not a JSON object.",
+        "content": {"application/json": {"example": {"error": "bad_request",
+                                                     "message": "There was an error parsing the body"}}},
+    }
+}  # fmt: skip
 Today = Annotated[date | None, Query(description="Count overdue as of this date (default: today).")]
 
 
@@ -116,7 +124,7 @@ def get_action(ask: QuestionsDep, action_id: str, today: Today = None) -> Tracke
 
 @router.post(
     "/actions",
-    responses={**WRITTEN, **error_responses(401, 403, 503), **REFUSED},
+    responses={**WRITTEN, **NOT_JSON, **error_responses(401, 403, 503), **REFUSED},
 )
 def record_action(writer: Writer, store: StoreDep, ask: QuestionsDep, body: NewAction) -> ActionWritten:
     """Record a new action (write scope), validated as a row of actions.csv; a revision."""
@@ -127,7 +135,7 @@ def record_action(writer: Writer, store: StoreDep, ask: QuestionsDep, body: NewA
 
 @router.patch(
     "/actions/{action_id}",
-    responses={**WRITTEN, **error_responses(401, 403, 404, 503), **REFUSED},
+    responses={**WRITTEN, **NOT_JSON, **error_responses(401, 403, 404, 503), **REFUSED},
 )
 def change_action(
     writer: Writer, store: StoreDep, ask: QuestionsDep, action_id: str, body: ActionChanges

@@ -38,7 +38,9 @@ def download_paths(
     ask: AsOfQuestionsDep,
     query: PathFilters,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Paths to skip.")] = 0,
-    limit: Annotated[int | None, Query(ge=1, description="At most this many paths; all if absent.")] = None,
+    limit: Annotated[
+        int | None, Query(ge=1, le=MAX_OFFSET, description="At most this many paths; all if absent.")
+    ] = None,
 ) -> StreamingResponse:
     """The same risk paths as a CSV download (the columns docs/API.md lists), streamed row by row."""
     found = ask.risk_paths(query.model_copy(update={"offset": offset, "limit": limit}))

@@ -65,13 +65,14 @@ def fact_changes(versions: Mapping[str, list[FactVersion]], a: int, b: int) -> l
             change = "added" if before is None else "changed"
             revision = after.since
             evidence = _evidence(after.record)
+        cohort_id, dimension = _condition_of(record)
         found.append(
             Change(
                 change=change,
                 kind=kind,
                 id=key,
-                cohort_id=record.cohort_id if isinstance(record, Condition) else None,
-                dimension=record.dimension.value if isinstance(record, Condition) else None,
+                cohort_id=cohort_id,
+                dimension=dimension,
                 revision=revision,  # type: ignore[arg-type]
                 from_revision=a,
                 to_revision=b,
@@ -81,6 +82,16 @@ def fact_changes(versions: Mapping[str, list[FactVersion]], a: int, b: int) -> l
             )
         )
     return found
+
+
+def _condition_of(record: AnyEntity | Link) -> tuple[str | None, str | None]:
+    """The (cohort, dimension) a fact is about: a condition's own, an action's target's."""
+    if isinstance(record, Condition):
+        return record.cohort_id, record.dimension.value
+    if isinstance(record, Action):
+        aim = record.aim
+        return aim.cohort_id, aim.dimension and aim.dimension.value
+    return None, None
 
 
 def affected_cohorts(records: Iterable[AnyEntity | Link]) -> tuple[set[str], set[str]]:

@@ -137,7 +137,8 @@ def test_an_older_observation_joins_the_series_and_a_newer_one_becomes_current(
     older = tmp_path / "older.json"
     older.write_text(json.dumps({"organizations": [], "conditions": [{
         "cohort_id": "coh-savanna-ke-moderators", "dimension": "pay", "value": 0.95, "value_unit": "USD/h",
-        "benchmark": 2.4, "observed_at": "2025-02-01", "source_ids": ["src-savanna-worker-survey"]}]}))  # fmt: skip
+        "benchmark": 2.4, "observed_at": "2025-02-01", "source_ids": ["src-savanna-worker-survey"],
+    }]}))  # fmt: skip
     added = ingest_path(store, older)
     assert added.revision is not None and added.revision.counts["observations"] == 1
     assert store.get("coh-savanna-ke-moderators/pay").value == 2.6  # type: ignore[union-attr]

@@ -27,6 +27,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from operator import itemgetter
 
 from pydantic import BaseModel, Field
 
@@ -122,14 +123,15 @@ def measure(
 ) -> Measurement:
     """The action's effect on one condition, from that condition's observations; ``shown``
     is the condition's id as the output may name it (graph.analysis.privacy)."""
-    dated = sorted(
-        (o for o in observations if o.condition.observed_at is not None),
-        key=lambda o: o.condition.observed_at,  # type: ignore[arg-type,return-value]
+    newest_first = sorted(
+        ((o.condition.observed_at, o) for o in observations if o.condition.observed_at is not None),
+        key=itemgetter(0),
+        reverse=True,
     )
     since = measured_from(action)
     measured = shown or measured
-    before = next((o for o in reversed(dated) if o.condition.observed_at <= action.opened_at), None)  # type: ignore[operator]
-    after = next((o for o in reversed(dated) if o.condition.observed_at > since), None)  # type: ignore[operator]
+    before = next((o for day, o in newest_first if day <= action.opened_at), None)
+    after = next((o for day, o in newest_first if day > since), None)
     if before is None or after is None:
         missing = (
             f"no dated observation of {measured} on or before {action.opened_at}"
@@ -227,8 +229,8 @@ def tracked_actions(
     """Every action (or those given), by id, with its effect from the stored observations.
     A cohort ``privacy`` hides keeps its place but not its id (``Shown``)."""
     actions = reader.actions() if actions is None else actions
-    decisions = {a.aim.decision_id for a in actions if a.aim.kind == "decision"}
-    reached = decision_reach(reader, decisions)  # type: ignore[arg-type]
+    decisions = {a.aim.decision_id or "" for a in actions if a.aim.kind == "decision"}
+    reached = decision_reach(reader, decisions)
     measured = {a.id: _measured_conditions(a, reached) for a in actions}
     series = _series(reader, {c for ids in measured.values() for c in ids})
     cohorts = {c.partition("/")[0] for ids in measured.values() for c in ids}
@@ -324,14 +326,14 @@ def with_open_actions(reader: GraphReader, paths: Sequence[RiskPath], today: dat
     for action in reader.actions(refs) if refs else ():
         if action.is_open:
             by_target[action.target].append(action)
-    if not by_target:
-        return list(paths)
-    targets = {p.rank: path_targets(p.decision_id, p.cohort_id, p.dimension.value) for p in paths}
-    carrying = [p for p in paths if any(t in by_target for t in targets[p.rank])]
-    series = _series(reader, {condition_id(p.cohort_id, p.dimension.value) for p in carrying})
-    for path in carrying:
-        measured = condition_id(path.cohort_id, path.dimension.value)
-        on = sorted((a for t in targets[path.rank] for a in by_target.get(t, ())), key=lambda a: a.id)
+    carrying = []
+    for path in paths if by_target else ():
+        targets = path_targets(path.decision_id, path.cohort_id, path.dimension.value)
+        on = sorted((a for t in targets for a in by_target.get(t, ())), key=lambda a: a.id)
+        if on:
+            carrying.append((path, targets[0], on))
+    series = _series(reader, {measured for _, measured, _ in carrying})
+    for path, measured, on in carrying:
         path.actions = [
             PathAction(
                 id=a.id, target=a.target, kind=a.kind, status=a.status, owner_unit_id=a.owner_unit_id,

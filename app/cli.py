@@ -10,6 +10,7 @@ import shutil
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -33,13 +34,15 @@ from laborgraph.graph.errors import ConfigError, GraphError, InvalidBundle, Stor
 from laborgraph.graph.model import Record
 from laborgraph.graph.revisions import MAX_LABEL, MAX_REASON, WriteNote
 from laborgraph.graph.store import DEFAULT_DEPTH, MAX_DEPTH, GraphStore
-from laborgraph.graph.vocabulary import Dimension
+from laborgraph.graph.vocabulary import ActionKind, ActionStatus, Dimension, Effect, EvidenceGrade
 from laborgraph.ingest import load
+from laborgraph.ingest.actions import add_action, update_action
 from laborgraph.visualize.export import (
     CsvExporter,
     PathExporter,
     XlsxExporter,
     export_paths,
+    stream_actions_csv,
     stream_changes_csv,
     stream_scorecards_csv,
 )
@@ -247,6 +250,7 @@ def _print_next_steps() -> None:
         "map --focus org-tessera -o tessera.html",
         f'ingest {shlex.quote(str(AI_SUPPLY_CHAIN_REVIEW_2))} --label "2026-Q1 review"',
         "changes",
+        "actions",
     ):
         out.print(f"  {command} {example}", highlight=False)
 
@@ -830,6 +834,154 @@ def _more(total: int) -> str:
         if total > SHOWN_PER_PRINCIPLE
         else ""
     )
+
+
+# -- actions ---------------------------------------------------------------------------
+
+actions_cli = typer.Typer(
+    help="Actions on risks and their measured effect: list them (the default), add one, close one.",
+    invoke_without_command=True,
+)
+cli.add_typer(actions_cli, name="actions")
+Today = Annotated[
+    datetime | None,
+    typer.Option("--today", formats=["%Y-%m-%d"], help="Count overdue as of this date (default: today)."),
+]
+
+
+StatusFilter = Annotated[ActionStatus | None, typer.Option(help="Only actions of this status.")]
+OverdueFilter = Annotated[bool, typer.Option("--overdue", help="Only actions past their due date.")]
+EffectFilter = Annotated[Effect | None, typer.Option(help="Only actions with this effect.")]
+BuyerFilter = Annotated[str | None, typer.Option(help="Only actions in this buyer's chain.")]
+ActionsCsv = Annotated[Path | None, typer.Option("--csv", help="Write every action as CSV to FILE.")]
+
+
+@actions_cli.callback()
+def actions_command(
+    context: typer.Context,
+    status: StatusFilter = None,
+    overdue: OverdueFilter = False,
+    effect: EffectFilter = None,
+    buyer: BuyerFilter = None,
+    limit: PageLimit = DEFAULT_PAGE,
+    offset: Offset = 0,
+    csv_file: ActionsCsv = None,
+    as_json: AsJson = False,
+    show_small: ShowSmall = False,
+    today: Today = None,
+) -> None:
+    """Every action with its status, whether it is overdue, and its effect on the targeted
+    condition: the observations before and after it, compared."""
+    if context.invoked_subcommand is None:
+        _list_actions(status, overdue, effect, buyer, limit, offset, csv_file, as_json, show_small, today)
+
+
+@actions_cli.command("list")
+def list_actions_command(
+    status: StatusFilter = None,
+    overdue: OverdueFilter = False,
+    effect: EffectFilter = None,
+    buyer: BuyerFilter = None,
+    limit: PageLimit = DEFAULT_PAGE,
+    offset: Offset = 0,
+    csv_file: ActionsCsv = None,
+    as_json: AsJson = False,
+    show_small: ShowSmall = False,
+    today: Today = None,
+) -> None:
+    """The same as `laborgraph actions`."""
+    _list_actions(status, overdue, effect, buyer, limit, offset, csv_file, as_json, show_small, today)
+
+
+def _list_actions(
+    status: ActionStatus | None,
+    overdue: bool,
+    effect: Effect | None,
+    buyer: str | None,
+    limit: int,
+    offset: int,
+    csv_file: Path | None,
+    as_json: bool,
+    show_small: bool,
+    today: datetime | None,
+) -> None:
+    day = today.date() if today else date.today()
+    with questions(show_small) as ask:
+        everything = csv_file is not None
+        found = ask.actions(status, overdue or None, effect, buyer, 0 if everything else offset,
+                            None if everything else limit or None, day)  # fmt: skip
+    if csv_file:
+        _write_atomically(csv_file, stream_actions_csv(found.items))
+        out.print(f"wrote {found.total} actions to {csv_file}", highlight=False)
+        return
+    if as_json:
+        _print_json(found)
+        return
+    counted = ", ".join(f"{n} {what.partition(':')[2] or what}" for what, n in found.counts.items() if n)
+    table = Table(title=plain(f"{found.total} actions ({counted or 'none'})"), title_justify="left")
+    for column in ("id", "status", "due", "effect", "target", "owner", "how it was measured"):
+        table.add_column(column, overflow="fold")
+    for a in found.items:
+        due = f"{a.due_at}{' OVERDUE' if a.overdue else ''}" if a.due_at else ""
+        _add_row(table, a.id, a.status.value, due, a.effect.value, a.target, a.owner_unit_id, a.explanation)
+    out.print(table)
+    _page_note(len(found.items), offset, found.total, "actions")
+
+
+@actions_cli.command("add")
+def add_action_command(
+    action_id: Annotated[str, typer.Option("--id", help="The action's id, e.g. act-savanna-pay.")],
+    target: Annotated[
+        str, typer.Option(help="cohort_id/dimension, decision_id:cohort_id/dimension, or a decision id.")
+    ],
+    owner: Annotated[str, typer.Option("--owner", "--owner-unit-id", help="The unit that owns it.")],
+    kind: Annotated[ActionKind, typer.Option(help="What it does about the risk.")],
+    description: Annotated[str | None, typer.Option(help="What is done, in words.")] = None,
+    opened_at: Annotated[str | None, typer.Option(help="When it was opened (default: today).")] = None,
+    due_at: Annotated[str | None, typer.Option(help="When it is due.")] = None,
+    status: Annotated[ActionStatus, typer.Option(help="Where it stands.")] = ActionStatus.planned,
+    evidence_grade: Annotated[EvidenceGrade | None, typer.Option(help="How well it is evidenced.")] = None,
+    source_ids: Annotated[str | None, typer.Option(help="Sources, separated by |.")] = None,
+) -> None:
+    """Record an action (a revision written by `cli`), validated as a row of actions.csv."""
+    fields = {
+        "id": action_id, "target": target, "owner_unit_id": owner, "kind": kind.value,
+        "description": description, "opened_at": opened_at, "due_at": due_at, "status": status.value,
+        "evidence_grade": evidence_grade and evidence_grade.value, "source_ids": source_ids,
+    }  # fmt: skip
+    settings = load_settings()
+    with opened_store(settings) as store:
+        report = add_action(store, fields, WriteNote(writer="cli"), "actions add", date.today())
+        _print_action_written(Questions(store, settings), action_id, report)
+
+
+@actions_cli.command("close")
+def close_action_command(
+    action_id: Annotated[str, typer.Argument(help="The action's id.")],
+    status: Annotated[ActionStatus, typer.Option(help="done or dropped.")],
+    closed_at: Annotated[str | None, typer.Option(help="When it was closed (default: today).")] = None,
+) -> None:
+    """Close an action as done or dropped (a revision written by `cli`)."""
+    if status not in (ActionStatus.done, ActionStatus.dropped):
+        err.print("[red]error:[/] --status takes done or dropped to close an action")
+        raise typer.Exit(EXIT_INVALID)
+    settings = load_settings()
+    with opened_store(settings) as store:
+        changes = {"status": status.value, "closed_at": closed_at}
+        note = WriteNote(writer="cli")
+        report = update_action(store, action_id, changes, note, "actions close", date.today())
+        _print_action_written(Questions(store, settings), action_id, report)
+
+
+def _print_action_written(ask: Questions, action_id: str, report: load.IngestReport) -> None:
+    for issue in report.warnings:
+        err.print(f"[yellow]warning[/] {plain(str(issue))}", highlight=False)
+    made = report.revision
+    where = f"in revision {made.number}" if made else "(unchanged: no new revision)"
+    tracked = ask.action(action_id)
+    out.print(f"{plain(action_id)} {where}: {tracked.status.value}, effect {tracked.effect.value}"
+              f"{', overdue' if tracked.overdue else ''}", highlight=False)  # fmt: skip
+    out.print(plain(tracked.explanation), highlight=False)
 
 
 @cli.command("map")

@@ -25,6 +25,8 @@ from pydantic import BaseModel, Field, ValidationError
 from laborgraph.app.settings import Settings
 from laborgraph.graph import snapshots
 from laborgraph.graph.analysis import changes, gaps, influence, paths, privacy, regions, tiers
+from laborgraph.graph.analysis.actions import TrackedAction, tracked_actions, with_open_actions
+from laborgraph.graph.analysis.changes import Change
 from laborgraph.graph.analysis.overview import Overview, buyers_overview
 from laborgraph.graph.analysis.scorecards import (
     Scorecard,
@@ -35,12 +37,12 @@ from laborgraph.graph.analysis.scorecards import (
 )
 from laborgraph.graph.analysis.whole import WholeGraph
 from laborgraph.graph.errors import GraphError, InvalidQuery, NotFound
-from laborgraph.graph.model import Cohort
+from laborgraph.graph.model import Action, Cohort
 from laborgraph.graph.revisions import FactVersion, Observation, Revision
 from laborgraph.graph.scoring import ScoringConfig, load_scoring
 from laborgraph.graph.store import DEFAULT_DEPTH, EntityPage, GraphStore
 from laborgraph.graph.view import AnyEntity
-from laborgraph.graph.vocabulary import Dimension, EntityKind
+from laborgraph.graph.vocabulary import ActionStatus, Dimension, Effect, EntityKind
 from laborgraph.visualize.budget import MAX_NODES
 from laborgraph.visualize.graph_elements import Element, graph_elements, region_elements
 from laborgraph.visualize.map import DEFAULT_FOCUS_DEPTH, chain_map
@@ -53,6 +55,7 @@ SINCE_AT_MOST = 10_000  # ...when the newest revision changed at most this many 
 SNAPSHOTS = "revisions"  # the folder under the data dir that keeps the graph of earlier revisions
 SCORECARDS_PER_READ = 200  # organizations whose cohorts one read of a scorecard page takes
 KEEP_AT_MOST = 8 * 2**20  # characters of JSON: larger answers (every row of a big graph) are not kept
+ACTIONS_PER_READ = 500  # risk paths whose open actions are read at once, as they stream
 
 
 class PathPage(BaseModel):
@@ -85,7 +88,21 @@ class ChangeReport(BaseModel):
     offset: int
     limit: int | None
     next_offset: int | None
-    items: list[changes.Change]
+    items: list[Change]
+
+
+class ActionList(BaseModel):
+    today: date = Field(description="the day overdue is counted on")
+    buyer_id: str | None
+    counts: dict[str, int] = Field(
+        description="every action (of the buyer's chain, with buyer_id) by status:S and effect:E, and"
+        " how many are overdue, whatever the filters"
+    )
+    total: int = Field(description="the actions the filters keep")
+    offset: int
+    limit: int | None
+    next_offset: int | None
+    items: list[TrackedAction]
 
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -129,8 +146,9 @@ class Questions:
             for v in versions
             if isinstance(v.record, Cohort) and self.privacy.hides(v.record.headcount)
         }
-        if hidden:
-            raise NotFound(fact_id)  # small once: outputs never single it out
+        on = {v.record.aim.cohort_id or "" for v in versions if isinstance(v.record, Action)}
+        if hidden or self._small_cohorts(on):
+            raise NotFound(fact_id)  # small once, or an action on one: outputs never single it out
         return History(id=fact_id, versions=versions, observations=observations)
 
     def changes(
@@ -190,32 +208,40 @@ class Questions:
             return None
         return self.changes(limit=SINCE_LISTED)
 
-    def risk_paths(self, query: paths.PathQuery) -> Iterator[paths.RiskPath]:
-        """Ranked risk paths, streamed; the query's offset and limit apply."""
+    def risk_paths(self, query: paths.PathQuery, today: date | None = None) -> Iterator[paths.RiskPath]:
+        """Ranked risk paths, streamed, with their open actions; the query's offset and limit apply."""
         self._refuse_hidden(query.origin, query.target)
-        return self._traced(query)
+        return self._traced(query, today or date.today())
 
-    def _traced(self, query: paths.PathQuery) -> Iterator[paths.RiskPath]:
+    def _traced(self, query: paths.PathQuery, today: date) -> Iterator[paths.RiskPath]:
         view = regions.path_view(self.store, query, self.scoring)
         found = paths.iter_risk_paths(view, query, self.scoring, self.privacy)
         stop = None if query.limit is None else query.offset + query.limit
-        yield from islice(found, query.offset, stop)
+        listed = islice(found, query.offset, stop)
+        while batch := list(islice(listed, ACTIONS_PER_READ)):
+            with self.store.read() as reader:
+                yield from with_open_actions(reader, batch, today)
 
     def path_page(
-        self, query: paths.PathQuery, offset: int = 0, limit: int | None = DEFAULT_PAGE
+        self,
+        query: paths.PathQuery,
+        offset: int = 0,
+        limit: int | None = DEFAULT_PAGE,
+        today: date | None = None,
     ) -> PathPage:
         """One page of ranked risk paths (``limit`` None: all of them), and whether another follows."""
         self._refuse_hidden(query.origin, query.target)
+        today = today or date.today()
 
         def answer() -> PathPage:
             asked = query.model_copy(update={"offset": offset, "limit": None if limit is None else limit + 1})
-            found = list(self._traced(asked))
+            found = list(self._traced(asked, today))
             page = {"offset": offset, "limit": limit}
             if limit is not None and len(found) > limit:
                 return PathPage(items=found[:limit], total=None, next_offset=offset + limit, **page)
             return PathPage(items=found, total=offset + len(found), next_offset=None, **page)
 
-        asked = {"query": query.model_dump(mode="json"), "offset": offset, "limit": limit}
+        asked = {"query": query.model_dump(mode="json"), "offset": offset, "limit": limit, "today": today}
         return self._remembered("paths", asked, PathPage, answer)
 
     def tiers(self, org_id: str, offset: int = 0, limit: int | None = None) -> tiers.TierMap:
@@ -259,8 +285,11 @@ class Questions:
         today = today or date.today()
 
         def answer() -> gaps.GapReport:
+            tracked = self._tracked(today)
             with regions.whole_graph(self.store) as whole:
-                found = gaps.VisibilityGaps(whole, self.scoring, today).report(kind, dimension, offset, limit)
+                found = gaps.VisibilityGaps(whole, self.scoring, today, actions=tracked).report(
+                    kind, dimension, offset, limit
+                )
             small = self._small_cohorts({gap.entity_id for gap in found.items})
             for gap in found.items:
                 if gap.entity_id in small:
@@ -269,6 +298,67 @@ class Questions:
 
         asked = {"kind": kind, "dimension": dimension, "offset": offset, "limit": limit, "today": today}
         return self._remembered("gaps", asked, gaps.GapReport, answer)
+
+    def actions(
+        self,
+        status: ActionStatus | None = None,
+        overdue: bool | None = None,
+        effect: Effect | None = None,
+        buyer: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+        today: date | None = None,
+    ) -> ActionList:
+        """Every action with its effect and whether it is overdue, by id; ``buyer`` keeps those
+        of its chain (owned by a unit, on a decision or a cohort of the chain)."""
+        today = today or date.today()
+        self._refuse_hidden(buyer)
+
+        def answer() -> ActionList:
+            tracked = self._tracked(today, buyer)
+            counts: dict[str, int] = {"overdue": sum(a.overdue for a in tracked)}
+            for a in tracked:
+                for key in (f"status:{a.status.value}", f"effect:{a.effect.value}"):
+                    counts[key] = counts.get(key, 0) + 1
+            kept = [
+                a
+                for a in tracked
+                if status in (None, a.status) and overdue in (None, a.overdue) and effect in (None, a.effect)
+            ]
+            stop = None if limit is None else offset + limit
+            next_offset = stop if stop is not None and stop < len(kept) else None
+            return ActionList(
+                today=today, buyer_id=buyer, counts=dict(sorted(counts.items())), total=len(kept),
+                offset=offset, limit=limit, next_offset=next_offset, items=kept[offset:stop],
+            )  # fmt: skip
+
+        asked = {"status": status, "overdue": overdue, "effect": effect, "buyer": buyer, "offset": offset,
+                 "limit": limit, "today": today}  # fmt: skip
+        return self._remembered("actions", asked, ActionList, answer)
+
+    def action(self, action_id: str, today: date | None = None) -> TrackedAction:
+        """One action with its effect (a small cohort's id masked in it); NotFound unless it is
+        an action."""
+        try:
+            found = self.store.get(action_id)
+        except NotFound:
+            found = None
+        if not isinstance(found, Action):
+            raise NotFound(action_id, EntityKind.action)
+        with self.store.read() as reader:
+            return tracked_actions(reader, today or date.today(), self.privacy, [found])[0]
+
+    def _tracked(self, today: date, buyer: str | None = None) -> list[TrackedAction]:
+        """Every action (of ``buyer``'s chain) with its effect, as the caller may see it."""
+        chain: set[str] | None = None
+        if buyer is not None:
+            view = regions.region_view(self.store, buyer)
+            chain = {*view.graph.nodes, *view.units, *view.decisions}
+        with self.store.read() as reader:
+            every = reader.actions()
+            if chain is not None:
+                every = [a for a in every if {a.owner_unit_id, a.aim.decision_id, a.aim.cohort_id} & chain]
+            return tracked_actions(reader, today, self.privacy, every)
 
     def fragmentation(self, offset: int = 0, limit: int | None = None) -> influence.Fragmentation:
         """Decision-makers per cohort (a page, most first) and buyer units' reach."""
@@ -382,10 +472,13 @@ class Questions:
         return EntityList(**found.model_dump(), next_offset=next_offset)
 
     def entity(self, entity_id: str) -> AnyEntity:
-        """One entity by id (a condition by ``cohort_id/dimension``). A small cohort, or one
-        of its conditions, is not found: outputs never single it out."""
+        """One entity by id (a condition by ``cohort_id/dimension``). A small cohort, one of
+        its conditions, or an action on them is not found: outputs never single it out."""
         self._refuse_hidden(entity_id)
-        return self.store.get(entity_id)
+        found = self.store.get(entity_id)
+        if isinstance(found, Action) and found.aim.cohort_id and self._small_cohorts({found.aim.cohort_id}):
+            raise NotFound(entity_id)
+        return found
 
     def chain_map(
         self,
@@ -395,6 +488,7 @@ class Questions:
         path_rank: int | None = None,
         region: tuple[int | None, str] | None = None,
         served: bool = False,
+        today: date | None = None,
     ) -> MapModel:
         """The map of a viewpoint's chain (every buyer's without one), optionally focused on
         an entity's neighbourhood or on the organizations of one tier and country. A small
@@ -410,6 +504,7 @@ class Questions:
             path_rank=path_rank,
             privacy=self.privacy,
             served=served,
+            today=today or date.today(),
         )
 
     @contextmanager

@@ -104,8 +104,10 @@ def main() -> None:
         parser.error("give --data-dir or --neo4j-uri")
 
     runs: list[ExportRun] = []
-    say(f"{'format':8} {'wall s':>7} {'CPU s':>7} {'elements':>11} {'elem/s':>9} {'elem/CPU s':>10}"
-        f" {'peak RSS':>9} {'file':>8}")
+    say(
+        f"{'format':8} {'wall s':>7} {'CPU s':>7} {'elements':>11} {'elem/s':>9} {'elem/CPU s':>10}"
+        f" {'peak RSS':>9} {'file':>8}"
+    )
     with tempfile.TemporaryDirectory(prefix="lg-export-bench-", dir=args.data_dir) as folder:
         for fmt in args.formats:
             for _ in range(args.runs):

@@ -3,13 +3,13 @@
 How the graph lies in the file (``laborgraph.sqlite``):
 
     entities (id, kind, name, ref, applies_to, risk, headcount, status, dated, cites, grade, body)
-        body: the record as JSON; ref: a unit's organization, a decision's unit or a
-        condition's cohort; applies_to: a decision's organization; risk: a not-met
-        condition's risk code (graph.scoring.risk_code_of); headcount: a cohort's;
-        status, dated (observed_at), cites (source ids joined by "|") and grade (its
-        evidence grade, ``reported`` when it has none): a condition's; dated: a source's
-        published_at. Whole-graph questions read these columns, not bodies. A benchmark is a
-        body only.
+        body: the record as JSON; ref: a unit's organization, a decision's unit, a
+        condition's cohort or an action's Target.ref; applies_to: a decision's
+        organization; risk: a not-met condition's risk code (graph.scoring.risk_code_of);
+        headcount: a cohort's; status, dated (observed_at), cites (source ids joined by "|")
+        and grade (its evidence grade, ``reported`` when it has none): a condition's;
+        dated: a source's published_at. Whole-graph questions read these columns, not
+        bodies. A benchmark is a body only.
     links (from_id, type, to_id, project, body)       keyed as the model keys links
     risks (engager, dimension, code, rank, cohort_id, project, country)
         one row per ENGAGES link and not-met condition of its cohort, rank = -headcount:
@@ -53,6 +53,7 @@ from laborgraph.graph.errors import (
     StoreUnavailable,
 )
 from laborgraph.graph.model import (
+    Action,
     Benchmark,
     Cohort,
     Condition,
@@ -101,7 +102,7 @@ DB_FILE = "laborgraph.sqlite"
 # and no column for conditions' grades.
 LAYOUT = 3
 _ENTITY = TypeAdapter(Entity)
-_E = TypeVar("_E", Unit, Decision, Condition)
+_E = TypeVar("_E", Unit, Decision, Condition, Action)
 _CHUNK = 20_000
 BUSY_WAIT_MS = 10_000  # how long a statement waits for another process's write to finish
 REMEMBER_WAIT_MS = 200
@@ -344,12 +345,14 @@ ENGAGEMENTS = f"""
 SELECT to_id, from_id, project FROM links WHERE type = '{LinkType.ENGAGES.value}'
 ORDER BY to_id, type, from_id, project
 """
-# Neither a cohort below the privacy threshold nor one of its conditions (a page's filter).
+# Neither a cohort below the privacy threshold nor one of its conditions or the actions on
+# them (a page's filter).
 NOT_PRIVATE = f"""
 NOT (kind = '{EntityKind.cohort.value}' AND coalesce(headcount < ?, 0))
-AND NOT (kind = '{EntityKind.condition.value}' AND ref IN
+AND NOT (kind IN ('{EntityKind.condition.value}', '{EntityKind.action.value}') AND ref IN
          (SELECT id FROM entities WHERE kind = '{EntityKind.cohort.value}' AND headcount < ?))
 """
+ALL_ACTIONS = f"SELECT body FROM entities WHERE kind = '{EntityKind.action.value}' ORDER BY id"
 SOURCE_DATES = f"SELECT id, dated FROM entities WHERE kind = '{EntityKind.source.value}'"
 # What an export reads: bodies as stored, in the order they were written, small cohorts left out.
 ENTITY_RECORDS = f"SELECT kind, id, body FROM entities WHERE {NOT_PRIVATE} ORDER BY rowid"
@@ -395,6 +398,8 @@ def _entity_row(entity: AnyEntity, revision: int) -> tuple[object, ...]:
         dated, cites, grade = _iso(entity.observed_at), "|".join(entity.source_ids), entity.grade.value
     elif isinstance(entity, Cohort):
         headcount = entity.headcount
+    elif isinstance(entity, Action):
+        ref = entity.aim.ref
     elif isinstance(entity, Source):
         dated = _iso(entity.published_at)
     body = entity.model_dump_json(exclude_none=True)
@@ -592,7 +597,7 @@ class EmbeddedStore:
             where += " AND lower_text(name) LIKE lower_text(?) ESCAPE '\\'"  # SQLite's LIKE folds ASCII only
             escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             args.append(f"%{escaped}%")
-        if private_below > 0 and kind in (None, EntityKind.cohort, EntityKind.condition):
+        if private_below > 0 and kind in (None, EntityKind.cohort, EntityKind.condition, EntityKind.action):
             where += f" AND {NOT_PRIVATE}"
             args += [private_below, private_below]
         with self._reading() as db:
@@ -954,6 +959,11 @@ class _SQLiteReader:
 
     def conditions_of(self, cohort_ids: Collection[str]) -> list[Condition]:
         return self._by(BY_REF, cohort_ids, EntityKind.condition, Condition)
+
+    def actions(self, refs: Collection[str] | None = None) -> list[Action]:
+        if refs is None:
+            return [Action.model_validate_json(body) for (body,) in self._db.execute(ALL_ACTIONS)]
+        return sorted(self._by(BY_REF, refs, EntityKind.action, Action), key=lambda a: a.id)
 
     def _by(self, query: str, ids: Collection[str], kind: EntityKind | None, model: type[_E]) -> list[_E]:
         args: tuple[str, ...] = () if kind is None else (kind.value,)

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Iterable
 from datetime import date
 from functools import cache
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     computed_field,
     field_validator,
     model_validator,
@@ -26,6 +28,9 @@ from pydantic import (
 from laborgraph.graph.vocabulary import (
     DEFAULT_GRADE,
     LEVER_DIMENSIONS,
+    OPEN_STATUSES,
+    ActionKind,
+    ActionStatus,
     Dimension,
     EmploymentType,
     EntityKind,
@@ -40,7 +45,8 @@ from laborgraph.graph.vocabulary import (
 )
 
 # Ids travel in URLs, CSV cells and Cypher parameters; "/" is kept free for condition ids.
-Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:~-]{0,127}$")]
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:~-]{0,127}$"
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Scalar = str | int | float | bool
 Extra = dict[str, Scalar]
@@ -254,8 +260,99 @@ class Source(Record):
     published_at: date | None = None
 
 
+TargetKind = Literal["condition", "risk_path", "decision"]
+_IS_ID = re.compile(ID_PATTERN)
+
+
+class Target(NamedTuple):
+    """What an action is about: a condition, one risk path to it, or a decision."""
+
+    kind: TargetKind
+    decision_id: str | None
+    cohort_id: str | None
+    dimension: Dimension | None
+
+    @property
+    def condition_id(self) -> str | None:
+        """The condition measured for this target (None: a decision's, which reaches many)."""
+        return None if self.cohort_id is None else condition_id(self.cohort_id, self.dimension or "")
+
+    @property
+    def ref(self) -> str:
+        """The entity the target hangs on: the cohort of a condition or path, else the decision."""
+        return self.cohort_id or self.decision_id or ""
+
+
+def parse_target(text: str) -> Target:
+    """A target as DOMAIN.md section 7 writes it: ``cohort_id/dimension`` (a condition),
+    ``decision_id:cohort_id/dimension`` (a risk path: the decision id ends at the first ":")
+    or a decision id. ValueError if it is none of these."""
+    if "/" not in text:
+        _check_id(text, "a decision id")
+        return Target("decision", text, None, None)
+    head, _, dim = text.rpartition("/")
+    try:
+        dimension = Dimension(dim)
+    except ValueError:
+        raise ValueError(f"{dim!r} is not a dimension; use one of {', '.join(Dimension)}") from None
+    decision_id, colon, cohort_id = head.partition(":")
+    if not colon:
+        _check_id(head, "a cohort id")
+        return Target("condition", None, head, dimension)
+    _check_id(decision_id, "a decision id")
+    _check_id(cohort_id, "a cohort id")
+    return Target("risk_path", decision_id, cohort_id, dimension)
+
+
+def _check_id(text: str, what: str) -> None:
+    if not _IS_ID.match(text):
+        raise ValueError(
+            f"{text!r} is not {what}: expected cohort_id/dimension, decision_id:cohort_id/dimension"
+            " or a decision id"
+        )
+
+
+class Action(Record):
+    """What someone does about a risk (DOMAIN.md section 7); its effect is measured on the
+    targeted condition's observations (graph.analysis.actions)."""
+
+    entity: Literal[EntityKind.action] = EntityKind.action
+    id: Id
+    target: str = Field(max_length=300)
+    owner_unit_id: Id
+    kind: ActionKind
+    description: str | None = None
+    opened_at: date
+    due_at: date | None = None
+    status: ActionStatus = ActionStatus.planned
+    closed_at: date | None = None
+
+    @field_validator("target")
+    @classmethod
+    def _a_target(cls, text: str) -> str:
+        parse_target(text)
+        return text
+
+    @field_validator("due_at", "closed_at")
+    @classmethod
+    def _not_before_opening(cls, day: date | None, info: ValidationInfo) -> date | None:
+        opened = info.data.get("opened_at")
+        if day is not None and opened is not None and day < opened:
+            raise ValueError(f"{day} is before opened_at {opened}")
+        return day
+
+    @property
+    def aim(self) -> Target:
+        return parse_target(self.target)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
 Entity = Annotated[
-    Organization | Unit | Cohort | Condition | Decision | Source | Benchmark, Field(discriminator="entity")
+    Organization | Unit | Cohort | Condition | Decision | Source | Benchmark | Action,
+    Field(discriminator="entity"),
 ]
 ENTITY_MODELS: dict[EntityKind, type[Record]] = {
     EntityKind.organization: Organization,
@@ -265,6 +362,7 @@ ENTITY_MODELS: dict[EntityKind, type[Record]] = {
     EntityKind.decision: Decision,
     EntityKind.source: Source,
     EntityKind.benchmark: Benchmark,
+    EntityKind.action: Action,
 }
 
 LinkKey = tuple[str, LinkType, str, str]  # (from_id, type, to_id, project or "")
@@ -295,6 +393,7 @@ class GraphData(BaseModel):
     decisions: list[Decision] = []
     sources: list[Source] = []
     benchmarks: list[Benchmark] = []
+    actions: list[Action] = []
     links: list[Link] = []
 
     @classmethod
@@ -305,7 +404,9 @@ class GraphData(BaseModel):
             sections[_SECTION[type(record)]].append(record)
         return cls.model_construct(**sections)  # type: ignore[arg-type]
 
-    def entities(self) -> list[Organization | Unit | Cohort | Condition | Decision | Source | Benchmark]:
+    def entities(
+        self,
+    ) -> list[Organization | Unit | Cohort | Condition | Decision | Source | Benchmark | Action]:
         return [
             *self.organizations,
             *self.units,
@@ -314,11 +415,12 @@ class GraphData(BaseModel):
             *self.decisions,
             *self.sources,
             *self.benchmarks,
+            *self.actions,
         ]
 
     def records(
         self,
-    ) -> list[Organization | Unit | Cohort | Condition | Decision | Source | Benchmark | Link]:
+    ) -> list[Organization | Unit | Cohort | Condition | Decision | Source | Benchmark | Action | Link]:
         """Every entity, then every link."""
         return [*self.entities(), *self.links]
 
@@ -331,6 +433,7 @@ class GraphData(BaseModel):
             "decisions": len(self.decisions),
             "sources": len(self.sources),
             "benchmarks": len(self.benchmarks),
+            "actions": len(self.actions),
             "links": len(self.links),
         }
 
@@ -343,5 +446,6 @@ _SECTION: dict[type[Record], str] = {
     Decision: "decisions",
     Source: "sources",
     Benchmark: "benchmarks",
+    Action: "actions",
     Link: "links",
 }

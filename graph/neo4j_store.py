@@ -3,7 +3,7 @@
 How the graph lies in the database:
 
     (:Entity:Organization {id, name, kinds, country, ..., extra_<column>: value})
-    (:Entity:Unit {id, organization_id, ...})     and likewise Cohort, Condition, Decision, Source
+    (:Entity:Unit {id, organization_id, ...})     and likewise Cohort, Condition, Decision, Source, Action
     (a:Entity)-[:CONTRACTS|SUBCONTRACTS|SOURCES_VIA|ENGAGES {project, since, ...}]->(b:Entity)
 
 Every node carries ``:Entity`` (ids are unique across kinds) and the label of its kind;
@@ -14,6 +14,7 @@ indexed properties, exactly as the model holds them.
 Beside the model, the store keeps for itself, and never reads back as a record:
 
     derived_* on each ENGAGES link   risk keys for ranking (graph.neo4j_risk)
+    derived_ref on each Action       the entity its target hangs on (model.Target.ref)
     history_first, history_last on every entity and link
                                      the revisions that first and last set it (graph.revisions)
     (:LaborgraphState {key: "graph", version, risk_keys, history})
@@ -85,6 +86,7 @@ from laborgraph.graph.errors import (
 )
 from laborgraph.graph.model import (
     ENTITY_MODELS,
+    Action,
     Benchmark,
     Condition,
     Decision,
@@ -155,6 +157,7 @@ DERIVED = "LaborgraphDerived"  # values derived from one version of the graph (G
 REVISION = "LaborgraphRevision"
 EARLIER = "LaborgraphEarlier"
 OBSERVATION = "LaborgraphObservation"
+ACTION_REF = f"{DERIVED_PREFIX}ref"  # an action's Target.ref, for the actions on some entities
 # A fact's first and last revision: no model field starts with this, and extras are "extra_".
 HISTORY_PREFIX = "history_"
 FIRST, LAST = f"{HISTORY_PREFIX}first", f"{HISTORY_PREFIX}last"
@@ -171,6 +174,7 @@ SCHEMA: tuple[str, ...] = (
     "CREATE INDEX laborgraph_decision_unit IF NOT EXISTS FOR (n:Decision) ON (n.unit_id)",
     "CREATE INDEX laborgraph_decision_applies_to IF NOT EXISTS FOR (n:Decision) ON (n.applies_to)",
     "CREATE INDEX laborgraph_condition_cohort IF NOT EXISTS FOR (n:Condition) ON (n.cohort_id)",
+    f"CREATE INDEX laborgraph_action_ref IF NOT EXISTS FOR (n:Action) ON (n.{ACTION_REF})",
     *ENGAGES_RISK_INDEXES,
     f"CREATE CONSTRAINT laborgraph_state_key IF NOT EXISTS FOR (s:{STATE}) REQUIRE s.key IS UNIQUE",
     f"CREATE CONSTRAINT laborgraph_derived_key IF NOT EXISTS FOR (d:{DERIVED}) REQUIRE d.key IS UNIQUE",
@@ -371,11 +375,12 @@ RETURN labels(n) AS labels, properties(n) AS props
 """
 
 # A page's filter: the name search, and neither a cohort below the privacy threshold nor
-# one of its conditions.
-_LISTED = """
+# one of its conditions or the actions on them.
+_LISTED = f"""
 ($text IS NULL OR toLower(coalesce(n.name, n.title)) CONTAINS toLower($text))
 AND NOT (n:Cohort AND coalesce(n.headcount < $private_below, false))
-AND NOT (n:Condition AND EXISTS { MATCH (c:Cohort {id: n.cohort_id}) WHERE c.headcount < $private_below })
+AND NOT (n:Condition AND EXISTS {{ MATCH (c:Cohort {{id: n.cohort_id}}) WHERE c.headcount < $private_below }})
+AND NOT (n:Action AND EXISTS {{ MATCH (c:Cohort {{id: n.{ACTION_REF}}}) WHERE c.headcount < $private_below }})
 """
 _PAGE_LABELS: dict[EntityKind | None, str] = {None: "Entity"} | dict(LABELS.items())
 PAGE_TOTAL: dict[EntityKind | None, str] = {
@@ -502,6 +507,13 @@ UNWIND $ids AS id
 MATCH (n:Condition {cohort_id: id})
 RETURN labels(n) AS labels, properties(n) AS props
 """
+ACTIONS_ON = f"""
+UNWIND $ids AS id
+MATCH (n:Action {{{ACTION_REF}: id}})
+RETURN labels(n) AS labels, properties(n) AS props
+ORDER BY n.id
+"""
+ALL_ACTIONS = "MATCH (n:Action) RETURN labels(n) AS labels, properties(n) AS props ORDER BY n.id"
 SOURCES_BY_ID = """
 UNWIND $ids AS id
 MATCH (n:Source {id: id})
@@ -609,6 +621,8 @@ def _stored_fields(model: type[Record], skip: frozenset[str]) -> tuple[str, ...]
 
 def _entity_row(entity: AnyEntity, *, stored: bool) -> Props:
     props = _stored_props(entity, _ENTITY_KEY_FIELDS, removing=stored)
+    if isinstance(entity, Action):
+        props[ACTION_REF] = entity.aim.ref
     return {"id": entity.id, "label": LABELS[entity.entity], "props": props}
 
 
@@ -738,6 +752,7 @@ def _graph_data(entities: Iterable[AnyEntity], links: list[Link]) -> GraphData:
         decisions=sections[EntityKind.decision],
         sources=sections[EntityKind.source],
         benchmarks=sections[EntityKind.benchmark],
+        actions=sections[EntityKind.action],
         links=links,
     )
 
@@ -1139,6 +1154,12 @@ class _Neo4jReader:
 
     def conditions_of(self, cohort_ids: Collection[str]) -> list[Condition]:
         return _of_type(Condition, self._tx.run(CONDITIONS_OF_COHORTS, ids=sorted(cohort_ids)))
+
+    def actions(self, refs: Collection[str] | None = None) -> list[Action]:
+        if refs is None:
+            return _of_type(Action, self._tx.run(ALL_ACTIONS))
+        found = _of_type(Action, self._tx.run(ACTIONS_ON, ids=sorted(refs)))
+        return sorted(found, key=lambda action: action.id)
 
     def project_owners(self) -> dict[str, str]:
         return {record["project"]: record["owner"] for record in self._tx.run(PROJECT_OWNERS)}

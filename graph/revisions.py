@@ -22,7 +22,7 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, Field
 
 from laborgraph.graph.errors import BundleIssue, InvalidBundle, NotFound
-from laborgraph.graph.model import Condition, Decision, GraphData, Link, LinkKey, Unit
+from laborgraph.graph.model import Action, Condition, Decision, GraphData, Link, LinkKey, Unit
 from laborgraph.graph.view import AnyEntity, merge
 from laborgraph.graph.vocabulary import EntityKind, LinkType
 
@@ -141,6 +141,8 @@ class StoredFacts(Protocol):
     def decisions_applying_to(self, organization_ids: Collection[str]) -> list[Decision]: ...
 
     def conditions_of(self, cohort_ids: Collection[str]) -> list[Condition]: ...
+
+    def actions(self, refs: Collection[str] | None = None) -> list[Action]: ...
 
 
 @dataclass
@@ -298,6 +300,9 @@ def _references(entity: AnyEntity) -> tuple[str, ...]:
         return (entity.unit_id, entity.applies_to)
     if isinstance(entity, Condition):
         return (entity.cohort_id,)
+    if isinstance(entity, Action):
+        aim = entity.aim
+        return tuple(i for i in (entity.owner_unit_id, aim.decision_id, aim.cohort_id) if i)
     return ()
 
 
@@ -352,7 +357,7 @@ def _orphaned_cohorts(stored: StoredFacts, plan: WritePlan) -> list[str]:
 def _plan_retractions(stored: StoredFacts, retractions: list[Retraction], plan: WritePlan) -> None:
     """Each retraction and what it takes with it: an organization its units, their decisions,
     the decisions applying to it and its links; a unit its decisions; a cohort its conditions
-    and links."""
+    and links; and any of these the actions on them or owned by them."""
     entity_reasons = {r.id: r.reason for r in retractions if r.id is not None}
     asked = {(r.link[0], LinkType(r.link[1]), r.link[2], r.link[3]): r.reason for r in retractions if r.link}
     held = {link.key for link in stored.links_by_key(asked)}
@@ -383,6 +388,12 @@ def _plan_retractions(stored: StoredFacts, retractions: list[Retraction], plan: 
     cohorts = [i for i, e in found.items() if e.entity is EntityKind.cohort]
     conditions = stored.conditions_of(cohorts)
     cascade([c.id for c in conditions], reasons, {c.id: c.cohort_id for c in conditions})
+    # An action goes with the cohort or decision it is on, or the unit that owns it; a
+    # retracted condition leaves its actions on the (cohort, dimension), now unrecorded.
+    taken = {i for i in reasons if "/" not in i}
+    on = {a.id: a.aim.ref for a in stored.actions(taken)}
+    owned = {a.id: a.owner_unit_id for a in stored.actions() if a.owner_unit_id in taken} if unit_ids else {}
+    cascade([*on, *owned], reasons, {**owned, **on})
     plan.retracted_entities = reasons
     ends = organizations + cohorts
     links = stored.links_from(ends, ALL_LINK_TYPES, None) + stored.links_into(ends, ALL_LINK_TYPES, None)

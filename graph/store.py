@@ -18,7 +18,7 @@ from typing import NamedTuple, Protocol
 
 from pydantic import BaseModel
 
-from laborgraph.graph.model import Benchmark, Condition, Decision, GraphData, Link, LinkKey, Unit
+from laborgraph.graph.model import Action, Benchmark, Condition, Decision, GraphData, Link, LinkKey, Unit
 from laborgraph.graph.revisions import FactVersion, Observation, Retraction, Revision, WriteNote, Written
 from laborgraph.graph.view import AnyEntity
 from laborgraph.graph.vocabulary import Dimension, EntityKind, EvidenceGrade, LinkType, Status
@@ -154,6 +154,10 @@ class GraphReader(Protocol):
     def decisions_applying_to(self, organization_ids: Collection[str]) -> list[Decision]: ...
 
     def conditions_of(self, cohort_ids: Collection[str]) -> list[Condition]: ...
+
+    def actions(self, refs: Collection[str] | None = None) -> list[Action]:
+        """The actions whose target hangs on one of ``refs`` (``Target.ref``: the cohort of a
+        condition or risk path, else the decision), or every action (None): by id."""
 
     def project_owners(self) -> dict[str, str]:
         """Each project and the buyer whose CONTRACTS link carries it (the smallest id if

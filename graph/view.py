@@ -2,7 +2,8 @@
 
 Organizations and cohorts are the nodes of a networkx ``MultiDiGraph``; supply links and
 ``ENGAGES`` links are its edges, keyed by (type, project) so parallel links on different
-projects stay distinct. Units, decisions, conditions and sources sit beside it in dicts.
+projects stay distinct. Units, decisions, conditions and sources sit beside it in dicts;
+actions are no part of a view (questions about them read the store: graph.analysis.actions).
 graph.analysis.regions builds a view of the region each question needs from a store's
 reads, with ``GraphView.upsert``, so every store's data is read the same way. A view
 belongs to one question: what analysis derives in ``memo`` is dropped with it.
@@ -18,6 +19,7 @@ import networkx as nx
 
 from laborgraph.graph.errors import NotFound
 from laborgraph.graph.model import (
+    Action,
     Benchmark,
     Cohort,
     Condition,
@@ -31,7 +33,7 @@ from laborgraph.graph.model import (
 )
 from laborgraph.graph.vocabulary import SUPPLY_LINKS, Dimension, EntityKind, LinkType
 
-AnyEntity = Organization | Unit | Cohort | Condition | Decision | Source | Benchmark
+AnyEntity = Organization | Unit | Cohort | Condition | Decision | Source | Benchmark | Action
 
 
 R = TypeVar("R", bound=Record)

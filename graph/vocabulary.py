@@ -17,6 +17,7 @@ class EntityKind(StrEnum):
     decision = "decision"
     source = "source"
     benchmark = "benchmark"
+    action = "action"
 
 
 class OrgKind(StrEnum):
@@ -157,3 +158,33 @@ class SourceKind(StrEnum):
     research = "research"
     self_declaration = "self_declaration"
     other = "other"
+
+
+class ActionKind(StrEnum):
+    """What an action does about a risk (UNGP: prevent, mitigate, remediate; PAI: pilots)."""
+
+    prevent = "prevent"
+    mitigate = "mitigate"
+    remediate = "remediate"
+    engage_workers = "engage_workers"
+    change_decision = "change_decision"
+    cease = "cease"
+
+
+class ActionStatus(StrEnum):
+    planned = "planned"
+    in_progress = "in_progress"
+    done = "done"
+    dropped = "dropped"
+
+
+OPEN_STATUSES = frozenset({ActionStatus.planned, ActionStatus.in_progress})
+
+
+class Effect(StrEnum):
+    """What the targeted condition did between the observations before and after an action."""
+
+    improved = "improved"
+    unchanged = "unchanged"
+    worsened = "worsened"
+    not_measured = "not_measured"

@@ -16,7 +16,8 @@ from typing import Protocol
 from laborgraph.graph.errors import BundleIssue
 
 SECTIONS = (
-    "organizations", "units", "cohorts", "conditions", "decisions", "sources", "benchmarks", "links",
+    "organizations", "units", "cohorts", "conditions", "decisions", "sources", "benchmarks", "actions",
+    "links",
     "retractions",
 )  # fmt: skip
 Cell = str | int | float | bool | list[object] | dict[str, object] | None

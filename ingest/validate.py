@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from laborgraph.graph.collector import collector_paused
 from laborgraph.graph.errors import BundleIssue, NotFound
 from laborgraph.graph.model import (
+    Action,
     Benchmark,
     Cohort,
     Condition,
@@ -42,7 +43,15 @@ from laborgraph.graph.model import (
 from laborgraph.graph.revisions import MAX_REASON, Retraction, observation_key
 from laborgraph.graph.store import PayAtPlace
 from laborgraph.graph.view import AnyEntity
-from laborgraph.graph.vocabulary import SUPPLY_LINKS, Dimension, EntityKind, LinkType, OrgKind, Status
+from laborgraph.graph.vocabulary import (
+    SUPPLY_LINKS,
+    ActionStatus,
+    Dimension,
+    EntityKind,
+    LinkType,
+    OrgKind,
+    Status,
+)
 from laborgraph.ingest.benchmarks import STATUS_REQUIRED, StoredPay, judge_pay
 from laborgraph.ingest.limits import ReadingStopped
 from laborgraph.ingest.quote import SHOWN, cut, names, quote
@@ -56,6 +65,7 @@ MODELS: dict[str, type[Record]] = {
     "decisions": Decision,
     "sources": Source,
     "benchmarks": Benchmark,
+    "actions": Action,
     "links": Link,
 }
 MULTI_VALUED = frozenset({"kinds", "task_types", "dimensions", "source_ids"})
@@ -362,6 +372,8 @@ def _parse_row(
         _warn_pay_contradiction(payload, record, row, check)
         if pending:
             check.pending_status.add(record.id)
+    elif isinstance(record, Action):
+        _warn_action_dates(record, row, check)
     check.shared_fields_set(record)
     return record
 
@@ -426,6 +438,14 @@ def _warn_pay_contradiction(
             f"status {quote(given)} contradicts pay {record.value:g} against benchmark "
             f"{record.benchmark:g}; using the derived {derived.value!r}",
         )
+
+
+def _warn_action_dates(action: Action, row: RawRow, check: _Checker) -> None:
+    """Dates that do not fit the status: kept, and what the effect is measured from, said."""
+    if action.is_open and action.closed_at is not None:
+        check.warn(row, "closed_at", f"ignored while the action is {action.status.value}")
+    elif action.status is ActionStatus.done and action.closed_at is None:
+        check.warn(row, "closed_at", "done with no closed_at: the effect is measured after opened_at")
 
 
 # -- the bundle as a whole -----------------------------------------------------------
@@ -501,6 +521,7 @@ REFERENCES: dict[str, list[tuple[str, EntityKind]]] = {
     "units": [("organization_id", EntityKind.organization)],
     "conditions": [("cohort_id", EntityKind.cohort)],
     "decisions": [("unit_id", EntityKind.unit), ("applies_to", EntityKind.organization)],
+    "actions": [("owner_unit_id", EntityKind.unit)],
 }
 LINK_ENDS: dict[LinkType, tuple[EntityKind, EntityKind]] = {
     **{t: (EntityKind.organization, EntityKind.organization) for t in SUPPLY_LINKS},
@@ -551,8 +572,20 @@ def _references(check: _Checker) -> Iterator[tuple[Where, str, str, EntityKind]]
                 start, end = LINK_ENDS[record.type]
                 yield row, "from_id", record.from_id, start
                 yield row, "to_id", record.to_id, end
+            elif isinstance(record, Action):
+                for ref, kind in _target_refs(record):
+                    yield row, "target", ref, kind
             for source in record.source_ids:
                 yield row, "source_ids", source, EntityKind.source
+
+
+def _target_refs(action: Action) -> Iterator[tuple[str, EntityKind]]:
+    """The decision and the cohort an action's target names, where it names them."""
+    aim = action.aim
+    if aim.decision_id is not None:
+        yield aim.decision_id, EntityKind.decision
+    if aim.cohort_id is not None:
+        yield aim.cohort_id, EntityKind.cohort
 
 
 def _expected_kinds(check: _Checker) -> dict[EntityKind, set[str]]:
@@ -567,6 +600,10 @@ def _expected_kinds(check: _Checker) -> dict[EntityKind, set[str]]:
         start, end = LINK_ENDS[link.type]
         expected[start].add(link.from_id)
         expected[end].add(link.to_id)
+    for _, action in check.records.get("actions", []):
+        assert isinstance(action, Action)
+        for ref, kind in _target_refs(action):
+            expected[kind].add(ref)
     return expected
 
 
@@ -614,7 +651,7 @@ def _check_retractions(check: _Checker, graph: KnownGraph) -> None:
 
 
 def _a(kind: EntityKind) -> str:
-    return ("an " if kind.value[0] in "aeiou" else "a ") + kind.value
+    return ("an " if kind.value[0] in "aeio" else "a ") + kind.value  # "a unit"
 
 
 def _check_pay(check: _Checker, graph: KnownGraph) -> list[Condition]:

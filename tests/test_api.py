@@ -122,7 +122,7 @@ def test_analyst_workflow(client: TestClient, example_zip: bytes) -> None:
     assert upload.json()["store"] == client.app.state.settings.store  # type: ignore[attr-defined]
     assert upload.json()["counts"] == {"organizations": 17, "units": 16, "cohorts": 26,
                                        "conditions": 105, "decisions": 23, "sources": 25, "benchmarks": 9,
-                                       "links": 46}  # fmt: skip
+                                       "actions": 4, "links": 46}  # fmt: skip
     assert stats(client)["links"] == 46
 
     top = get(client, "/paths", **{"from": "org-halcyon", "limit": 3})

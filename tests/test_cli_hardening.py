@@ -132,8 +132,7 @@ def test_the_demo_says_where_it_writes_and_prints_next_commands_that_run_as_prin
     assert demo.returncode == 0, demo.stderr
     assert f"into the embedded store at {tmp_path / 'laborgraph.sqlite'}" in demo.stdout
     next_commands = demo.stdout.split("next, in another terminal:\n")[1].splitlines()
-    assert len(next_commands) == 5  # three questions, then the example's next review and its changes
-    assert next_commands[-1].endswith(" changes")
+    assert len(next_commands) == 6  # paths, influencers, map, the second review, changes, actions
     for line in next_commands:
         ran = subprocess.run(
             shlex.split(line),

@@ -90,6 +90,7 @@ def test_example_bundle_loads_cleanly(store: GraphStore) -> None:
         "decisions": 23,
         "sources": 25,
         "benchmarks": 9,
+        "actions": 4,
         "links": 46,
     }
     assert store.counts()["links"] == 46
@@ -127,7 +128,7 @@ def test_zip_and_json_bundles_load_the_same_graph(store: GraphStore, tmp_path: P
     assert snapshot(store) == from_folder
     raw = read_all(read_zip(archive.read_bytes()))
     document = {section: [row.cells for row in rows] for section, rows in raw.rows.items() if rows}
-    assert read_all(read_json(json.dumps(document).encode())).row_count() == raw.row_count() == 267
+    assert read_all(read_json(json.dumps(document).encode())).row_count() == raw.row_count() == 271
 
 
 def test_newer_bundle_updates_what_it_carries_and_keeps_the_rest(store: GraphStore) -> None:

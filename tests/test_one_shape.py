@@ -75,7 +75,7 @@ def test_entities_of_every_kind_list_without_kind_and_leave_out_small_cohorts(
     ids = [e.get("id") or f"{e['cohort_id']}/{e['dimension']}" for e in every["items"]]
     assert ids == sorted(ids) and every["total"] == len(ids)
     assert {e["entity"] for e in every["items"]} == {
-        "organization", "unit", "cohort", "condition", "decision", "source", "benchmark"
+        "organization", "unit", "cohort", "condition", "decision", "source", "benchmark", "action"
     }  # fmt: skip
     assert not [i for i in ids if i.startswith(SMALL_COHORT)]
     assert client.get(f"{API}/entities/{SMALL_COHORT}").status_code == 404

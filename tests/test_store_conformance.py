@@ -38,6 +38,7 @@ from laborgraph.graph.errors import (
 )
 from laborgraph.graph.model import (
     ENTITY_MODELS,
+    Action,
     Benchmark,
     Cohort,
     Condition,
@@ -55,6 +56,8 @@ from laborgraph.graph.store import MAX_DEPTH, EngagedCohort, GraphStore
 from laborgraph.graph.view import GraphView
 from laborgraph.graph.vocabulary import (
     SUPPLY_LINKS,
+    ActionKind,
+    ActionStatus,
     Dimension,
     EmploymentType,
     EntityKind,
@@ -267,6 +270,22 @@ def every_field() -> GraphData:
             Source(id="src-2", title="Payslip sample"),
         ],
         benchmarks=[NAIROBI],
+        actions=[
+            Action(
+                id="act-1",
+                target="dec-1:acme-nbo/voice",
+                owner_unit_id="buyer.rai",
+                kind=ActionKind.engage_workers,
+                description="Set up a worker committee",
+                opened_at=date(2024, 4, 1),
+                due_at=date(2024, 9, 30),
+                status=ActionStatus.done,
+                closed_at=date(2024, 8, 15),
+                evidence_grade=EvidenceGrade.self_declared,
+                source_ids=("src-1",),
+                extra={"budget": 5000},
+            )
+        ],
         links=[
             Link(
                 from_id="buyer",
@@ -352,6 +371,7 @@ def test_every_kind_reads_back_with_every_field(store: GraphStore) -> None:
         EntityKind.decision: 2,
         EntityKind.source: 2,
         EntityKind.benchmark: 1,
+        EntityKind.action: 1,
         "links": 2,
     }
 
@@ -689,6 +709,7 @@ def test_counts_of_an_empty_and_a_full_store(store: GraphStore) -> None:
         EntityKind.decision: 4,
         EntityKind.source: 3,
         EntityKind.benchmark: 0,
+        EntityKind.action: 0,
         "links": 10,
     }
 

@@ -1,7 +1,7 @@
 """Exports of risk paths behind one interface: ``write()`` each path, then ``finalize()``:
 CSV, and the same rows and columns as a spreadsheet (visualize.xlsx). Changes between
-revisions and scorecards have their own CSV, one row per change, one per organization and
-principle.
+revisions, actions and scorecards have their own CSV: one row per change, per action, per
+organization and principle.
 
 Cells are made safe for spreadsheets (visualize.cells): text that a spreadsheet would read
 as a formula (starting with =, +, -, @, a tab or a carriage return) is prefixed with an
@@ -16,15 +16,17 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol, TextIO
 
-from laborgraph.graph.analysis.changes import Change
-from laborgraph.graph.analysis.paths import Hop, RiskPath
+from laborgraph.graph.analysis.actions import TrackedAction
+from laborgraph.graph.analysis.changes import Change, describe_fact
+from laborgraph.graph.analysis.paths import Hop, PathAction, RiskPath
 from laborgraph.graph.analysis.scorecards import PrincipleScore, Scorecard
+from laborgraph.graph.revisions import Observation
 from laborgraph.visualize.cells import safe_cell
 
 CSV_COLUMNS = [
     "rank", "severity", "likelihood", "confidence", "score", "buyer_id", "buyer_name", "unit_id",
     "unit_name", "decision_id", "lever", "project", "tier", "chain", "cohort_id", "cohort_name",
-    "country", "headcount", "dimension", "status", "evidence", "explanation",
+    "country", "headcount", "dimension", "status", "evidence", "explanation", "actions",
 ]  # fmt: skip
 SCORECARD_COLUMNS = [
     "organization_id", "organization_name", "points", "review_day", "principle", "title", "basic",
@@ -44,6 +46,18 @@ def describe_evidence(hops: list[Hop]) -> str:
     for hop in hops:
         sources = f" [{'|'.join(hop.source_ids)}]" if hop.source_ids else " [no source]"
         parts.append(f"{hop.claim}: {hop.evidence_grade.value}{sources}")
+    return "; ".join(parts)
+
+
+def describe_actions(actions: list[PathAction]) -> str:
+    """The open actions on a path, e.g. ``act-1 (mitigate, in_progress, due 2026-01-31, overdue,
+    effect worsened)``."""
+    parts = []
+    for action in actions:
+        due = [f"due {action.due_at}"] if action.due_at else []
+        late = ["overdue"] if action.overdue else []
+        facts = [action.kind.value, action.status.value, *due, *late, f"effect {action.effect.value}"]
+        parts.append(f"{action.id} ({', '.join(facts)})")
     return "; ".join(parts)
 
 
@@ -100,6 +114,7 @@ def path_row(path: RiskPath) -> list[object]:
         **path.model_dump(mode="json", include=set(CSV_COLUMNS)),
         "chain": " > ".join(path.chain),
         "evidence": describe_evidence(path.hops),
+        "actions": describe_actions(path.actions),
     }
     return [row.get(column) for column in CSV_COLUMNS]
 
@@ -114,6 +129,41 @@ def export_paths(paths: Iterable[RiskPath], exporters: Sequence[PathExporter]) -
     for exporter in exporters:
         exporter.finalize()
     return written
+
+
+ACTION_COLUMNS = [
+    "id", "target", "target_kind", "owner_unit_id", "kind", "status", "opened_at", "due_at",
+    "closed_at", "overdue", "effect", "before", "after", "pay_before", "pay_after", "explanation",
+    "evidence", "description",
+]  # fmt: skip
+
+
+def stream_actions_csv(actions: Iterable[TrackedAction]) -> Iterator[str]:
+    """Every action with its effect, one row each; ``before`` and ``after`` are the
+    observations compared, in words with their evidence."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(ACTION_COLUMNS)
+    for action in actions:
+        row = {
+            **action.model_dump(mode="json"),
+            "before": _observed(action.before),
+            "after": _observed(action.after),
+            "pay_before": action.pay.before if action.pay else None,
+            "pay_after": action.pay.after if action.pay else None,
+            "evidence": f"{action.evidence_grade.value} [{'|'.join(action.source_ids) or 'no source'}]",
+        }
+        writer.writerow([safe_cell(row.get(column)) for column in ACTION_COLUMNS])
+        yield _drain(buffer)
+    yield _drain(buffer)
+
+
+def _observed(observation: Observation | None) -> str | None:
+    if observation is None:
+        return None
+    condition = observation.condition
+    sources = "|".join(condition.source_ids) or "no source"
+    return f"{describe_fact(condition)} [{condition.grade.value}: {sources}]"
 
 
 def stream_csv(paths: Iterable[RiskPath]) -> Iterator[str]:

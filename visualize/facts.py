@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from laborgraph.graph.analysis.paths import RiskPath
+from laborgraph.graph.analysis.paths import PathAction, RiskPath
 from laborgraph.graph.analysis.privacy import SUPPRESSED_NAME, Privacy
 from laborgraph.graph.model import Cohort, Condition, Decision, Link, Organization, Record
 from laborgraph.graph.view import GraphView
@@ -204,6 +204,22 @@ def _path_facts(ctx: MapContext, paths: list[RiskPath]) -> list[Fact]:
     return facts
 
 
+def action_fact(action: PathAction) -> Fact:
+    """One open action on a risk path: what, who, when due, and its effect so far."""
+    due = f", due {action.due_at}" + (" (overdue)" if action.overdue else "") if action.due_at else ""
+    return Fact(
+        label=f"{action.kind.value} · {action.status.value}",
+        value=f"{action.id} on {action.target}, owner {action.owner_unit_id}{due}"
+        + (f": {action.description}" if action.description else ""),
+        evidence=f"effect so far: {action.effect.value.replace('_', ' ')}",
+    )
+
+
+def _open_actions(paths: list[RiskPath]) -> list[PathAction]:
+    """The open actions on any of the paths, each once, by id."""
+    return sorted({a.id: a for p in paths for a in p.actions}.values(), key=lambda a: a.id)
+
+
 def org_facts(ctx: MapContext, org: Organization) -> list[FactSection]:
     view = ctx.view
     about = FactSection(
@@ -267,6 +283,9 @@ def _engaged_by(ctx: MapContext, cohort_id: str) -> str:
 def cohort_facts(ctx: MapContext, cohort: Cohort) -> list[FactSection]:
     paths = ctx.paths_to.get(cohort.id, [])
     reaching = FactSection(heading="Decisions reaching these workers", facts=_path_facts(ctx, paths))
+    acting = FactSection(
+        heading="Open actions on these risks", facts=capped(_open_actions(paths), action_fact, "actions")
+    )
     if cohort.id in ctx.suppressed:
         about = FactSection(
             heading="Workers",
@@ -281,7 +300,7 @@ def cohort_facts(ctx: MapContext, cohort: Cohort) -> list[FactSection]:
                 Fact(label="Worst risk", value=severity_text(ctx.worst(cohort.id))),
             ],
         )
-        return [about, reaching] if reaching.facts else [about]
+        return [section for section in (about, reaching, acting) if section is about or section.facts]
     about = FactSection(
         heading="Workers",
         facts=[
@@ -315,7 +334,7 @@ def cohort_facts(ctx: MapContext, cohort: Cohort) -> list[FactSection]:
     missing = [dim.value for dim in Dimension if dim not in recorded]
     if missing:
         conditions.facts.append(Fact(label="not recorded", value=", ".join(missing)))
-    return _with_sources(ctx, [about, conditions, reaching])
+    return _with_sources(ctx, [about, conditions, reaching, acting])
 
 
 def condition_text(condition: Condition) -> str:

@@ -72,7 +72,7 @@ def _map_path(
         f"{path.status.value}",
         explanation=path.explanation,
         csv_query=urlencode({"from": path.decision_id, **target}),
-        steps=[_step(ctx, path, hop) for hop in path.hops],
+        steps=[*(_step(ctx, path, hop) for hop in path.hops), *map(F.action_fact, path.actions)],
         maker_node=drawn[0] if drawn[0] in displayed else None,
         maker_note=wrap(f"decided by {path.unit_name} ({path.lever.value})", 24),
         cohort_node=node_of[path.cohort_id],

@@ -11,7 +11,9 @@ lays everything out by tier.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import date
 
+from laborgraph.graph.analysis.actions import with_open_actions
 from laborgraph.graph.analysis.outline import chain_outline, details
 from laborgraph.graph.analysis.paths import PathQuery, RiskPath, trace_risk_paths
 from laborgraph.graph.analysis.privacy import DEFAULT_PRIVACY, Privacy
@@ -45,17 +47,20 @@ def chain_map(
     path_rank: int | None = None,
     privacy: Privacy = DEFAULT_PRIVACY,
     served: bool = False,
+    today: date | None = None,
 ) -> MapModel:
     """What ``laborgraph map`` and the server's pages show, read from one snapshot of the
     store: the chain's outline (graph.analysis.outline), the best risk paths of the
-    viewpoint's decisions (every decision's without one), and in full only what is drawn.
-    ``path_rank`` (1 = the worst) is highlighted when the page opens."""
+    viewpoint's decisions (every decision's without one) with their open actions (overdue
+    as of ``today``), and in full only what is drawn. ``path_rank`` (1 = the worst) is
+    highlighted when the page opens."""
     with store.read() as reader:
         focus = None if focus is None else _node_of(reader, focus)
         # One link around an organization (an opened group) needs only its partners' cohorts.
         outline = chain_outline(reader, viewpoint, config, near=focus if depth == 1 else None)
         query = PathQuery(origin=viewpoint, limit=max(MAX_PATHS, path_rank or 0))
         paths = trace_risk_paths(path_region(reader, query, config), query, config, privacy)
+        paths = with_open_actions(reader, paths, today or date.today())
         highlight = None
         if path_rank is not None:
             if not 1 <= path_rank <= len(paths):

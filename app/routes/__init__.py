@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from laborgraph.app.routes import (
+    actions,
     bundles,
     cohorts,
     entities,
@@ -23,7 +24,8 @@ API_PREFIX = "/api/v1"
 def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     for module in (
-        paths, cohorts, organizations, gaps, fragmentation, scorecards, reviews, entities, stats, bundles,
+        paths, cohorts, organizations, gaps, fragmentation, scorecards, reviews, actions, entities, stats,
+        bundles,
     ):  # fmt: skip
         router.include_router(module.router)
     return router

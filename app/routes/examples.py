@@ -76,6 +76,7 @@ RISK_PATH: dict[str, Any] = {
             "source_ids": ["src-savanna-worker-survey"],
         },
     ],
+    "actions": [],
     "explanation": "Trust & Safety Policy (Halcyon Labs) made the content_scope decision"
     " dec-halcyon-content-scope, which reaches Savanna Nairobi sentinel moderators at tier 2"
     " through Tessera Data Services > Savanna Trust Services; the content_scope lever covers"
@@ -241,6 +242,7 @@ STATS = {
         "decision": 23,
         "source": 25,
         "benchmark": 9,
+        "action": 4,
     },
     "links": 46,
 }
@@ -255,6 +257,7 @@ INGEST_REPORT = {
         "decisions": 23,
         "sources": 25,
         "benchmarks": 9,
+        "actions": 4,
         "links": 46,
     },
     "warnings": [
@@ -273,7 +276,7 @@ REVISION = {
     "label": "2026-Q1 review",
     "digest": "e34732bc1117aafc7971042480155616bea8046968adc2f27042626d9f14d399",
     "writer": "analyst",
-    "counts": {"added": 11, "changed": 2, "retracted": 1, "observations": 5},
+    "counts": {"added": 14, "changed": 6, "retracted": 1, "observations": 6},
 }
 INGEST_REPORT["revision"] = REVISION
 BETTER_PATH = {
@@ -443,6 +446,81 @@ SCORECARD_PAGE = {
     "items": [SCORECARD],
 }
 SCORECARDS_CSV = "".join(stream_scorecards_csv([Scorecard.model_validate(SCORECARD)]))
+
+
+def _observed(revision: int, current: bool, value: float, status: str, day: str, grade: str,
+              sources: list[str]) -> dict[str, Any]:  # fmt: skip
+    condition = {
+        "entity": "condition", "cohort_id": "coh-savanna-ke-moderators", "dimension": "pay", "status": status,
+        "value": value, "value_unit": "USD/h", "benchmark": 2.4, "observed_at": day, "evidence_grade": grade,
+        "source_ids": sources, "note": None, "extra": {},
+    }  # fmt: skip
+    return {"revision": revision, "current": current, "condition": condition}
+
+
+TRACKED_ACTION: dict[str, Any] = {
+    "id": "act-savanna-rate-share",
+    "target": "dec-tessera-savanna-rate:coh-savanna-ke-moderators/pay",
+    "target_kind": "risk_path",
+    "owner_unit_id": "unit-tessera-delivery",
+    "kind": "change_decision",
+    "status": "done",
+    "description": "Raise Savanna's share of the sentinel-moderation rate card so that its moderators earn"
+    " at least the Nairobi living wage",
+    "opened_at": "2025-10-15",
+    "due_at": "2026-01-31",
+    "closed_at": "2026-01-12",
+    "evidence_grade": "verified",
+    "source_ids": ["src-savanna-payslips-2026"],
+    "overdue": False,
+    "effect": "improved",
+    "condition_id": "coh-savanna-ke-moderators/pay",
+    "before": _observed(1, False, 1.1, "violates", "2025-08-15", "reported", ["src-savanna-worker-survey"]),
+    "after": _observed(2, True, 2.6, "at_risk", "2026-02-20", "verified", ["src-savanna-payslips-2026"]),
+    "pay": {"before": 0.4583, "after": 1.0833},
+    "explanation": "improved: pay went from 46% to 108% of its benchmark (before: violates, 1.1 USD/h"
+    " against 2.4, observed 2025-08-15; after: at_risk, 2.6 USD/h against 2.4, observed 2026-02-20)",
+    "conditions": [],
+}
+ACTIONS = {
+    "today": "2026-03-01",
+    "buyer_id": None,
+    "counts": {
+        "effect:improved": 1,
+        "effect:not_measured": 2,
+        "effect:unchanged": 1,
+        "effect:worsened": 1,
+        "overdue": 1,
+        "status:done": 2,
+        "status:dropped": 1,
+        "status:in_progress": 1,
+        "status:planned": 1,
+    },  # fmt: skip
+    "total": 5,
+    "offset": 0,
+    "limit": 1,
+    "next_offset": 1,
+    "items": [TRACKED_ACTION],
+}
+CLOSED = {"added": 0, "changed": 1, "retracted": 0, "observations": 0}
+ACTION_WRITTEN = {
+    "action": TRACKED_ACTION,
+    "revision": {**REVISION, "number": 3, "label": None, "digest": "", "counts": CLOSED},
+    "warnings": [],
+}
+ACTION_REFUSED = {
+    "error": "invalid_bundle",
+    "message": "bundle rejected with 1 error; nothing was written",
+    "errors": [
+        {
+            "file": "request body",
+            "row": 1,
+            "column": "target",
+            "message": "'coh-nowhere' is neither in the bundle nor in the graph",
+        }
+    ],
+    "warnings": [],
+}
 
 HEALTH = {
     "status": "ok",

@@ -24,7 +24,10 @@ CSV_NAME = "laborgraph-risk-paths.csv"
 XLSX_NAME = "laborgraph-risk-paths.xlsx"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DownloadOffset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Paths to skip.")]
-DownloadLimit = Annotated[int | None, Query(ge=1, description="At most this many paths; all if absent.")]
+# Bounded so that no value overflows the index seek it becomes.
+DownloadLimit = Annotated[
+    int | None, Query(ge=1, le=MAX_OFFSET, description="At most this many paths; all if absent.")
+]
 
 
 @router.get("/paths", responses={**examples.json_example(examples.PATH_PAGE), **ERRORS})

@@ -19,7 +19,17 @@ from pydantic import BaseModel, Field
 
 from laborgraph.graph.analysis.reach import Reach
 from laborgraph.graph.analysis.traverse import ENGAGES, org_distances
-from laborgraph.graph.model import Cohort, Condition, Decision, GraphData, Link, Organization, Record, Unit
+from laborgraph.graph.model import (
+    Action,
+    Cohort,
+    Condition,
+    Decision,
+    GraphData,
+    Link,
+    Organization,
+    Record,
+    Unit,
+)
 from laborgraph.graph.revisions import FactVersion, is_link_key, link_key, parse_link_key, value_at
 from laborgraph.graph.scoring import ScoringConfig
 from laborgraph.graph.store import MAX_DEPTH, Engagement, GraphReader
@@ -71,13 +81,14 @@ def fact_changes(versions: Mapping[str, list[FactVersion]], a: int, b: int) -> l
             change = "added" if before is None else "changed"
             revision = after.since
             evidence = _evidence(after.record)
+        cohort_id, dimension = _condition_of(record)
         found.append(
             Change(
                 change=change,
                 kind=kind,
                 id=key,
-                cohort_id=record.cohort_id if isinstance(record, Condition) else None,
-                dimension=record.dimension.value if isinstance(record, Condition) else None,
+                cohort_id=cohort_id,
+                dimension=dimension,
                 revision=revision,  # type: ignore[arg-type]
                 from_revision=a,
                 to_revision=b,
@@ -142,6 +153,16 @@ def path_risks(
             key = (decision_id, condition.cohort_id, condition.dimension.value)
             found[key] = PathRisk(risk[0], risk[1], condition.status, buyer_of[decision_id], evidence)
     return found
+
+
+def _condition_of(record: AnyEntity | Link) -> tuple[str | None, str | None]:
+    """The (cohort, dimension) a fact is about: a condition's own, an action's target's."""
+    if isinstance(record, Condition):
+        return record.cohort_id, record.dimension.value
+    if isinstance(record, Action):
+        aim = record.aim
+        return aim.cohort_id, aim.dimension and aim.dimension.value
+    return None, None
 
 
 def affected_cohorts(records: Iterable[AnyEntity | Link]) -> tuple[set[str], set[str]]:
@@ -256,6 +277,13 @@ def describe_fact(record: Record) -> str:
                 words += f" against {record.benchmark:g}"
         if record.observed_at:
             words += f", observed {record.observed_at.isoformat()}"
+        return words
+    if isinstance(record, Action):
+        words = f"{record.kind.value} action on {record.target}, {record.status.value}"
+        if record.due_at:
+            words += f", due {record.due_at.isoformat()}"
+        if record.closed_at and not record.is_open:
+            words += f", closed {record.closed_at.isoformat()}"
         return words
     if isinstance(record, Link):
         words = f"{record.from_id} {record.type.value} {record.to_id}"

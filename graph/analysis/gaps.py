@@ -2,13 +2,14 @@
 
 A large chain has hundreds of thousands of gaps, so they are counted first (by kind and
 dimension) and listed on demand, in order: by kind, then entity id and dimension. Nothing
-is built for a gap that is only counted.
+is built for a gap that is only counted. Actions (graph.analysis.actions) make two kinds:
+an action overdue, and one whose condition worsened.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 from enum import StrEnum
 from itertools import chain, compress, islice, repeat
@@ -17,6 +18,7 @@ from typing import cast
 
 from pydantic import BaseModel
 
+from laborgraph.graph.analysis.actions import TrackedAction
 from laborgraph.graph.analysis.ranking import DIMENSION_BIT
 from laborgraph.graph.analysis.reach import NOBODY, Reach, Reachers
 from laborgraph.graph.analysis.traverse import orgs_above
@@ -25,7 +27,7 @@ from laborgraph.graph.collector import collector_paused
 from laborgraph.graph.model import Decision
 from laborgraph.graph.scoring import ScoringConfig
 from laborgraph.graph.store import DEFAULT_DEPTH, MAX_DEPTH
-from laborgraph.graph.vocabulary import Dimension, Status
+from laborgraph.graph.vocabulary import Dimension, Effect, Status
 
 
 class GapKind(StrEnum):
@@ -35,6 +37,11 @@ class GapKind(StrEnum):
     unsourced_condition = "unsourced_condition"
     stale_evidence = "stale_evidence"
     decision_reaches_no_cohort = "decision_reaches_no_cohort"
+    overdue_action = "overdue_action"
+    worsened_after_action = "worsened_after_action"
+
+
+ACTION_GAPS = (GapKind.overdue_action, GapKind.worsened_after_action)
 
 
 class Gap(BaseModel):
@@ -74,14 +81,21 @@ class VisibilityGaps:
     """Every gap of the graph: ``counts()`` in one pass, ``iter()`` one at a time, in order."""
 
     def __init__(
-        self, whole: WholeGraph, config: ScoringConfig, today: date | None = None, depth: int = DEFAULT_DEPTH
+        self,
+        whole: WholeGraph,
+        config: ScoringConfig,
+        today: date | None = None,
+        depth: int = DEFAULT_DEPTH,
+        actions: Sequence[TrackedAction] = (),
     ) -> None:
         self.whole = whole
         self.skeleton = whole.skeleton
         self.depth = depth
         self.reach = Reach(whole.skeleton, whole.engagements(), depth)
         self.source_dates = whole.source_dates()
-        self.stale_before = (today or date.today()) - timedelta(days=config.evidence.stale_after_days)
+        self.today = today or date.today()
+        self.stale_before = self.today - timedelta(days=config.evidence.stale_after_days)
+        self.actions = sorted(actions, key=lambda a: a.id)
 
     def counts(self) -> list[GapCount]:
         """How many gaps of each kind, and of each kind on each dimension (where it has one)."""
@@ -93,6 +107,11 @@ class VisibilityGaps:
             found[kind, None] += n
             found[kind, dimension] += n
         found[GapKind.decision_reaches_no_cohort, None] = sum(1 for _ in self._idle())
+        for kind in ACTION_GAPS:
+            for action in self._of_actions(kind):
+                found[kind, None] += 1
+                if (dim := _dimension_of(kind, action)) is not None:
+                    found[kind, dim] += 1
         order = list(GapKind)
         return [
             GapCount(kind=kind, dimension=dimension, count=n)
@@ -210,6 +229,11 @@ class VisibilityGaps:
         elif kind is GapKind.decision_reaches_no_cohort:
             if dimension is None:
                 yield from ((d.id, None, d) for d in self._idle())
+        elif kind in ACTION_GAPS:
+            for action in self._of_actions(kind):
+                dim = _dimension_of(kind, action)
+                if dimension in (None, dim):
+                    yield action.id, dim, action
         else:
             for records in self.whole.per_cohort():
                 for each, dim in self._of_cohort(records):
@@ -237,6 +261,8 @@ class VisibilityGaps:
                 f"within {self.depth} links",
                 related_ids=[d.unit_id, d.applies_to],
             )
+        if kind in ACTION_GAPS:
+            return self._action_gap(kind, cast(TrackedAction, facts), dim)
         records = cast(CohortRecords, facts)
         assert dim is not None
         detail, related = self._condition_detail(kind, records, dim)
@@ -269,6 +295,38 @@ class VisibilityGaps:
         for decision in sorted(self.skeleton.decisions.values(), key=lambda d: d.id):
             if decision.id not in self.reach.reaching_decisions:
                 yield decision
+
+    # -- actions -------------------------------------------------------------------------
+
+    def _of_actions(self, kind: GapKind) -> Iterator[TrackedAction]:
+        """The actions overdue, or whose condition worsened, by id."""
+        if kind is GapKind.overdue_action:
+            return (a for a in self.actions if a.overdue)
+        return (a for a in self.actions if a.effect is Effect.worsened)
+
+    def _action_gap(self, kind: GapKind, action: TrackedAction, dim: Dimension | None) -> Gap:
+        if kind is GapKind.overdue_action:
+            assert action.due_at is not None
+            late = (self.today - action.due_at).days
+            detail = (
+                f"{action.kind.value} action on {action.target} was due {action.due_at} and is still "
+                f"{action.status.value} ({late} days overdue); owner {action.owner_unit_id}"
+            )
+            related = [action.target, action.owner_unit_id]
+        else:
+            assert action.condition_id is not None
+            detail = (
+                f"{action.condition_id} worsened after the {action.kind.value} action: {action.explanation}"
+            )
+            related = [action.condition_id, action.owner_unit_id]
+        return Gap(
+            kind=kind,
+            entity_id=action.id,
+            entity_name=action.description or action.id,
+            dimension=dim,
+            detail=detail,
+            related_ids=related,
+        )
 
     # -- cohorts and their conditions ------------------------------------------------------
 
@@ -310,6 +368,14 @@ class VisibilityGaps:
         return f"{dim.value}: {when} (older than {self.stale_before} counts as stale)", list(
             condition.source_ids
         )
+
+
+def _dimension_of(kind: GapKind, action: TrackedAction) -> Dimension | None:
+    """The dimension a gap of an action is on: the condition it targets, or the one that
+    worsened (a decision's action is overdue on no one dimension)."""
+    if kind is GapKind.overdue_action and action.target_kind == "decision":
+        return None
+    return Dimension(action.condition_id.rpartition("/")[2]) if action.condition_id else None
 
 
 def visibility_gaps(

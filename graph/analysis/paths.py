@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from itertools import islice
 
 from pydantic import BaseModel, Field
@@ -37,7 +38,15 @@ from laborgraph.graph.model import Cohort, Condition, Decision, Organization, Un
 from laborgraph.graph.scoring import ScoringConfig
 from laborgraph.graph.store import DEFAULT_DEPTH
 from laborgraph.graph.view import GraphView
-from laborgraph.graph.vocabulary import Dimension, EvidenceGrade, Lever, Status
+from laborgraph.graph.vocabulary import (
+    ActionKind,
+    ActionStatus,
+    Dimension,
+    Effect,
+    EvidenceGrade,
+    Lever,
+    Status,
+)
 
 
 class Hop(BaseModel):
@@ -50,6 +59,20 @@ class Hop(BaseModel):
     project: str | None = None
     evidence_grade: EvidenceGrade
     source_ids: list[str] = []
+
+
+class PathAction(BaseModel):
+    """An open action on a risk path: on its condition, on the path itself, or on its decision."""
+
+    id: str
+    target: str
+    kind: ActionKind
+    status: ActionStatus
+    owner_unit_id: str
+    description: str | None
+    due_at: date | None
+    overdue: bool = Field(description="due_at has passed")
+    effect: Effect = Field(description="measured so far on this path's condition (graph.analysis.actions)")
 
 
 class RiskPath(BaseModel):
@@ -77,6 +100,9 @@ class RiskPath(BaseModel):
     hops: list[Hop]
     explanation: str
     suppressed: bool = False
+    actions: list[PathAction] = Field(
+        default=[], description="the open actions on this path's condition, the path or its decision"
+    )
 
     @property
     def organizations(self) -> list[str]:

@@ -15,7 +15,7 @@ import pytest
 from laborgraph.app.questions import Questions
 from laborgraph.app.settings import Settings
 from laborgraph.graph.analysis import regions
-from laborgraph.graph.model import Cohort, Condition, GraphData, Link, Organization, Source
+from laborgraph.graph.model import Action, Cohort, Condition, GraphData, Link, Organization, Source
 from laborgraph.graph.store import GraphStore
 from laborgraph.graph.view import AnyEntity
 from laborgraph.ingest.load import ingest_path
@@ -55,6 +55,8 @@ def expected(entities: list[AnyEntity], links: list[Link], hidden: set[str]) -> 
     """The nodes and edges docs/EXPORTS.md promises, worked out from the records themselves."""
 
     def is_hidden(entity: AnyEntity) -> bool:
+        if isinstance(entity, Action):
+            return entity.aim.cohort_id in hidden
         cohort_id = entity.cohort_id if isinstance(entity, Condition) else entity.id
         return isinstance(entity, Cohort | Condition) and cohort_id in hidden
 
@@ -66,6 +68,7 @@ def expected(entities: list[AnyEntity], links: list[Link], hidden: set[str]) -> 
             ("unit_id", "MADE_BY"),
             ("applies_to", "APPLIES_TO"),
             ("cohort_id", "CONDITION_OF"),
+            ("owner_unit_id", "OWNED_BY"),
         ):
             if attribute in type(entity).model_fields:
                 edges[entity.id, getattr(entity, attribute), edge_type] += 1
@@ -94,10 +97,11 @@ def test_a_whole_export_holds_every_node_and_edge_but_small_cohorts(
     whole = regions.region_view(example)
     everything = GraphData.of([*whole.units.values(), *whole.decisions.values(), *whole.sources.values()])
     with example.read() as reader:
-        benchmarks = reader.benchmarks()
+        benchmarks, actions = reader.benchmarks(), reader.actions()
     entities = [
         *everything.entities(),
         *benchmarks,
+        *actions,
         *whole.organizations(),
         *whole.cohorts(),
         *(c for by_dim in whole.conditions.values() for c in by_dim.values()),

@@ -28,12 +28,13 @@ from laborgraph.graph.vocabulary import EntityKind
 
 Value = str | int | float | bool
 EXTRA_PREFIX = "extra_"  # as the Neo4j store keeps extra columns: never mistaken for a field
-PART_OF, MADE_BY, APPLIES_TO, CONDITION_OF, CITES = (
+PART_OF, MADE_BY, APPLIES_TO, CONDITION_OF, CITES, OWNED_BY = (
     "PART_OF",
     "MADE_BY",
     "APPLIES_TO",
     "CONDITION_OF",
     "CITES",
+    "OWNED_BY",
 )
 _ENDS = ("from_id", "to_id", "type")  # a link's edge has them; an entity's node has its id
 # The fields of each kind that hold another entity's id, and the edge each becomes.
@@ -45,6 +46,7 @@ _REFERENCES: dict[EntityKind, tuple[tuple[str, str], ...]] = {
     EntityKind.decision: (("unit_id", MADE_BY), ("applies_to", APPLIES_TO)),
     EntityKind.source: (),
     EntityKind.benchmark: (),  # a condition names the benchmark it takes in its benchmark_id
+    EntityKind.action: (("owner_unit_id", OWNED_BY),),  # its target is a text attribute
 }
 _NO_ATTRIBUTES: dict[str, Value] = {}  # shared by every reference's edge: never changed
 

@@ -199,7 +199,7 @@ def map_region(tier: str | None, country: str | None) -> tuple[int | None, str] 
         return None
     if tier is None or not country:
         raise InvalidQuery("a group of organizations is opened with both a tier and a country")
-    if tier and not tier.isdigit():
+    if tier and not (tier.isascii() and tier.isdigit()):  # "²" is a digit to str.isdigit, not to int
         raise InvalidQuery(f"tier must be a whole number, not {tier!r}")
     return (int(tier) if tier else None, country.upper())
 

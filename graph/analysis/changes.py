@@ -362,7 +362,10 @@ def between(
             orgs = set(org_distances(skeleton, buyer, None, MAX_DEPTH))
             region |= orgs | {u.id for u in skeleton.units.values() if u.organization_id == buyer}
             region |= {link.to_id for link in engaged if link.from_id in orgs}
-    hidden |= {c.id for c in _cohorts_of(facts, versions) if hides(c.headcount)}
+    named = {i for f in facts for i in (f.cohort_id, f.id, *_ends(f.id)) if i}
+    then = [v.record for i in named for v in versions.get(i, ()) if isinstance(v.record, Cohort)]
+    now = [e for e in reader.entities(named) if isinstance(e, Cohort)]
+    hidden |= {c.id for c in [*then, *now] if hides(c.headcount)}  # small at either revision
 
     def listed(key: PathKey, risk: PathRisk) -> bool:
         return key[1] not in hidden and (buyer is None or risk.buyer_id == buyer)
@@ -392,11 +395,6 @@ def _project_owners(skeleton: GraphView) -> dict[str, str]:
         if link.type is LinkType.CONTRACTS and link.project:
             owners[link.project] = min(owners.get(link.project, link.from_id), link.from_id)
     return owners
-
-
-def _cohorts_of(facts: list[Change], versions: Mapping[str, list[FactVersion]]) -> list[Cohort]:
-    return [v.record for c in facts for v in versions.get(c.cohort_id or c.id or "", ())
-            if isinstance(v.record, Cohort)]  # fmt: skip
 
 
 def _ends(fact_id: str | None) -> tuple[str, ...]:

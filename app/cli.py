@@ -26,12 +26,11 @@ from laborgraph.app.questions import DEFAULT_PAGE, Questions
 from laborgraph.app.settings import Settings
 from laborgraph.app.stores import open_store
 from laborgraph.examples import AI_SUPPLY_CHAIN, AI_SUPPLY_CHAIN_REVIEW_2
-from laborgraph.graph.analysis.changes import describe_fact
+from laborgraph.graph.analysis.changes import describe_evidence, describe_fact
 from laborgraph.graph.analysis.gaps import DIMENSIONS, GapKind
 from laborgraph.graph.analysis.paths import PathQuery, RiskPath
 from laborgraph.graph.analysis.scorecards import PrincipleScore, Scorecard
 from laborgraph.graph.errors import ConfigError, GraphError, InvalidBundle, StoreUnavailable
-from laborgraph.graph.model import Record
 from laborgraph.graph.revisions import MAX_LABEL, MAX_REASON, WriteNote
 from laborgraph.graph.store import DEFAULT_DEPTH, MAX_DEPTH, GraphStore
 from laborgraph.graph.vocabulary import ActionKind, ActionStatus, Dimension, Effect, EvidenceGrade
@@ -675,7 +674,7 @@ def history_command(
         ended = (
             "" if v.until is None else str(v.until) + (f" retracted: {v.retracted}" if v.retracted else "")
         )
-        _add_row(table, str(v.since), ended or "now", describe_fact(v.record), _fact_evidence(v.record))
+        _add_row(table, str(v.since), ended or "now", describe_fact(v.record), describe_evidence(v.record))
     out.print(table)
     if found.observations:
         observed = Table(title="observations", title_justify="left")
@@ -685,10 +684,6 @@ def history_command(
             day = o.condition.observed_at.isoformat() if o.condition.observed_at else "undated"
             _add_row(observed, day, describe_fact(o.condition), "yes" if o.current else "", str(o.revision))
         out.print(observed)
-
-
-def _fact_evidence(record: Record) -> str:
-    return f"{record.grade.value} [{'|'.join(record.source_ids) or 'no source'}]"
 
 
 @cli.command("changes")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
@@ -82,33 +82,40 @@ class ActionWritten(BaseModel):
     warnings: list[BundleIssue]
 
 
-@router.get("/actions", responses={**examples.json_example(examples.ACTIONS), **ERRORS})
-def list_actions(
-    ask: QuestionsDep,
+class ActionQuery(NamedTuple):
+    status: ActionStatus | None
+    overdue: bool | None
+    effect: Effect | None
+    buyer: str | None
+    today: date | None
+
+
+def action_query(
     status: Annotated[ActionStatus | None, Query(description="Only actions of this status.")] = None,
     overdue: Annotated[bool | None, Query(description="Only overdue actions (true) or the others.")] = None,
     effect: Annotated[Effect | None, Query(description="Only actions with this effect.")] = None,
     buyer: Annotated[str | None, Query(description="Only actions in this buyer's chain.")] = None,
     today: Today = None,
-    offset: Offset = 0,
-    limit: Limit = DEFAULT_PAGE,
+) -> ActionQuery:
+    return ActionQuery(status, overdue, effect, buyer, today)
+
+
+ActionFilters = Annotated[ActionQuery, Depends(action_query)]
+
+
+@router.get("/actions", responses={**examples.json_example(examples.ACTIONS), **ERRORS})
+def list_actions(
+    ask: QuestionsDep, asked: ActionFilters, offset: Offset = 0, limit: Limit = DEFAULT_PAGE
 ) -> ActionList:
     """Every action with its status, whether it is overdue, and its effect: the targeted
     condition's observations before and after it, compared. Counts first, then one page."""
-    return ask.actions(status, overdue, effect, buyer, offset, limit, today)
+    return ask.actions(asked.status, asked.overdue, asked.effect, asked.buyer, offset, limit, asked.today)
 
 
 @router.get("/actions.csv", response_class=StreamingResponse, responses=ERRORS)
-def download_actions(
-    ask: QuestionsDep,
-    status: Annotated[ActionStatus | None, Query(description="Only actions of this status.")] = None,
-    overdue: Annotated[bool | None, Query(description="Only overdue actions (true) or the others.")] = None,
-    effect: Annotated[Effect | None, Query(description="Only actions with this effect.")] = None,
-    buyer: Annotated[str | None, Query(description="Only actions in this buyer's chain.")] = None,
-    today: Today = None,
-) -> StreamingResponse:
+def download_actions(ask: QuestionsDep, asked: ActionFilters) -> StreamingResponse:
     """Every action the filters keep as CSV (the columns docs/ACTIONS.md lists)."""
-    found = ask.actions(status, overdue, effect, buyer, today=today)
+    found = ask.actions(asked.status, asked.overdue, asked.effect, asked.buyer, today=asked.today)
     return StreamingResponse(
         stream_actions_csv(found.items),
         media_type="text/csv; charset=utf-8",

@@ -76,11 +76,11 @@ def fact_changes(versions: Mapping[str, list[FactVersion]], a: int, b: int) -> l
             ended = next(v for v in held if v.until is not None and a < v.until <= b)
             change: ChangeClass = "retracted"
             revision = ended.until
-            evidence = f"retracted: {ended.retracted}" if ended.retracted else _evidence(record)
+            evidence = f"retracted: {ended.retracted}" if ended.retracted else describe_evidence(record)
         else:
             change = "added" if before is None else "changed"
             revision = after.since
-            evidence = _evidence(after.record)
+            evidence = describe_evidence(after.record)
         cohort_id, dimension = _condition_of(record)
         found.append(
             Change(
@@ -148,7 +148,7 @@ def path_risks(
                 d.id: reachers.organization_of[d.unit_id] for d in reachers.decisions
             }
         claim = f"{condition.cohort_id} {condition.dimension.value} {condition.status.value}"
-        evidence = f"{claim}: {_evidence(condition)}"
+        evidence = f"{claim}: {describe_evidence(condition)}"
         for decision_id in reachers.deciding(condition.dimension):
             key = (decision_id, condition.cohort_id, condition.dimension.value)
             found[key] = PathRisk(risk[0], risk[1], condition.status, buyer_of[decision_id], evidence)
@@ -294,7 +294,8 @@ def describe_fact(record: Record) -> str:
     return f"{kind} {name}" if name else kind
 
 
-def _evidence(record: Record) -> str:
+def describe_evidence(record: Record) -> str:
+    """A fact's evidence in a few words: its grade and its sources."""
     sources = "|".join(record.source_ids) or "no source"
     return f"{record.grade.value} [{sources}]"
 

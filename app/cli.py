@@ -23,6 +23,7 @@ from rich.table import Table
 
 from laborgraph.app.auth import Scope, new_key, new_write_token
 from laborgraph.app.questions import DEFAULT_PAGE, Questions
+from laborgraph.app.report import buyer_report
 from laborgraph.app.settings import Settings
 from laborgraph.app.stores import open_store
 from laborgraph.examples import AI_SUPPLY_CHAIN, AI_SUPPLY_CHAIN_REVIEW_2
@@ -49,6 +50,7 @@ from laborgraph.visualize.graph_elements import Element
 from laborgraph.visualize.graph_formats import GraphFormat, write_graph
 from laborgraph.visualize.map import DEFAULT_FOCUS_DEPTH, MAX_PATHS, map_region
 from laborgraph.visualize.render import render_map_html
+from laborgraph.visualize.report import render_report_html
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 SHOWN_PER_PRINCIPLE = 5  # conditions, and shortfalls, a scorecard's table shows of each principle
@@ -1000,6 +1002,20 @@ def map_command(
         model = ask.chain_map(viewpoint=viewpoint, focus=focus, depth=depth, path_rank=path, region=region)
         _write_atomically(output, [render_map_html(model)])
     out.print(f"wrote {output} ({len(model.nodes)} nodes, {len(model.edges)} links)", highlight=False)
+
+
+@cli.command("report")
+def report_command(
+    buyer: Annotated[str, typer.Option(help="The buyer whose chain the report is about.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The HTML file to write.")],
+    show_small: ShowSmall = False,
+) -> None:
+    """Write a buyer's due-diligence report: one printable, self-contained HTML page (no script)."""
+    with questions(show_small) as ask:
+        found = buyer_report(ask, buyer)
+    _write_atomically(output, [render_report_html(found)])
+    shown = f"{len(found.top_paths)} top risk paths, {len(found.scorecards)} scorecards"
+    out.print(f"wrote {output} (the report of {found.buyer.buyer_name}: {shown})", highlight=False)
 
 
 @cli.command("export")

@@ -27,6 +27,7 @@ from laborgraph.graph import snapshots
 from laborgraph.graph.analysis import changes, gaps, influence, paths, privacy, regions, tiers
 from laborgraph.graph.analysis.actions import TrackedAction, tracked_actions, with_open_actions
 from laborgraph.graph.analysis.changes import Change
+from laborgraph.graph.analysis.gaps import GapReport
 from laborgraph.graph.analysis.overview import Overview, buyers_overview
 from laborgraph.graph.analysis.scorecards import (
     Scorecard,
@@ -41,7 +42,7 @@ from laborgraph.graph.model import Action, Cohort
 from laborgraph.graph.revisions import FactVersion, Observation, Revision
 from laborgraph.graph.scoring import ScoringConfig, load_scoring
 from laborgraph.graph.store import DEFAULT_DEPTH, EntityPage, GraphStore
-from laborgraph.graph.view import AnyEntity
+from laborgraph.graph.view import AnyEntity, GraphView
 from laborgraph.graph.vocabulary import ActionStatus, Dimension, Effect, EntityKind
 from laborgraph.visualize.budget import MAX_NODES
 from laborgraph.visualize.graph_elements import Element, graph_elements, region_elements
@@ -198,7 +199,7 @@ class Questions:
             "limit": limit,
             "unchanged": unchanged,
         }
-        return self._remembered("changes", asked, ChangeReport, answer)
+        return self.remembered("changes", asked, ChangeReport, answer)
 
     def since_last_review(self) -> ChangeReport | None:
         """What changed between the two newest revisions (the front page's panel): None with
@@ -242,7 +243,7 @@ class Questions:
             return PathPage(items=found, total=offset + len(found), next_offset=None, **page)
 
         asked = {"query": query.model_dump(mode="json"), "offset": offset, "limit": limit, "today": today}
-        return self._remembered("paths", asked, PathPage, answer)
+        return self.remembered("paths", asked, PathPage, answer)
 
     def tiers(self, org_id: str, offset: int = 0, limit: int | None = None) -> tiers.TierMap:
         """What each tier below an organization holds, and a page of its entries."""
@@ -258,7 +259,7 @@ class Questions:
                     )
             return found
 
-        return self._remembered(
+        return self.remembered(
             "tiers", {"org": org_id, "offset": offset, "limit": limit}, tiers.TierMap, answer
         )
 
@@ -285,19 +286,15 @@ class Questions:
         today = today or date.today()
 
         def answer() -> gaps.GapReport:
-            tracked = self._tracked(today)
+            tracked = self.tracked(today)
             with regions.whole_graph(self.store) as whole:
                 found = gaps.VisibilityGaps(whole, self.scoring, today, actions=tracked).report(
                     kind, dimension, offset, limit
                 )
-            small = self._small_cohorts({gap.entity_id for gap in found.items})
-            for gap in found.items:
-                if gap.entity_id in small:
-                    gap.entity_id, gap.entity_name = privacy.HIDDEN.id, privacy.HIDDEN.name
-            return found
+            return self.masked_gaps(found)
 
         asked = {"kind": kind, "dimension": dimension, "offset": offset, "limit": limit, "today": today}
-        return self._remembered("gaps", asked, gaps.GapReport, answer)
+        return self.remembered("gaps", asked, gaps.GapReport, answer)
 
     def actions(
         self,
@@ -315,7 +312,7 @@ class Questions:
         self._refuse_hidden(buyer)
 
         def answer() -> ActionList:
-            tracked = self._tracked(today, buyer)
+            tracked = self.tracked(today, None if buyer is None else regions.region_view(self.store, buyer))
             counts: dict[str, int] = {"overdue": sum(a.overdue for a in tracked)}
             for a in tracked:
                 for key in (f"status:{a.status.value}", f"effect:{a.effect.value}"):
@@ -334,7 +331,7 @@ class Questions:
 
         asked = {"status": status, "overdue": overdue, "effect": effect, "buyer": buyer, "offset": offset,
                  "limit": limit, "today": today}  # fmt: skip
-        return self._remembered("actions", asked, ActionList, answer)
+        return self.remembered("actions", asked, ActionList, answer)
 
     def action(self, action_id: str, today: date | None = None) -> TrackedAction:
         """One action with its effect (a small cohort's id masked in it); NotFound unless it is
@@ -348,16 +345,13 @@ class Questions:
         with self.store.read() as reader:
             return tracked_actions(reader, today or date.today(), self.privacy, [found])[0]
 
-    def _tracked(self, today: date, buyer: str | None = None) -> list[TrackedAction]:
-        """Every action (of ``buyer``'s chain) with its effect, as the caller may see it."""
-        chain: set[str] | None = None
-        if buyer is not None:
-            view = regions.region_view(self.store, buyer)
-            chain = {*view.graph.nodes, *view.units, *view.decisions}
+    def tracked(self, today: date, chain: GraphView | None = None) -> list[TrackedAction]:
+        """Every action (of a buyer's ``chain``: its region) with its effect, as the caller may see it."""
         with self.store.read() as reader:
             every = reader.actions()
             if chain is not None:
-                every = [a for a in every if {a.owner_unit_id, a.aim.decision_id, a.aim.cohort_id} & chain]
+                ids = {*chain.graph.nodes, *chain.units, *chain.decisions}
+                every = [a for a in every if {a.owner_unit_id, a.aim.decision_id, a.aim.cohort_id} & ids]
             return tracked_actions(reader, today, self.privacy, every)
 
     def fragmentation(self, offset: int = 0, limit: int | None = None) -> influence.Fragmentation:
@@ -365,44 +359,58 @@ class Questions:
 
         def answer() -> influence.Fragmentation:
             with regions.whole_graph(self.store) as whole:
-                found = influence.fragmentation(
-                    whole, private_below=self.privacy.min_headcount, offset=offset, limit=limit
-                )
-            for cohort in found.cohorts:
-                cohort.cohort_id, cohort.cohort_name, cohort.headcount, _ = self.privacy.cohort(
-                    cohort.cohort_id, cohort.cohort_name, cohort.headcount
-                )
-            return found
+                return self.fragmentation_of(whole, offset, limit)
 
         asked = {"offset": offset, "limit": limit}
-        return self._remembered("fragmentation", asked, influence.Fragmentation, answer)
+        return self.remembered("fragmentation", asked, influence.Fragmentation, answer)
+
+    def masked_gaps(self, found: GapReport) -> GapReport:
+        """``found`` with the gaps of cohorts outputs hide masked."""
+        small = self._small_cohorts({gap.entity_id for gap in found.items})
+        for gap in found.items:
+            if gap.entity_id in small:
+                gap.entity_id, gap.entity_name = privacy.HIDDEN.id, privacy.HIDDEN.name
+        return found
+
+    def fragmentation_of(
+        self, whole: WholeGraph, offset: int = 0, limit: int | None = None
+    ) -> influence.Fragmentation:
+        """Fragmentation of the whole graph or of a region read as one, small cohorts masked."""
+        found = influence.fragmentation(
+            whole, private_below=self.privacy.min_headcount, offset=offset, limit=limit
+        )
+        for cohort in found.cohorts:
+            cohort.cohort_id, cohort.cohort_name, cohort.headcount, _ = self.privacy.cohort(
+                cohort.cohort_id, cohort.cohort_name, cohort.headcount
+            )
+        return found
 
     def scorecards(self, offset: int = 0, limit: int | None = DEFAULT_PAGE) -> ScorecardPage:
         """How the organizations that engage cohorts score, and a page of their scorecards
         (``limit`` None: all of them), by organization id."""
 
         def answer() -> ScorecardPage:
-            summary = self._scorecard_summary()
+            summary = self.scorecard_summary()
             return summary.page(list(self._scorecards_of(summary, offset, limit)), offset, limit)
 
         asked = {"offset": offset, "limit": limit}
-        return self._remembered("scorecards", asked, ScorecardPage, answer)
+        return self.remembered("scorecards", asked, ScorecardPage, answer)
 
     def iter_scorecards(self, offset: int = 0, limit: int | None = None) -> Iterator[Scorecard]:
         """The scorecards of a page (``limit`` None: all of them), one by one, for exports."""
-        return self._scorecards_of(self._scorecard_summary(), offset, limit)
+        return self._scorecards_of(self.scorecard_summary(), offset, limit)
 
     def scorecard(self, org_id: str) -> Scorecard:
         """One organization's scorecard; NotFound unless it engages cohorts."""
 
         def answer() -> Scorecard:
-            summary = self._scorecard_summary()
+            summary = self.scorecard_summary()
             if org_id not in summary.organizations:
                 raise NotFound(org_id, "organization that engages cohorts")
             (found,) = self._scorecards_of(summary, summary.organizations.index(org_id), 1)
             return found
 
-        return self._remembered("scorecard", {"org": org_id}, Scorecard, answer)
+        return self.remembered("scorecard", {"org": org_id}, Scorecard, answer)
 
     def _scorecards_of(
         self, summary: ScorecardSummary, offset: int, limit: int | None
@@ -420,7 +428,7 @@ class Questions:
                     self.privacy,
                 )
 
-    def _scorecard_summary(self) -> ScorecardSummary:
+    def scorecard_summary(self) -> ScorecardSummary:
         """Every scored organization and its points, from the whole graph read once."""
 
         def answer() -> ScorecardSummary:
@@ -432,7 +440,7 @@ class Questions:
                     self.scoring.evidence.stale_after_days,
                 )
 
-        return self._remembered("scorecard-summary", {}, ScorecardSummary, answer)
+        return self.remembered("scorecard-summary", {}, ScorecardSummary, answer)
 
     def fits_one_map(self) -> bool:
         """Whether every organization and cohort can be drawn on one map, none grouped."""
@@ -447,7 +455,7 @@ class Questions:
                 whole = WholeGraph.from_reader(reader)
                 return buyers_overview(whole, reader, self.scoring, private_below=self.privacy.min_headcount)
 
-        return self._remembered("overview", {}, Overview, answer)
+        return self.remembered("overview", {}, Overview, answer)
 
     def warm(self) -> None:
         """Work out the answers users ask first of a whole graph (the first page of gaps, of
@@ -524,7 +532,7 @@ class Questions:
             else:
                 yield region_elements(regions.below_region(reader, focus, depth, hidden_below))
 
-    def _remembered(
+    def remembered(
         self, question: str, asked: Mapping[str, object], model: type[_M], answer: Callable[[], _M]
     ) -> _M:
         """The answer the store keeps for this question of this version of the graph, or a

@@ -86,7 +86,7 @@ def _script_text(code: str) -> str:
 
 
 @cache
-def _environment() -> Environment:
+def environment() -> Environment:
     return Environment(
         loader=FileSystemLoader(HERE / "templates"),
         autoescape=True,
@@ -124,7 +124,7 @@ def _page(template: str, model: MapModel, **context: object) -> str:
     assets = _assets()
     scripts = [assets.vis_js, assets.map_js]
     return (
-        _environment()
+        environment()
         .get_template(template)
         .render(
             model=model,
@@ -164,6 +164,7 @@ def render_home_html(
     *,
     gap_totals: Mapping[str, int] | None = None,
     since: object | None = None,
+    reports: Sequence[tuple[str, str]] = (),
     api_prefix: str = "/api/v1",
     docs_url: str = "/docs",
     max_paths: int = 25,
@@ -171,11 +172,13 @@ def render_home_html(
     """The analyst's front page: the map, the top risk paths, the visibility gaps, the API.
 
     ``gap_totals`` says how many gaps of each kind there are when ``gaps`` lists only some;
-    ``since`` is what changed since the last review (a ChangeReport), if there was one."""
+    ``since`` is what changed since the last review (a ChangeReport), if there was one;
+    ``reports`` the (id, name) of each buyer whose report the page links to (served pages)."""
     return _page(
         "home.html.j2",
         model,
         since=since,
+        reports=reports,
         paths=model.paths[:max_paths],
         gaps=_by_kind([_gap_row(g, model.suppressed_ids) for g in gaps]),
         gap_totals=dict(gap_totals or {}),
@@ -199,7 +202,7 @@ def render_summary_html(
     with the workers it reaches and its worst risk, each opening its chain's map; the top
     risk paths; how many visibility gaps of each kind. No script at all."""
     return (
-        _environment()
+        environment()
         .get_template("summary.html.j2")
         .render(
             title="AI data-work supply chains",

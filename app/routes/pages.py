@@ -1,4 +1,5 @@
-"""The analyst's pages: the front door at ``/`` and interactive maps at ``/map``.
+"""The analyst's pages: the front door at ``/``, interactive maps at ``/map`` and a buyer's
+printable due-diligence report at ``/report``.
 
 Each page is one self-contained HTML document (every script and style inlined), so it can be
 saved and opened offline. With API keys configured, the browser asks for one (HTTP Basic:
@@ -15,10 +16,12 @@ from fastapi.responses import HTMLResponse
 from laborgraph.app.deps import MAX_OFFSET, PageQuestionsDep
 from laborgraph.app.errors import page_error_responses
 from laborgraph.app.questions import DEFAULT_PAGE, FRONT_PAGE_PATHS
+from laborgraph.app.report import buyer_report
 from laborgraph.graph.analysis.paths import PathQuery
 from laborgraph.graph.store import MAX_DEPTH
 from laborgraph.visualize.map import DEFAULT_FOCUS_DEPTH, MAX_PATHS, map_region
 from laborgraph.visualize.render import render_home_html, render_map_html, render_summary_html
+from laborgraph.visualize.report import render_report_html
 
 router = APIRouter(tags=["map pages"], default_response_class=HTMLResponse)
 ERRORS = page_error_responses(401, 403, 404, 422, 503)
@@ -51,7 +54,8 @@ def home(
             render_summary_html(ask.overview(), top, gap_totals=totals, since=since, offset=offset)
         )
     model = ask.chain_map(viewpoint=viewpoint, path_rank=path, served=True)
-    return HTMLResponse(render_home_html(model, gaps.items, gap_totals=totals, since=since))
+    reports = [(b.buyer_id, b.buyer_name) for b in ask.overview().buyers]
+    return HTMLResponse(render_home_html(model, gaps.items, gap_totals=totals, since=since, reports=reports))
 
 
 @router.get("/map", responses=ERRORS)
@@ -81,3 +85,15 @@ def chain_map(
         served=True,
     )
     return HTMLResponse(render_map_html(model))
+
+
+@router.get("/report", responses=ERRORS)
+def report(
+    ask: PageQuestionsDep,
+    buyer: Annotated[str, Query(description="The buyer whose chain the report is about.")],
+) -> HTMLResponse:
+    """A buyer's due-diligence report: headline figures, where the risks lie, workers by tier,
+    the top risk paths with their evidence, changes since the previous revision, open
+    actions, visibility gaps, fragmentation and supplier scorecards, on one printable page
+    that needs no script."""
+    return HTMLResponse(render_report_html(buyer_report(ask, buyer)))

@@ -118,7 +118,27 @@ class ScorecardSummary(BaseModel):
     review_day: date | None
     organizations: list[str]
     points: list[int]  # of each organization, in the same order
+    earned: list[int]  # of each organization, the points earned as bits (``earned_bits``)
+    cohorts: list[int]  # of each organization, the cohorts it engages
     principles: list[PrincipleCount]
+
+    def lines(self, names: Mapping[str, str]) -> list[ScoreLine]:
+        """The points of these organizations (id → name; those that engage cohorts), by id."""
+        at = {org_id: i for i, org_id in enumerate(self.organizations)}
+        return [
+            ScoreLine(
+                organization_id=org_id,
+                organization_name=names[org_id],
+                cohorts=self.cohorts[i],
+                points=self.points[i],
+                earned=[
+                    (p, bool(self.earned[i] >> 2 * k & 1), bool(self.earned[i] >> 2 * k + 1 & 1))
+                    for k, p in enumerate(Principle)
+                ],
+            )  # fmt: skip
+            for org_id in sorted(names)
+            if (i := at.get(org_id)) is not None
+        ]
 
     def by_points(self) -> list[PointsCount]:
         counted = Counter(self.points)
@@ -138,6 +158,24 @@ class ScorecardSummary(BaseModel):
             next_offset=stop if stop is not None and stop < total else None,
             items=cards,
         )
+
+
+class ScoreLine(BaseModel):
+    """An organization's points at a glance, without what they rest on."""
+
+    organization_id: str
+    organization_name: str
+    cohorts: int
+    points: int
+    earned: list[tuple[Principle, bool, bool]] = Field(description="(principle, basic, advanced), in order")
+
+
+def earned_bits(points: dict[Principle, tuple[bool, bool]]) -> int:
+    """Points as bits: principle k's (in ``Principle`` order) basic point is bit 2k, its advanced 2k+1."""
+    return sum(
+        (basic << 2 * k) | (advanced << 2 * k + 1)
+        for k, (basic, advanced) in enumerate(points[p] for p in Principle)
+    )
 
 
 class ScorecardPage(BaseModel):
@@ -282,6 +320,8 @@ def summarize(
         review_day=review,
         organizations=organizations,
         points=[_total(s) for s in scored],
+        earned=[earned_bits(s) for s in scored],
+        cohorts=[tallies[org_id].cohorts for org_id in organizations],
         principles=principles,
     )
 

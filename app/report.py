@@ -72,6 +72,12 @@ def _gather(ask: Questions, buyer_id: str, today: date) -> BuyerReport:
     buyer = next((b for b in ask.overview().buyers if b.buyer_id == buyer_id), None)
     if buyer is None:
         raise NotFound(buyer_id, "buyer")
+    # The answers that read regions of their own first: what they hold is gone before the
+    # chain's region is read, so a large chain never holds both.
+    revisions = ask.revisions()
+    changes = ask.changes(buyer=buyer_id, limit=CHANGES_LISTED) if len(revisions) >= 2 else None
+    top = ask.path_page(PathQuery(origin=buyer_id), 0, TOP_PATHS, today).items
+    summary = ask.scorecard_summary()
     view = regions.region_view(ask.store, buyer_id)
     whole = WholeGraph.from_view(view)
     hides = ask.privacy.min_headcount
@@ -81,9 +87,6 @@ def _gather(ask: Questions, buyer_id: str, today: date) -> BuyerReport:
     tracked = ask.tracked(today, view)
     found_gaps = VisibilityGaps(whole, ask.scoring, today, actions=tracked).report(limit=GAPS_LISTED)
     chain = tier_map(view, buyer_id, 0, 0, private_below=hides)
-    summary = ask.scorecard_summary()
-    revisions = ask.revisions()
-    top = ask.path_page(PathQuery(origin=buyer_id), 0, TOP_PATHS, today).items
     actions = sorted((a for a in tracked if a.status in OPEN_STATUSES), key=_overdue_first)
     return BuyerReport(
         made_on=today,
@@ -98,7 +101,7 @@ def _gather(ask: Questions, buyer_id: str, today: date) -> BuyerReport:
         fragmentation=ask.fragmentation_of(whole, 0, FRAGMENTED_LISTED),
         review_day=summary.review_day,
         scorecards=summary.lines({o.id: o.name for o in view.organizations()}),
-        changes=ask.changes(buyer=buyer_id, limit=CHANGES_LISTED) if len(revisions) >= 2 else None,
+        changes=changes,
         actions=actions,
         sources=[view.sources[s] for s in sorted(_cited(top, actions)) if s in view.sources],
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from datetime import date
 from functools import cache
@@ -42,7 +42,7 @@ from laborgraph.graph.model import Action, Cohort
 from laborgraph.graph.revisions import FactVersion, Observation, Revision
 from laborgraph.graph.scoring import ScoringConfig, load_scoring
 from laborgraph.graph.store import DEFAULT_DEPTH, EntityPage, GraphStore
-from laborgraph.graph.view import AnyEntity, GraphView
+from laborgraph.graph.view import AnyEntity
 from laborgraph.graph.vocabulary import ActionStatus, Dimension, Effect, EntityKind
 from laborgraph.visualize.budget import MAX_NODES
 from laborgraph.visualize.graph_elements import Element, graph_elements, region_elements
@@ -312,7 +312,11 @@ class Questions:
         self._refuse_hidden(buyer)
 
         def answer() -> ActionList:
-            tracked = self.tracked(today, None if buyer is None else regions.region_view(self.store, buyer))
+            chain = None
+            if buyer is not None:
+                with self.store.read() as reader:
+                    chain = regions.chain_rows(reader, buyer).ids
+            tracked = self.tracked(today, chain)
             counts: dict[str, int] = {"overdue": sum(a.overdue for a in tracked)}
             for a in tracked:
                 for key in (f"status:{a.status.value}", f"effect:{a.effect.value}"):
@@ -345,13 +349,15 @@ class Questions:
         with self.store.read() as reader:
             return tracked_actions(reader, today or date.today(), self.privacy, [found])[0]
 
-    def tracked(self, today: date, chain: GraphView | None = None) -> list[TrackedAction]:
-        """Every action (of a buyer's ``chain``: its region) with its effect, as the caller may see it."""
+    def tracked(self, today: date, chain: Collection[str] | None = None) -> list[TrackedAction]:
+        """Every action (of a buyer's ``chain``: the ids of its region) with its effect, as the
+        caller may see it."""
         with self.store.read() as reader:
             every = reader.actions()
             if chain is not None:
-                ids = {*chain.graph.nodes, *chain.units, *chain.decisions}
-                every = [a for a in every if {a.owner_unit_id, a.aim.decision_id, a.aim.cohort_id} & ids]
+                every = [
+                    a for a in every if {a.owner_unit_id, a.aim.decision_id, a.aim.cohort_id} & set(chain)
+                ]
             return tracked_actions(reader, today, self.privacy, every)
 
     def fragmentation(self, offset: int = 0, limit: int | None = None) -> influence.Fragmentation:

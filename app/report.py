@@ -1,11 +1,12 @@
 """A buyer's due-diligence report (DOMAIN.md section 8): every answer a due-diligence file
 needs about one buyer's chain, gathered once, for ``visualize.report`` to print.
 
-The chain is the buyer's region (``graph.analysis.regions.region``: its decisions and
-everything downstream along the links they can follow), read once. The heat map, the
-workers by tier, the gaps and the fragmentation are the same analysis functions the CLI and
-the API answer with, asked of that region; the top risk paths, the changes and the
-scorecards are the questions' own answers, limited to the buyer.
+The chain is what the buyer's region holds (``graph.analysis.regions.chain_rows``: its
+decisions and everything downstream along the links they can follow), read once as a
+skeleton and light rows. The gaps and the fragmentation are the analysis functions the CLI
+and the API answer with, asked of that chain; the heat map and the workers by tier count
+what the paths and tiers questions find; the top risk paths and the changes are the
+questions' own answers, limited to the buyer; the scorecards come from the kept summary.
 """
 
 from __future__ import annotations
@@ -24,8 +25,7 @@ from laborgraph.graph.analysis.overview import BuyerOverview
 from laborgraph.graph.analysis.paths import PathQuery, RiskPath
 from laborgraph.graph.analysis.reach import Reach
 from laborgraph.graph.analysis.scorecards import ScoreLine
-from laborgraph.graph.analysis.tiers import CountryCount, TierCount, tier_map
-from laborgraph.graph.analysis.whole import WholeGraph
+from laborgraph.graph.analysis.tiers import TierCount, tier_counts
 from laborgraph.graph.errors import NotFound
 from laborgraph.graph.model import Source
 from laborgraph.graph.revisions import Revision
@@ -44,7 +44,6 @@ class BuyerReport(BaseModel):
     min_headcount: int = Field(description="cohorts smaller than this are counted, never named")
     risks: RiskGrid = Field(description="the buyer's risk paths by severity and dimension")
     tiers: list[TierCount] = Field(description="what each tier of the chain holds")
-    countries: list[CountryCount]
     top_paths: list[RiskPath] = Field(description=f"the {TOP_PATHS} worst risk paths, with their evidence")
     gaps: GapReport = Field(description="visibility gaps within the buyer's chain")
     fragmentation: Fragmentation = Field(
@@ -72,38 +71,33 @@ def _gather(ask: Questions, buyer_id: str, today: date) -> BuyerReport:
     buyer = next((b for b in ask.overview().buyers if b.buyer_id == buyer_id), None)
     if buyer is None:
         raise NotFound(buyer_id, "buyer")
-    # The answers that read regions of their own first: what they hold is gone before the
-    # chain's region is read, so a large chain never holds both.
     revisions = ask.revisions()
     changes = ask.changes(buyer=buyer_id, limit=CHANGES_LISTED) if len(revisions) >= 2 else None
     top = ask.path_page(PathQuery(origin=buyer_id), 0, TOP_PATHS, today).items
     summary = ask.scorecard_summary()
-    view = regions.region_view(ask.store, buyer_id)
-    whole = WholeGraph.from_view(view)
-    hides = ask.privacy.min_headcount
-    headcounts = {c.id: c.headcount for c in view.cohorts()}
-    conditions = [c for by_dimension in view.conditions.values() for c in by_dimension.values()]
-    reach = Reach(whole.skeleton, whole.engagements())
-    tracked = ask.tracked(today, view)
+    with ask.store.read() as reader:
+        chain = regions.chain_rows(reader, buyer_id)
+    whole, hides = chain.whole, ask.privacy.min_headcount
+    tracked = ask.tracked(today, chain.ids)
     found_gaps = VisibilityGaps(whole, ask.scoring, today, actions=tracked).report(limit=GAPS_LISTED)
-    chain = tier_map(view, buyer_id, 0, 0, private_below=hides)
     actions = sorted((a for a in tracked if a.status in OPEN_STATUSES), key=_overdue_first)
+    with ask.store.read() as reader:
+        sources = [s for s in reader.entities(_cited(top, actions)) if isinstance(s, Source)]
     return BuyerReport(
         made_on=today,
         revision=revisions[-1] if revisions else None,
         buyer=buyer,
         min_headcount=hides,
-        risks=risk_grid(reach, conditions, headcounts, ask.scoring, hides),
-        tiers=chain.tiers,
-        countries=chain.countries,
+        risks=risk_grid(Reach(whole.skeleton, whole.engagements()), chain.engaged, ask.scoring, hides),
+        tiers=tier_counts(whole.skeleton, buyer_id, chain.engaged, hides),
         top_paths=top,
         gaps=ask.masked_gaps(found_gaps),
         fragmentation=ask.fragmentation_of(whole, 0, FRAGMENTED_LISTED),
         review_day=summary.review_day,
-        scorecards=summary.lines({o.id: o.name for o in view.organizations()}),
+        scorecards=summary.lines({o.id: o.name for o in whole.skeleton.organizations()}),
         changes=changes,
         actions=actions,
-        sources=[view.sources[s] for s in sorted(_cited(top, actions)) if s in view.sources],
+        sources=sorted(sources, key=lambda s: s.id),
     )
 
 

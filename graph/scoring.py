@@ -99,6 +99,18 @@ class ScoringConfig(BaseModel):
         return found
 
     @cached_property
+    def severity_by_code(self) -> dict[tuple[Dimension, str], int]:
+        """The severity of each (dimension, ``risk_code``) a store's risk index keys."""
+        found = {}
+        for dimension in Dimension:
+            for status in Status:
+                for low_pay in (False, True):
+                    risk = self.risk_of_facts(dimension, status, low_pay)
+                    if risk is not None:
+                        found[dimension, risk_code(status, low_pay)] = risk[0]
+        return found
+
+    @cached_property
     def severity_levels(self) -> dict[tuple[Dimension, Status], int]:
         """Base severity plus the status adjustment, before clamping, for every pair."""
         adjust = self.severity_adjustment

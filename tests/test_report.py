@@ -5,22 +5,27 @@ stays a page with no script that names no small cohort."""
 from __future__ import annotations
 
 import re
+import tempfile
 from collections import Counter
 from html import unescape
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
 
 from laborgraph.app.main import create_app
 from laborgraph.app.questions import Questions
 from laborgraph.app.report import buyer_report
 from laborgraph.graph.analysis.paths import PathQuery
+from laborgraph.graph.embedded import EmbeddedStore
 from laborgraph.graph.errors import NotFound
+from laborgraph.graph.model import GraphData
 from laborgraph.graph.revisions import WriteNote
 from laborgraph.graph.store import GraphStore
 from laborgraph.ingest.load import ingest_path
 from laborgraph.visualize.report import render_report_html
+from tests.chains import random_chains
 from tests.conftest import EXAMPLE_BUNDLE
 from tests.test_api import make_settings
 from tests.test_cli import run
@@ -64,6 +69,30 @@ def test_the_heat_map_and_tiers_are_what_paths_and_tiers_answer(reviewed: GraphS
             card = ask.scorecard(line.organization_id)
             assert line.points == card.points and line.cohorts == card.cohorts
             assert line.earned == [(p.principle, p.basic, p.advanced) for p in card.principles]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@given(data=random_chains())
+def test_on_any_chain_the_heat_map_and_tiers_count_what_paths_and_tiers_find(data: GraphData) -> None:
+    """Cycles, projects, shared vendors, unknown conditions: the rows a report reads count
+    the cohorts the tracer reaches and the tiers tier_map gives."""
+    with tempfile.TemporaryDirectory() as folder:
+        store = EmbeddedStore(Path(folder))
+        try:
+            store.write(data)
+            ask = Questions(store, make_settings("embedded", Path(folder)), show_small=True)
+            for buyer in sorted(o.id for o in data.organizations if o.id.startswith("b")):
+                report = buyer_report(ask, buyer)
+                traced = {
+                    (p.severity, p.dimension, p.cohort_id)
+                    for p in ask.risk_paths(PathQuery(origin=buyer, limit=None))
+                }
+                assert {(c.severity, c.dimension): c.cohorts for c in report.risks.cells} == Counter(
+                    (severity, dimension) for severity, dimension, _ in traced
+                ), buyer
+                assert report.tiers == ask.tiers(buyer).tiers, buyer
+        finally:
+            store.close()
 
 
 def test_the_report_tells_the_second_review_of_nimbus(reviewed: GraphStore, tmp_path: Path) -> None:

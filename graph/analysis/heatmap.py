@@ -3,22 +3,21 @@ met, counted by the risk's severity and the condition's dimension (the heat map 
 due-diligence report).
 
 A cell holds the cohorts whose condition on one dimension has one severity, and their
-workers. The conditions counted are those ``graph.analysis.changes.path_risks`` finds a
-risk path to from the decisions' reach: the cohorts and conditions ``laborgraph paths``
-lists, found without tracing each chain.
+workers: each not-met condition (by its risk code) on a dimension a decision reaching the
+cohort affects, from the decisions' reach (``graph.analysis.reach``, as gaps work it out):
+the cohorts and conditions ``laborgraph paths`` lists, found without tracing each chain.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 from pydantic import BaseModel, Field
 
-from laborgraph.graph.analysis.changes import path_risks
 from laborgraph.graph.analysis.privacy import is_small
 from laborgraph.graph.analysis.reach import Reach
-from laborgraph.graph.model import Condition
 from laborgraph.graph.scoring import ScoringConfig
+from laborgraph.graph.store import EngagedCohort
 from laborgraph.graph.vocabulary import Dimension
 
 SEVERITIES = (5, 4, 3, 2, 1)  # the heat map's rows, worst first
@@ -42,19 +41,24 @@ class RiskGrid(BaseModel):
 
 
 def risk_grid(
-    reach: Reach,
-    conditions: Iterable[Condition],
-    headcounts: Mapping[str, int | None],
-    config: ScoringConfig,
-    private_below: int = 0,
+    reach: Reach, engaged: Iterable[EngagedCohort], config: ScoringConfig, private_below: int = 0
 ) -> RiskGrid:
-    """The cohorts of these conditions some decision reaches on a risk, by severity and dimension."""
+    """The cohorts of these ENGAGES rows that some decision reaches on a condition at risk
+    (their risk codes, as the store's risk index keeps them), by severity and dimension."""
+    severity_of = config.severity_by_code
     cohorts: dict[tuple[int, Dimension], set[str]] = {}
-    for (_, cohort_id, dimension), risk in path_risks(reach, conditions, config, set()).items():
-        cohorts.setdefault((risk.severity, Dimension(dimension)), set()).add(cohort_id)
+    workers_of: dict[str, int] = {}
+    for row in engaged:
+        if row.cohort_id in workers_of:
+            continue  # engaged by another organization too: its risks are the same
+        workers_of[row.cohort_id] = 0 if is_small(row.headcount, private_below) else row.headcount or 0
+        reachers = reach.of(row.cohort_id)
+        for dimension, code in row.risks:
+            if reachers.deciding(dimension):
+                cohorts.setdefault((severity_of[dimension, code], dimension), set()).add(row.cohort_id)
 
     def workers(ids: Iterable[str]) -> int:
-        return sum(n or 0 for c in ids if not is_small(n := headcounts.get(c), private_below))
+        return sum(workers_of[c] for c in ids)
 
     order = list(Dimension)
     cells = [

@@ -21,10 +21,10 @@ from laborgraph.graph.analysis.ranking import ALL_DIMENSIONS, DIMENSION_BIT
 from laborgraph.graph.analysis.traverse import Scope
 from laborgraph.graph.errors import NotFound
 from laborgraph.graph.model import GraphData, Link, Organization, Unit
-from laborgraph.graph.scoring import ScoringConfig, risk_code
+from laborgraph.graph.scoring import ScoringConfig
 from laborgraph.graph.store import DEFAULT_DEPTH, EngagedCohort, GraphReader
 from laborgraph.graph.view import AnyEntity, GraphView
-from laborgraph.graph.vocabulary import SUPPLY_LINKS, Dimension, EntityKind, LinkType, Status
+from laborgraph.graph.vocabulary import SUPPLY_LINKS, EntityKind, LinkType
 
 ENGAGES = (LinkType.ENGAGES,)
 
@@ -77,7 +77,7 @@ def chain_outline(
     reaching: dict[str, list[tuple[Scope, int]]] = defaultdict(list)
     for (org, scope), bits in reached_engagers(view, groups, depth, ALL_DIMENSIONS).items():
         reaching[org].append((scope, bits))
-    severity = _severities(config)
+    severity = config.severity_by_code
     worst: dict[str, int] = {}
     for row in engaged:
         bits = 0
@@ -115,15 +115,3 @@ def details(
     drawn = [*records, *engages, *supply, *(outline.view.node(o) for o in org_ids)]
     cited = {s for record in drawn for s in record.source_ids}
     return GraphData.of([*records, *engages, *reader.entities(cited)])
-
-
-def _severities(config: ScoringConfig) -> dict[tuple[Dimension, str], int]:
-    """The severity the configuration gives each (dimension, risk code)."""
-    found = {}
-    for dimension in Dimension:
-        for status in Status:
-            for low_pay in (False, True):
-                risk = config.risk_of_facts(dimension, status, low_pay)
-                if risk is not None:
-                    found[dimension, risk_code(status, low_pay)] = risk[0]
-    return found

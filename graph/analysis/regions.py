@@ -10,6 +10,8 @@ functions give the answer the whole graph gives. A question about
   cohorts that can rank on the page (``path_region``);
 - the whole graph reads everything, or for whole-graph questions (gaps, fragmentation) a
   skeleton and streams of light facts (``whole_graph``).
+- a report of an organization's chain reads what ``region`` reads below it, as a skeleton
+  and light rows (``chain_rows``);
 - an export of the region below an organization reads what lies within N links below it,
   with its units and decisions (``below_region``); a whole-graph export streams records
   (GraphReader.entity_records), never building a view.
@@ -29,7 +31,7 @@ from laborgraph.graph.analysis.whole import WholeGraph
 from laborgraph.graph.errors import NotFound
 from laborgraph.graph.model import Cohort, Condition, Decision, GraphData, Link, Organization, Unit
 from laborgraph.graph.scoring import ScoringConfig
-from laborgraph.graph.store import MAX_DEPTH, GraphReader, GraphStore
+from laborgraph.graph.store import MAX_DEPTH, CohortFacts, EngagedCohort, Engagement, GraphReader, GraphStore
 from laborgraph.graph.view import AnyEntity, GraphView
 from laborgraph.graph.vocabulary import SUPPLY_LINKS, EntityKind, LinkType, OrgKind
 
@@ -97,6 +99,55 @@ def chain_region(reader: GraphReader, viewpoint: str) -> GraphView:
     organizations, links = walk_down(reader, {viewpoint}, walkable_projects([focus], owners), ALL_LINKS)
     region = organizations | {link.to_id for link in links if link.type is LinkType.ENGAGES}
     return _view([*reader.entities(region), *(link for link in links if link.to_id in region)], owners)
+
+
+@dataclass(frozen=True)
+class ChainRows:
+    """A chain as a report reads it: whole-graph questions' light facts, for one chain."""
+
+    whole: (
+        WholeGraph  # the skeleton (organizations, the origin's units and decisions, supply links) and streams
+    )
+    engaged: list[EngagedCohort]  # every ENGAGES link out of the chain's organizations, in scope
+
+    @property
+    def ids(self) -> set[str]:
+        """The ids of the chain's organizations, units, decisions and cohorts."""
+        skeleton = self.whole.skeleton
+        return {
+            *skeleton.graph.nodes,
+            *skeleton.units,
+            *skeleton.decisions,
+            *(e.cohort_id for e in self.engaged),
+        }
+
+
+def chain_rows(reader: GraphReader, origin: str) -> ChainRows:
+    """What ``region`` reads below an organization, unit or decision, as a skeleton and rows:
+    its cohorts from their ENGAGES links (name, headcount, risk codes) and their conditions
+    as ``ConditionFacts``, no record bodies. Gaps, fragmentation and reach answer on its
+    ``whole`` as on the region's. NotFound unless ``origin`` is one of those."""
+    owners = reader.project_owners()
+    focus = _focus(reader, origin)
+    if not isinstance(focus, Organization | Unit | Decision):
+        raise NotFound(origin, EntityKind.organization)
+    start = _origin(reader, focus, owners)
+    organizations, supply = walk_down(reader, start.starts, start.projects, SUPPLY_LINKS)
+    known = {record.id for record in start.records}
+    skeleton = _view([*start.records, *reader.entities(organizations - known), *supply], owners)
+    engaged = reader.engaged(organizations, start.projects)
+    cohorts = sorted({(e.cohort_id, e.name, e.headcount) for e in engaged})
+    conditions = list(reader.condition_facts([c[0] for c in cohorts]))
+    engagements = sorted({Engagement(e.cohort_id, e.organization_id, e.project) for e in engaged})
+    dates = reader.source_dates()
+    whole = WholeGraph(
+        skeleton,
+        lambda: (CohortFacts(*c) for c in cohorts),
+        lambda: iter(conditions),
+        lambda: iter(engagements),
+        lambda: dates,
+    )
+    return ChainRows(whole, engaged)
 
 
 def below_region(reader: GraphReader, org_id: str, depth: int, private_below: int = 0) -> Records:

@@ -9,12 +9,13 @@ unscoped links; everything, for an organization that owns no project).
 from __future__ import annotations
 
 from collections import defaultdict, deque
+from collections.abc import Iterable
 
 from pydantic import BaseModel, Field
 
 from laborgraph.graph.analysis.traverse import ENGAGES, SUPPLY, follows, supply_out, viewpoint_scope, visible
 from laborgraph.graph.model import Cohort, Organization
-from laborgraph.graph.store import MAX_DEPTH
+from laborgraph.graph.store import MAX_DEPTH, EngagedCohort
 from laborgraph.graph.view import GraphView
 from laborgraph.graph.vocabulary import EntityKind
 
@@ -143,6 +144,29 @@ def tier_map(
         next_offset=stop if stop is not None and stop < len(order) else None,
         entries=entries,
     )
+
+
+def tier_counts(
+    skeleton: GraphView, viewpoint: str, engaged: Iterable[EngagedCohort], private_below: int = 0
+) -> list[TierCount]:
+    """What each tier below ``viewpoint`` holds, as ``tier_map`` counts it, from a view of
+    its organizations and supply links and its ENGAGES links as rows: a cohort sits in the
+    tier of the first organization the walk finds engaging it, the nearest."""
+    org_tiers = tiers_below(skeleton, viewpoint)
+    cohorts: dict[str, tuple[int, int]] = {}  # cohort → (tier, workers counted)
+    for row in engaged:
+        tier = org_tiers.get(row.organization_id)
+        if tier is not None and tier < cohorts.get(row.cohort_id, (MAX_DEPTH + 1, 0))[0]:
+            cohorts[row.cohort_id] = (tier, 0 if (row.headcount or 0) < private_below else row.headcount or 0)
+    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for tier in org_tiers.values():
+        counts[tier][0] += 1
+    for tier, workers in cohorts.values():
+        counts[tier][1] += 1
+        counts[tier][2] += workers
+    return [
+        TierCount(tier=t, organizations=o, cohorts=c, workers=w) for t, (o, c, w) in sorted(counts.items())
+    ]
 
 
 def tier_of_cohort(view: GraphView, viewpoint: str, cohort_id: str) -> int | None:

@@ -252,6 +252,7 @@ def _print_next_steps() -> None:
         f'ingest {shlex.quote(str(AI_SUPPLY_CHAIN_REVIEW_2))} --label "2026-Q1 review"',
         "changes",
         "actions",
+        "report --buyer org-nimbus -o nimbus.html",
     ):
         out.print(f"  {command} {example}", highlight=False)
 

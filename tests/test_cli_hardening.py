@@ -132,7 +132,8 @@ def test_the_demo_says_where_it_writes_and_prints_next_commands_that_run_as_prin
     assert demo.returncode == 0, demo.stderr
     assert f"into the embedded store at {tmp_path / 'laborgraph.sqlite'}" in demo.stdout
     next_commands = demo.stdout.split("next, in another terminal:\n")[1].splitlines()
-    assert len(next_commands) == 6  # paths, influencers, map, the second review, changes, actions
+    assert len(next_commands) == 7  # paths, influencers, map, the second review, changes, actions, report
+    assert (tmp_path / "nimbus.html").exists() is False
     for line in next_commands:
         ran = subprocess.run(
             shlex.split(line),
@@ -143,6 +144,7 @@ def test_the_demo_says_where_it_writes_and_prints_next_commands_that_run_as_prin
             timeout=120,
         )
         assert ran.returncode == 0, (line, ran.stderr)
+    assert "Nimbus Intelligence" in (tmp_path / "nimbus.html").read_text(encoding="utf-8")
 
 
 def test_csv_through_a_symlink_a_device_or_onto_a_folder(tmp_path: Path) -> None:

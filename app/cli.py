@@ -46,7 +46,7 @@ from laborgraph.visualize.export import (
     stream_scorecards_csv,
 )
 from laborgraph.visualize.graph_elements import Element
-from laborgraph.visualize.graph_formats import GraphFormat, write_graph
+from laborgraph.visualize.graph_formats import GraphChanged, GraphFormat, write_graph, write_graph_in_two
 from laborgraph.visualize.map import DEFAULT_FOCUS_DEPTH, MAX_PATHS, map_region
 from laborgraph.visualize.render import render_map_html
 
@@ -1021,8 +1021,12 @@ def export_command(
     Every entity is a node, every link and every reference an edge (docs/EXPORTS.md). Cohorts
     below the minimum headcount, their conditions and the edges naming them are left out
     unless --show-small."""
-    with questions(show_small) as ask, ask.graph_elements(focus, depth) as elements:
-        nodes, edges = _write_graph(elements, graph_format, output)
+    with questions(show_small) as ask:
+        if focus is None and ask.settings.store == "embedded":
+            nodes, edges = _write_graph_in_two(ask, show_small, graph_format, output)
+        else:
+            with ask.graph_elements(focus, depth) as elements:
+                nodes, edges = _write_graph(elements, graph_format, output)
     out.print(f"wrote {output} ({nodes:,} nodes, {edges:,} edges)", highlight=False)
 
 
@@ -1044,6 +1048,26 @@ def _write_graph(elements: Iterator[Element], graph_format: GraphFormat, output:
 
         # Counting adds a step to each of millions of elements: only where someone watches.
         return write_graph(elements if bar.disable else counted(), graph_format, sink, path.parent)
+
+
+def _write_graph_in_two(
+    ask: Questions, show_small: bool, graph_format: GraphFormat, output: Path
+) -> tuple[int, int]:
+    """The whole graph on two cores: nodes here, edges from a forked process with its own
+    store; serially after all if a write comes between the two."""
+
+    @contextmanager
+    def edges() -> Iterator[tuple[str, Iterable[Element]]]:
+        with questions(show_small) as own, own.graph_part("edges") as found:
+            yield found
+
+    try:
+        with _atomic_target(output) as path, open(path, "wb") as sink:
+            return write_graph_in_two(lambda: ask.graph_part("nodes"), edges, graph_format, sink, path.parent)
+    except GraphChanged:
+        pass  # the partial file is gone, an older one kept
+    with ask.graph_elements() as elements:
+        return _write_graph(elements, graph_format, output)
 
 
 def main() -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator
 from functools import partial
-from typing import NamedTuple, get_origin
+from typing import Literal, NamedTuple, get_origin
 
 from laborgraph.graph.model import ENTITY_MODELS, Link, Record
 from laborgraph.graph.store import JsonRecord, StoredEntity, StoredLink
@@ -74,18 +74,29 @@ class GraphEdge(NamedTuple):
 
 
 Element = GraphNode | GraphEdge
+Part = Literal["nodes", "edges"]  # half of the elements: the nodes, or the edges
 # Made in C, not through a NamedTuple's Python constructor: there are millions of them.
 _node = partial(tuple.__new__, GraphNode)
 _edge = partial(tuple.__new__, GraphEdge)
 
 
 def graph_elements(
-    entities: Iterable[StoredEntity], links: Iterable[StoredLink], nodes: Collection[str] | None = None
+    entities: Iterable[StoredEntity],
+    links: Iterable[StoredLink],
+    nodes: Collection[str] | None = None,
+    part: Part | None = None,
 ) -> Iterator[Element]:
     """Each entity's node and the edges of its references, then each link's edge. With
     ``nodes`` (the ids of every entity given), a reference to anything else is left out, so
     that no edge leads out of a region. The records' fields become the attributes: they are
-    changed in place, not copied."""
+    changed in place, not copied. ``part`` keeps only the nodes, or only the edges, in the
+    same order (two processes can write one each)."""
+    if part == "nodes":
+        yield from _nodes(entities)
+        return
+    if part == "edges":
+        yield from _edges(entities, links, nodes)
+        return
     for kind, entity_id, fields in entities:
         cited = fields.get("source_ids")
         fields.pop("id", None)  # the node has it (a condition has none: its id is made)
@@ -95,6 +106,34 @@ def graph_elements(
             target = attributes[field]
             if nodes is None or target in nodes:
                 yield _edge((entity_id, target, edge_type, _NO_ATTRIBUTES))
+        if cited:
+            for source_id in cited:  # type: ignore[attr-defined]
+                if nodes is None or source_id in nodes:
+                    yield _edge((entity_id, source_id, CITES, _NO_ATTRIBUTES))
+    for from_id, link_type, to_id, fields in links:
+        for name in _ENDS:
+            del fields[name]
+        yield _edge((from_id, to_id, link_type.value, flat(fields, _LINK_LISTS)))
+
+
+def _nodes(entities: Iterable[StoredEntity]) -> Iterator[GraphNode]:
+    """The nodes graph_elements gives, alone."""
+    for kind, entity_id, fields in entities:
+        fields.pop("id", None)
+        attributes = flat(fields, _LISTS[kind])
+        yield _node((entity_id, attributes.get("name") or attributes.get("title") or entity_id, attributes))
+
+
+def _edges(
+    entities: Iterable[StoredEntity], links: Iterable[StoredLink], nodes: Collection[str] | None
+) -> Iterator[GraphEdge]:
+    """The edges graph_elements gives, alone: no node's attributes are made."""
+    for kind, entity_id, fields in entities:
+        for field, edge_type in _REFERENCES[kind]:
+            target = fields[field]
+            if nodes is None or target in nodes:
+                yield _edge((entity_id, target, edge_type, _NO_ATTRIBUTES))
+        cited = fields.get("source_ids")
         if cited:
             for source_id in cited:  # type: ignore[attr-defined]
                 if nodes is None or source_id in nodes:

@@ -20,12 +20,15 @@ text escaped only when one of its values needs it.
 from __future__ import annotations
 
 import io
+import multiprocessing
 import os
 import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from enum import StrEnum
+from multiprocessing.connection import Connection
 from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO, Protocol
@@ -65,6 +68,63 @@ def write_graph(
         exporter.write_all(elements)
         exporter.finalize()
     return exporter.nodes, exporter.edges
+
+
+# Opens one part of the graph's elements from a snapshot, as (the graph's version, elements).
+OpenPart = Callable[[], AbstractContextManager[tuple[str, Iterable[Element]]]]
+
+
+class GraphChanged(Exception):
+    """The two processes writing one file read different versions of the graph."""
+
+
+def write_graph_in_two(
+    nodes: OpenPart, edges: OpenPart, fmt: GraphFormat, sink: BinaryIO, spool_dir: Path | None = None
+) -> tuple[int, int]:
+    """``write_graph`` on two cores: this process writes the nodes while a forked one writes
+    the edges, each to its own spool, and the file is the same, byte for byte. ``edges`` is
+    opened in the child, so it must open the store anew (a connection cannot cross a fork).
+    GraphChanged, with nothing written to ``sink``, if a write came between their snapshots."""
+    fork = multiprocessing.get_context("fork")
+    with graph_exporter(fmt, sink, spool_dir) as exporter:
+        receive, send = fork.Pipe(duplex=False)
+        child = fork.Process(target=_write_edges, args=(edges, exporter, send), daemon=True)
+        child.start()
+        send.close()
+        try:
+            with nodes() as (version, elements):
+                exporter.write_all(elements)
+            found = receive.recv()
+        except BaseException:
+            child.kill()
+            raise
+        finally:
+            child.join()
+            receive.close()
+        if found[0] == "error":
+            raise found[1]
+        _, edges_version, count, state = found
+        if edges_version != version:
+            raise GraphChanged(f"the graph changed during the export ({version} and {edges_version})")
+        exporter.adopt_edges(count, state)
+        exporter.finalize()
+    return exporter.nodes, exporter.edges
+
+
+def _write_edges(edges: OpenPart, exporter: SpooledExporter, send: Connection) -> None:
+    """In the child: every edge into the exporter's edge spool, then what the parent needs."""
+    try:
+        with edges() as (version, elements):
+            exporter.write_all(elements)
+        exporter.flush_edges()
+        send.send(("done", version, exporter.edges, exporter.edge_state()))
+    except BaseException as exc:  # the parent raises it
+        try:
+            send.send(("error", exc))
+        except Exception:  # noqa: BLE001 an exception that does not pickle: its words
+            send.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+    finally:
+        send.close()
 
 
 BATCH = 4096  # elements rendered, then joined and written at once: one write, not thousands
@@ -107,6 +167,21 @@ class SpooledExporter:
                 self._edges.write(join(edges, m == len(edges)))
         finally:
             self.nodes, self.edges = n, m
+
+    _edge_keys: _Attributes | None = None  # the edges' attributes, in formats that declare them
+
+    def flush_edges(self) -> None:
+        self._edges.flush()
+
+    def edge_state(self) -> tuple[dict[str, str], dict[str, set[type]]] | None:
+        """What the edges written here declare: sent from the process that wrote them."""
+        return None if self._edge_keys is None else self._edge_keys.state()
+
+    def adopt_edges(self, count: int, state: tuple[dict[str, str], dict[str, set[type]]] | None) -> None:
+        """The edges another process wrote into this exporter's edge spool, as its state says."""
+        self.edges = count
+        if self._edge_keys is not None and state is not None:
+            self._edge_keys.adopt(state)
 
     def finalize(self) -> None:
         self._sink.write(self._head().encode())
@@ -158,10 +233,14 @@ class _Spool:
         )
         self.write = self._file.write
 
-    def copy_to(self, sink: BinaryIO) -> None:
-        """Its bytes appended to ``sink``: by the kernel, file to file, where it can."""
+    def flush(self) -> None:
         self._file.flush()
-        size = self._file.tell()
+
+    def copy_to(self, sink: BinaryIO) -> None:
+        """Its bytes appended to ``sink``: by the kernel, file to file, where it can. Another
+        process may have written them (write_graph_in_two): its size is the file's."""
+        self._file.flush()
+        size = os.fstat(self._file.fileno()).st_size
         self._file.seek(0)
         if size and _copy_in_kernel(self._file.fileno(), sink, size):
             return
@@ -263,6 +342,14 @@ class _Attributes:
             self._types[name] = set()
         self._types[name].add(kind)
         return key
+
+    def state(self) -> tuple[dict[str, str], dict[str, set[type]]]:
+        return self.keys, self._types
+
+    def adopt(self, state: tuple[dict[str, str], dict[str, set[type]]]) -> None:
+        """Another process's keys and types, for attributes only it wrote."""
+        self.keys, self._types = state
+        self._templates.clear()
 
     def type_of(self, name: str) -> str:
         seen = self._types[name]

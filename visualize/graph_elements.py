@@ -98,30 +98,16 @@ def graph_elements(
         yield from _edges(entities, links, nodes)
         return
     for kind, entity_id, fields in entities:
-        cited = fields.get("source_ids")
-        fields.pop("id", None)  # the node has it (a condition has none: its id is made)
-        attributes = flat(fields, _LISTS[kind])
-        yield _node((entity_id, attributes.get("name") or attributes.get("title") or entity_id, attributes))
-        for field, edge_type in _REFERENCES[kind]:
-            target = attributes[field]
-            if nodes is None or target in nodes:
-                yield _edge((entity_id, target, edge_type, _NO_ATTRIBUTES))
-        if cited:
-            for source_id in cited:  # type: ignore[attr-defined]
-                if nodes is None or source_id in nodes:
-                    yield _edge((entity_id, source_id, CITES, _NO_ATTRIBUTES))
-    for from_id, link_type, to_id, fields in links:
-        for name in _ENDS:
-            del fields[name]
-        yield _edge((from_id, to_id, link_type.value, flat(fields, _LINK_LISTS)))
+        cited = fields.get("source_ids")  # before its node joins the list
+        yield _node_of(kind, entity_id, fields)
+        yield from _references(kind, entity_id, fields, cited, nodes)
+    yield from _link_edges(links)
 
 
 def _nodes(entities: Iterable[StoredEntity]) -> Iterator[GraphNode]:
     """The nodes graph_elements gives, alone."""
     for kind, entity_id, fields in entities:
-        fields.pop("id", None)
-        attributes = flat(fields, _LISTS[kind])
-        yield _node((entity_id, attributes.get("name") or attributes.get("title") or entity_id, attributes))
+        yield _node_of(kind, entity_id, fields)
 
 
 def _edges(
@@ -129,15 +115,31 @@ def _edges(
 ) -> Iterator[GraphEdge]:
     """The edges graph_elements gives, alone: no node's attributes are made."""
     for kind, entity_id, fields in entities:
-        for field, edge_type in _REFERENCES[kind]:
-            target = fields[field]
-            if nodes is None or target in nodes:
-                yield _edge((entity_id, target, edge_type, _NO_ATTRIBUTES))
-        cited = fields.get("source_ids")
-        if cited:
-            for source_id in cited:  # type: ignore[attr-defined]
-                if nodes is None or source_id in nodes:
-                    yield _edge((entity_id, source_id, CITES, _NO_ATTRIBUTES))
+        yield from _references(kind, entity_id, fields, fields.get("source_ids"), nodes)
+    yield from _link_edges(links)
+
+
+def _node_of(kind: EntityKind, entity_id: str, fields: JsonRecord) -> GraphNode:
+    fields.pop("id", None)  # the node has it (a condition has none: its id is made)
+    attributes = flat(fields, _LISTS[kind])
+    return _node((entity_id, attributes.get("name") or attributes.get("title") or entity_id, attributes))
+
+
+def _references(
+    kind: EntityKind, entity_id: str, fields: JsonRecord, cited: object, nodes: Collection[str] | None
+) -> Iterator[GraphEdge]:
+    """The edges of an entity's references and of the sources it cites (``cited``, the list)."""
+    for field, edge_type in _REFERENCES[kind]:
+        target = fields[field]
+        if nodes is None or target in nodes:
+            yield _edge((entity_id, target, edge_type, _NO_ATTRIBUTES))
+    if cited:
+        for source_id in cited:  # type: ignore[attr-defined]
+            if nodes is None or source_id in nodes:
+                yield _edge((entity_id, source_id, CITES, _NO_ATTRIBUTES))
+
+
+def _link_edges(links: Iterable[StoredLink]) -> Iterator[GraphEdge]:
     for from_id, link_type, to_id, fields in links:
         for name in _ENDS:
             del fields[name]

@@ -16,6 +16,10 @@ from laborgraph.app.routes.downloads import xlsx_download, xlsx_response
 from laborgraph.graph.analysis.scorecards import Scorecard, ScorecardPage
 from laborgraph.visualize.export import stream_scorecards_csv, write_scorecards_xlsx
 
+DownloadOffset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Organizations to skip.")]
+DownloadLimit = Annotated[
+    int | None, Query(ge=1, description="At most this many organizations; all if absent.")
+]
 router = APIRouter(tags=["scorecards"], dependencies=[Depends(require_read)])
 CSV_NAME = "laborgraph-scorecards.csv"
 XLSX_NAME = "laborgraph-scorecards.xlsx"
@@ -44,10 +48,8 @@ def list_scorecards(ask: QuestionsDep, offset: Offset = 0, limit: Limit = DEFAUL
 )
 def download_scorecards(
     ask: QuestionsDep,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Organizations to skip.")] = 0,
-    limit: Annotated[
-        int | None, Query(ge=1, description="At most this many organizations; all if absent.")
-    ] = None,
+    offset: DownloadOffset = 0,
+    limit: DownloadLimit = None,
 ) -> StreamingResponse:
     """The same scorecards as a CSV download, one row per organization and principle."""
     found = ask.iter_scorecards(offset, limit)
@@ -69,10 +71,8 @@ def download_scorecards(
 )
 def download_scorecards_xlsx(
     ask: QuestionsDep,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Organizations to skip.")] = 0,
-    limit: Annotated[
-        int | None, Query(ge=1, description="At most this many organizations; all if absent.")
-    ] = None,
+    offset: DownloadOffset = 0,
+    limit: DownloadLimit = None,
 ) -> FileResponse:
     """The same scorecards as a spreadsheet (.xlsx): the CSV's rows and columns."""
     found = ask.iter_scorecards(offset, limit)

@@ -168,20 +168,24 @@ class SpooledExporter:
         finally:
             self.nodes, self.edges = n, m
 
-    _edge_keys: _Attributes | None = None  # the edges' attributes, in formats that declare them
-
     def flush_edges(self) -> None:
         self._edges.flush()
 
     def edge_state(self) -> tuple[dict[str, str], dict[str, set[type]]] | None:
         """What the edges written here declare: sent from the process that wrote them."""
-        return None if self._edge_keys is None else self._edge_keys.state()
+        declared = self._edge_attributes()
+        return None if declared is None else declared.state()
 
     def adopt_edges(self, count: int, state: tuple[dict[str, str], dict[str, set[type]]] | None) -> None:
         """The edges another process wrote into this exporter's edge spool, as its state says."""
         self.edges = count
-        if self._edge_keys is not None and state is not None:
-            self._edge_keys.adopt(state)
+        declared = self._edge_attributes()
+        if declared is not None and state is not None:
+            declared.adopt(state)
+
+    def _edge_attributes(self) -> _Attributes | None:
+        """The edges' attributes, in a format that declares them."""
+        return None
 
     def finalize(self) -> None:
         self._sink.write(self._head().encode())
@@ -445,6 +449,9 @@ class GraphMLExporter(SpooledExporter):
             return self._edge_keys.render((source, target, edge_type), attributes)
         return self._bare % (*_bare_ends(source, target), edge_type)
 
+    def _edge_attributes(self) -> _Attributes:
+        return self._edge_keys
+
     def _head(self) -> str:
         keys = [
             f'<key id="{key}" for="{domain}" attr.name="{xml_attribute(name)}"'
@@ -505,6 +512,9 @@ class GexfExporter(SpooledExporter):
         if attributes:
             return self._edge_keys.render((str(n), source, target, edge_type, edge_type), attributes)
         return self._bare % (n, *_bare_ends(source, target), edge_type, edge_type)
+
+    def _edge_attributes(self) -> _Attributes:
+        return self._edge_keys
 
     def _head(self) -> str:
         declared = [

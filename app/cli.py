@@ -8,7 +8,7 @@ import re
 import shlex
 import shutil
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -45,9 +45,11 @@ from laborgraph.visualize.export import (
     stream_actions_csv,
     stream_changes_csv,
     stream_scorecards_csv,
+    write_changes_xlsx,
+    write_scorecards_xlsx,
 )
 from laborgraph.visualize.graph_elements import Element
-from laborgraph.visualize.graph_formats import GraphFormat, write_graph
+from laborgraph.visualize.graph_formats import GraphChanged, GraphFormat, write_graph, write_graph_in_two
 from laborgraph.visualize.map import DEFAULT_FOCUS_DEPTH, MAX_PATHS, map_region
 from laborgraph.visualize.render import render_map_html
 from laborgraph.visualize.report import render_report_html
@@ -707,18 +709,27 @@ def changes_command(
     limit: PageLimit = DEFAULT_PAGE,
     offset: Offset = 0,
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Write every change as CSV to FILE.")] = None,
+    xlsx_file: Annotated[
+        Path | None, typer.Option("--xlsx", help="Write every change as a spreadsheet (.xlsx) to FILE.")
+    ] = None,
     as_json: AsJson = False,
     show_small: ShowSmall = False,
 ) -> None:
     """What changed between two reviews: risk paths new, worse, better, resolved; conditions
     changed; entities and links added or retracted. Worst news first."""
+    every = bool(csv_file or xlsx_file)
     with questions(show_small) as ask:
         found = ask.changes(
-            start, end, buyer, 0 if csv_file else offset, None if csv_file else limit or None, unchanged
+            start, end, buyer, 0 if every else offset, None if every else limit or None, unchanged
         )
-    if csv_file:
-        _write_atomically(csv_file, stream_changes_csv(found.items))
-        out.print(f"wrote {found.total} changes to {csv_file}", highlight=False)
+    if every:
+        if csv_file:
+            _write_atomically(csv_file, stream_changes_csv(found.items))
+        if xlsx_file:
+            with _atomic_target(xlsx_file) as path:
+                write_changes_xlsx(found.items, path)
+        files = " and ".join(str(file) for file in (csv_file, xlsx_file) if file)
+        out.print(f"wrote {found.total} changes to {files}", highlight=False)
         return
     if as_json:
         _print_json(found)
@@ -735,6 +746,27 @@ def changes_command(
     _page_note(len(found.items), offset, found.total, "changes")
 
 
+def _export_scorecards(
+    cards: Callable[[], Iterator[Scorecard]], csv_file: Path | None, xlsx_file: Path | None
+) -> tuple[int, str]:
+    """The scorecards to each file given, each whole or not at all; how many, and the files."""
+    written = 0
+
+    def counted() -> Iterator[Scorecard]:
+        nonlocal written
+        written = 0
+        for card in cards():
+            written += 1
+            yield card
+
+    if csv_file:
+        _write_atomically(csv_file, stream_scorecards_csv(counted()))
+    if xlsx_file:
+        with _atomic_target(xlsx_file) as path:
+            write_scorecards_xlsx(counted(), path)
+    return written, " and ".join(str(file) for file in (csv_file, xlsx_file) if file)
+
+
 @cli.command("scorecard")
 def scorecard_command(
     org_id: Annotated[str | None, typer.Argument(help="One organization; without it, every one.")] = None,
@@ -742,6 +774,9 @@ def scorecard_command(
     offset: Offset = 0,
     csv_file: Annotated[
         Path | None, typer.Option("--csv", help="Write one row per organization and principle to FILE.")
+    ] = None,
+    xlsx_file: Annotated[
+        Path | None, typer.Option("--xlsx", help="Write the same rows as a spreadsheet (.xlsx) to FILE.")
     ] = None,
     as_json: AsJson = False,
     show_small: ShowSmall = False,
@@ -751,27 +786,19 @@ def scorecard_command(
     with questions(show_small) as ask:
         if org_id is not None:
             card = ask.scorecard(org_id)
-            if csv_file:
-                _write_atomically(csv_file, stream_scorecards_csv([card]))
-                out.print(f"wrote the scorecard of {org_id} to {csv_file}", highlight=False)
+            if csv_file or xlsx_file:
+                files = _export_scorecards(lambda: iter([card]), csv_file, xlsx_file)[1]
+                out.print(f"wrote the scorecard of {org_id} to {files}", highlight=False)
             elif as_json:
                 _print_json(card)
             else:
                 _print_scorecard(card)
             return
-        if csv_file:
-            written = 0
-
-            def counted(cards: Iterator[Scorecard]) -> Iterator[Scorecard]:
-                nonlocal written
-                for card in cards:
-                    written += 1
-                    yield card
-
-            _write_atomically(
-                csv_file, stream_scorecards_csv(counted(ask.iter_scorecards(offset, limit or None)))
+        if csv_file or xlsx_file:
+            written, files = _export_scorecards(
+                lambda: ask.iter_scorecards(offset, limit or None), csv_file, xlsx_file
             )
-            out.print(f"wrote {written} scorecards to {csv_file}", highlight=False)
+            out.print(f"wrote {written} scorecards to {files}", highlight=False)
             return
         page = ask.scorecards(offset, limit or None)
     if as_json:
@@ -1038,8 +1065,12 @@ def export_command(
     Every entity is a node, every link and every reference an edge (docs/EXPORTS.md). Cohorts
     below the minimum headcount, their conditions and the edges naming them are left out
     unless --show-small."""
-    with questions(show_small) as ask, ask.graph_elements(focus, depth) as elements:
-        nodes, edges = _write_graph(elements, graph_format, output)
+    with questions(show_small) as ask:
+        if focus is None and ask.settings.store == "embedded":
+            nodes, edges = _write_graph_in_two(ask, show_small, graph_format, output)
+        else:
+            with ask.graph_elements(focus, depth) as elements:
+                nodes, edges = _write_graph(elements, graph_format, output)
     out.print(f"wrote {output} ({nodes:,} nodes, {edges:,} edges)", highlight=False)
 
 
@@ -1061,6 +1092,26 @@ def _write_graph(elements: Iterator[Element], graph_format: GraphFormat, output:
 
         # Counting adds a step to each of millions of elements: only where someone watches.
         return write_graph(elements if bar.disable else counted(), graph_format, sink, path.parent)
+
+
+def _write_graph_in_two(
+    ask: Questions, show_small: bool, graph_format: GraphFormat, output: Path
+) -> tuple[int, int]:
+    """The whole graph on two cores: nodes here, edges from a forked process with its own
+    store; serially after all if a write comes between the two."""
+
+    @contextmanager
+    def edges() -> Iterator[tuple[str, Iterable[Element]]]:
+        with questions(show_small) as own, own.graph_part("edges") as found:
+            yield found
+
+    try:
+        with _atomic_target(output) as path, open(path, "wb") as sink:
+            return write_graph_in_two(lambda: ask.graph_part("nodes"), edges, graph_format, sink, path.parent)
+    except GraphChanged:
+        pass  # the partial file is gone, an older one kept
+    with ask.graph_elements() as elements:
+        return _write_graph(elements, graph_format, output)
 
 
 def main() -> None:

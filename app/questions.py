@@ -45,7 +45,7 @@ from laborgraph.graph.store import DEFAULT_DEPTH, EntityPage, GraphStore
 from laborgraph.graph.view import AnyEntity
 from laborgraph.graph.vocabulary import ActionStatus, Dimension, Effect, EntityKind
 from laborgraph.visualize.budget import MAX_NODES
-from laborgraph.visualize.graph_elements import Element, graph_elements, region_elements
+from laborgraph.visualize.graph_elements import Element, Part, graph_elements, region_elements
 from laborgraph.visualize.map import DEFAULT_FOCUS_DEPTH, chain_map
 from laborgraph.visualize.model import MapModel
 
@@ -537,6 +537,16 @@ class Questions:
                 yield graph_elements(reader.entity_records(hidden_below), reader.link_records(hidden_below))
             else:
                 yield region_elements(regions.below_region(reader, focus, depth, hidden_below))
+
+    @contextmanager
+    def graph_part(self, part: Part) -> Iterator[tuple[str, Iterator[Element]]]:
+        """The whole graph's nodes, or its edges, as ``graph_elements`` gives them, with the
+        version of the graph they were read from (graph_formats.write_graph_in_two)."""
+        hidden_below = self.privacy.min_headcount
+        with self.store.read() as reader:
+            entities = reader.entity_records(hidden_below)
+            links = reader.link_records(hidden_below) if part == "edges" else iter(())
+            yield reader.version(), graph_elements(entities, links, part=part)
 
     def remembered(
         self, question: str, asked: Mapping[str, object], model: type[_M], answer: Callable[[], _M]

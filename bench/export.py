@@ -6,8 +6,9 @@
 Each run is one process under ``/usr/bin/time`` (its peak RSS and CPU time) writing to a
 scratch folder; elements are the nodes and edges it reports writing, and elements/s counts
 them over the process's whole wall time, start-up included, and over its CPU time (user and
-system), which other jobs on a shared machine disturb less. The store is chosen as in
-bench.questions.
+system, of both processes where the export uses two cores: the embedded store's whole
+graph), which other jobs on a shared machine disturb less. Peak RSS is the larger
+process's. The store is chosen as in bench.questions.
 """
 
 from __future__ import annotations

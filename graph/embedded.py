@@ -332,10 +332,13 @@ ALL_SUPPLY_LINKS = f"SELECT body FROM links WHERE type <> '{LinkType.ENGAGES.val
 COHORT_FACTS = (
     f"SELECT id, name, headcount FROM entities WHERE kind = '{EntityKind.cohort.value}' ORDER BY id"
 )
-# In the index's order, so that the first rows come without sorting millions first.
+# Every reader of the whole stream reads it to the end: a scan of the table, sorted by
+# SQLite, takes half the time of the index's order (4.3 s against 9.4 s for 2.1M conditions
+# at 1M links), which looks up every row apart. The sort spills to a temporary file past the
+# page cache, so memory stays bounded.
 CONDITION_FACTS = f"""
-SELECT ref, id, status, dated, cites, grade FROM entities INDEXED BY entities_by_ref
-WHERE kind = '{EntityKind.condition.value}' ORDER BY ref, kind, id
+SELECT ref, id, status, dated, cites, grade FROM entities NOT INDEXED
+WHERE kind = '{EntityKind.condition.value}' ORDER BY ref, id
 """
 CONDITION_FACTS_OF = f"""
 SELECT ref, id, status, dated, cites, grade FROM entities

@@ -202,3 +202,58 @@ def test_region_elements_keep_no_edge_to_a_node_outside() -> None:
     elements = list(region_elements([*data.organizations[:1], *data.units, *data.decisions]))
     ends = {(e.source, e.target) for e in elements if hasattr(e, "target")}
     assert ends == {("u", "b"), ("d", "u")}  # d APPLIES_TO v is left out with v
+
+
+@pytest.mark.parametrize("fmt", list(GraphFormat))
+def test_two_processes_write_the_same_file_as_one(tmp_path: Path, fmt: GraphFormat) -> None:
+    """The whole graph written on two cores (nodes here, edges from a forked process with
+    its own store) is the file one process writes, byte for byte, hostile text included."""
+    from contextlib import contextmanager
+
+    from laborgraph.graph.embedded import EmbeddedStore
+    from laborgraph.visualize.graph_formats import write_graph_in_two
+
+    data_dir = tmp_path / "data"
+    store = EmbeddedStore(data_dir)
+    ingest_path(store, EXAMPLE_BUNDLE)
+    hostile = Organization(
+        id="org-h", name='"Tabs"\tand <tags> & co', kinds=("vendor",), country="PH", extra={"ok": True}
+    )
+    store.write(GraphData(organizations=[hostile]))
+    ask = questions(store, tmp_path)
+    one = io.BytesIO()
+    with ask.graph_elements() as elements:
+        write_graph(elements, fmt, one)
+
+    @contextmanager
+    def edges() -> Iterator[tuple[str, Iterator[object]]]:
+        own = EmbeddedStore(data_dir)  # in the forked process: its own connection
+        with questions(own, tmp_path).graph_part("edges") as found:
+            yield found
+
+    target = tmp_path / f"two.{fmt}"
+    with open(target, "wb") as sink:
+        counts = write_graph_in_two(lambda: ask.graph_part("nodes"), edges, fmt, sink, tmp_path)  # type: ignore[arg-type]
+    assert target.read_bytes() == one.getvalue()
+    graph = read_back(fmt, target.read_bytes())
+    assert counts == (graph.number_of_nodes(), graph.number_of_edges())
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".laborgraph-export-")]  # spools gone
+    store.close()
+
+
+def test_two_processes_that_read_two_versions_write_nothing(example: GraphStore, tmp_path: Path) -> None:
+    """A write between the two processes' snapshots: GraphChanged, and the file stays empty."""
+    from contextlib import contextmanager
+
+    from laborgraph.visualize.graph_formats import GraphChanged, write_graph_in_two
+
+    ask = questions(example, tmp_path)
+
+    @contextmanager
+    def edges() -> Iterator[tuple[str, Iterator[object]]]:
+        yield "another version", iter([])
+
+    sink = io.BytesIO()
+    with pytest.raises(GraphChanged):
+        write_graph_in_two(lambda: ask.graph_part("nodes"), edges, GraphFormat.graphml, sink, tmp_path)  # type: ignore[arg-type]
+    assert sink.getvalue() == b""

@@ -1,7 +1,8 @@
 """Exports of risk paths behind one interface: ``write()`` each path, then ``finalize()``:
 CSV, and the same rows and columns as a spreadsheet (visualize.xlsx). Changes between
 revisions, actions and scorecards have their own CSV: one row per change, per action, per
-organization and principle.
+organization and principle; changes and scorecards the same rows and columns as a
+spreadsheet too.
 
 Cells are made safe for spreadsheets (visualize.cells): text that a spreadsheet would read
 as a formula (starting with =, +, -, @, a tab or a carriage return) is prefixed with an
@@ -81,16 +82,38 @@ CHANGE_COLUMNS = [
 ]  # fmt: skip
 
 
+def change_row(change: Change) -> list[object]:
+    """A change's cells, in the order of CHANGE_COLUMNS (before they are made safe)."""
+    row = change.model_dump(mode="json")
+    return [row.get(column) for column in CHANGE_COLUMNS]
+
+
 def stream_changes_csv(changes: Iterable[Change]) -> Iterator[str]:
     """The changes between two revisions, one row each, as DOMAIN.md section 6 names the columns."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CHANGE_COLUMNS)
     for change in changes:
-        row = change.model_dump(mode="json")
-        writer.writerow([safe_cell(row.get(column)) for column in CHANGE_COLUMNS])
+        writer.writerow([safe_cell(cell) for cell in change_row(change)])
         yield _drain(buffer)
     yield _drain(buffer)
+
+
+def write_changes_xlsx(changes: Iterable[Change], target: Path) -> int:
+    """The CSV's rows and columns in one worksheet, "changes"; how many changes."""
+    return _write_xlsx(map(change_row, changes), CHANGE_COLUMNS, "changes", target)
+
+
+def _write_xlsx(rows: Iterable[Sequence[object]], columns: Sequence[str], sheet: str, target: Path) -> int:
+    from laborgraph.visualize.xlsx import XlsxTable  # xlsxwriter is loaded only to write one
+
+    table = XlsxTable(target, columns, sheet)
+    written = 0
+    for row in rows:
+        table.write(row)
+        written += 1
+    table.finalize()
+    return written
 
 
 class XlsxExporter:
@@ -185,13 +208,14 @@ def _drain(buffer: io.StringIO) -> str:
 
 
 def scorecard_rows(card: Scorecard) -> Iterator[list[object]]:
-    """One row per principle: the conditions it rests on, their sources, and what is missing."""
+    """One row per principle: the conditions it rests on, their sources, and what is missing;
+    cells in the order of SCORECARD_COLUMNS (before they are made safe)."""
     for principle in card.principles:
         row = {
             "organization_id": card.organization_id,
             "organization_name": card.organization_name,
             "points": card.points,
-            "review_day": card.review_day.isoformat() if card.review_day else "",
+            "review_day": card.review_day.isoformat() if card.review_day else None,
             "principle": principle.principle.value,
             "title": principle.title,
             "basic": principle.basic,
@@ -204,7 +228,7 @@ def scorecard_rows(card: Scorecard) -> Iterator[list[object]]:
             ),
             "missing_total": principle.missing_total,
         }
-        yield [safe_cell(row[column]) for column in SCORECARD_COLUMNS]
+        yield [row[column] for column in SCORECARD_COLUMNS]
 
 
 def _sources(principle: PrincipleScore) -> list[str]:
@@ -217,6 +241,20 @@ def stream_scorecards_csv(cards: Iterable[Scorecard]) -> Iterator[str]:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(SCORECARD_COLUMNS)
     for card in cards:
-        writer.writerows(scorecard_rows(card))
+        writer.writerows([safe_cell(cell) for cell in row] for row in scorecard_rows(card))
         yield _drain(buffer)
     yield _drain(buffer)
+
+
+def write_scorecards_xlsx(cards: Iterable[Scorecard], target: Path) -> int:
+    """The CSV's rows and columns in one worksheet, "scorecards"; how many scorecards."""
+    counted = 0
+
+    def rows() -> Iterator[list[object]]:
+        nonlocal counted
+        for card in cards:
+            counted += 1
+            yield from scorecard_rows(card)
+
+    _write_xlsx(rows(), SCORECARD_COLUMNS, "scorecards", target)
+    return counted

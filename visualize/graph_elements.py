@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator
 from functools import partial
-from typing import NamedTuple, get_origin
+from typing import Literal, NamedTuple, get_origin
 
 from laborgraph.graph.model import ENTITY_MODELS, Link, Record
 from laborgraph.graph.store import JsonRecord, StoredEntity, StoredLink
@@ -74,31 +74,72 @@ class GraphEdge(NamedTuple):
 
 
 Element = GraphNode | GraphEdge
+Part = Literal["nodes", "edges"]  # half of the elements: the nodes, or the edges
 # Made in C, not through a NamedTuple's Python constructor: there are millions of them.
 _node = partial(tuple.__new__, GraphNode)
 _edge = partial(tuple.__new__, GraphEdge)
 
 
 def graph_elements(
-    entities: Iterable[StoredEntity], links: Iterable[StoredLink], nodes: Collection[str] | None = None
+    entities: Iterable[StoredEntity],
+    links: Iterable[StoredLink],
+    nodes: Collection[str] | None = None,
+    part: Part | None = None,
 ) -> Iterator[Element]:
     """Each entity's node and the edges of its references, then each link's edge. With
     ``nodes`` (the ids of every entity given), a reference to anything else is left out, so
     that no edge leads out of a region. The records' fields become the attributes: they are
-    changed in place, not copied."""
+    changed in place, not copied. ``part`` keeps only the nodes, or only the edges, in the
+    same order (two processes can write one each)."""
+    if part == "nodes":
+        yield from _nodes(entities)
+        return
+    if part == "edges":
+        yield from _edges(entities, links, nodes)
+        return
     for kind, entity_id, fields in entities:
-        cited = fields.get("source_ids")
-        fields.pop("id", None)  # the node has it (a condition has none: its id is made)
-        attributes = flat(fields, _LISTS[kind])
-        yield _node((entity_id, attributes.get("name") or attributes.get("title") or entity_id, attributes))
-        for field, edge_type in _REFERENCES[kind]:
-            target = attributes[field]
-            if nodes is None or target in nodes:
-                yield _edge((entity_id, target, edge_type, _NO_ATTRIBUTES))
-        if cited:
-            for source_id in cited:  # type: ignore[attr-defined]
-                if nodes is None or source_id in nodes:
-                    yield _edge((entity_id, source_id, CITES, _NO_ATTRIBUTES))
+        cited = fields.get("source_ids")  # before its node joins the list
+        yield _node_of(kind, entity_id, fields)
+        yield from _references(kind, entity_id, fields, cited, nodes)
+    yield from _link_edges(links)
+
+
+def _nodes(entities: Iterable[StoredEntity]) -> Iterator[GraphNode]:
+    """The nodes graph_elements gives, alone."""
+    for kind, entity_id, fields in entities:
+        yield _node_of(kind, entity_id, fields)
+
+
+def _edges(
+    entities: Iterable[StoredEntity], links: Iterable[StoredLink], nodes: Collection[str] | None
+) -> Iterator[GraphEdge]:
+    """The edges graph_elements gives, alone: no node's attributes are made."""
+    for kind, entity_id, fields in entities:
+        yield from _references(kind, entity_id, fields, fields.get("source_ids"), nodes)
+    yield from _link_edges(links)
+
+
+def _node_of(kind: EntityKind, entity_id: str, fields: JsonRecord) -> GraphNode:
+    fields.pop("id", None)  # the node has it (a condition has none: its id is made)
+    attributes = flat(fields, _LISTS[kind])
+    return _node((entity_id, attributes.get("name") or attributes.get("title") or entity_id, attributes))
+
+
+def _references(
+    kind: EntityKind, entity_id: str, fields: JsonRecord, cited: object, nodes: Collection[str] | None
+) -> Iterator[GraphEdge]:
+    """The edges of an entity's references and of the sources it cites (``cited``, the list)."""
+    for field, edge_type in _REFERENCES[kind]:
+        target = fields[field]
+        if nodes is None or target in nodes:
+            yield _edge((entity_id, target, edge_type, _NO_ATTRIBUTES))
+    if cited:
+        for source_id in cited:  # type: ignore[attr-defined]
+            if nodes is None or source_id in nodes:
+                yield _edge((entity_id, source_id, CITES, _NO_ATTRIBUTES))
+
+
+def _link_edges(links: Iterable[StoredLink]) -> Iterator[GraphEdge]:
     for from_id, link_type, to_id, fields in links:
         for name in _ENDS:
             del fields[name]

@@ -3,26 +3,23 @@ a spreadsheet."""
 
 from __future__ import annotations
 
-import tempfile
 from itertools import chain, islice
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse, StreamingResponse
-from starlette.background import BackgroundTask
 
 from laborgraph.app.deps import MAX_OFFSET, AsOfQuestionsDep, Limit, Offset, PathFilters, require_read
 from laborgraph.app.errors import error_responses
 from laborgraph.app.questions import PathPage
 from laborgraph.app.routes import examples
+from laborgraph.app.routes.downloads import xlsx_download, xlsx_response
 from laborgraph.visualize.export import XlsxExporter, export_paths, stream_csv
 
 router = APIRouter(tags=["risk paths"], dependencies=[Depends(require_read)])
 ERRORS = error_responses(401, 403, 404, 422, 503)
 CSV_NAME = "laborgraph-risk-paths.csv"
 XLSX_NAME = "laborgraph-risk-paths.xlsx"
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DownloadOffset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Paths to skip.")]
 # Bounded so that no value overflows the index seek it becomes.
 DownloadLimit = Annotated[
@@ -59,9 +56,7 @@ def download_paths(
     )
 
 
-XLSX_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"description": "The CSV's rows and columns in one worksheet.", "content": {XLSX_TYPE: {}}}
-}
+XLSX_RESPONSE = xlsx_response("The CSV's rows and columns in one worksheet.")
 
 
 @router.get("/paths.xlsx", response_class=FileResponse, responses={**XLSX_RESPONSE, **ERRORS})
@@ -70,13 +65,4 @@ def download_paths_xlsx(
 ) -> FileResponse:
     """The same risk paths as a spreadsheet (.xlsx), written in constant memory, then sent."""
     found = ask.risk_paths(query.model_copy(update={"offset": offset, "limit": limit}))
-    # A spreadsheet is complete only once written: it goes to a temporary file, not to memory.
-    with tempfile.NamedTemporaryFile(prefix="laborgraph-", suffix=".xlsx", delete=False) as file:
-        target = Path(file.name)
-    try:
-        export_paths(found, [XlsxExporter(target)])
-    except BaseException:
-        target.unlink(missing_ok=True)
-        raise
-    cleanup = BackgroundTask(target.unlink, missing_ok=True)
-    return FileResponse(target, media_type=XLSX_TYPE, filename=XLSX_NAME, background=cleanup)
+    return xlsx_download(lambda target: export_paths(found, [XlsxExporter(target)]), XLSX_NAME)

@@ -6,20 +6,22 @@ from typing import Annotated, Any, NamedTuple
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import StreamingResponse
+from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from laborgraph.app.deps import Limit, Offset, QuestionsDep, StoreDep, Writer, require_read
 from laborgraph.app.errors import error_responses
 from laborgraph.app.questions import DEFAULT_PAGE, ChangeReport, History
 from laborgraph.app.routes import examples
+from laborgraph.app.routes.downloads import xlsx_download, xlsx_response
 from laborgraph.graph.revisions import MAX_REASON, Revision, WriteNote, link_key
 from laborgraph.graph.vocabulary import LinkType
 from laborgraph.ingest.load import retract
-from laborgraph.visualize.export import stream_changes_csv
+from laborgraph.visualize.export import stream_changes_csv, write_changes_xlsx
 
 router = APIRouter(tags=["reviews"], dependencies=[Depends(require_read)])
 CSV_NAME = "laborgraph-changes.csv"
+XLSX_NAME = "laborgraph-changes.xlsx"
 ERRORS = error_responses(401, 403, 404, 422, 503)
 RETRACTED = examples.json_example(examples.RETRACTED, "Retracted, with the revision it made.")
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
@@ -87,6 +89,17 @@ def download_changes(ask: QuestionsDep, asked: ChangesFilters) -> StreamingRespo
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{CSV_NAME}"'},
     )
+
+
+@router.get(
+    "/changes.xlsx",
+    response_class=FileResponse,
+    responses={**xlsx_response('The CSV\'s rows and columns in one worksheet, "changes".'), **ERRORS},
+)
+def download_changes_xlsx(ask: QuestionsDep, asked: ChangesFilters) -> FileResponse:
+    """Every change as a spreadsheet (.xlsx): the CSV's rows and columns."""
+    found = ask.changes(asked.start, asked.end, asked.buyer, unchanged=asked.unchanged)
+    return xlsx_download(lambda target: write_changes_xlsx(found.items, target), XLSX_NAME)
 
 
 @router.get("/history/{fact_id:path}", responses={**examples.json_example(examples.HISTORY), **ERRORS})

@@ -6,17 +6,23 @@ from itertools import chain, islice
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import StreamingResponse
+from fastapi.responses import FileResponse, StreamingResponse
 
 from laborgraph.app.deps import MAX_OFFSET, Limit, Offset, QuestionsDep, require_read
 from laborgraph.app.errors import error_responses
 from laborgraph.app.questions import DEFAULT_PAGE
 from laborgraph.app.routes import examples
+from laborgraph.app.routes.downloads import xlsx_download, xlsx_response
 from laborgraph.graph.analysis.scorecards import Scorecard, ScorecardPage
-from laborgraph.visualize.export import stream_scorecards_csv
+from laborgraph.visualize.export import stream_scorecards_csv, write_scorecards_xlsx
 
+DownloadOffset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Organizations to skip.")]
+DownloadLimit = Annotated[
+    int | None, Query(ge=1, description="At most this many organizations; all if absent.")
+]
 router = APIRouter(tags=["scorecards"], dependencies=[Depends(require_read)])
 CSV_NAME = "laborgraph-scorecards.csv"
+XLSX_NAME = "laborgraph-scorecards.xlsx"
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "One row per organization and principle.",
@@ -42,10 +48,8 @@ def list_scorecards(ask: QuestionsDep, offset: Offset = 0, limit: Limit = DEFAUL
 )
 def download_scorecards(
     ask: QuestionsDep,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Organizations to skip.")] = 0,
-    limit: Annotated[
-        int | None, Query(ge=1, description="At most this many organizations; all if absent.")
-    ] = None,
+    offset: DownloadOffset = 0,
+    limit: DownloadLimit = None,
 ) -> StreamingResponse:
     """The same scorecards as a CSV download, one row per organization and principle."""
     found = ask.iter_scorecards(offset, limit)
@@ -55,6 +59,24 @@ def download_scorecards(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{CSV_NAME}"'},
     )
+
+
+@router.get(
+    "/scorecards.xlsx",
+    response_class=FileResponse,
+    responses={
+        **xlsx_response('The CSV\'s rows and columns in one worksheet, "scorecards".'),
+        **error_responses(401, 403, 422, 503),
+    },
+)
+def download_scorecards_xlsx(
+    ask: QuestionsDep,
+    offset: DownloadOffset = 0,
+    limit: DownloadLimit = None,
+) -> FileResponse:
+    """The same scorecards as a spreadsheet (.xlsx): the CSV's rows and columns."""
+    found = ask.iter_scorecards(offset, limit)
+    return xlsx_download(lambda target: write_scorecards_xlsx(found, target), XLSX_NAME)
 
 
 @router.get(

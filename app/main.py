@@ -14,6 +14,7 @@ from laborgraph.app.holder import StoreHolder
 from laborgraph.app.routes import api_router, docs, health, pages
 from laborgraph.app.settings import Settings
 from laborgraph.graph.errors import StoreUnavailable
+from laborgraph.visualize import render
 
 DESCRIPTION = """\
 Which decisions, made by which teams of which AI buyers, vendors and platforms, reach which
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # and every request tries again, so the API recovers by itself once it answers.
         with suppress(StoreUnavailable):
             holder.get()
+        render.preload()
         yield
         holder.close()
 

@@ -106,6 +106,14 @@ class ActionList(BaseModel):
     items: list[TrackedAction]
 
 
+class KeptMap(BaseModel):
+    """A map as the store keeps it: the model, and the small cohorts it masks in other
+    outputs (never part of the model's own JSON)."""
+
+    map: MapModel
+    suppressed_ids: list[str]
+
+
 _M = TypeVar("_M", bound=BaseModel)
 
 
@@ -465,14 +473,15 @@ class Questions:
 
     def warm(self) -> None:
         """Work out the answers users ask first of a whole graph (the first page of gaps, of
-        fragmentation and of scorecards, and what the front page shows), so that no one
-        waits for them after a write. Raises GraphError if it cannot (a bad scoring file,
+        fragmentation and of scorecards, what the front page shows, the map of every buyer),
+        so that no one waits for them after a write. Raises GraphError if it cannot (a bad scoring file,
         say): the graph is written all the same."""
         self.gaps(limit=DEFAULT_PAGE)
         self.fragmentation(limit=DEFAULT_PAGE)
         self.overview()
         self.path_page(paths.PathQuery(), 0, FRONT_PAGE_PATHS)
         self.scorecards(limit=DEFAULT_PAGE)
+        self.chain_map()  # the map of every buyer: on a large graph, every cohort read
 
     def entities(
         self, kind: EntityKind | None = None, offset: int = 0, limit: int = 50, text: str | None = None
@@ -508,18 +517,29 @@ class Questions:
         an entity's neighbourhood or on the organizations of one tier and country. A small
         cohort is no focus: outputs never single it out."""
         self._refuse_hidden(focus, viewpoint)
-        return chain_map(
-            self.store,
-            self.scoring,
-            viewpoint=viewpoint,
-            focus=focus,
-            depth=depth,
-            region=region,
-            path_rank=path_rank,
-            privacy=self.privacy,
-            served=served,
-            today=today or date.today(),
-        )
+        today = today or date.today()
+
+        def answer() -> KeptMap:
+            found = chain_map(
+                self.store,
+                self.scoring,
+                viewpoint=viewpoint,
+                focus=focus,
+                depth=depth,
+                region=region,
+                path_rank=path_rank,
+                privacy=self.privacy,
+                today=today,
+            )
+            return KeptMap(map=found, suppressed_ids=sorted(found.suppressed_ids))
+
+        asked = {"viewpoint": viewpoint, "focus": focus, "depth": depth, "path": path_rank,
+                 "region": region, "today": today}  # fmt: skip
+        kept = self.remembered("map", asked, KeptMap, answer)
+        model = kept.map
+        model.suppressed_ids = set(kept.suppressed_ids)
+        model.served = served  # the one difference between a served page's map and a file's
+        return model
 
     @contextmanager
     def graph_elements(

@@ -2,11 +2,13 @@
 
     python -m bench.pages --data-dir /tmp/lg1m --buyer org-b00044
 
-``laborgraph map --viewpoint BUYER`` as a fresh process (wall time and the file's size),
-then ``laborgraph serve``: for the front page, the buyer's map and the first group that map
-opens, the cold and a warm request (time, bytes), and headless Chromium (Debian's) from
-navigation to a drawn map, with its console errors and every request that left the server
-(there should be none). Figures go to bench/results/.
+``laborgraph map --viewpoint BUYER`` (with ``--whole``, ``laborgraph map`` too) as a fresh
+process (wall time and the file's size), then ``laborgraph serve``: for the front page, the
+buyer's map, the first group that map opens, the organizations of its busiest tier and
+country (``tier=T&country=C``) and with ``--whole`` the map of every buyer: the cold and a
+warm request (time, bytes), and headless Chromium (Debian's) from navigation to a drawn map,
+with its console errors and every request that left the server (there should be none).
+Figures go to bench/results/.
 """
 
 from __future__ import annotations
@@ -41,11 +43,11 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 READY = "body[data-ready=true]"  # set by map.js once vis-network has drawn the map
 
 
-def time_cli_map(env: dict[str, str], buyer: str, runs: int, scratch: Path) -> dict[str, Any]:
+def time_cli_map(env: dict[str, str], buyer: str | None, runs: int, scratch: Path) -> dict[str, Any]:
     out, log = scratch / "map.html", scratch / "cli.log"
     walls = []
     for _ in range(runs):
-        argv = [laborgraph_executable(), "map", "--viewpoint", buyer, "-o", str(out)]
+        argv = [laborgraph_executable(), "map", *(["--viewpoint", buyer] if buyer else []), "-o", str(out)]
         finished = run_in_own_group(argv, env, 120.0, log, log)
         if finished.exit_code != 0:
             raise SystemExit(f"laborgraph map failed: {log.read_text()[-500:]}")
@@ -79,6 +81,19 @@ def serve_and_open(browser: Browser, base_url: str, path: str) -> dict[str, Any]
             """() => { const g = window.laborgraph && window.laborgraph.data.nodes.find(n => n.drill);
                        return g ? g.drill : null; }"""
         )
+        # The tier and country holding most of the map's organizations: a group of them, opened.
+        region = page.evaluate(
+            """() => { if (!window.laborgraph) return null;
+                const seen = new Map();
+                for (const n of window.laborgraph.data.nodes) {
+                  if (n.kind !== "organization" || n.tier == null) continue;
+                  const country = n.facts[0][1].find(f => f[0] === "Country")[1];
+                  const key = n.tier + ":" + country;
+                  seen.set(key, (seen.get(key) || 0) + 1);
+                }
+                const best = [...seen].sort((a, b) => b[1] - a[1])[0];
+                return best ? {tier: best[0].split(":")[0], country: best[0].split(":")[1]} : null; }"""
+        )
     finally:
         page.close()
     return {
@@ -92,6 +107,7 @@ def serve_and_open(browser: Browser, base_url: str, path: str) -> dict[str, Any]
         "console_errors": errors,
         "requests_outside": outside,
         "first_group": group,
+        "busiest_region": region,
     }
 
 
@@ -106,12 +122,18 @@ def main() -> None:
     parser.add_argument("--buyer", required=True, help="the buyer whose map is timed")
     parser.add_argument("--runs", type=int, default=3, help="fresh `laborgraph map` processes")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--whole", action="store_true", help="also time the map of every buyer (CLI and /map)"
+    )
     args = parser.parse_args()
     env = store_env(args)
     figures: dict[str, Any] = {"machine": machine_info(), "git": git_info(), "buyer": args.buyer}
     with TemporaryDirectory() as scratch:
         figures["cli_map"] = time_cli_map(env, args.buyer, args.runs, Path(scratch))
         say(f"laborgraph map --viewpoint {args.buyer}: {figures['cli_map']}")
+        if args.whole:
+            figures["cli_whole_map"] = time_cli_map(env, None, args.runs, Path(scratch))
+            say(f"laborgraph map: {figures['cli_whole_map']}")
         server = start_server(env, Path(scratch) / "server.log", workers=1)
         try:
             with sync_playwright() as playwright:
@@ -123,12 +145,15 @@ def main() -> None:
                             browser, server.base_url, "/map?" + urlencode({"viewpoint": args.buyer})
                         )
                     )
-                    if pages[-1]["first_group"]:
-                        pages.append(
-                            serve_and_open(
-                                browser, server.base_url, "/map?" + urlencode(pages[-1]["first_group"])
-                            )
-                        )
+                    chain = pages[-1]
+                    if chain["first_group"]:
+                        opened = "/map?" + urlencode(chain["first_group"])
+                        pages.append(serve_and_open(browser, server.base_url, opened))
+                    if chain["busiest_region"]:
+                        region = {"viewpoint": args.buyer, **chain["busiest_region"]}
+                        pages.append(serve_and_open(browser, server.base_url, "/map?" + urlencode(region)))
+                    if args.whole:
+                        pages.append(serve_and_open(browser, server.base_url, "/map"))
                 finally:
                     browser.close()
         finally:

@@ -7,10 +7,11 @@ from datetime import date
 from laborgraph.app.questions import Questions
 from laborgraph.app.settings import Settings
 from laborgraph.graph.analysis.gaps import GapKind
-from laborgraph.graph.model import Condition, GraphData
+from laborgraph.graph.model import Cohort, Condition, GraphData, Link
 from laborgraph.graph.store import GraphStore
-from laborgraph.graph.vocabulary import Dimension, Status
+from laborgraph.graph.vocabulary import Dimension, LinkType, Status
 from laborgraph.ingest.load import ingest_path
+from laborgraph.visualize.render import render_map_html
 from tests.conftest import EXAMPLE_BUNDLE
 
 TODAY = date(2026, 11, 22)
@@ -48,3 +49,24 @@ def test_questions_answer_the_graph_as_it_is_after_every_write(store: GraphStore
     assert not any(g.entity_id == "coh-taskhive-ke-gig" and g.dimension == "pay" for g in after.items)
     shown = Questions(store, ask.settings, show_small=True)
     assert shown.gaps(GapKind.unknown_condition, today=TODAY).total == after.total
+
+
+def test_a_map_is_kept_whole_and_forgotten_at_the_next_write(store: GraphStore) -> None:
+    ingest_path(store, EXAMPLE_BUNDLE)
+    ask = Questions(store, Settings.model_validate({"min_headcount": 5}))
+    served = ask.chain_map(viewpoint="org-halcyon", served=True, today=TODAY)
+    kept = Questions(store, ask.settings).chain_map(viewpoint="org-halcyon", served=True, today=TODAY)
+    assert render_map_html(kept) == render_map_html(served)  # another asker, the same page
+    assert kept.suppressed_ids == served.suppressed_ids != set()  # still masked on the front page
+    in_a_file = ask.chain_map(viewpoint="org-halcyon", today=TODAY)
+    assert not in_a_file.served and in_a_file.nodes == served.nodes  # groups say how to write theirs
+
+    # A new cohort at Kora: the next map draws it.
+    store.write(
+        GraphData(
+            cohorts=[Cohort(id="coh-new", name="New annotators", country="KE", headcount=40)],
+            links=[Link(from_id="org-kora", type=LinkType.ENGAGES, to_id="coh-new")],
+        )
+    )
+    after = ask.chain_map(viewpoint="org-halcyon", served=True, today=TODAY)
+    assert "coh-new" in {n.id for n in after.nodes} - {n.id for n in served.nodes}

@@ -71,7 +71,10 @@ class Chain:
         orgs = {n: t for n, t in tiers_below(self.view, viewpoint).items() if n not in self.cohorts}
         scope: Scope = viewpoint_scope(self.view, viewpoint)
         found = {org: {viewpoint: tier} for org, tier in orgs.items()}
-        for cohort_id, engaging in self.engagers.items():
+        # Only the cohorts its organizations engage: a map of every buyer asks this of each.
+        below = dict.fromkeys(c for org in orgs for c in self.engaged.get(org, ()))
+        for cohort_id in below:
+            engaging = self.engagers[cohort_id]
             tiers = [
                 orgs[org]
                 for org, project in engaging

@@ -239,8 +239,12 @@ def plan_write(
             by_date[seen] = placed if placed is not None else merge(earlier, entity)
         else:
             merged[entity.id] = merge(current, entity)
-    for entity_id, value in merged.items():
-        old = before.get(entity_id)
+    # In the bundle's order, not the date order merged in: a store lays rows out as written,
+    # and a cohort's conditions read back together when written together.
+    for entity_id in dict.fromkeys(e.id for e in incoming):
+        value, old = merged.get(entity_id), before.get(entity_id)
+        if value is None:
+            continue  # older observations only: the stored condition stays as it is
         if old is None:
             plan.new_entities.append(value)
         elif old != value:

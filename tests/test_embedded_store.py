@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import sqlite3
 import threading
@@ -151,3 +152,17 @@ def test_a_store_leaves_no_file_until_its_first_write(tmp_path: Path) -> None:
     assert other.get("org-halcyon").name == "Halcyon Labs"  # sees the first write at once
     store.close()
     other.close()
+
+
+def test_a_bundle_is_laid_out_in_its_own_order_whatever_its_conditions_dates(tmp_path: Path) -> None:
+    # Whole-graph reads walk a cohort's conditions together: they must lie together in the
+    # file, not in the date order a write merges observations in.
+    store = EmbeddedStore(tmp_path)
+    ingest_path(store, EXAMPLE_BUNDLE)
+    store.close()
+    db = sqlite3.connect(tmp_path / DB_FILE)
+    stored = [i for (i,) in db.execute("SELECT id FROM entities WHERE kind = 'condition' ORDER BY rowid")]
+    db.close()
+    with (EXAMPLE_BUNDLE / "conditions.csv").open(newline="") as rows:
+        in_bundle = [f"{row['cohort_id']}/{row['dimension']}" for row in csv.DictReader(rows)]
+    assert stored == list(dict.fromkeys(in_bundle))

@@ -32,7 +32,7 @@ import sqlite3
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from functools import partial
@@ -257,6 +257,7 @@ SELECT id, coalesce(dated, ''), 1, body FROM entities WHERE kind = '{EntityKind.
 ADD_REVISION = "INSERT INTO revisions (number, at, label, digest, writer, counts) VALUES (?, ?, ?, ?, ?, ?)"
 NEXT_REVISION = "SELECT coalesce(max(number), 0) + 1 FROM revisions"
 REVISIONS = "SELECT number, at, label, digest, writer, counts FROM revisions ORDER BY number"
+OBSERVATION_BODIES = f"SELECT condition_id, observed_at, body FROM observations WHERE condition_id {_IN}"
 OBSERVATIONS_OF = f"""
 SELECT condition_id, observed_at, revision, body FROM observations WHERE condition_id {_IN}
 ORDER BY condition_id, observed_at
@@ -766,11 +767,7 @@ class EmbeddedStore:
                         for entity_id in sorted(missing)
                     ]
                 )
-            observed = {observation_key(c) for c in data.conditions}
-            stored_observations = {
-                observation_key(o.condition): o.condition
-                for o in reader.observations({condition_id for condition_id, _ in observed})
-            }
+            stored_observations = reader.stored_observations({c.id for c in data.conditions})
             plan = plan_write(reader, data, retractions, stored_observations)
             if plan.is_empty():
                 return Written(revision=None)
@@ -839,6 +836,27 @@ class EmbeddedStore:
         return [row[0] for chunk in _chunks(ids) for row in db.execute(KINDS_BY_ID, (json.dumps(chunk),))]
 
 
+class StoredObservations(Mapping[tuple[str, str], Condition]):
+    """Stored observations by observation_key, each read from its body only when looked up:
+    a write of new observations looks each one up to find none there."""
+
+    def __init__(self, bodies: dict[tuple[str, str], str]) -> None:
+        self._bodies = bodies
+        self._read: dict[tuple[str, str], Condition] = {}
+
+    def __getitem__(self, key: tuple[str, str]) -> Condition:
+        found = self._read.get(key)
+        if found is None:
+            found = self._read[key] = Condition.model_validate_json(self._bodies[key])
+        return found
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._bodies)
+
+    def __len__(self) -> int:
+        return len(self._bodies)
+
+
 class _SQLiteReader:
     """The GraphReader of one read transaction on one connection."""
 
@@ -879,6 +897,14 @@ class _SQLiteReader:
                     )
                 )
         return found
+
+    def stored_observations(self, condition_ids: Collection[str]) -> StoredObservations:
+        """Every stored observation of these conditions, by observation_key, for planning a write."""
+        bodies = {}
+        for chunk in _chunks(condition_ids):
+            for condition_id, observed_at, body in self._db.execute(OBSERVATION_BODIES, (json.dumps(chunk),)):
+                bodies[condition_id, observed_at] = body
+        return StoredObservations(bodies)
 
     def versions(self, keys: Collection[str]) -> dict[str, list[FactVersion]]:
         """Every value each fact (an entity id, or a link's ``link_key``) has held, oldest first."""

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import NoReturn
+
+import pytest
 
 from laborgraph.app.questions import Questions
 from laborgraph.app.settings import Settings
+from laborgraph.graph.analysis import changes
 from laborgraph.graph.analysis.gaps import GapKind
 from laborgraph.graph.model import Condition, GraphData
 from laborgraph.graph.store import GraphStore
 from laborgraph.graph.vocabulary import Dimension, Status
 from laborgraph.ingest.load import ingest_path
 from tests.conftest import EXAMPLE_BUNDLE
+from tests.test_reviews import SECOND_REVIEW
 
 TODAY = date(2026, 11, 22)
 
@@ -48,3 +53,22 @@ def test_questions_answer_the_graph_as_it_is_after_every_write(store: GraphStore
     assert not any(g.entity_id == "coh-taskhive-ke-gig" and g.dimension == "pay" for g in after.items)
     shown = Questions(store, ask.settings, show_small=True)
     assert shown.gaps(GapKind.unknown_condition, today=TODAY).total == after.total
+
+
+def test_the_warm_up_keeps_every_change_since_the_last_review_for_any_page_of_it(
+    store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingest_path(store, EXAMPLE_BUNDLE)
+    ingest_path(store, SECOND_REVIEW)
+    ask = Questions(store, Settings.model_validate({"min_headcount": 5}))
+    ask.warm()
+    every = ask.changes()
+    assert every.total > 3
+
+    def traced_again(*args: object, **kwargs: object) -> NoReturn:
+        raise AssertionError("the changes were traced again")
+
+    monkeypatch.setattr(changes, "between", traced_again)
+    page = Questions(store, ask.settings).changes(offset=2, limit=2)  # another asker, another page
+    assert page.items == every.items[2:4]
+    assert (page.total, page.counts, page.next_offset) == (every.total, every.counts, 4)

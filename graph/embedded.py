@@ -212,6 +212,15 @@ ON CONFLICT (id) DO UPDATE SET
     status = excluded.status, dated = excluded.dated, cites = excluded.cites, grade = excluded.grade,
     body = excluded.body, last_rev = excluded.last_rev
 """
+# A changed entity of a kind whose ref and applies_to never change (a condition's ref follows
+# from its id; organizations, cohorts, sources and benchmarks have neither) is updated in place,
+# leaving its rows in the indexes on kind, ref and applies_to as they are. Same row as UPSERT_ENTITY.
+UPDATE_IN_PLACE = """
+UPDATE entities SET name = ?3, risk = ?6, headcount = ?7, status = ?8, dated = ?9, cites = ?10, grade = ?11,
+    body = ?12, last_rev = ?14
+WHERE id = ?1
+"""
+_REFS_FIXED = (Organization, Cohort, Condition, Source, Benchmark)
 # Layout 2 to 3: conditions' evidence grades, read by scorecards, become a column.
 ADD_GRADES = "ALTER TABLE entities ADD COLUMN grade TEXT"
 FILL_GRADES = f"""
@@ -794,7 +803,10 @@ class EmbeddedStore:
             db.execute(KEEP_LINK_VALUES, (revision,))
             db.execute(DROP_RETRACTED_LINKS)
             db.execute("DELETE FROM temp.ending")
-            db.executemany(UPSERT_ENTITY, (_entity_row(e, revision) for e in plan.entities_to_store()))
+            in_place = [e for e in plan.changed_entities if isinstance(e, _REFS_FIXED)]
+            others = [e for e in plan.changed_entities if not isinstance(e, _REFS_FIXED)]
+            db.executemany(UPSERT_ENTITY, (_entity_row(e, revision) for e in [*plan.new_entities, *others]))
+            db.executemany(UPDATE_IN_PLACE, (_entity_row(e, revision) for e in in_place))
             db.executemany(
                 UPSERT_LINK,
                 (

@@ -17,7 +17,9 @@ from laborgraph.graph.analysis import regions
 from laborgraph.graph.analysis.paths import PathQuery, trace_risk_paths
 from laborgraph.graph.embedded import DB_FILE, LAYOUT, EmbeddedStore
 from laborgraph.graph.errors import InvalidBundle, StoreUnavailable
+from laborgraph.graph.model import Condition, GraphData, Unit
 from laborgraph.graph.scoring import load_scoring
+from laborgraph.graph.vocabulary import Dimension, Status
 from laborgraph.ingest.load import ingest_path
 from tests.conftest import EXAMPLE_BUNDLE, FIXTURES
 
@@ -166,3 +168,26 @@ def test_a_bundle_is_laid_out_in_its_own_order_whatever_its_conditions_dates(tmp
     with (EXAMPLE_BUNDLE / "conditions.csv").open(newline="") as rows:
         in_bundle = [f"{row['cohort_id']}/{row['dimension']}" for row in csv.DictReader(rows)]
     assert stored == list(dict.fromkeys(in_bundle))
+
+
+def test_changed_entities_are_found_by_their_new_references_and_values(tmp_path: Path) -> None:
+    # A changed condition is updated in place; a unit moving to another organization has
+    # its reference rewritten in the index that finds units by organization.
+    store = EmbeddedStore(tmp_path)
+    ingest_path(store, EXAMPLE_BUNDLE)
+    pay = store.get("coh-savanna-ke-moderators/pay")
+    unit = store.get("unit-nimbus-alignment")
+    assert isinstance(pay, Condition) and isinstance(unit, Unit)
+    moved = unit.model_copy(update={"organization_id": "org-halcyon"})
+    met = pay.model_copy(update={"value": 2.9, "status": Status.meets})
+    store.write(GraphData(units=[moved], conditions=[met]))
+    with store.read() as reader:
+        assert "unit-nimbus-alignment" in {u.id for u in reader.units_of(["org-halcyon"])}
+        assert "unit-nimbus-alignment" not in {u.id for u in reader.units_of(["org-nimbus"])}
+        found = {c.id: c for c in reader.conditions_of(["coh-savanna-ke-moderators"])}
+        assert found["coh-savanna-ke-moderators/pay"].status is Status.meets
+        facts = [
+            f for f in reader.condition_facts(["coh-savanna-ke-moderators"]) if f.dimension is Dimension.pay
+        ]
+        assert [f.status for f in facts] == [Status.meets]
+    assert store.get("coh-savanna-ke-moderators/pay") == met

@@ -73,6 +73,7 @@ from laborgraph.graph.revisions import (
     Retraction,
     Revision,
     WriteNote,
+    WritePlan,
     Written,
     is_link_key,
     link_key,
@@ -304,6 +305,25 @@ CROSS JOIN entities c ON c.id = t.id AND c.kind = '{EntityKind.cohort.value}'
 CROSS JOIN links l ON l.to_id = c.id AND l.type = '{LinkType.ENGAGES.value}'
 CROSS JOIN entities k ON k.ref = c.id AND k.kind = '{EntityKind.condition.value}' AND k.risk IS NOT NULL
 """
+# The risk rows of the conditions in temp.touched_conditions alone, when their cohorts and
+# engagements are as they were.
+DROP_CONDITION_RISKS = """
+DELETE FROM risks WHERE cohort_id IN (SELECT cohort_id FROM temp.touched_conditions)
+    AND (cohort_id, dimension) IN (SELECT cohort_id, dimension FROM temp.touched_conditions)
+"""
+ADD_CONDITION_RISKS = f"""
+INSERT INTO risks (engager, dimension, code, rank, cohort_id, project, country)
+SELECT l.from_id, t.dimension, k.risk, -coalesce(c.headcount, 0), c.id, l.project,
+       json_extract(c.body, '$.country')
+FROM temp.touched_conditions t
+CROSS JOIN entities k ON k.id = t.id AND k.risk IS NOT NULL
+CROSS JOIN entities c ON c.id = t.cohort_id AND c.kind = '{EntityKind.cohort.value}'
+CROSS JOIN links l ON l.to_id = c.id AND l.type = '{LinkType.ENGAGES.value}'
+"""
+TOUCHED_TABLES = {
+    "touched": "(id TEXT PRIMARY KEY)",
+    "touched_conditions": "(id TEXT PRIMARY KEY, cohort_id TEXT, dimension TEXT)",
+}
 
 _PROJECT = f"(? IS NULL OR project = '' OR project {_IN})"
 ENTITIES_BY_ID = f"SELECT body FROM entities WHERE id {_IN}"
@@ -821,12 +841,7 @@ class EmbeddedStore:
                     for c in plan.observations
                 ),
             )
-            db.execute("CREATE TEMP TABLE IF NOT EXISTS touched (id TEXT PRIMARY KEY)")
-            db.execute("DELETE FROM temp.touched")
-            db.executemany("INSERT INTO temp.touched (id) VALUES (?)", ((c,) for c in plan.touched_cohorts))
-            db.execute(DROP_RISKS)
-            db.execute(ADD_RISKS)
-            db.execute("DELETE FROM temp.touched")
+            self._refresh_risks(db, plan)
             made = plan.revision(revision, note)
             db.execute(
                 ADD_REVISION,
@@ -842,6 +857,24 @@ class EmbeddedStore:
             db.execute(NEW_VERSION)
             db.execute(FORGET_DERIVED)
             return Written(revision=made, orphaned_cohorts=tuple(plan.orphaned_cohorts))
+
+    @staticmethod
+    def _refresh_risks(db: sqlite3.Connection, plan: WritePlan) -> None:
+        """Work out again the risk rows a write changes: every row of a cohort whose record or
+        engagements it changed, and only a written condition's own rows otherwise."""
+        alone = [c for c in plan.conditions_to_store() if c.cohort_id not in plan.whole_cohorts]
+        for table, columns in TOUCHED_TABLES.items():
+            db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} {columns}")
+            db.execute(f"DELETE FROM temp.{table}")
+        db.executemany("INSERT INTO temp.touched (id) VALUES (?)", ((c,) for c in plan.whole_cohorts))
+        db.executemany(
+            "INSERT INTO temp.touched_conditions (id, cohort_id, dimension) VALUES (?, ?, ?)",
+            ((c.id, c.cohort_id, c.dimension.value) for c in alone),
+        )
+        for statement in (DROP_RISKS, ADD_RISKS, DROP_CONDITION_RISKS, ADD_CONDITION_RISKS):
+            db.execute(statement)
+        for table in TOUCHED_TABLES:
+            db.execute(f"DELETE FROM temp.{table}")
 
     @staticmethod
     def _known(db: sqlite3.Connection, ids: Collection[str]) -> list[str]:

@@ -15,7 +15,7 @@ from laborgraph.app.questions import Questions
 from laborgraph.app.settings import Settings
 from laborgraph.graph.analysis import regions
 from laborgraph.graph.analysis.paths import PathQuery, trace_risk_paths
-from laborgraph.graph.embedded import DB_FILE, LAYOUT, EmbeddedStore
+from laborgraph.graph.embedded import ADD_RISKS, DB_FILE, LAYOUT, EmbeddedStore
 from laborgraph.graph.errors import InvalidBundle, StoreUnavailable
 from laborgraph.graph.model import Condition, GraphData, Unit
 from laborgraph.graph.scoring import load_scoring
@@ -191,3 +191,30 @@ def test_changed_entities_are_found_by_their_new_references_and_values(tmp_path:
         ]
         assert [f.status for f in facts] == [Status.meets]
     assert store.get("coh-savanna-ke-moderators/pay") == met
+
+
+def test_a_write_of_conditions_alone_leaves_the_risk_rows_a_full_refresh_would(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path)
+    ingest_path(store, EXAMPLE_BUNDLE)
+    pay = store.get("coh-savanna-ke-moderators/pay")
+    voice = store.get("coh-savanna-ke-moderators/voice")
+    assert isinstance(pay, Condition) and isinstance(voice, Condition)
+    store.write(
+        GraphData(
+            conditions=[
+                pay.model_copy(update={"value": 2.9, "status": Status.meets}),  # its rows go
+                voice.model_copy(update={"status": Status.at_risk}),  # its rows change
+                Condition(cohort_id="coh-taskhive-ke-gig", dimension=Dimension.pay, status=Status.violates),
+            ]
+        )
+    )
+    store.close()
+    db = sqlite3.connect(tmp_path / DB_FILE)
+    kept = sorted(db.execute("SELECT * FROM risks"))
+    db.execute("CREATE TEMP TABLE touched (id TEXT PRIMARY KEY)")
+    db.execute("INSERT INTO temp.touched SELECT id FROM entities WHERE kind = 'cohort'")
+    db.execute("DELETE FROM risks")
+    db.execute(ADD_RISKS)
+    assert kept == sorted(db.execute("SELECT * FROM risks"))
+    assert any(row[4] == "coh-taskhive-ke-gig" and row[1] == "pay" for row in kept)
+    db.close()

@@ -170,14 +170,20 @@ def test_a_bundle_is_laid_out_in_its_own_order_whatever_its_conditions_dates(tmp
     assert stored == list(dict.fromkeys(in_bundle))
 
 
-def test_changed_entities_are_found_by_their_new_references_and_values(tmp_path: Path) -> None:
-    # A changed condition is updated in place; a unit moving to another organization has
-    # its reference rewritten in the index that finds units by organization.
+def _example_with_savanna_pay(tmp_path: Path) -> tuple[EmbeddedStore, Condition]:
     store = EmbeddedStore(tmp_path)
     ingest_path(store, EXAMPLE_BUNDLE)
     pay = store.get("coh-savanna-ke-moderators/pay")
+    assert isinstance(pay, Condition)
+    return store, pay
+
+
+def test_changed_entities_are_found_by_their_new_references_and_values(tmp_path: Path) -> None:
+    # A changed condition is updated in place; a unit moving to another organization has
+    # its reference rewritten in the index that finds units by organization.
+    store, pay = _example_with_savanna_pay(tmp_path)
     unit = store.get("unit-nimbus-alignment")
-    assert isinstance(pay, Condition) and isinstance(unit, Unit)
+    assert isinstance(unit, Unit)
     moved = unit.model_copy(update={"organization_id": "org-halcyon"})
     met = pay.model_copy(update={"value": 2.9, "status": Status.meets})
     store.write(GraphData(units=[moved], conditions=[met]))
@@ -194,11 +200,9 @@ def test_changed_entities_are_found_by_their_new_references_and_values(tmp_path:
 
 
 def test_a_write_of_conditions_alone_leaves_the_risk_rows_a_full_refresh_would(tmp_path: Path) -> None:
-    store = EmbeddedStore(tmp_path)
-    ingest_path(store, EXAMPLE_BUNDLE)
-    pay = store.get("coh-savanna-ke-moderators/pay")
+    store, pay = _example_with_savanna_pay(tmp_path)
     voice = store.get("coh-savanna-ke-moderators/voice")
-    assert isinstance(pay, Condition) and isinstance(voice, Condition)
+    assert isinstance(voice, Condition)
     store.write(
         GraphData(
             conditions=[

@@ -183,20 +183,12 @@ class Questions:
         self._refuse_hidden(buyer)
 
         def answer() -> ChangeReport:
-            with self.store.read() as reader:
-                found = changes.between(
-                    reader, start, end, self.scoring, self.privacy.hides, buyer, unchanged
-                )
-            listed = found.changes
-            counts = changes.counts(listed)
-            if found.unchanged:
-                counts["risk_path:unchanged"] = found.unchanged
+            every = self._every_change(start, end, buyer, unchanged)
             stop = None if limit is None else offset + limit
-            next_offset = stop if stop is not None and stop < len(listed) else None
-            return ChangeReport(
-                from_revision=start, to_revision=end, buyer_id=buyer, counts=dict(sorted(counts.items())),
-                total=len(listed), offset=offset, limit=limit, next_offset=next_offset,
-                items=listed[offset:stop],
+            next_offset = stop if stop is not None and stop < every.total else None
+            return every.model_copy(
+                update={"offset": offset, "limit": limit, "next_offset": next_offset,
+                        "items": every.items[offset:stop]}
             )  # fmt: skip
 
         asked = {
@@ -208,6 +200,27 @@ class Questions:
             "unchanged": unchanged,
         }
         return self.remembered("changes", asked, ChangeReport, answer)
+
+    def _every_change(self, start: int, end: int, buyer: str | None, unchanged: bool) -> ChangeReport:
+        """Every change from ``start`` to ``end`` on one page: kept (when not too large), so
+        that any page of it is read back rather than traced again."""
+
+        def answer() -> ChangeReport:
+            with self.store.read() as reader:
+                found = changes.between(
+                    reader, start, end, self.scoring, self.privacy.hides, buyer, unchanged
+                )
+            listed = found.changes
+            counts = changes.counts(listed)
+            if found.unchanged:
+                counts["risk_path:unchanged"] = found.unchanged
+            return ChangeReport(
+                from_revision=start, to_revision=end, buyer_id=buyer, counts=dict(sorted(counts.items())),
+                total=len(listed), offset=0, limit=None, next_offset=None, items=listed,
+            )  # fmt: skip
+
+        asked = {"from": start, "to": end, "buyer": buyer, "unchanged": unchanged}
+        return self.remembered("every-change", asked, ChangeReport, answer)
 
     def since_last_review(self) -> ChangeReport | None:
         """What changed between the two newest revisions (the front page's panel): None with
@@ -473,14 +486,16 @@ class Questions:
 
     def warm(self) -> None:
         """Work out the answers users ask first of a whole graph (the first page of gaps, of
-        fragmentation and of scorecards, what the front page shows, and its map when it draws one),
-        so that no one waits for them after a write. Raises GraphError if it cannot (a bad scoring file,
-        say): the graph is written all the same."""
+        fragmentation and of scorecards, what the front page shows: the changes since the last
+        review among them, when the newest is small enough to list, and its map when it draws
+        one), so that no one waits for them after a write. Raises GraphError if it cannot (a
+        bad scoring file, say): the graph is written all the same."""
         self.gaps(limit=DEFAULT_PAGE)
         self.fragmentation(limit=DEFAULT_PAGE)
         self.overview()
         self.path_page(paths.PathQuery(), 0, FRONT_PAGE_PATHS)
         self.scorecards(limit=DEFAULT_PAGE)
+        self.since_last_review()
         if self.fits_one_map():  # the front page draws it; on a large graph no page needs it first
             self.chain_map()
 

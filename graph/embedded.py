@@ -32,7 +32,7 @@ import sqlite3
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from functools import partial
@@ -73,6 +73,7 @@ from laborgraph.graph.revisions import (
     Retraction,
     Revision,
     WriteNote,
+    WritePlan,
     Written,
     is_link_key,
     link_key,
@@ -212,6 +213,15 @@ ON CONFLICT (id) DO UPDATE SET
     status = excluded.status, dated = excluded.dated, cites = excluded.cites, grade = excluded.grade,
     body = excluded.body, last_rev = excluded.last_rev
 """
+# A changed entity of a kind whose ref and applies_to never change (a condition's ref follows
+# from its id; organizations, cohorts, sources and benchmarks have neither) is updated in place,
+# leaving its rows in the indexes on kind, ref and applies_to as they are. Same row as UPSERT_ENTITY.
+UPDATE_IN_PLACE = """
+UPDATE entities SET name = ?3, risk = ?6, headcount = ?7, status = ?8, dated = ?9, cites = ?10, grade = ?11,
+    body = ?12, last_rev = ?14
+WHERE id = ?1
+"""
+_REFS_FIXED = (Organization, Cohort, Condition, Source, Benchmark)
 # Layout 2 to 3: conditions' evidence grades, read by scorecards, become a column.
 ADD_GRADES = "ALTER TABLE entities ADD COLUMN grade TEXT"
 FILL_GRADES = f"""
@@ -257,6 +267,7 @@ SELECT id, coalesce(dated, ''), 1, body FROM entities WHERE kind = '{EntityKind.
 ADD_REVISION = "INSERT INTO revisions (number, at, label, digest, writer, counts) VALUES (?, ?, ?, ?, ?, ?)"
 NEXT_REVISION = "SELECT coalesce(max(number), 0) + 1 FROM revisions"
 REVISIONS = "SELECT number, at, label, digest, writer, counts FROM revisions ORDER BY number"
+OBSERVATION_BODIES = f"SELECT condition_id, observed_at, body FROM observations WHERE condition_id {_IN}"
 OBSERVATIONS_OF = f"""
 SELECT condition_id, observed_at, revision, body FROM observations WHERE condition_id {_IN}
 ORDER BY condition_id, observed_at
@@ -294,6 +305,25 @@ CROSS JOIN entities c ON c.id = t.id AND c.kind = '{EntityKind.cohort.value}'
 CROSS JOIN links l ON l.to_id = c.id AND l.type = '{LinkType.ENGAGES.value}'
 CROSS JOIN entities k ON k.ref = c.id AND k.kind = '{EntityKind.condition.value}' AND k.risk IS NOT NULL
 """
+# The risk rows of the conditions in temp.touched_conditions alone, when their cohorts and
+# engagements are as they were.
+DROP_CONDITION_RISKS = """
+DELETE FROM risks WHERE cohort_id IN (SELECT cohort_id FROM temp.touched_conditions)
+    AND (cohort_id, dimension) IN (SELECT cohort_id, dimension FROM temp.touched_conditions)
+"""
+ADD_CONDITION_RISKS = f"""
+INSERT INTO risks (engager, dimension, code, rank, cohort_id, project, country)
+SELECT l.from_id, t.dimension, k.risk, -coalesce(c.headcount, 0), c.id, l.project,
+       json_extract(c.body, '$.country')
+FROM temp.touched_conditions t
+CROSS JOIN entities k ON k.id = t.id AND k.risk IS NOT NULL
+CROSS JOIN entities c ON c.id = t.cohort_id AND c.kind = '{EntityKind.cohort.value}'
+CROSS JOIN links l ON l.to_id = c.id AND l.type = '{LinkType.ENGAGES.value}'
+"""
+TOUCHED_TABLES = {
+    "touched": "(id TEXT PRIMARY KEY)",
+    "touched_conditions": "(id TEXT PRIMARY KEY, cohort_id TEXT, dimension TEXT)",
+}
 
 _PROJECT = f"(? IS NULL OR project = '' OR project {_IN})"
 ENTITIES_BY_ID = f"SELECT body FROM entities WHERE id {_IN}"
@@ -769,11 +799,7 @@ class EmbeddedStore:
                         for entity_id in sorted(missing)
                     ]
                 )
-            observed = {observation_key(c) for c in data.conditions}
-            stored_observations = {
-                observation_key(o.condition): o.condition
-                for o in reader.observations({condition_id for condition_id, _ in observed})
-            }
+            stored_observations = reader.stored_observations({c.id for c in data.conditions})
             plan = plan_write(reader, data, retractions, stored_observations)
             if plan.is_empty():
                 return Written(revision=None)
@@ -800,7 +826,10 @@ class EmbeddedStore:
             db.execute(KEEP_LINK_VALUES, (revision,))
             db.execute(DROP_RETRACTED_LINKS)
             db.execute("DELETE FROM temp.ending")
-            db.executemany(UPSERT_ENTITY, (_entity_row(e, revision) for e in plan.entities_to_store()))
+            in_place = [e for e in plan.changed_entities if isinstance(e, _REFS_FIXED)]
+            others = [e for e in plan.changed_entities if not isinstance(e, _REFS_FIXED)]
+            db.executemany(UPSERT_ENTITY, (_entity_row(e, revision) for e in [*plan.new_entities, *others]))
+            db.executemany(UPDATE_IN_PLACE, (_entity_row(e, revision) for e in in_place))
             db.executemany(
                 UPSERT_LINK,
                 (
@@ -815,12 +844,7 @@ class EmbeddedStore:
                     for c in plan.observations
                 ),
             )
-            db.execute("CREATE TEMP TABLE IF NOT EXISTS touched (id TEXT PRIMARY KEY)")
-            db.execute("DELETE FROM temp.touched")
-            db.executemany("INSERT INTO temp.touched (id) VALUES (?)", ((c,) for c in plan.touched_cohorts))
-            db.execute(DROP_RISKS)
-            db.execute(ADD_RISKS)
-            db.execute("DELETE FROM temp.touched")
+            self._refresh_risks(db, plan)
             made = plan.revision(revision, note)
             db.execute(
                 ADD_REVISION,
@@ -838,8 +862,47 @@ class EmbeddedStore:
             return Written(revision=made, orphaned_cohorts=tuple(plan.orphaned_cohorts))
 
     @staticmethod
+    def _refresh_risks(db: sqlite3.Connection, plan: WritePlan) -> None:
+        """Work out again the risk rows a write changes: every row of a cohort whose record or
+        engagements it changed, and only a written condition's own rows otherwise."""
+        alone = [c for c in plan.conditions_to_store() if c.cohort_id not in plan.whole_cohorts]
+        for table, columns in TOUCHED_TABLES.items():
+            db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} {columns}")
+            db.execute(f"DELETE FROM temp.{table}")
+        db.executemany("INSERT INTO temp.touched (id) VALUES (?)", ((c,) for c in plan.whole_cohorts))
+        db.executemany(
+            "INSERT INTO temp.touched_conditions (id, cohort_id, dimension) VALUES (?, ?, ?)",
+            ((c.id, c.cohort_id, c.dimension.value) for c in alone),
+        )
+        for statement in (DROP_RISKS, ADD_RISKS, DROP_CONDITION_RISKS, ADD_CONDITION_RISKS):
+            db.execute(statement)
+        for table in TOUCHED_TABLES:
+            db.execute(f"DELETE FROM temp.{table}")
+
+    @staticmethod
     def _known(db: sqlite3.Connection, ids: Collection[str]) -> list[str]:
         return [row[0] for chunk in _chunks(ids) for row in db.execute(KINDS_BY_ID, (json.dumps(chunk),))]
+
+
+class StoredObservations(Mapping[tuple[str, str], Condition]):
+    """Stored observations by observation_key, each read from its body only when looked up:
+    a write of new observations looks each one up to find none there."""
+
+    def __init__(self, bodies: dict[tuple[str, str], str]) -> None:
+        self._bodies = bodies
+        self._read: dict[tuple[str, str], Condition] = {}
+
+    def __getitem__(self, key: tuple[str, str]) -> Condition:
+        found = self._read.get(key)
+        if found is None:
+            found = self._read[key] = Condition.model_validate_json(self._bodies[key])
+        return found
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._bodies)
+
+    def __len__(self) -> int:
+        return len(self._bodies)
 
 
 class _SQLiteReader:
@@ -882,6 +945,14 @@ class _SQLiteReader:
                     )
                 )
         return found
+
+    def stored_observations(self, condition_ids: Collection[str]) -> StoredObservations:
+        """Every stored observation of these conditions, by observation_key, for planning a write."""
+        bodies = {}
+        for chunk in _chunks(condition_ids):
+            for condition_id, observed_at, body in self._db.execute(OBSERVATION_BODIES, (json.dumps(chunk),)):
+                bodies[condition_id, observed_at] = body
+        return StoredObservations(bodies)
 
     def versions(self, keys: Collection[str]) -> dict[str, list[FactVersion]]:
         """Every value each fact (an entity id, or a link's ``link_key``) has held, oldest first."""

@@ -156,7 +156,9 @@ class WritePlan:
     observations: list[Condition] = field(default_factory=list)  # to keep in the series, by date
     retracted_entities: dict[str, str] = field(default_factory=dict)  # id -> reason
     retracted_links: dict[LinkKey, str] = field(default_factory=dict)
-    touched_cohorts: set[str] = field(default_factory=set)  # whose risk rows must be refreshed
+    touched_cohorts: set[str] = field(default_factory=set)  # whose risk rows must be refreshed...
+    # ...every one of them (the cohort or its engagements changed), not only its written conditions'
+    whole_cohorts: set[str] = field(default_factory=set)
     orphaned_cohorts: list[str] = field(default_factory=list)  # left with no engager
 
     def is_empty(self) -> bool:
@@ -194,6 +196,9 @@ class WritePlan:
 
     def links_to_store(self) -> list[Link]:
         return [*self.new_links, *self.changed_links]
+
+    def conditions_to_store(self) -> list[Condition]:
+        return [e for e in self.entities_to_store() if isinstance(e, Condition)]
 
 
 def _day_order(day: date | None) -> date:
@@ -239,8 +244,12 @@ def plan_write(
             by_date[seen] = placed if placed is not None else merge(earlier, entity)
         else:
             merged[entity.id] = merge(current, entity)
-    for entity_id, value in merged.items():
-        old = before.get(entity_id)
+    # In the bundle's order, not the date order merged in: a store lays rows out as written,
+    # and a cohort's conditions read back together when written together.
+    for entity_id in dict.fromkeys(e.id for e in incoming):
+        value, old = merged.get(entity_id), before.get(entity_id)
+        if value is None:
+            continue  # older observations only: the stored condition stays as it is
         if old is None:
             plan.new_entities.append(value)
         elif old != value:
@@ -266,13 +275,13 @@ def plan_write(
     _plan_retractions(stored, retractions, plan)
     _refuse_writing_what_is_retracted(plan)
     plan.orphaned_cohorts = _orphaned_cohorts(stored, plan)
-    plan.touched_cohorts = (
+    plan.whole_cohorts = (
         {e.id for e in plan.entities_to_store() if e.entity is EntityKind.cohort}
-        | {e.cohort_id for e in plan.entities_to_store() if isinstance(e, Condition)}
         | {link.to_id for link in plan.links_to_store() if link.type is LinkType.ENGAGES}
         | {key[2] for key in plan.retracted_links if key[1] is LinkType.ENGAGES}
         | {i.partition("/")[0] for i in plan.retracted_entities}  # cohorts, and conditions' cohorts
     )
+    plan.touched_cohorts = plan.whole_cohorts | {c.cohort_id for c in plan.conditions_to_store()}
     return plan
 
 

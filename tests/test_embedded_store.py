@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import sqlite3
 import threading
@@ -14,9 +15,11 @@ from laborgraph.app.questions import Questions
 from laborgraph.app.settings import Settings
 from laborgraph.graph.analysis import regions
 from laborgraph.graph.analysis.paths import PathQuery, trace_risk_paths
-from laborgraph.graph.embedded import DB_FILE, LAYOUT, EmbeddedStore
+from laborgraph.graph.embedded import ADD_RISKS, DB_FILE, LAYOUT, EmbeddedStore
 from laborgraph.graph.errors import InvalidBundle, StoreUnavailable
+from laborgraph.graph.model import Condition, GraphData, Unit
 from laborgraph.graph.scoring import load_scoring
+from laborgraph.graph.vocabulary import Dimension, Status
 from laborgraph.ingest.load import ingest_path
 from tests.conftest import EXAMPLE_BUNDLE, FIXTURES
 
@@ -151,3 +154,71 @@ def test_a_store_leaves_no_file_until_its_first_write(tmp_path: Path) -> None:
     assert other.get("org-halcyon").name == "Halcyon Labs"  # sees the first write at once
     store.close()
     other.close()
+
+
+def test_a_bundle_is_laid_out_in_its_own_order_whatever_its_conditions_dates(tmp_path: Path) -> None:
+    # Whole-graph reads walk a cohort's conditions together: they must lie together in the
+    # file, not in the date order a write merges observations in.
+    store = EmbeddedStore(tmp_path)
+    ingest_path(store, EXAMPLE_BUNDLE)
+    store.close()
+    db = sqlite3.connect(tmp_path / DB_FILE)
+    stored = [i for (i,) in db.execute("SELECT id FROM entities WHERE kind = 'condition' ORDER BY rowid")]
+    db.close()
+    with (EXAMPLE_BUNDLE / "conditions.csv").open(newline="") as rows:
+        in_bundle = [f"{row['cohort_id']}/{row['dimension']}" for row in csv.DictReader(rows)]
+    assert stored == list(dict.fromkeys(in_bundle))
+
+
+def _example_with_savanna_pay(tmp_path: Path) -> tuple[EmbeddedStore, Condition]:
+    store = EmbeddedStore(tmp_path)
+    ingest_path(store, EXAMPLE_BUNDLE)
+    pay = store.get("coh-savanna-ke-moderators/pay")
+    assert isinstance(pay, Condition)
+    return store, pay
+
+
+def test_changed_entities_are_found_by_their_new_references_and_values(tmp_path: Path) -> None:
+    # A changed condition is updated in place; a unit moving to another organization has
+    # its reference rewritten in the index that finds units by organization.
+    store, pay = _example_with_savanna_pay(tmp_path)
+    unit = store.get("unit-nimbus-alignment")
+    assert isinstance(unit, Unit)
+    moved = unit.model_copy(update={"organization_id": "org-halcyon"})
+    met = pay.model_copy(update={"value": 2.9, "status": Status.meets})
+    store.write(GraphData(units=[moved], conditions=[met]))
+    with store.read() as reader:
+        assert "unit-nimbus-alignment" in {u.id for u in reader.units_of(["org-halcyon"])}
+        assert "unit-nimbus-alignment" not in {u.id for u in reader.units_of(["org-nimbus"])}
+        found = {c.id: c for c in reader.conditions_of(["coh-savanna-ke-moderators"])}
+        assert found["coh-savanna-ke-moderators/pay"].status is Status.meets
+        facts = [
+            f for f in reader.condition_facts(["coh-savanna-ke-moderators"]) if f.dimension is Dimension.pay
+        ]
+        assert [f.status for f in facts] == [Status.meets]
+    assert store.get("coh-savanna-ke-moderators/pay") == met
+
+
+def test_a_write_of_conditions_alone_leaves_the_risk_rows_a_full_refresh_would(tmp_path: Path) -> None:
+    store, pay = _example_with_savanna_pay(tmp_path)
+    voice = store.get("coh-savanna-ke-moderators/voice")
+    assert isinstance(voice, Condition)
+    store.write(
+        GraphData(
+            conditions=[
+                pay.model_copy(update={"value": 2.9, "status": Status.meets}),  # its rows go
+                voice.model_copy(update={"status": Status.at_risk}),  # its rows change
+                Condition(cohort_id="coh-taskhive-ke-gig", dimension=Dimension.pay, status=Status.violates),
+            ]
+        )
+    )
+    store.close()
+    db = sqlite3.connect(tmp_path / DB_FILE)
+    kept = sorted(db.execute("SELECT * FROM risks"))
+    db.execute("CREATE TEMP TABLE touched (id TEXT PRIMARY KEY)")
+    db.execute("INSERT INTO temp.touched SELECT id FROM entities WHERE kind = 'cohort'")
+    db.execute("DELETE FROM risks")
+    db.execute(ADD_RISKS)
+    assert kept == sorted(db.execute("SELECT * FROM risks"))
+    assert any(row[4] == "coh-taskhive-ke-gig" and row[1] == "pay" for row in kept)
+    db.close()

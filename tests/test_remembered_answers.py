@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import NoReturn
+
+import pytest
 
 from laborgraph.app.questions import Questions
 from laborgraph.app.settings import Settings
+from laborgraph.graph.analysis import changes
 from laborgraph.graph.analysis.gaps import GapKind
 from laborgraph.graph.model import Cohort, Condition, GraphData, Link
 from laborgraph.graph.store import GraphStore
@@ -13,6 +17,7 @@ from laborgraph.graph.vocabulary import Dimension, LinkType, Status
 from laborgraph.ingest.load import ingest_path
 from laborgraph.visualize.render import render_map_html
 from tests.conftest import EXAMPLE_BUNDLE
+from tests.test_reviews import SECOND_REVIEW
 
 TODAY = date(2026, 11, 22)
 
@@ -70,3 +75,22 @@ def test_a_map_is_kept_whole_and_forgotten_at_the_next_write(store: GraphStore) 
     )
     after = ask.chain_map(viewpoint="org-halcyon", served=True, today=TODAY)
     assert "coh-new" in {n.id for n in after.nodes} - {n.id for n in served.nodes}
+
+
+def test_the_warm_up_keeps_every_change_since_the_last_review_for_any_page_of_it(
+    store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingest_path(store, EXAMPLE_BUNDLE)
+    ingest_path(store, SECOND_REVIEW)
+    ask = Questions(store, Settings.model_validate({"min_headcount": 5}))
+    ask.warm()
+    every = ask.changes()
+    assert every.total > 3
+
+    def traced_again(*args: object, **kwargs: object) -> NoReturn:
+        raise AssertionError("the changes were traced again")
+
+    monkeypatch.setattr(changes, "between", traced_again)
+    page = Questions(store, ask.settings).changes(offset=2, limit=2)  # another asker, another page
+    assert page.items == every.items[2:4]
+    assert (page.total, page.counts, page.next_offset) == (every.total, every.counts, 4)

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from laborgraph.graph.analysis.reach import Reach
 from laborgraph.graph.analysis.traverse import ENGAGES, org_distances
+from laborgraph.graph.collector import collector_paused
 from laborgraph.graph.model import (
     Action,
     Cohort,
@@ -322,11 +323,16 @@ def between(
                if v.since <= end and (v.until is None or v.until > start)]  # fmt: skip
     cohorts, organizations = affected_cohorts(touched)
     skeleton_now = reader.skeleton()
+    view_now: GraphView | None = None  # built once, for each side whose skeleton is today's
     sides = []
     for revision in (start, end):
-        records = as_of(skeleton_now.records(), versions, revision, _in_skeleton)
-        skeleton = GraphView.of(GraphData.of(records)) if revision else GraphView()
-        skeleton.project_owner = _project_owners(skeleton)
+        if not revision:
+            skeleton = GraphView()
+        elif _skeleton_as_now(versions, revision):
+            view_now = view_now or _skeleton_view(skeleton_now.records())
+            skeleton = view_now
+        else:
+            skeleton = _skeleton_view(as_of(skeleton_now.records(), versions, revision, _in_skeleton))
         sides.append((revision, skeleton))
     below = set(cohorts)
     for _, skeleton in sides:
@@ -377,6 +383,24 @@ def between(
     if buyer is not None:
         facts = [f for f in facts if {f.cohort_id, f.id, *_ends(f.id)} & region]
     return Found(ranked([*paths.changes, *facts]), paths.unchanged)
+
+
+def _skeleton_view(records: Iterable[Record]) -> GraphView:
+    with collector_paused():
+        skeleton = GraphView.of(GraphData.of(records))
+    skeleton.project_owner = _project_owners(skeleton)
+    return skeleton
+
+
+def _skeleton_as_now(versions: Mapping[str, list[FactVersion]], revision: int) -> bool:
+    """Whether every organization, unit, decision and supply link some revision after the
+    earlier one set or ended held at ``revision`` what it holds now (or was absent both times)."""
+    for held in versions.values():
+        if any(_in_skeleton(v.record) for v in held):
+            now = next((v for v in held if v.until is None), None)
+            if value_at(held, revision) is not now:
+                return False
+    return True
 
 
 def _in_skeleton(record: Record) -> bool:

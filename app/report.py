@@ -23,7 +23,6 @@ from laborgraph.graph.analysis.heatmap import RiskGrid, risk_grid
 from laborgraph.graph.analysis.influence import Fragmentation
 from laborgraph.graph.analysis.overview import BuyerOverview
 from laborgraph.graph.analysis.paths import PathQuery, RiskPath
-from laborgraph.graph.analysis.reach import Reach
 from laborgraph.graph.analysis.scorecards import ScoreLine
 from laborgraph.graph.analysis.tiers import TierCount, tier_counts
 from laborgraph.graph.errors import NotFound
@@ -77,9 +76,12 @@ def _gather(ask: Questions, buyer_id: str, today: date) -> BuyerReport:
     summary = ask.scorecard_summary()
     with ask.store.read() as reader:
         chain = regions.chain_rows(reader, buyer_id)
-    whole, hides = chain.whole, ask.privacy.min_headcount
+        whole = chain.whole(reader)
+    hides = ask.privacy.min_headcount
     tracked = ask.tracked(today, chain.ids)
-    found_gaps = VisibilityGaps(whole, ask.scoring, today, actions=tracked).report(limit=GAPS_LISTED)
+    visibility = VisibilityGaps(
+        whole, ask.scoring, today, actions=tracked
+    )  # its reach serves the heat map too
     actions = sorted((a for a in tracked if a.status in OPEN_STATUSES), key=_overdue_first)
     with ask.store.read() as reader:
         sources = [s for s in reader.entities(_cited(top, actions)) if isinstance(s, Source)]
@@ -88,13 +90,13 @@ def _gather(ask: Questions, buyer_id: str, today: date) -> BuyerReport:
         revision=revisions[-1] if revisions else None,
         buyer=buyer,
         min_headcount=hides,
-        risks=risk_grid(Reach(whole.skeleton, whole.engagements()), chain.engaged, ask.scoring, hides),
-        tiers=tier_counts(whole.skeleton, buyer_id, chain.engaged, hides),
+        risks=risk_grid(visibility.reach, chain.engaged, ask.scoring, hides),
+        tiers=tier_counts(chain.skeleton, buyer_id, chain.engaged, hides),
         top_paths=top,
-        gaps=ask.masked_gaps(found_gaps),
+        gaps=ask.masked_gaps(visibility.report(limit=GAPS_LISTED)),
         fragmentation=ask.fragmentation_of(whole, 0, FRAGMENTED_LISTED),
         review_day=summary.review_day,
-        scorecards=summary.lines({o.id: o.name for o in whole.skeleton.organizations()}),
+        scorecards=summary.lines({o.id: o.name for o in chain.skeleton.organizations()}),
         changes=changes,
         actions=actions,
         sources=sorted(sources, key=lambda s: s.id),
@@ -102,7 +104,8 @@ def _gather(ask: Questions, buyer_id: str, today: date) -> BuyerReport:
 
 
 def _cited(paths: list[RiskPath], actions: list[TrackedAction]) -> set[str]:
-    """The sources the paths' claims and the actions cite; a suppressed path's are its cohort's."""
+    """The sources the paths' claims and the actions cite, but not a suppressed path's: they
+    could point to its cohort."""
     shown = (p for p in paths if not p.suppressed)
     return {s for p in shown for hop in p.hops for s in hop.source_ids} | {
         s for a in actions for s in a.source_ids

@@ -103,30 +103,42 @@ def chain_region(reader: GraphReader, viewpoint: str) -> GraphView:
 
 @dataclass(frozen=True)
 class ChainRows:
-    """A chain as a report reads it: whole-graph questions' light facts, for one chain."""
+    """A chain as a report reads it: a skeleton (its organizations, the origin's units and
+    decisions, the supply links) and its ENGAGES links as rows."""
 
-    whole: (
-        WholeGraph  # the skeleton (organizations, the origin's units and decisions, supply links) and streams
-    )
+    skeleton: GraphView
     engaged: list[EngagedCohort]  # every ENGAGES link out of the chain's organizations, in scope
 
     @property
     def ids(self) -> set[str]:
         """The ids of the chain's organizations, units, decisions and cohorts."""
-        skeleton = self.whole.skeleton
         return {
-            *skeleton.graph.nodes,
-            *skeleton.units,
-            *skeleton.decisions,
+            *self.skeleton.graph.nodes,
+            *self.skeleton.units,
+            *self.skeleton.decisions,
             *(e.cohort_id for e in self.engaged),
         }
 
+    def whole(self, reader: GraphReader) -> WholeGraph:
+        """The chain as whole-graph questions read it, its cohorts' conditions read now as
+        ``ConditionFacts``: gaps, fragmentation and reach answer on it as on the region's."""
+        cohorts = sorted({(e.cohort_id, e.name, e.headcount) for e in self.engaged})
+        conditions = list(reader.condition_facts([c[0] for c in cohorts]))
+        engagements = sorted({Engagement(e.cohort_id, e.organization_id, e.project) for e in self.engaged})
+        dates = reader.source_dates()
+        return WholeGraph(
+            self.skeleton,
+            lambda: (CohortFacts(*c) for c in cohorts),
+            lambda: iter(conditions),
+            lambda: iter(engagements),
+            lambda: dates,
+        )
+
 
 def chain_rows(reader: GraphReader, origin: str) -> ChainRows:
-    """What ``region`` reads below an organization, unit or decision, as a skeleton and rows:
-    its cohorts from their ENGAGES links (name, headcount, risk codes) and their conditions
-    as ``ConditionFacts``, no record bodies. Gaps, fragmentation and reach answer on its
-    ``whole`` as on the region's. NotFound unless ``origin`` is one of those."""
+    """What ``region`` reads below an organization, unit or decision, as a skeleton and the
+    rows of its cohorts' ENGAGES links (name, headcount, risk codes), no record bodies.
+    NotFound unless ``origin`` is one of those."""
     owners = reader.project_owners()
     focus = _focus(reader, origin)
     if not isinstance(focus, Organization | Unit | Decision):
@@ -135,19 +147,7 @@ def chain_rows(reader: GraphReader, origin: str) -> ChainRows:
     organizations, supply = walk_down(reader, start.starts, start.projects, SUPPLY_LINKS)
     known = {record.id for record in start.records}
     skeleton = _view([*start.records, *reader.entities(organizations - known), *supply], owners)
-    engaged = reader.engaged(organizations, start.projects)
-    cohorts = sorted({(e.cohort_id, e.name, e.headcount) for e in engaged})
-    conditions = list(reader.condition_facts([c[0] for c in cohorts]))
-    engagements = sorted({Engagement(e.cohort_id, e.organization_id, e.project) for e in engaged})
-    dates = reader.source_dates()
-    whole = WholeGraph(
-        skeleton,
-        lambda: (CohortFacts(*c) for c in cohorts),
-        lambda: iter(conditions),
-        lambda: iter(engagements),
-        lambda: dates,
-    )
-    return ChainRows(whole, engaged)
+    return ChainRows(skeleton, reader.engaged(organizations, start.projects))
 
 
 def below_region(reader: GraphReader, org_id: str, depth: int, private_below: int = 0) -> Records:

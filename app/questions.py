@@ -3,7 +3,8 @@ configured scoring, and small-cohort suppression unless the caller may see small
 
 Whole-graph answers (gaps, fragmentation, scorecards) and tiers take seconds on a large
 graph, so each is kept in the store (GraphStore.remember) under a key naming the question,
-its parameters, the scoring, the privacy threshold and the graph's version: any process
+its parameters, the settings it depends on (the scoring file and the privacy threshold,
+unless it says less) and the graph's version: any process
 asking the same of the same graph reads it back, and the next write forgets it. ``warm``
 works out the first pages users ask for, right after a write.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
+from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from datetime import date
@@ -26,7 +28,7 @@ from laborgraph.app.settings import Settings
 from laborgraph.graph import snapshots
 from laborgraph.graph.analysis import changes, gaps, influence, paths, privacy, regions, tiers
 from laborgraph.graph.analysis.actions import TrackedAction, tracked_actions, with_open_actions
-from laborgraph.graph.analysis.changes import Change
+from laborgraph.graph.analysis.changes import Change, Found
 from laborgraph.graph.analysis.gaps import GapReport
 from laborgraph.graph.analysis.overview import Overview, buyers_overview
 from laborgraph.graph.analysis.scorecards import (
@@ -90,6 +92,14 @@ class ChangeReport(BaseModel):
     limit: int | None
     next_offset: int | None
     items: list[Change]
+
+
+class EveryChange(BaseModel):
+    """Every change between two revisions as kept (``Questions._every_change``)."""
+
+    items: list[Change]
+    chains: list[list[str]] = Field(description="for each change, the buyers whose chain it touches")
+    unchanged: dict[str, int] = Field(description="risk paths found unchanged and not listed, by buyer")
 
 
 class ActionList(BaseModel):
@@ -183,12 +193,20 @@ class Questions:
         self._refuse_hidden(buyer)
 
         def answer() -> ChangeReport:
-            every = self._every_change(start, end, buyer, unchanged)
+            found = self._every_change(start, end, unchanged)
+            if buyer is not None:
+                if buyer not in set().union(*found.chains) and not self._is_buyer(buyer):
+                    raise NotFound(buyer, "buyer")
+                found = found.of_buyer(buyer)
+            listed = found.changes
+            counts = changes.counts(listed)
+            if found.unchanged.total():
+                counts["risk_path:unchanged"] = found.unchanged.total()
             stop = None if limit is None else offset + limit
-            next_offset = stop if stop is not None and stop < every.total else None
-            return every.model_copy(
-                update={"offset": offset, "limit": limit, "next_offset": next_offset,
-                        "items": every.items[offset:stop]}
+            return ChangeReport(
+                from_revision=start, to_revision=end, buyer_id=buyer, counts=dict(sorted(counts.items())),
+                total=len(listed), offset=offset, limit=limit, items=listed[offset:stop],
+                next_offset=stop if stop is not None and stop < len(listed) else None,
             )  # fmt: skip
 
         asked = {
@@ -201,26 +219,26 @@ class Questions:
         }
         return self.remembered("changes", asked, ChangeReport, answer)
 
-    def _every_change(self, start: int, end: int, buyer: str | None, unchanged: bool) -> ChangeReport:
-        """Every change from ``start`` to ``end`` on one page: kept (when not too large), so
-        that any page of it is read back rather than traced again."""
+    def _every_change(self, start: int, end: int, unchanged: bool) -> Found:
+        """Every change from ``start`` to ``end``, with the buyers whose chain each touches:
+        kept (when not too large), so that any page of it, for any buyer, is read back rather
+        than traced again."""
 
-        def answer() -> ChangeReport:
+        def answer() -> EveryChange:
             with self.store.read() as reader:
-                found = changes.between(
-                    reader, start, end, self.scoring, self.privacy.hides, buyer, unchanged
-                )
-            listed = found.changes
-            counts = changes.counts(listed)
-            if found.unchanged:
-                counts["risk_path:unchanged"] = found.unchanged
-            return ChangeReport(
-                from_revision=start, to_revision=end, buyer_id=buyer, counts=dict(sorted(counts.items())),
-                total=len(listed), offset=0, limit=None, next_offset=None, items=listed,
-            )  # fmt: skip
+                found = changes.between(reader, start, end, self.scoring, self.privacy.hides, unchanged)
+            return EveryChange(
+                items=found.changes, chains=[sorted(c) for c in found.chains], unchanged=dict(found.unchanged)
+            )
 
-        asked = {"from": start, "to": end, "buyer": buyer, "unchanged": unchanged}
-        return self.remembered("every-change", asked, ChangeReport, answer)
+        asked = {"from": start, "to": end, "unchanged": unchanged}
+        every = self.remembered("every-change", asked, EveryChange, answer)
+        return Found(every.items, [frozenset(c) for c in every.chains], Counter(every.unchanged))
+
+    def _is_buyer(self, org_id: str) -> bool:
+        """Whether ``org_id`` has units: its decisions are the ones risk paths start from."""
+        with self.store.read() as reader:
+            return bool(reader.units_of([org_id]))
 
     def since_last_review(self) -> ChangeReport | None:
         """What changed between the two newest revisions (the front page's panel): None with
@@ -467,7 +485,10 @@ class Questions:
                     self.scoring.evidence.stale_after_days,
                 )
 
-        return self.remembered("scorecard-summary", {}, ScorecardSummary, answer)
+        # Points count every cohort, small ones too, and only the evidence's age depends on
+        # the scoring file: another privacy threshold or scoring file keeps the same summary.
+        ages = {"stale_after_days": self.scoring.evidence.stale_after_days}
+        return self.remembered("scorecard-summary", {}, ScorecardSummary, answer, settings=ages)
 
     def fits_one_map(self) -> bool:
         """Whether every organization and cohort can be drawn on one map, none grouped."""
@@ -585,16 +606,25 @@ class Questions:
             yield reader.version(), graph_elements(entities, links, part=part)
 
     def remembered(
-        self, question: str, asked: Mapping[str, object], model: type[_M], answer: Callable[[], _M]
+        self,
+        question: str,
+        asked: Mapping[str, object],
+        model: type[_M],
+        answer: Callable[[], _M],
+        settings: Mapping[str, object] | None = None,
     ) -> _M:
         """The answer the store keeps for this question of this version of the graph, or a
-        new one, then kept (when it is not too large, and the store is free to keep it)."""
+        new one, then kept (when it is not too large, and the store is free to keep it).
+        ``settings`` is what of the configuration the answer depends on; by default the
+        privacy threshold and the whole scoring file, so that changing either answers anew."""
         with self.store.read() as reader:
             version = reader.version()
-        scoring = hashlib.sha256(self.scoring.model_dump_json().encode()).hexdigest()[:16]
+        if settings is None:
+            scoring = hashlib.sha256(self.scoring.model_dump_json().encode()).hexdigest()[:16]
+            settings = {"min_headcount": self.privacy.min_headcount, "scoring": scoring}
         answered_by = [_release(), _shape(model)]  # a new release, or a new shape, answers anew
         key = json.dumps(
-            [question, version, asked, self.privacy.min_headcount, scoring, answered_by],
+            [question, version, asked, settings, answered_by],
             sort_keys=True,
             default=str,
         )

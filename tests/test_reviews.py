@@ -15,10 +15,14 @@ from fastapi.testclient import TestClient
 from laborgraph.app.auth import Scope, new_key
 from laborgraph.app.main import create_app
 from laborgraph.app.questions import Questions
+from laborgraph.graph.analysis.changes import Change
 from laborgraph.graph.analysis.paths import PathQuery
+from laborgraph.graph.analysis.traverse import org_distances
 from laborgraph.graph.errors import InvalidBundle, InvalidQuery, NotFound
 from laborgraph.graph.revisions import WriteNote
-from laborgraph.graph.store import GraphStore
+from laborgraph.graph.store import MAX_DEPTH, GraphStore
+from laborgraph.graph.view import GraphView
+from laborgraph.graph.vocabulary import LinkType
 from laborgraph.ingest.load import ingest_path, retract
 from tests.conftest import EXAMPLE_BUNDLE
 from tests.test_api import API, make_settings
@@ -75,6 +79,57 @@ def test_changes_between_two_reviews_name_what_an_analyst_would(store: GraphStor
     assert report.counts["risk_path:unchanged"] > 0 and "unchanged" not in classes
     every = ask(store, tmp_path).changes(unchanged=True)
     assert sum(c.change == "unchanged" for c in every.items) == report.counts["risk_path:unchanged"]
+
+
+def test_a_buyers_changes_are_its_paths_and_the_facts_of_its_chain_at_either_review(
+    store: GraphStore, tmp_path: Path
+) -> None:
+    two_reviews(store)
+    questions = ask(store, tmp_path)
+    every = questions.changes(unchanged=True).items
+
+    def chain_at(revision: int, buyer: str) -> set[str]:
+        """The buyer's chain as the review left it: organizations within MAX_DEPTH supply
+        links below it, its units and their decisions, every cohort they engage and the
+        actions on any of these, from the whole graph then."""
+        with questions.as_of(revision).store.read() as reader:
+            view = GraphView.of(reader.everything())
+            actions = reader.actions()
+        if buyer not in view.graph:
+            return set()
+        orgs = set(org_distances(view, buyer, None, MAX_DEPTH))
+        units = {u.id for u in view.units.values() if u.organization_id == buyer}
+        decisions = {d.id for d in view.decisions.values() if d.unit_id in units}
+        engaged = {
+            link.to_id for link in view.links() if link.type is LinkType.ENGAGES and link.from_id in orgs
+        }
+        chain = orgs | units | decisions | engaged
+        acted = {a.id for a in actions if {a.owner_unit_id, a.aim.decision_id, a.aim.cohort_id} & chain}
+        return chain | acted
+
+    def named(change: Change) -> set[str]:
+        ends = change.id.split("|")[::2] if change.id and "|" in change.id else []
+        return {i for i in (change.cohort_id, change.id, *ends) if i}
+
+    seen: set[tuple[str | None, str | None, str | None, str | None]] = set()
+    deciders = ("org-nimbus", "org-quillmind", "org-halcyon", "org-tessera", "org-kora", "org-vantage")
+    for buyer in deciders:  # every organization with units: vendors decide too
+        chain = chain_at(1, buyer) | chain_at(2, buyer)
+        mine = questions.changes(buyer=buyer, unchanged=True)
+        assert mine.buyer_id == buyer
+        expected = [c for c in every if c.buyer_id == buyer or (c.kind != "risk_path" and named(c) & chain)]
+        assert mine.items == expected
+        counted = questions.changes(buyer=buyer)
+        assert counted.counts.get("risk_path:unchanged", 0) == sum(
+            c.change == "unchanged" for c in mine.items
+        )
+        seen |= {(c.kind, c.id, c.decision_id, c.cohort_id) for c in mine.items}
+    # Between them their chains hold every change of the example but the sources it cites.
+    assert seen == {
+        (c.kind, c.id, c.decision_id, c.cohort_id) for c in every if not (c.id or "").startswith("src-")
+    }
+    with pytest.raises(NotFound, match="no buyer with id 'org-savanna'"):
+        questions.changes(buyer="org-savanna")  # a vendor: no decisions of its own
 
 
 def test_as_of_the_first_review_answers_as_it_did_then(store: GraphStore, tmp_path: Path) -> None:

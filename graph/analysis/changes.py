@@ -12,13 +12,14 @@ cohorts a changed fact can reach are looked at (``affected_cohorts``), on each s
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import Literal, NamedTuple, TypeVar
 
 from pydantic import BaseModel, Field
 
 from laborgraph.graph.analysis.reach import Reach
-from laborgraph.graph.analysis.traverse import ENGAGES, org_distances
+from laborgraph.graph.analysis.traverse import ENGAGES, org_distances, upstream_of
 from laborgraph.graph.collector import collector_paused
 from laborgraph.graph.model import (
     Action,
@@ -188,8 +189,18 @@ def affected_cohorts(records: Iterable[AnyEntity | Link]) -> tuple[set[str], set
 
 
 class Found(NamedTuple):
+    """Changes worst news first, each with the buyers whose chain it touches; and the risk
+    paths compared and found unchanged but not listed, counted by buyer."""
+
     changes: list[Change]
-    unchanged: int  # risk paths compared and found unchanged, not listed
+    chains: list[frozenset[str]]  # one per change: a risk path's buyer, the buyers a fact is below
+    unchanged: Counter[str]
+
+    def of_buyer(self, buyer: str) -> Found:
+        """What touches ``buyer``'s chain: its decisions' risk paths and the facts of its chain."""
+        kept = [(c, chain) for c, chain in zip(self.changes, self.chains, strict=True) if buyer in chain]
+        unchanged = Counter({buyer: self.unchanged[buyer]})
+        return Found([c for c, _ in kept], [chain for _, chain in kept], unchanged)
 
 
 def path_changes(
@@ -203,14 +214,14 @@ def path_changes(
     """Each risk path of either side, classed by its severity and likelihood then and now;
     ``unchanged`` ones listed only when asked (most of a large review), always counted."""
     found = []
-    same = 0
+    same: Counter[str] = Counter()
     for key in sorted(set(before) | set(after)):
         old, new = before.get(key), after.get(key)
         shown = new or old
         assert shown is not None
         change = _path_class(old, new)
         if change == "unchanged" and not unchanged:
-            same += 1
+            same[shown.buyer_id] += 1
             continue
         found.append(
             Change.model_construct(  # a few hundred thousand on a large review: built as checked here
@@ -229,7 +240,7 @@ def path_changes(
                 evidence=shown.evidence,
             )
         )
-    return Found(found, same)
+    return Found(found, [frozenset({c.buyer_id}) for c in found], same)  # type: ignore[arg-type]
 
 
 def _path_class(old: PathRisk | None, new: PathRisk | None) -> ChangeClass:
@@ -244,13 +255,9 @@ def _path_class(old: PathRisk | None, new: PathRisk | None) -> ChangeClass:
     return "unchanged"
 
 
-def ranked(changes: Iterable[Change]) -> list[Change]:
+def rank(c: Change) -> tuple[int, str, str, str, str, str]:
     """Worst news first; then by kind, ids."""
-    return sorted(
-        changes,
-        key=lambda c: (ORDER[c.change], c.kind, c.cohort_id or "", c.dimension or "", c.decision_id or "",
-                       c.id or ""),
-    )  # fmt: skip
+    return ORDER[c.change], c.kind, c.cohort_id or "", c.dimension or "", c.decision_id or "", c.id or ""
 
 
 def counts(changes: Iterable[Change]) -> dict[str, int]:
@@ -310,13 +317,12 @@ def between(
     end: int,
     config: ScoringConfig,
     hides: Callable[[int | None], bool],
-    buyer: str | None = None,
     unchanged: bool = False,
 ) -> Found:
     """Every change from revision ``start`` to ``end`` (0: the empty graph before the first),
-    worst news first; cohorts ``hides`` says outputs suppress (by headcount) are left out.
-    ``buyer`` keeps its decisions' risk paths and the facts of its chain; ``unchanged``
-    lists the risk paths compared and found unchanged too."""
+    worst news first, with the buyers whose chain each touches (``Found.of_buyer``); cohorts
+    ``hides`` says outputs suppress (by headcount) are left out. ``unchanged`` lists the
+    risk paths compared and found unchanged too."""
     versions = reader.versions(reader.changed_after(start))
     facts = fact_changes(versions, start, end)
     touched = [v.record for held in versions.values() for v in held
@@ -352,7 +358,6 @@ def between(
     cohorts_now = [e for e in reader.entities(ordered) if isinstance(e, Cohort)]
     risks: list[dict[PathKey, PathRisk]] = []
     hidden: set[str] = set()
-    region: set[str] = set()
     for revision, skeleton in sides:
         if not revision:
             risks.append({})
@@ -365,24 +370,75 @@ def between(
         conditions = as_of(conditions_now, versions, revision,
                            lambda r: isinstance(r, Condition) and r.cohort_id in below)  # fmt: skip
         risks.append(path_risks(reach, conditions, config, hidden))
-        if buyer is not None and buyer in skeleton.graph:
-            orgs = set(org_distances(skeleton, buyer, None, MAX_DEPTH))
-            region |= orgs | {u.id for u in skeleton.units.values() if u.organization_id == buyer}
-            region |= {link.to_id for link in engaged if link.from_id in orgs}
-    named = {i for f in facts for i in (f.cohort_id, f.id, *_ends(f.id)) if i}
+    named = set().union(*map(_named, facts))
     then = [v.record for i in named for v in versions.get(i, ()) if isinstance(v.record, Cohort)]
     now = [e for e in reader.entities(named) if isinstance(e, Cohort)]
     hidden |= {c.id for c in [*then, *now] if hides(c.headcount)}  # small at either revision
 
-    def listed(key: PathKey, risk: PathRisk) -> bool:
-        return key[1] not in hidden and (buyer is None or risk.buyer_id == buyer)
-
-    before, after = ({k: r for k, r in side.items() if listed(k, r)} for side in risks)
+    before, after = ({k: r for k, r in side.items() if k[1] not in hidden} for side in risks)
     paths = path_changes(before, after, start, end, end, unchanged)
-    facts = [f for f in facts if not ({f.cohort_id, f.id, *_ends(f.id)} & hidden)]
-    if buyer is not None:
-        facts = [f for f in facts if {f.cohort_id, f.id, *_ends(f.id)} & region]
-    return Found(ranked([*paths.changes, *facts]), paths.unchanged)
+    facts = [f for f in facts if not (_named(f) & hidden)]
+    # Whose chain each fact is in: its cohort's engagers too when no risk path needed it (an action's).
+    looked_at = below | named
+    engaged_named = [*engaged_now, *reader.links_into(sorted(named - below), ENGAGES, None)]
+    chains = [
+        BuyerChains(view, as_of(engaged_named, versions, revision, lambda r: _engages(r, looked_at)))
+        for revision, view in sides
+        if revision
+    ]
+    holders = [
+        frozenset().union(*(side.holding(_named(f) | _aimed(f, versions)) for side in chains)) for f in facts
+    ]
+    listed = sorted(
+        zip([*paths.changes, *facts], [*paths.chains, *holders], strict=True), key=lambda pair: rank(pair[0])
+    )
+    return Found([c for c, _ in listed], [chain for _, chain in listed], paths.unchanged)
+
+
+class BuyerChains:
+    """Whose chain holds what, at one revision: a buyer's chain is the organizations within
+    MAX_DEPTH supply links below it (itself among them), its units and their decisions, and
+    the cohorts those organizations engage (``engaged``: the ENGAGES links of the cohorts
+    looked at). A buyer here is any organization with units: vendors decide too."""
+
+    def __init__(self, skeleton: GraphView, engaged: Iterable[Link]) -> None:
+        self.skeleton = skeleton
+        self.buyers = {u.organization_id for u in skeleton.units.values()} & set(skeleton.graph)
+        self.engagers: dict[str, set[str]] = {}
+        for link in engaged:
+            self.engagers.setdefault(link.to_id, set()).add(link.from_id)
+        self._above: dict[str, frozenset[str]] = {}
+
+    def holding(self, ids: Iterable[str]) -> frozenset[str]:
+        """The buyers whose chain holds one of these organizations, units or cohorts."""
+        found: set[str] = set()
+        for i in ids:
+            if i in self.skeleton.graph:
+                found |= self.above(i)
+            decision = self.skeleton.decisions.get(i)
+            unit = self.skeleton.units.get(decision.unit_id if decision else i)
+            if unit is not None and unit.organization_id in self.buyers:
+                found.add(unit.organization_id)  # its own unit, or its unit's decision
+            for org in self.engagers.get(i, ()):
+                found |= self.above(org)
+        return frozenset(found)
+
+    def above(self, org: str) -> frozenset[str]:
+        """The buyers ``org`` lies within MAX_DEPTH supply links below (itself, if a buyer)."""
+        if org not in self._above:
+            self._above[org] = frozenset(upstream_of(self.skeleton, org, MAX_DEPTH) & self.buyers)
+        return self._above[org]
+
+
+def _named(change: Change) -> set[str]:
+    """The ids a change names: its cohort, its fact and a link's ends."""
+    return {i for i in (change.cohort_id, change.id, *_ends(change.id)) if i}
+
+
+def _aimed(change: Change, versions: Mapping[str, list[FactVersion]]) -> set[str]:
+    """The unit owning an action that changed, and the decision it aims at, at any revision."""
+    actions = (v.record for v in versions.get(change.id or "", ()) if isinstance(v.record, Action))
+    return {i for a in actions for i in (a.owner_unit_id, a.aim.decision_id) if i}
 
 
 def _skeleton_view(records: Iterable[Record]) -> GraphView:

@@ -128,6 +128,24 @@ def org_distances(view: GraphView, start: str, scope: Scope, max_hops: int) -> d
     return distance
 
 
+def upstream_of(view: GraphView, org: str, max_hops: int) -> set[str]:
+    """The organizations within ``max_hops`` supply links above ``org``, itself among them:
+    those whose unscoped ``org_distances`` reach it."""
+    found = {org}
+    frontier = [org]
+    for _ in range(max_hops):
+        reached = []
+        for node in frontier:
+            for source, keys in view.graph._pred.get(node, {}).items():
+                if source not in found and follows(keys, SUPPLY, None):
+                    found.add(source)
+                    reached.append(source)
+        if not reached:
+            break
+        frontier = reached
+    return found
+
+
 def memo_org_distances(view: GraphView, start: str, scope: Scope, max_hops: int) -> dict[str, int]:
     """``org_distances``, walked once per view: a question asks it for many cohorts."""
     key = ("org_distances", start, scope, max_hops)

@@ -22,7 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import BytecodeCache, Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 from pydantic import BaseModel
 
@@ -109,7 +109,18 @@ def environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        bytecode_cache=_compiled_templates(),
     )
+
+
+def _compiled_templates() -> BytecodeCache | None:
+    """Templates compiled once per user rather than once per process (a few tenths of a
+    second for the map and the report): jinja2 keeps them in a directory of the temporary
+    one only this user may read, keyed by each template's text. None where there is none."""
+    try:
+        return FileSystemBytecodeCache()
+    except (OSError, RuntimeError):
+        return None
 
 
 def json_for_script(value: object) -> str:

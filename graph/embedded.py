@@ -100,8 +100,8 @@ from laborgraph.graph.vocabulary import DEFAULT_GRADE, Dimension, EntityKind, Ev
 
 DB_FILE = "laborgraph.sqlite"
 # PRAGMA user_version of the tables below: 0 is the first release's layout; 2 had no history
-# and no column for conditions' grades.
-LAYOUT = 3
+# and no column for conditions' grades; 3 no covering indexes of cohorts' and conditions' facts.
+LAYOUT = 4
 _ENTITY = TypeAdapter(Entity)
 _E = TypeVar("_E", Unit, Decision, Condition, Action)
 _CHUNK = 20_000
@@ -133,6 +133,12 @@ CREATE TABLE IF NOT EXISTS entities (
 CREATE INDEX IF NOT EXISTS entities_kind ON entities (kind, id);
 CREATE INDEX IF NOT EXISTS entities_by_ref ON entities (ref, kind, id);
 CREATE INDEX IF NOT EXISTS entities_by_applies_to ON entities (applies_to, id);
+-- What whole-graph questions and chains read of cohorts and conditions, without the rows'
+-- bodies: a chain's facts are read from a few hundred megabytes rather than every page of
+-- the table, and the whole stream in order without a sort.
+CREATE INDEX IF NOT EXISTS cohort_facts ON entities (id, name, headcount) WHERE kind = 'cohort';
+CREATE INDEX IF NOT EXISTS condition_facts ON entities (ref, id, status, dated, cites, grade)
+    WHERE kind = 'condition';
 CREATE TABLE IF NOT EXISTS links (
     from_id TEXT NOT NULL,
     type    TEXT NOT NULL,
@@ -359,20 +365,17 @@ SELECT body FROM entities WHERE kind IN ('{EntityKind.organization.value}', '{En
     '{EntityKind.decision.value}')
 """
 ALL_SUPPLY_LINKS = f"SELECT body FROM links WHERE type <> '{LinkType.ENGAGES.value}'"
-COHORT_FACTS = (
-    f"SELECT id, name, headcount FROM entities WHERE kind = '{EntityKind.cohort.value}' ORDER BY id"
-)
-# Every reader of the whole stream reads it to the end: a scan of the table, sorted by
-# SQLite, takes half the time of the index's order (4.3 s against 9.4 s for 2.1M conditions
-# at 1M links), which looks up every row apart. The sort spills to a temporary file past the
-# page cache, so memory stays bounded.
+COHORT_FACTS = f"""
+SELECT id, name, headcount FROM entities INDEXED BY cohort_facts
+WHERE kind = '{EntityKind.cohort.value}' ORDER BY id
+"""
 CONDITION_FACTS = f"""
-SELECT ref, id, status, dated, cites, grade FROM entities NOT INDEXED
+SELECT ref, id, status, dated, cites, grade FROM entities INDEXED BY condition_facts
 WHERE kind = '{EntityKind.condition.value}' ORDER BY ref, id
 """
 CONDITION_FACTS_OF = f"""
-SELECT ref, id, status, dated, cites, grade FROM entities
-WHERE ref {_IN} AND kind = '{EntityKind.condition.value}' ORDER BY ref, kind, id
+SELECT ref, id, status, dated, cites, grade FROM entities INDEXED BY condition_facts
+WHERE ref {_IN} AND kind = '{EntityKind.condition.value}' ORDER BY ref, id
 """
 ENGAGEMENTS = f"""
 SELECT to_id, from_id, project FROM links WHERE type = '{LinkType.ENGAGES.value}'
@@ -407,7 +410,7 @@ ORDER BY c.id
 """
 ENGAGED = f"""
 SELECT l.from_id, l.to_id, l.project, c.name, c.headcount
-FROM links l CROSS JOIN entities c ON c.id = l.to_id
+FROM links l CROSS JOIN entities c INDEXED BY cohort_facts ON c.id = l.to_id AND c.kind = 'cohort'
 WHERE l.from_id {_IN} AND l.type = '{LinkType.ENGAGES.value}' AND {_PROJECT}
 """
 RISKS_OF_ENGAGED = f"SELECT DISTINCT cohort_id, dimension, code FROM risks WHERE engager {_IN}"

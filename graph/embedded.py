@@ -100,7 +100,8 @@ from laborgraph.graph.vocabulary import DEFAULT_GRADE, Dimension, EntityKind, Ev
 
 DB_FILE = "laborgraph.sqlite"
 # PRAGMA user_version of the tables below: 0 is the first release's layout; 2 had no history
-# and no column for conditions' grades; 3 no covering indexes of cohorts' and conditions' facts.
+# and no column for conditions' grades; 3 no covering indexes of cohorts' and conditions' facts,
+# and whole indexes by ref and applies_to.
 LAYOUT = 4
 _ENTITY = TypeAdapter(Entity)
 _E = TypeVar("_E", Unit, Decision, Condition, Action)
@@ -131,8 +132,9 @@ CREATE TABLE IF NOT EXISTS entities (
     last_rev   INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS entities_kind ON entities (kind, id);
-CREATE INDEX IF NOT EXISTS entities_by_ref ON entities (ref, kind, id);
-CREATE INDEX IF NOT EXISTS entities_by_applies_to ON entities (applies_to, id);
+-- Partial: most entities (cohorts, organizations, sources, and conditions for applies_to) have none.
+CREATE INDEX IF NOT EXISTS entities_by_ref ON entities (ref, kind, id) WHERE ref IS NOT NULL;
+CREATE INDEX IF NOT EXISTS entities_by_applies_to ON entities (applies_to, id) WHERE applies_to IS NOT NULL;
 -- What whole-graph questions and chains read of cohorts and conditions, without the rows'
 -- bodies: a chain's facts are read from a few hundred megabytes rather than every page of
 -- the table, and the whole stream in order without a sort.
@@ -746,6 +748,9 @@ class EmbeddedStore:
             elif columns and "grade" not in columns:  # layout 2
                 db.execute(ADD_GRADES)
                 db.execute(FILL_GRADES)
+            if columns and not old:  # layouts 2 and 3 indexed every entity by ref and applies_to
+                db.execute("DROP INDEX IF EXISTS entities_by_ref")
+                db.execute("DROP INDEX IF EXISTS entities_by_applies_to")
             for statement in SCHEMA.split(";"):  # not executescript, which commits first
                 if statement.strip():
                     db.execute(statement)

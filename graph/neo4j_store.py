@@ -74,6 +74,7 @@ from neo4j.exceptions import (
 from neo4j.time import Date as Neo4jDate
 from pydantic import TypeAdapter
 
+from laborgraph.graph.collector import collector_paused
 from laborgraph.graph.errors import (
     BundleIssue,
     ConfigError,
@@ -436,13 +437,31 @@ RETURN a.id AS from_id, type(r) AS type, b.id AS to_id, {_props("r", Link)} AS p
 """
 
 
+# The skeleton is tens of thousands of rows on a large graph (the 1M-link one: 46k
+# organizations, units and decisions, 54k supply links), read whole by every question that
+# builds the chain's view (changes, maps, outlines). Sent as one list each, in the order the
+# rows come, they cost the driver one record, not one per row; dates come as ISO text
+# (see _props).
+_SKELETON_KINDS = (EntityKind.organization, EntityKind.unit, EntityKind.decision)
+
+
+def _skeleton_props() -> str:
+    dates = sorted(
+        name
+        for kind in _SKELETON_KINDS
+        for name, field in ENTITY_MODELS[kind].model_fields.items()
+        if field.annotation == date | None
+    )
+    return "n {.*" + "".join(f", {name}: toString(n.{name})" for name in dates) + "}"
+
+
 SKELETON_ENTITIES = f"""
-MATCH (n:{LABELS[EntityKind.organization]}|{LABELS[EntityKind.unit]}|{LABELS[EntityKind.decision]})
-RETURN labels(n) AS labels, properties(n) AS props
+MATCH (n:{"|".join(LABELS[kind] for kind in _SKELETON_KINDS)})
+RETURN collect([labels(n), {_skeleton_props()}]) AS rows
 """
 ALL_SUPPLY_LINKS = f"""
 MATCH (a:Entity)-[r:{"|".join(SUPPLY_LINKS)}]->(b:Entity)
-RETURN a.id AS from_id, type(r) AS type, b.id AS to_id, {_props("r", Link)} AS props
+RETURN collect([a.id, type(r), b.id, {_props("r", Link)}]) AS rows
 """
 COHORT_FACTS = "MATCH (c:Cohort) RETURN c.id AS id, c.name AS name, c.headcount AS headcount ORDER BY c.id"
 _CONDITION_FACTS = f"""
@@ -597,12 +616,6 @@ def _to_neo4j(value: object) -> object:
     return value
 
 
-def _from_neo4j(value: object) -> object:
-    if isinstance(value, Neo4jDate):
-        return value.to_native()
-    return value
-
-
 def _stored_props(record: Record, skip: frozenset[str], *, removing: bool) -> Props:
     """A record's fields and extras as Neo4j properties. ``removing``: a field without a value
     comes as null, which removes it from a stored node or link; else it is left out."""
@@ -657,16 +670,22 @@ def _write_statements(plan: WritePlan, risks: dict[LinkKey, Props]) -> Iterator[
         yield MERGE_LINK[link_type], (_link_row(link, {}, stored=True) for link in changed_links)
 
 
+_NOT_FIELDS = (EXTRA_PREFIX, DERIVED_PREFIX, HISTORY_PREFIX)
+_EXTRA_CUT = len(EXTRA_PREFIX)
+
+
 def _split_props(props: Props) -> tuple[Props, Props]:
+    # Run for every node and link read (a hundred thousand for a skeleton at 1M links): the
+    # common case, a plain field, takes one prefix test and no function call.
     fields: Props = {}
     extra: Props = {}
     for key, value in props.items():
         if value is None:  # never stored: a date field _props asked for that the record lacks
             continue
-        if key.startswith(EXTRA_PREFIX):
-            extra[key.removeprefix(EXTRA_PREFIX)] = value
-        elif not key.startswith((DERIVED_PREFIX, HISTORY_PREFIX)):
-            fields[key] = _from_neo4j(value)
+        if not key.startswith(_NOT_FIELDS):
+            fields[key] = value.to_native() if isinstance(value, Neo4jDate) else value
+        elif key.startswith(EXTRA_PREFIX):
+            extra[key[_EXTRA_CUT:]] = value
     return fields, extra
 
 
@@ -1202,8 +1221,12 @@ class _Neo4jReader:
         return GraphData.of([*entities, *_links(self._tx.run(ALL_LINKS))])
 
     def skeleton(self) -> GraphData:
-        entities = _entities(self._tx.run(SKELETON_ENTITIES))
-        return GraphData.of([*entities, *_links(self._tx.run(ALL_SUPPLY_LINKS))])
+        with collector_paused():  # as the embedded store: a hundred thousand records kept
+            rows = self._tx.run(SKELETON_ENTITIES).single(strict=True)["rows"]
+            entities = [_entity(labels, props) for labels, props in rows]
+            rows = self._tx.run(ALL_SUPPLY_LINKS).single(strict=True)["rows"]
+            links = [_link(from_id, link_type, to_id, props) for from_id, link_type, to_id, props in rows]
+            return GraphData.of([*entities, *links])
 
     def cohort_facts(self) -> Iterator[CohortFacts]:
         for record in self._tx.run(COHORT_FACTS):

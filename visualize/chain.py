@@ -55,20 +55,37 @@ class Chain:
     def tiers(self, viewpoint: str | None) -> tuple[Tiers, str]:
         """Per node, its tier from the viewpoint, or from each buyer above it; and whom
         tiers are counted from. A cohort has the tier of the nearest organization engaging
-        it along a link the viewpoint sees."""
+        it along a link the viewpoint sees. From every buyer, cohorts' tiers are left empty
+        (``cohort_tiers`` works out those a map needs): at a million links each cohort sits
+        below dozens of buyers."""
         if viewpoint is not None:
             name = self.view.organization(viewpoint).name  # NotFound unless it is an organization
             return self._below(viewpoint), name
         found: Tiers = {o.id: {} for o in self.view.organizations()}
+        for buyer, orgs, _ in _buyer_tiers(self.view):
+            for org, tier in orgs.items():
+                found[org][buyer] = tier
         found.update({cohort_id: {} for cohort_id in self.cohorts})
-        for buyer in self.view.organizations():
-            if OrgKind.buyer in buyer.kinds:
-                for node, tiers in self._below(buyer.id).items():
-                    found[node].update(tiers)
         return found, "the nearest buyer"
 
-    def _below(self, viewpoint: str) -> Tiers:
-        orgs = {n: t for n, t in tiers_below(self.view, viewpoint).items() if n not in self.cohorts}
+    def cohort_tiers(self, cohort_ids: Iterable[str], found: Tiers) -> None:
+        """Fill in ``found`` (Chain.tiers from every buyer) the tiers of these cohorts."""
+        wanted = [c for c in cohort_ids if c in self.cohorts]
+        if not wanted:
+            return
+        for buyer, orgs, scope in _buyer_tiers(self.view):
+            for cohort_id in wanted:
+                tiers = [
+                    orgs[org]
+                    for org, project in self.engagers[cohort_id]
+                    if org in orgs and (scope is None or not project or project in scope)
+                ]
+                if tiers:
+                    found[cohort_id][buyer] = min(tiers)
+
+    def _below(self, viewpoint: str, orgs: dict[str, int] | None = None) -> Tiers:
+        if orgs is None:
+            orgs = {n: t for n, t in tiers_below(self.view, viewpoint).items() if n not in self.cohorts}
         scope: Scope = viewpoint_scope(self.view, viewpoint)
         found = {org: {viewpoint: tier} for org, tier in orgs.items()}
         # Only the cohorts its organizations engage: a map of every buyer asks this of each.
@@ -119,6 +136,26 @@ class Chain:
                     distance[other] = distance[node] + 1
                     queue.append(other)
         return set(distance)
+
+
+BuyerTiers = list[tuple[str, dict[str, int], Scope]]
+
+
+def _buyer_tiers(view: GraphView) -> BuyerTiers:
+    """Each buyer, the tier of every organization below it and the projects it sees: worked
+    out once per view (the map of every buyer makes more than one chain of one view)."""
+    kept = view.memo.get(_buyer_tiers)
+    if kept is not None:
+        return kept  # type: ignore[return-value]
+    found: BuyerTiers = []
+    org_ids = {o.id for o in view.organizations()}
+    for buyer in view.organizations():
+        if OrgKind.buyer in buyer.kinds:
+            below = tiers_below(view, buyer.id)
+            orgs = {n: t for n, t in below.items() if n in org_ids}
+            found.append((buyer.id, orgs, viewpoint_scope(view, buyer.id)))
+    view.memo[_buyer_tiers] = found
+    return found
 
 
 def rows_of(view: GraphView) -> Iterable[tuple[str, str, str, str, int | None]]:

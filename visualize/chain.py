@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import NamedTuple
 
 from laborgraph.graph.analysis.tiers import tiers_below
@@ -33,6 +34,9 @@ class Held(NamedTuple):
     headcount: int | None
 
 
+_held = partial(tuple.__new__, Held)  # in C: a chain holds tens of thousands
+
+
 @dataclass
 class Chain:
     view: GraphView
@@ -45,11 +49,18 @@ class Chain:
         """The chain of ``view``'s organizations; ``rows`` (None: the view's own ENGAGES
         links) say which cohorts they engage."""
         chain = cls(view)
-        for org, cohort_id, project, name, headcount in rows_of(view) if rows is None else _pairs(rows):
-            if cohort_id not in chain.cohorts:
-                chain.cohorts[cohort_id] = Held(cohort_id, name, headcount)
-            chain.engagers.setdefault(cohort_id, []).append((org, project))
-            chain.engaged.setdefault(org, []).append(cohort_id)
+        cohorts, engagers, engaged = chain.cohorts, chain.engagers, chain.engaged
+        for org, cohort_id, project, name, headcount, *_ in rows_of(view) if rows is None else rows:
+            if cohort_id not in cohorts:
+                cohorts[cohort_id] = _held((cohort_id, name, headcount))
+                engagers[cohort_id] = [(org, project)]
+            else:
+                engagers[cohort_id].append((org, project))
+            found = engaged.get(org)
+            if found is None:
+                engaged[org] = [cohort_id]
+            else:
+                found.append(cohort_id)
         return chain
 
     def tiers(self, viewpoint: str | None) -> tuple[Tiers, str]:
@@ -167,7 +178,3 @@ def rows_of(view: GraphView) -> Iterable[tuple[str, str, str, str, int | None]]:
             except NotFound:
                 continue  # a link to a cohort the view does not hold
             yield link.from_id, cohort.id, link.project or "", cohort.name, cohort.headcount
-
-
-def _pairs(rows: Iterable[EngagedCohort]) -> Iterable[tuple[str, str, str, str, int | None]]:
-    return ((r.organization_id, r.cohort_id, r.project, r.name, r.headcount) for r in rows)

@@ -51,13 +51,19 @@ class Outline:
     counted: dict[str, Tally] = field(default_factory=dict)
     reaching: dict[str, list[tuple[Scope, int]]] = field(default_factory=dict)
     severity: dict[tuple[Dimension, str], int] = field(default_factory=dict)
+    _bits: dict[tuple[str, str], int] = field(default_factory=dict)  # what reaches along each link
 
     def risk_of(self, organization_id: str, project: str, risks: Collection[tuple[Dimension, str]]) -> int:
         """The worst severity among ``risks`` that the decisions reach along one link (0: none)."""
-        bits = 0
-        for scope, reached in self.reaching.get(organization_id, ()):
-            if scope is None or not project or project in scope:
-                bits |= reached
+        if not risks:
+            return 0
+        bits = self._bits.get((organization_id, project))
+        if bits is None:
+            bits = 0
+            for scope, reached in self.reaching.get(organization_id, ()):
+                if scope is None or not project or project in scope:
+                    bits |= reached
+            self._bits[organization_id, project] = bits
         worst = 0
         for risk in risks if bits else ():
             found = self.severity.get(risk)
@@ -67,10 +73,10 @@ class Outline:
 
     def add(self, rows: Collection[EngagedCohort]) -> None:
         self.engaged += rows
-        for row in rows:
-            found = self.risk_of(row.organization_id, row.project, row.risks)
-            if found > self.worst.get(row.cohort_id, 0):
-                self.worst[row.cohort_id] = found
+        worst = self.worst
+        for org, cohort_id, project, _, _, risks in rows:
+            if risks and (found := self.risk_of(org, project, risks)) > worst.get(cohort_id, 0):
+                worst[cohort_id] = found
 
     def list_cohorts(self, reader: GraphReader, organization_ids: Collection[str]) -> None:
         """Read as rows the cohorts ``counted`` holds of these organizations."""

@@ -72,31 +72,27 @@ class Chain:
         if viewpoint is not None:
             name = self.view.organization(viewpoint).name  # NotFound unless it is an organization
             return self._below(viewpoint), name
-        found: Tiers = {o.id: {} for o in self.view.organizations()}
-        for buyer, orgs, _ in _buyer_tiers(self.view):
-            for org, tier in orgs.items():
-                found[org][buyer] = tier
+        org_tiers, _ = _buyer_tiers(self.view)
+        found: Tiers = dict(org_tiers)  # each organization's own dict is shared, never changed
         found.update({cohort_id: {} for cohort_id in self.cohorts})
         return found, "the nearest buyer"
 
     def cohort_tiers(self, cohort_ids: Iterable[str], found: Tiers) -> None:
         """Fill in ``found`` (Chain.tiers from every buyer) the tiers of these cohorts."""
-        wanted = [c for c in cohort_ids if c in self.cohorts]
-        if not wanted:
-            return
-        for buyer, orgs, scope in _buyer_tiers(self.view):
-            for cohort_id in wanted:
-                tiers = [
-                    orgs[org]
-                    for org, project in self.engagers[cohort_id]
-                    if org in orgs and (scope is None or not project or project in scope)
-                ]
-                if tiers:
-                    found[cohort_id][buyer] = min(tiers)
+        org_tiers, scopes = _buyer_tiers(self.view)
+        for cohort_id in cohort_ids:
+            if cohort_id not in self.cohorts:
+                continue
+            tiers = found[cohort_id] = {}
+            for org, project in self.engagers[cohort_id]:
+                for buyer, tier in org_tiers.get(org, {}).items():
+                    scope = scopes[buyer]
+                    seen = scope is None or not project or project in scope
+                    if seen and tier < tiers.get(buyer, tier + 1):
+                        tiers[buyer] = tier
 
-    def _below(self, viewpoint: str, orgs: dict[str, int] | None = None) -> Tiers:
-        if orgs is None:
-            orgs = {n: t for n, t in tiers_below(self.view, viewpoint).items() if n not in self.cohorts}
+    def _below(self, viewpoint: str) -> Tiers:
+        orgs = {n: t for n, t in tiers_below(self.view, viewpoint).items() if n not in self.cohorts}
         scope: Scope = viewpoint_scope(self.view, viewpoint)
         found = {org: {viewpoint: tier} for org, tier in orgs.items()}
         # Only the cohorts its organizations engage: a map of every buyer asks this of each.
@@ -149,24 +145,26 @@ class Chain:
         return set(distance)
 
 
-BuyerTiers = list[tuple[str, dict[str, int], Scope]]
+BuyerTiers = tuple[Tiers, dict[str, Scope]]  # organization → {buyer: tier}; buyer → its projects
 
 
 def _buyer_tiers(view: GraphView) -> BuyerTiers:
-    """Each buyer, the tier of every organization below it and the projects it sees: worked
-    out once per view (the map of every buyer makes more than one chain of one view)."""
+    """The tier of every organization from each buyer above it, and the projects each buyer
+    sees: worked out once per view (the map of every buyer makes more than one chain of one
+    view)."""
     kept = view.memo.get(_buyer_tiers)
     if kept is not None:
         return kept  # type: ignore[return-value]
-    found: BuyerTiers = []
-    org_ids = {o.id for o in view.organizations()}
+    found: Tiers = {o.id: {} for o in view.organizations()}
+    scopes: dict[str, Scope] = {}
     for buyer in view.organizations():
         if OrgKind.buyer in buyer.kinds:
-            below = tiers_below(view, buyer.id)
-            orgs = {n: t for n, t in below.items() if n in org_ids}
-            found.append((buyer.id, orgs, viewpoint_scope(view, buyer.id)))
-    view.memo[_buyer_tiers] = found
-    return found
+            scopes[buyer.id] = viewpoint_scope(view, buyer.id)
+            for node, tier in tiers_below(view, buyer.id).items():
+                if node in found:
+                    found[node][buyer.id] = tier
+    view.memo[_buyer_tiers] = (found, scopes)
+    return found, scopes
 
 
 def rows_of(view: GraphView) -> Iterable[tuple[str, str, str, str, int | None]]:

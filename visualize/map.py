@@ -61,6 +61,10 @@ def chain_map(
         # The map of every buyer counts the cohorts only one link engages (most of them)
         # and lists just those of the organizations it draws one by one.
         counting = viewpoint is None and focus is None and path_rank is None
+        # Paths first: the view they are traced on is let go before the outline is read.
+        query = PathQuery(origin=viewpoint, limit=max(MAX_PATHS, path_rank or 0))
+        paths = trace_risk_paths(path_region(reader, query, config), query, config, privacy)
+        paths = with_open_actions(reader, paths, today or date.today())
         # One link around an organization (an opened group) needs only its partners' cohorts.
         outline = chain_outline(
             reader,
@@ -69,9 +73,6 @@ def chain_map(
             near=focus if depth == 1 else None,
             counted_below=privacy.min_headcount if counting else None,
         )
-        query = PathQuery(origin=viewpoint, limit=max(MAX_PATHS, path_rank or 0))
-        paths = trace_risk_paths(path_region(reader, query, config), query, config, privacy)
-        paths = with_open_actions(reader, paths, today or date.today())
         if counting:
             # The cohorts of the paths the map can highlight, and those of the organizations
             # of an opened group or drawn one by one, are listed.

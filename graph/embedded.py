@@ -86,6 +86,7 @@ from laborgraph.graph.store import (
     CohortFacts,
     ConditionFacts,
     EngagedCohort,
+    EngagedTotal,
     Engagement,
     EntityPage,
     PayAtPlace,
@@ -415,7 +416,31 @@ SELECT l.from_id, l.to_id, l.project, c.name, c.headcount
 FROM links l CROSS JOIN entities c INDEXED BY cohort_facts ON c.id = l.to_id AND c.kind = 'cohort'
 WHERE l.from_id {_IN} AND l.type = '{LinkType.ENGAGES.value}' AND {_PROJECT}
 """
-RISKS_OF_ENGAGED = f"SELECT DISTINCT cohort_id, dimension, code FROM risks WHERE engager {_IN}"
+# Not DISTINCT: the rows go into a set, and SQLite's sort for DISTINCT costs more than the repeats.
+RISKS_OF_ENGAGED = f"SELECT cohort_id, dimension, code FROM risks WHERE engager {_IN}"
+# The cohorts more than one ENGAGES link engages: one walk of the index of links by target.
+_SHARED = f"""
+SELECT to_id FROM links INDEXED BY links_into WHERE type = '{LinkType.ENGAGES.value}'
+GROUP BY to_id HAVING count(*) > 1
+"""
+ENGAGED_TOTALS = f"""
+SELECT l.from_id, l.project, count(*), total(c.headcount < ?),
+       total(CASE WHEN c.headcount >= ? THEN c.headcount END)
+FROM entities c INDEXED BY entities_kind CROSS JOIN links l
+     ON l.to_id = c.id AND l.type = '{LinkType.ENGAGES.value}'
+WHERE c.kind = '{EntityKind.cohort.value}' AND c.id NOT IN ({_SHARED})
+GROUP BY l.from_id, l.project
+"""
+RISK_TOTALS = f"""
+SELECT engager, project, group_concat(DISTINCT dimension || ' ' || code) FROM risks
+WHERE cohort_id NOT IN ({_SHARED}) GROUP BY engager, project
+"""
+SHARED_ENGAGED = f"""
+SELECT l.from_id, l.to_id, l.project, c.name, c.headcount
+FROM links l CROSS JOIN entities c ON c.id = l.to_id
+WHERE l.type = '{LinkType.ENGAGES.value}' AND l.to_id IN ({_SHARED})
+"""
+RISKS_OF_SHARED = f"SELECT cohort_id, dimension, code FROM risks WHERE cohort_id IN ({_SHARED})"
 
 
 def _name(entity: AnyEntity) -> str | None:
@@ -457,6 +482,18 @@ def _entity_row(entity: AnyEntity, revision: int) -> tuple[object, ...]:
         revision,
         revision,
     )
+
+
+_engaged_cohort = partial(tuple.__new__, EngagedCohort)  # in C: tens of thousands of rows
+
+
+def _engaged_rows(
+    rows: list[tuple[str, str, str, str, int | None]], risks: Mapping[str, set[tuple[Dimension, str]]]
+) -> list[EngagedCohort]:
+    """EngagedCohort rows, by organization, cohort and project, each with its cohort's risk codes."""
+    rows.sort()
+    of_cohort = {cohort_id: tuple(sorted(found)) for cohort_id, found in risks.items()}
+    return [_engaged_cohort((*row, of_cohort.get(row[1], ()))) for row in rows]
 
 
 def _iso(day: date | None) -> str | None:
@@ -1122,11 +1159,28 @@ class _SQLiteReader:
             for cohort_id, dimension, code in self._db.execute(RISKS_OF_ENGAGED, (ids,)):
                 risks[cohort_id].add((_DIMENSIONS[dimension], code))
             rows += self._db.execute(ENGAGED, (ids, scope, scope)).fetchall()
-        of_cohort = {cohort_id: tuple(sorted(found)) for cohort_id, found in risks.items()}
+        return _engaged_rows(rows, risks)
+
+    def engaged_totals(self, private_below: int) -> list[EngagedTotal]:
+        codes: dict[tuple[str, str], tuple[tuple[Dimension, str], ...]] = {}
+        parsed: dict[str, tuple[tuple[Dimension, str], ...]] = {}  # the same text, parsed once
+        for org, project, joined in self._db.execute(RISK_TOTALS):
+            found = parsed.get(joined)
+            if found is None:
+                pairs = (code.split(" ", 1) for code in joined.split(","))
+                found = parsed[joined] = tuple(sorted((_DIMENSIONS[d], c) for d, c in pairs))
+            codes[org, project] = found
+        rows = self._db.execute(ENGAGED_TOTALS, (private_below, private_below)).fetchall()
         return [
-            EngagedCohort(org, cohort_id, project, name, headcount, of_cohort.get(cohort_id, ()))
-            for org, cohort_id, project, name, headcount in sorted(rows)
+            EngagedTotal(org, project, count, int(small), int(workers), codes.get((org, project), ()))
+            for org, project, count, small, workers in sorted(rows)
         ]
+
+    def shared_engaged(self) -> list[EngagedCohort]:
+        risks: dict[str, set[tuple[Dimension, str]]] = defaultdict(set)
+        for cohort_id, dimension, code in self._db.execute(RISKS_OF_SHARED):
+            risks[cohort_id].add((_DIMENSIONS[dimension], code))
+        return _engaged_rows(self._db.execute(SHARED_ENGAGED).fetchall(), risks)
 
     def everything(self) -> GraphData:
         with collector_paused():

@@ -125,6 +125,7 @@ from laborgraph.graph.store import (
     CohortFacts,
     ConditionFacts,
     EngagedCohort,
+    EngagedTotal,
     Engagement,
     EntityPage,
     JsonRecord,
@@ -485,6 +486,23 @@ RETURN a.id AS organization_id, c.id AS cohort_id, coalesce(r.project, "") AS pr
        c.headcount AS headcount,
        [{", ".join(f'["{d.value}", r.derived_{d.value}]' for d in Dimension)}] AS risks
 """
+_ONE_LINK = f"COUNT {{ ()-[:{LinkType.ENGAGES}]->(c) }} = 1"
+ENGAGED_TOTALS = f"""
+MATCH (c:Cohort) WHERE {_ONE_LINK}
+MATCH (a:Entity)-[r:{LinkType.ENGAGES}]->(c)
+WITH a.id AS organization_id, coalesce(r.project, "") AS project, c, r
+RETURN organization_id, project, count(*) AS cohorts,
+       sum(CASE WHEN c.headcount < $below THEN 1 ELSE 0 END) AS small,
+       sum(CASE WHEN c.headcount >= $below THEN c.headcount ELSE 0 END) AS workers,
+       {", ".join(f"collect(DISTINCT r.derived_{d.value}) AS risk_{d.value}" for d in Dimension)}
+"""
+SHARED_ENGAGED = f"""
+MATCH (c:Cohort) WHERE COUNT {{ ()-[:{LinkType.ENGAGES}]->(c) }} > 1
+MATCH (a:Entity)-[r:{LinkType.ENGAGES}]->(c)
+RETURN a.id AS organization_id, c.id AS cohort_id, coalesce(r.project, "") AS project, c.name AS name,
+       c.headcount AS headcount,
+       [{", ".join(f'["{d.value}", r.derived_{d.value}]' for d in Dimension)}] AS risks
+"""
 SOURCE_DATES = "MATCH (s:Source) RETURN s.id AS id, toString(s.published_at) AS published_at"
 # What an export reads: every entity and link but small cohorts (a page's filter, with no
 # name search), their conditions and the links into them.
@@ -637,6 +655,21 @@ def _entity_row(entity: AnyEntity, *, stored: bool) -> Props:
     if isinstance(entity, Action):
         props[ACTION_REF] = entity.aim.ref
     return {"id": entity.id, "label": LABELS[entity.entity], "props": props}
+
+
+def _engaged_rows(records: Iterable[Neo4jRecord]) -> list[EngagedCohort]:
+    found = [
+        EngagedCohort(
+            record["organization_id"],
+            record["cohort_id"],
+            record["project"],
+            record["name"],
+            record["headcount"],
+            tuple(sorted((Dimension(dim), code) for dim, code in record["risks"] if code is not None)),
+        )
+        for record in records
+    ]
+    return sorted(found)
 
 
 def _link_row(link: Link, risks: dict[LinkKey, Props], *, stored: bool) -> Props:
@@ -1203,18 +1236,24 @@ class _Neo4jReader:
         self, organization_ids: Collection[str], projects: Collection[str] | None
     ) -> list[EngagedCohort]:
         scope = None if projects is None else sorted(projects)
+        return _engaged_rows(self._tx.run(ENGAGED, ids=sorted(organization_ids), projects=scope))
+
+    def engaged_totals(self, private_below: int) -> list[EngagedTotal]:
         found = [
-            EngagedCohort(
+            EngagedTotal(
                 record["organization_id"],
-                record["cohort_id"],
                 record["project"],
-                record["name"],
-                record["headcount"],
-                tuple(sorted((Dimension(dim), code) for dim, code in record["risks"] if code is not None)),
+                record["cohorts"],
+                record["small"],
+                record["workers"],
+                tuple(sorted((d, code) for d in Dimension for code in record[f"risk_{d.value}"])),
             )
-            for record in self._tx.run(ENGAGED, ids=sorted(organization_ids), projects=scope)
+            for record in self._tx.run(ENGAGED_TOTALS, below=private_below)
         ]
         return sorted(found)
+
+    def shared_engaged(self) -> list[EngagedCohort]:
+        return _engaged_rows(self._tx.run(SHARED_ENGAGED))
 
     def everything(self) -> GraphData:
         entities = _entities(self._tx.run(ALL_ENTITIES))

@@ -96,6 +96,20 @@ class EngagedCohort(NamedTuple):
     risks: tuple[tuple[Dimension, str], ...]
 
 
+class EngagedTotal(NamedTuple):
+    """The cohorts that one organization engages along links of one project ("" for none)
+    and that nothing else engages (one ENGAGES link into each), counted: how many, how many
+    have a headcount below the threshold asked (``small``), the headcount of the others
+    (``workers``), and every risk code among them (as EngagedCohort.risks gives a cohort's)."""
+
+    organization_id: str
+    project: str
+    cohorts: int
+    small: int
+    workers: int
+    risks: tuple[tuple[Dimension, str], ...]
+
+
 # A record's JSON form, as ``model_dump(mode="json", exclude_none=True)`` gives it: what a
 # whole-graph export reads, since at a million records a model for each costs it half its time.
 JsonRecord = dict[str, object]
@@ -176,6 +190,15 @@ class GraphReader(Protocol):
         """The ENGAGES links out of these organizations, chosen by project as ``links_from``,
         with their cohorts' names, headcounts and risk codes: by organization id, cohort
         id, project."""
+
+    def engaged_totals(self, private_below: int) -> list[EngagedTotal]:
+        """Every organization's ENGAGES links into cohorts that no other link engages,
+        counted per organization and project (``small``: headcount below ``private_below``):
+        by organization id, then project."""
+
+    def shared_engaged(self) -> list[EngagedCohort]:
+        """The ENGAGES links into every cohort that more than one link engages, as
+        ``engaged`` gives them (what ``engaged_totals`` leaves out)."""
 
     def everything(self) -> GraphData:
         """The whole graph."""

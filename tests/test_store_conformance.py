@@ -52,7 +52,7 @@ from laborgraph.graph.model import (
     Unit,
 )
 from laborgraph.graph.scoring import load_scoring
-from laborgraph.graph.store import MAX_DEPTH, EngagedCohort, GraphStore
+from laborgraph.graph.store import MAX_DEPTH, EngagedCohort, EngagedTotal, GraphStore
 from laborgraph.graph.view import GraphView
 from laborgraph.graph.vocabulary import (
     SUPPLY_LINKS,
@@ -1255,6 +1255,49 @@ def test_engaged_cohorts_come_with_what_a_map_needs_of_them(store: GraphStore) -
         EngagedCohort("V1", "C3", "p2", "C3 annotators", 40, ((Dimension.workload, "violates"),))
     ]
     assert nobody == []
+
+
+def test_engaged_totals_count_the_cohorts_one_link_engages_and_shared_ones_come_as_rows(
+    store: GraphStore,
+) -> None:
+    """The map of every buyer counts, per organization and project, the cohorts nothing
+    else engages (how many, how many are small, the workers of the others, their risk
+    codes) and reads the cohorts two links engage as rows."""
+    more = GraphData(
+        cohorts=[
+            Cohort(id="C4", name="C4 raters", country="KE", headcount=3),
+            Cohort(id="C5", name="C5 raters", country="KE", headcount=None),
+            Cohort(id="C6", name="C6 raters", country="KE", headcount=70),
+        ],
+        conditions=[
+            condition("C4", Dimension.pay, Status.at_risk),
+            condition("C6", Dimension.pay, Status.violates),
+        ],
+        links=[
+            link("S1", ENGAGES, "C4", project="p1"),
+            link("S1", ENGAGES, "C5", project="p1"),
+            link("V9", ENGAGES, "C6"),
+            link("P1", ENGAGES, "C6"),
+        ],
+    )
+    store.write(chain())
+    store.write(more)
+
+    with store.read() as reader:
+        totals = reader.engaged_totals(5)
+        shared = reader.shared_engaged()
+
+    pay, voice = Dimension.pay, Dimension.voice
+    assert totals == [
+        EngagedTotal("P1", "", 1, 0, 40, ((Dimension.content_safety, "at_risk"),)),
+        EngagedTotal("S1", "p1", 3, 1, 40, ((pay, "at_risk"), (pay, "violates"), (voice, "unknown"))),
+        EngagedTotal("V1", "p2", 1, 0, 40, ((Dimension.workload, "violates"),)),
+        EngagedTotal("V9", "", 1, 0, 40, ((pay, "violates"),)),
+    ]
+    assert shared == [
+        EngagedCohort("P1", "C6", "", "C6 raters", 70, ((pay, "violates"),)),
+        EngagedCohort("V9", "C6", "", "C6 raters", 70, ((pay, "violates"),)),
+    ]
 
 
 def test_a_page_breaks_ties_on_cohort_id_then_dimension(store: GraphStore) -> None:

@@ -18,6 +18,10 @@ from laborgraph.graph.model import Organization
 from laborgraph.visualize.chain import Held
 
 MAX_NODES = 500  # nodes a map draws; edges follow (a chain is close to a tree)
+# Edges between a group of organizations and another node (each merging every link between
+# them) a map draws: past these, the strongest. The map of every buyer at a million links
+# has about 7,000 such pairs, four times the bytes of everything else on its page.
+MAX_EDGES_BETWEEN_GROUPS = 400
 ORG_GROUP = "#orgs:"
 
 
@@ -41,23 +45,29 @@ def group_to_budget(
     tiers: Mapping[str, int | None],
     keep: Collection[str | None],
     budget: int,
+    counted: Mapping[str, int] | None = None,
 ) -> Grouping:
     """The groups that bring ``orgs`` and ``cohorts`` (each under its ``home``
-    organization) within ``budget`` nodes, grouping as little as it can."""
-    count = len(orgs) + len(cohorts)
+    organization) within ``budget`` nodes, grouping as little as it can. ``counted`` gives,
+    per organization, the cohorts under it that ``cohorts`` does not list (the map of every
+    buyer counts them): they are grouped as listed ones would be, and an organization left
+    out of every group of organizations must have them listed before it is drawn."""
+    counted = {o.id: n for o in orgs if (n := (counted or {}).get(o.id, 0))}
+    count = len(orgs) + len(cohorts) + sum(counted.values())
     grouping = Grouping()
     if count <= budget:
         return grouping
-    under: dict[str, list[Held]] = defaultdict(list)
+    under: dict[str, list[Held]] = {org: [] for org in counted}
     for cohort in cohorts:
         engager = home.get(cohort.id)
         if engager is not None and cohort.id not in keep:
-            under[engager].append(cohort)
-    for org_id in sorted(under, key=lambda o: (o in keep, -len(under[o]), o)):
-        if count <= budget or len(under[org_id]) < 2:
+            under.setdefault(engager, []).append(cohort)
+    size = {org: len(listed) + counted.get(org, 0) for org, listed in under.items()}
+    for org_id in sorted(under, key=lambda o: (o in keep, -size[o], o)):
+        if count <= budget or size[org_id] < 2:
             break
         grouping.cohorts[org_id] = under[org_id]
-        count -= len(under[org_id]) - 1
+        count -= size[org_id] - 1
     if count <= budget:
         return grouping
     # Still too many: organizations by tier and country, each with what it holds.
@@ -66,6 +76,9 @@ def group_to_budget(
         engager = home.get(cohort.id)
         if engager is not None and engager not in grouping.cohorts:
             drawn_under[engager] += 1
+    for org_id, n in counted.items():
+        if org_id not in grouping.cohorts:
+            drawn_under[org_id] += n
     buckets: dict[str, list[Organization]] = defaultdict(list)
     for org in orgs:
         if org.id not in keep:

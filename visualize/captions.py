@@ -123,9 +123,16 @@ def notes(
             f"{F.thousands(grouped)} organizations are grouped by tier and country (one diamond "
             "each, with the workers they engage). Click a group to open it."
         )
-    if ctx.suppressed:
+    drawn, pairs, hidden_links = ctx.links_between
+    if drawn < pairs:
         notes.append(
-            f"{F.count(len(ctx.suppressed), 'cohort')} with fewer than {ctx.min_headcount} "
+            f"Links between groups of organizations and other nodes are drawn as one per pair, with "
+            f"their count: the {F.thousands(drawn)} strongest of {F.thousands(pairs)} such pairs "
+            f"({F.count(hidden_links, 'link')} in the others are not drawn). Open a group to see them all."
+        )
+    if hidden := ctx.hidden_count():
+        notes.append(
+            f"{F.count(hidden, 'cohort')} with fewer than {ctx.min_headcount} "
             f'workers shown as "{SUPPRESSED_NAME}", without name or headcount.'
         )
     if not path_count:

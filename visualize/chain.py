@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import NamedTuple
 
 from laborgraph.graph.analysis.tiers import tiers_below
@@ -33,6 +34,9 @@ class Held(NamedTuple):
     headcount: int | None
 
 
+_held = partial(tuple.__new__, Held)  # in C: a chain holds tens of thousands
+
+
 @dataclass
 class Chain:
     view: GraphView
@@ -45,27 +49,47 @@ class Chain:
         """The chain of ``view``'s organizations; ``rows`` (None: the view's own ENGAGES
         links) say which cohorts they engage."""
         chain = cls(view)
-        for org, cohort_id, project, name, headcount in rows_of(view) if rows is None else _pairs(rows):
-            if cohort_id not in chain.cohorts:
-                chain.cohorts[cohort_id] = Held(cohort_id, name, headcount)
-            chain.engagers.setdefault(cohort_id, []).append((org, project))
-            chain.engaged.setdefault(org, []).append(cohort_id)
+        cohorts, engagers, engaged = chain.cohorts, chain.engagers, chain.engaged
+        for org, cohort_id, project, name, headcount, *_ in rows_of(view) if rows is None else rows:
+            if cohort_id not in cohorts:
+                cohorts[cohort_id] = _held((cohort_id, name, headcount))
+                engagers[cohort_id] = [(org, project)]
+            else:
+                engagers[cohort_id].append((org, project))
+            found = engaged.get(org)
+            if found is None:
+                engaged[org] = [cohort_id]
+            else:
+                found.append(cohort_id)
         return chain
 
     def tiers(self, viewpoint: str | None) -> tuple[Tiers, str]:
         """Per node, its tier from the viewpoint, or from each buyer above it; and whom
         tiers are counted from. A cohort has the tier of the nearest organization engaging
-        it along a link the viewpoint sees."""
+        it along a link the viewpoint sees. From every buyer, cohorts' tiers are left empty
+        (``cohort_tiers`` works out those a map needs): at a million links each cohort sits
+        below dozens of buyers."""
         if viewpoint is not None:
             name = self.view.organization(viewpoint).name  # NotFound unless it is an organization
             return self._below(viewpoint), name
-        found: Tiers = {o.id: {} for o in self.view.organizations()}
+        org_tiers, _ = _buyer_tiers(self.view)
+        found: Tiers = dict(org_tiers)  # each organization's own dict is shared, never changed
         found.update({cohort_id: {} for cohort_id in self.cohorts})
-        for buyer in self.view.organizations():
-            if OrgKind.buyer in buyer.kinds:
-                for node, tiers in self._below(buyer.id).items():
-                    found[node].update(tiers)
         return found, "the nearest buyer"
+
+    def cohort_tiers(self, cohort_ids: Iterable[str], found: Tiers) -> None:
+        """Fill in ``found`` (Chain.tiers from every buyer) the tiers of these cohorts."""
+        org_tiers, scopes = _buyer_tiers(self.view)
+        for cohort_id in cohort_ids:
+            if cohort_id not in self.cohorts:
+                continue
+            tiers = found[cohort_id] = {}
+            for org, project in self.engagers[cohort_id]:
+                for buyer, tier in org_tiers.get(org, {}).items():
+                    scope = scopes[buyer]
+                    seen = scope is None or not project or project in scope
+                    if seen and tier < tiers.get(buyer, tier + 1):
+                        tiers[buyer] = tier
 
     def _below(self, viewpoint: str) -> Tiers:
         orgs = {n: t for n, t in tiers_below(self.view, viewpoint).items() if n not in self.cohorts}
@@ -121,6 +145,28 @@ class Chain:
         return set(distance)
 
 
+BuyerTiers = tuple[Tiers, dict[str, Scope]]  # organization → {buyer: tier}; buyer → its projects
+
+
+def _buyer_tiers(view: GraphView) -> BuyerTiers:
+    """The tier of every organization from each buyer above it, and the projects each buyer
+    sees: worked out once per view (the map of every buyer makes more than one chain of one
+    view)."""
+    kept = view.memo.get(_buyer_tiers)
+    if kept is not None:
+        return kept  # type: ignore[return-value]
+    found: Tiers = {o.id: {} for o in view.organizations()}
+    scopes: dict[str, Scope] = {}
+    for buyer in view.organizations():
+        if OrgKind.buyer in buyer.kinds:
+            scopes[buyer.id] = viewpoint_scope(view, buyer.id)
+            for node, tier in tiers_below(view, buyer.id).items():
+                if node in found:
+                    found[node][buyer.id] = tier
+    view.memo[_buyer_tiers] = (found, scopes)
+    return found, scopes
+
+
 def rows_of(view: GraphView) -> Iterable[tuple[str, str, str, str, int | None]]:
     """(organization, cohort, project, name, headcount) of every ENGAGES link of a view."""
     for link in view.links():
@@ -130,7 +176,3 @@ def rows_of(view: GraphView) -> Iterable[tuple[str, str, str, str, int | None]]:
             except NotFound:
                 continue  # a link to a cohort the view does not hold
             yield link.from_id, cohort.id, link.project or "", cohort.name, cohort.headcount
-
-
-def _pairs(rows: Iterable[EngagedCohort]) -> Iterable[tuple[str, str, str, str, int | None]]:
-    return ((r.organization_id, r.cohort_id, r.project, r.name, r.headcount) for r in rows)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from laborgraph.graph.analysis.outline import Tally
 from laborgraph.graph.analysis.paths import PathAction, RiskPath
 from laborgraph.graph.analysis.privacy import SUPPRESSED_NAME, Privacy
 from laborgraph.graph.model import Cohort, Condition, Decision, Link, Organization, Record
@@ -35,6 +36,10 @@ class MapContext:
     paths_to: dict[str, list[RiskPath]] = field(default_factory=dict)  # cohort id -> ranked paths
     # cohort id -> worst severity reaching it, when worked out beside the paths (a large map)
     severity: Mapping[str, int] | None = None
+    # organization -> its cohorts counted, not listed (a group of organizations holds them)
+    counted: Mapping[str, Tally] = field(default_factory=dict)
+    # edges between groups drawn, such pairs in all, and the links of those not drawn
+    links_between: tuple[int, int, int] = (0, 0, 0)
     _names: dict[str, str] = field(default_factory=dict)
     _applying: dict[str, list[Decision]] = field(default_factory=dict)
     _out: dict[str, list[Link]] = field(default_factory=dict)
@@ -90,6 +95,22 @@ class MapContext:
     def workers_of(self, cohorts: Iterable[Cohort | Held]) -> int:
         """Workers of the cohorts that may be counted (small ones are left out)."""
         return sum(c.headcount or 0 for c in cohorts if c.id not in self.suppressed)
+
+    def tally_of(self, org_ids: Iterable[str]) -> Tally:
+        """The cohorts these organizations hold counted, not listed, added up."""
+        total = Tally()
+        for org_id in org_ids:
+            found = self.counted.get(org_id)
+            if found is not None:
+                total.cohorts += found.cohorts
+                total.small += found.small
+                total.workers += found.workers
+                total.worst = max(total.worst or 0, found.worst or 0) or None
+        return total
+
+    def hidden_count(self) -> int:
+        """How many of the map's cohorts are too small to name, listed or counted."""
+        return len(self.suppressed) + self.tally_of(self.counted).small
 
     def tier_text(self, node_id: str) -> str:
         found = sorted(self.tiers_from.get(node_id, {}).items(), key=lambda item: (item[1], item[0]))
@@ -387,6 +408,9 @@ def org_group_facts(
 ) -> list[FactSection]:
     worst_in: dict[str, int] = {}
     workers_in: dict[str, int] = {}
+    for member in members:
+        if (found := ctx.counted.get(member.id)) is not None:
+            worst_in[member.id], workers_in[member.id] = found.worst or 0, found.workers
     for cohort in cohorts:
         for org in dict.fromkeys(org for org, _ in ctx.chain.engagers.get(cohort.id, ())):
             severity = ctx.worst(cohort.id) or 0
@@ -394,14 +418,15 @@ def org_group_facts(
             workers_in[org] = workers_in.get(org, 0) + (
                 0 if cohort.id in ctx.suppressed else cohort.headcount or 0
             )
+    tally = ctx.tally_of(m.id for m in members)
+    total = ctx.workers_of(cohorts) + tally.workers
+    worst = max(ctx.worst_of(cohorts) or 0, tally.worst or 0) or None
     about = FactSection(
         heading="Group of organizations",
         facts=[
             Fact(label="Organizations", value=f"{thousands(len(members))} in {members[0].country}, {where}"),
-            Fact(
-                label="Workers", value=f"{count(len(cohorts), 'cohort')}, {workers(ctx.workers_of(cohorts))}"
-            ),
-            Fact(label="Worst risk", value=severity_text(ctx.worst_of(cohorts))),
+            Fact(label="Workers", value=f"{count(len(cohorts) + tally.cohorts, 'cohort')}, {workers(total)}"),
+            Fact(label="Worst risk", value=severity_text(worst)),
             Fact(
                 label="Why grouped",
                 value="the map has too many organizations to show one by one; open the group to see them",

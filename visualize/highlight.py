@@ -30,6 +30,24 @@ def map_paths(
     return [_map_path(ctx, p, displayed, node_of, pair_edges) for p in chosen], rank
 
 
+def path_pairs(
+    paths: list[RiskPath], highlighted: RiskPath | None, node_of: dict[str, str], most: int
+) -> set[tuple[str, str]]:
+    """The (from, to) map nodes of each step of the paths ``map_paths`` chooses."""
+    chosen = [p for p in paths if p.cohort_id in node_of][:most]
+    if highlighted and highlighted.cohort_id in node_of:
+        chosen.append(highlighted)
+    steps = [_drawn(p, node_of)[1] for p in chosen]
+    return {pair for found in steps for pair in zip(found, found[1:], strict=False)}
+
+
+def _drawn(path: RiskPath, node_of: dict[str, str]) -> tuple[list[str], list[str]]:
+    """The map nodes a path runs through, and its steps (the same node twice in a row, once):
+    a group of organizations stands for each member on the way."""
+    drawn = [node_of.get(n, n) for n in (path.buyer_id, *path.organizations)] + [node_of[path.cohort_id]]
+    return drawn, [n for i, n in enumerate(drawn) if i == 0 or n != drawn[i - 1]]
+
+
 def _same(a: RiskPath, b: RiskPath) -> bool:
     return (a.chain, a.decision_id) == (b.chain, b.decision_id)
 
@@ -42,9 +60,7 @@ def _map_path(
     pair_edges: PairEdges,
 ) -> MapPath:
     orgs = path.organizations
-    # Through the nodes drawn: a group of organizations stands for each member on the way.
-    drawn = [node_of.get(n, n) for n in (path.buyer_id, *orgs)] + [node_of[path.cohort_id]]
-    steps = [n for i, n in enumerate(drawn) if i == 0 or n != drawn[i - 1]]
+    drawn, steps = _drawn(path, node_of)
     node_ids = list(dict.fromkeys(n for n in steps if n in displayed))
     edge_ids = [e for a, b in zip(steps, steps[1:], strict=False) for e in pair_edges.get((a, b), [])]
     chain_label = " > ".join(ctx.name(o) for o in orgs)

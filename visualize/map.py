@@ -11,24 +11,26 @@ lays everything out by tier.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from laborgraph.graph.analysis.actions import with_open_actions
-from laborgraph.graph.analysis.outline import chain_outline, details
+from laborgraph.graph.analysis.outline import Tally, chain_outline, details
 from laborgraph.graph.analysis.paths import PathQuery, RiskPath, trace_risk_paths
 from laborgraph.graph.analysis.privacy import DEFAULT_PRIVACY, Privacy
 from laborgraph.graph.analysis.regions import path_region
 from laborgraph.graph.analysis.traverse import check_depth
 from laborgraph.graph.errors import InvalidQuery, NotFound
-from laborgraph.graph.model import Condition, Decision, GraphData, Unit
+from laborgraph.graph.model import Condition, Decision, GraphData, Organization, Unit
 from laborgraph.graph.scoring import ScoringConfig
 from laborgraph.graph.store import EngagedCohort, GraphReader, GraphStore
 from laborgraph.graph.view import GraphView
+from laborgraph.graph.vocabulary import LinkType
 from laborgraph.visualize import captions, nodes
-from laborgraph.visualize.budget import MAX_NODES, Grouping, group_to_budget
+from laborgraph.visualize.budget import MAX_EDGES_BETWEEN_GROUPS, MAX_NODES, Grouping, group_to_budget
 from laborgraph.visualize.chain import Chain, Held
 from laborgraph.visualize.facts import MapContext, cited, source_texts
-from laborgraph.visualize.highlight import map_paths
+from laborgraph.visualize.highlight import map_paths, path_pairs
 from laborgraph.visualize.model import MapModel, MapNode, MapStats
 
 Details = Callable[[Collection[str], Collection[str]], GraphData]  # (cohort ids, organization ids)
@@ -56,11 +58,31 @@ def chain_map(
     highlighted when the page opens."""
     with store.read() as reader:
         focus = None if focus is None else _node_of(reader, focus)
-        # One link around an organization (an opened group) needs only its partners' cohorts.
-        outline = chain_outline(reader, viewpoint, config, near=focus if depth == 1 else None)
+        # The map of every buyer counts the cohorts only one link engages (most of them)
+        # and lists just those of the organizations it draws one by one.
+        counting = viewpoint is None and focus is None and path_rank is None
+        # Paths first: the view they are traced on is let go before the outline is read.
         query = PathQuery(origin=viewpoint, limit=max(MAX_PATHS, path_rank or 0))
         paths = trace_risk_paths(path_region(reader, query, config), query, config, privacy)
         paths = with_open_actions(reader, paths, today or date.today())
+        # One link around an organization (an opened group) needs only its partners' cohorts.
+        outline = chain_outline(
+            reader,
+            viewpoint,
+            config,
+            near=focus if depth == 1 else None,
+            counted_below=privacy.min_headcount if counting else None,
+        )
+        if counting:
+            # The cohorts of the paths the map can highlight, and those of the organizations
+            # of an opened group or drawn one by one, are listed.
+            engagers = {h.from_id for p in paths for h in p.hops if h.relation == LinkType.ENGAGES.value}
+            outline.list_cohorts(reader, engagers)
+            if region is not None:
+                tiers = Chain.of(outline.view, outline.engaged).tiers(None)[0]
+                outline.list_cohorts(reader, _in_region(outline.view, tiers, region))
+            alone = _drawn_alone(outline.view, region, outline.engaged, outline.counted, MAX_NODES)
+            outline.list_cohorts(reader, alone)
         highlight = None
         if path_rank is not None:
             if not 1 <= path_rank <= len(paths):
@@ -79,7 +101,87 @@ def chain_map(
             details=lambda cohort_ids, org_ids: details(reader, outline, cohort_ids, org_ids),
             privacy=privacy,
             served=served,
+            counted=outline.counted,
         )
+
+
+def _in_region(
+    view: GraphView, tiers: Mapping[str, Mapping[str, int]], region: tuple[int | None, str]
+) -> list[str]:
+    """The organizations of one tier and country, tiers counted from the nearest buyer."""
+    return [
+        o.id for o in view.organizations() if (min(tiers[o.id].values(), default=None), o.country) == region
+    ]
+
+
+def _drawn_alone(
+    view: GraphView,
+    region: tuple[int | None, str] | None,
+    engaged: Sequence[EngagedCohort],
+    counted: Mapping[str, Tally],
+    budget: int,
+) -> list[str]:
+    """The organizations the map of every buyer draws one by one (in no group of
+    organizations), as build_map chooses them from the cohorts listed and counted."""
+    chosen = _choose(Chain.of(view, engaged), None, None, DEFAULT_FOCUS_DEPTH, region, None, budget, counted)
+    grouped = {o.id for members in chosen.grouping.orgs.values() for o in members}
+    return [o.id for o in chosen.orgs if o.id not in grouped and o.id in counted]
+
+
+@dataclass
+class _Chosen:
+    """What a map shows, before it is drawn: the region, its tiers and its groups."""
+
+    ctx_tiers: dict[str, int | None]
+    tiers_from: dict[str, dict[str, int]]
+    tier_from: str
+    focus_id: str | None
+    orgs: list[Organization]
+    cohorts: list[Held]
+    home: dict[str, str | None]
+    grouping: Grouping
+
+
+def _choose(
+    chain: Chain,
+    viewpoint: str | None,
+    focus: str | None,
+    depth: int,
+    region: tuple[int | None, str] | None,
+    highlighted: RiskPath | None,
+    budget: int,
+    counted: Mapping[str, Tally],
+) -> _Chosen:
+    view = chain.view
+    tiers_from, tier_from = chain.tiers(viewpoint)
+    tiers = {n: min(found.values(), default=None) for n, found in tiers_from.items()}
+    shown = set(tiers)
+    focus_id = None
+    if focus is not None:
+        focus_id = chain.focus_node(focus)
+        if focus_id not in shown:
+            raise InvalidQuery(f"{focus!r} is not in the chain of {viewpoint!r}")
+        shown = chain.neighbourhood(focus_id, check_depth(depth), shown)
+    cohorts = sorted((c for c in chain.cohorts.values() if c.id in shown), key=lambda c: c.id)
+    orgs = sorted((o for o in view.organizations() if o.id in shown), key=lambda o: o.id)
+    org_ids = {o.id for o in orgs}
+    home = {c.id: _home([org for org, _ in chain.engagers[c.id]], org_ids, tiers) for c in cohorts}
+    if region is not None:
+        orgs = [o for o in orgs if (tiers[o.id], o.country) == region]
+        org_ids = {o.id for o in orgs}
+        cohorts = [c for c in cohorts if home[c.id] in org_ids]
+        if not orgs:
+            raise InvalidQuery(f"no organization of the chain is in tier {region[0]} and country {region[1]}")
+    if viewpoint is None:  # cohorts' own tiers from every buyer: for those with no home shown
+        chain.cohort_tiers([c for c, org in home.items() if org is None], tiers_from)
+        tiers.update({c: min(tiers_from[c].values(), default=None) for c, org in home.items() if org is None})
+    for cohort_id, org in home.items():
+        if org is not None:
+            tiers[cohort_id] = tiers[org]  # drawn, and counted, in its organization's band
+    keep = {viewpoint, focus_id, highlighted.cohort_id if highlighted else None}
+    sizes = {org: tally.cohorts for org, tally in counted.items()}
+    grouping = group_to_budget(orgs, cohorts, home, tiers, keep, budget, sizes)
+    return _Chosen(tiers, tiers_from, tier_from, focus_id, orgs, cohorts, home, grouping)
 
 
 def build_map(
@@ -99,6 +201,8 @@ def build_map(
     budget: int = MAX_NODES,
     max_paths: int = MAX_PATHS,
     served: bool = False,
+    counted: Mapping[str, Tally] | None = None,
+    max_between: int = MAX_EDGES_BETWEEN_GROUPS,
 ) -> MapModel:
     """The map of ``viewpoint``'s chain (every buyer's if None), of ``focus`` within
     ``depth``, or of one ``region`` of it (the organizations of a tier and a country).
@@ -110,46 +214,38 @@ def build_map(
     when the view holds none (graph.analysis.outline), and ``details`` then reads in full
     what the map draws one by one. Cohorts ``privacy`` hides are drawn without name, id
     or headcount, and named nowhere on the page; ``paths`` must have been traced with the
-    same ``privacy``.
+    same ``privacy``. ``counted`` (the map of every buyer) gives per organization the
+    cohorts it alone engages that ``engaged`` does not list: only organizations the map
+    groups may have any.
     """
     chain = Chain.of(view, engaged)
-    tiers_from, tier_from = chain.tiers(viewpoint)
-    tiers = {n: min(found.values(), default=None) for n, found in tiers_from.items()}
-    shown = set(tiers)
-    focus_id = None
-    if focus is not None:
-        focus_id = chain.focus_node(focus)
-        if focus_id not in shown:
-            raise InvalidQuery(f"{focus!r} is not in the chain of {viewpoint!r}")
-        shown = chain.neighbourhood(focus_id, check_depth(depth), shown)
-    cohorts = sorted((c for c in chain.cohorts.values() if c.id in shown), key=lambda c: c.id)
-    orgs = sorted((o for o in view.organizations() if o.id in shown), key=lambda o: o.id)
-    masked = sorted(paths, key=lambda p: p.rank)
     highlighted = highlight
-    ctx = MapContext(view, chain, tiers, tiers_from, tier_from, privacy, severity=severity)
-    ctx.suppressed = {c.id for c in cohorts if privacy.hides(c.headcount)}
+    chosen = _choose(chain, viewpoint, focus, depth, region, highlighted, budget, counted or {})
+    tiers, focus_id, orgs, cohorts, home, grouping = (
+        chosen.ctx_tiers, chosen.focus_id, chosen.orgs, chosen.cohorts, chosen.home, chosen.grouping
+    )  # fmt: skip
     org_ids = {o.id for o in orgs}
-    home = {c.id: _home([org for org, _ in chain.engagers[c.id]], org_ids, tiers) for c in cohorts}
-    if region is not None:
-        orgs = [o for o in orgs if (tiers[o.id], o.country) == region]
-        org_ids = {o.id for o in orgs}
-        cohorts = [c for c in cohorts if home[c.id] in org_ids]
-        if not orgs:
-            raise InvalidQuery(f"no organization of the chain is in tier {region[0]} and country {region[1]}")
-    for cohort_id, org in home.items():
-        if org is not None:
-            tiers[cohort_id] = tiers[org]  # drawn, and counted, in its organization's band
-    keep = {viewpoint, focus_id, highlighted.cohort_id if highlighted else None}
-    grouping = group_to_budget(orgs, cohorts, home, tiers, keep, budget)
+    tallies = {o: t for o, t in (counted or {}).items() if o in org_ids}
+    grouped = {o.id for members in grouping.orgs.values() for o in members}
+    if set(tallies) - grouped:
+        raise ValueError("the cohorts of an organization drawn one by one must be listed, not counted")
+    masked = sorted(paths, key=lambda p: p.rank)
+    ctx = MapContext(
+        view, chain, tiers, chosen.tiers_from, chosen.tier_from, privacy, severity=severity, counted=tallies
+    )
+    ctx.suppressed = {c.id for c in cohorts if privacy.hides(c.headcount)}
     node_of = nodes.node_ids(cohorts, orgs, home, ctx.suppressed, grouping)
     drawn = [c.id for c in cohorts if node_of[c.id] == c.id or node_of[c.id].startswith(nodes.SUPPRESSED)]
+    if viewpoint is None:
+        chain.cohort_tiers(drawn, chosen.tiers_from)  # what their tooltips and panels say
     if details is not None:
         view.upsert(details(drawn, [o.id for o in orgs if node_of[o.id] == o.id]))
     ctx.refresh()
     for path in masked:
         if path.cohort_id in node_of:
             ctx.paths_to.setdefault(path.cohort_id, []).append(path)
-    edges, pair_edges = nodes.map_edges(ctx, org_ids, node_of)
+    steps = path_pairs(masked, highlighted, node_of, max_paths)
+    edges, pair_edges = nodes.map_edges(ctx, org_ids, node_of, steps, max_between)
     held: dict[str, list[Held]] = {}
     for cohort in cohorts:
         held.setdefault(node_of[cohort.id], []).append(cohort)
@@ -180,8 +276,8 @@ def build_map(
         highlight=rank,
         stats=MapStats(
             organizations=len(orgs),
-            cohorts=len(cohorts),
-            workers=ctx.workers_of(cohorts),
+            cohorts=len(cohorts) + sum(t.cohorts for t in tallies.values()),
+            workers=ctx.workers_of(cohorts) + sum(t.workers for t in tallies.values()),
             nodes=len(shown_nodes),
             edges=len(edges),
         ),

@@ -64,6 +64,7 @@ class MapEdge(BaseModel):
     color: Color
     dashes: bool = False
     width: float = 1.0
+    count: int | None = None  # links merged into one edge between a group and another node
 
 
 class Band(BaseModel):

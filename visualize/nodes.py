@@ -7,6 +7,7 @@ and so can never be an entity's (those start with a letter or a digit).
 
 from __future__ import annotations
 
+import math
 import textwrap
 from collections import Counter
 
@@ -15,7 +16,7 @@ from laborgraph.graph.model import Cohort, Link, Organization
 from laborgraph.graph.vocabulary import LinkType
 from laborgraph.visualize import facts as F
 from laborgraph.visualize import tooltips as T
-from laborgraph.visualize.budget import Grouping
+from laborgraph.visualize.budget import MAX_EDGES_BETWEEN_GROUPS, ORG_GROUP, Grouping
 from laborgraph.visualize.chain import Held
 from laborgraph.visualize.layout import Layout, tier_layout
 from laborgraph.visualize.model import MapEdge, MapNode
@@ -163,7 +164,9 @@ def org_group_nodes(
     nodes = []
     for group, members in grouping.orgs.items():
         held = cohorts_in.get(group, [])
-        worst, total = ctx.worst_of(held), ctx.workers_of(held)
+        tally = ctx.tally_of(m.id for m in members)  # the cohorts only counted
+        worst = max(ctx.worst_of(held) or 0, tally.worst or 0) or None
+        total, held_count = ctx.workers_of(held) + tally.workers, len(held) + tally.cohorts
         country, tier = members[0].country, ctx.tiers.get(members[0].id)
         where = f"tier {tier}" if tier is not None else "no tier"
         nodes.append(
@@ -173,7 +176,7 @@ def org_group_nodes(
                 kind="organization_group",
                 name=f"{F.count(len(members), 'organization')} in {country}, {where}",
                 label=f"{F.count(len(members), 'organization')} · {country}\n"
-                f"{F.count(len(held), 'cohort')}\n{F.workers(total)}",
+                f"{F.count(held_count, 'cohort')}\n{F.workers(total)}",
                 title=T.org_group_tooltip(ctx, members, held, where),
                 tier=tier,
                 x=0,
@@ -183,7 +186,7 @@ def org_group_nodes(
                 size=cohort_size(total),
                 severity=worst,
                 headcount=total,
-                cohort_count=len(held),
+                cohort_count=held_count,
                 organization_count=len(members),
                 facts=F.org_group_facts(ctx, members, held, where),
             )
@@ -197,10 +200,18 @@ def wrap(text: str, width: int) -> str:
 
 
 def map_edges(
-    ctx: F.MapContext, org_ids: set[str], node_of: dict[str, str]
+    ctx: F.MapContext,
+    org_ids: set[str],
+    node_of: dict[str, str],
+    keep_pairs: set[tuple[str, str]] | None = None,
+    max_between: int = MAX_EDGES_BETWEEN_GROUPS,
 ) -> tuple[list[MapEdge], PairEdges]:
     """Map edges between the nodes drawn (parallel links, and links between members of
-    groups, merged) and, per (source, target), the edge ids."""
+    groups, merged) and, per (source, target), the edge ids. The links of a group of
+    organizations with any one node are one edge, counting them by type; past
+    ``max_between`` such edges only the strongest are drawn, with those ``keep_pairs``
+    (the steps of highlighted paths) needs and each node's strongest."""
+    keep_pairs = keep_pairs or set()
     merged: dict[tuple[str, str, LinkType], list[Link]] = {}
     counted: Counter[tuple[str, str, LinkType]] = Counter()
     succ = ctx.view.graph._succ
@@ -224,7 +235,11 @@ def map_edges(
                 listed += [a["link"] for k, a in keys.items() if k[0] is LinkType.ENGAGES][:1]
     edges: list[MapEdge] = []
     pairs: PairEdges = {}
+    between: dict[tuple[str, str], dict[LinkType, list[Link]]] = {}
     for (source, target, kind), links in sorted(merged.items()):
+        if source.startswith(ORG_GROUP) or target.startswith(ORG_GROUP):
+            between.setdefault((source, target), {})[kind] = links
+            continue
         style = LINK_STYLES[kind]
         projects = sorted({k.project for k in links if k.project})
         count = f" ×{counted[source, target, kind]}" if counted[source, target, kind] > 1 else ""
@@ -245,7 +260,90 @@ def map_edges(
             )
         )
         pairs.setdefault((source, target), []).append(edge_id)
+    kept = _kept_between(between, counted, keep_pairs, max_between)
+    ctx.links_between = (
+        len(kept),
+        len(between),
+        sum(_total(between[p], counted, p) for p in between if p not in kept),
+    )
+    for source, target in sorted(kept):
+        edge = _edge_between(ctx, source, target, between[source, target], counted)
+        edges.append(edge)
+        pairs.setdefault((source, target), []).append(edge.id)
     return edges, pairs
+
+
+def _total(
+    kinds: dict[LinkType, list[Link]], counted: Counter[tuple[str, str, LinkType]], pair: tuple[str, str]
+) -> int:
+    return sum(counted[(*pair, kind)] for kind in kinds)
+
+
+def _kept_between(
+    between: dict[tuple[str, str], dict[LinkType, list[Link]]],
+    counted: Counter[tuple[str, str, LinkType]],
+    keep_pairs: set[tuple[str, str]],
+    most: int,
+) -> set[tuple[str, str]]:
+    """The links between groups a map draws, at most ``most`` of them unless more are kept:
+    those a highlighted path takes, each node's strongest, then those merging most links,
+    supply links (who buys from whom) before links to workers."""
+    supply = {
+        pair: sum(counted[(*pair, k)] for k in kinds if k is not LinkType.ENGAGES)
+        for pair, kinds in between.items()
+    }
+    weight = {pair: _total(kinds, counted, pair) for pair, kinds in between.items()}
+    ranked = sorted(weight, key=lambda pair: (-supply[pair], -weight[pair], pair))
+    kept = {pair for pair in ranked if pair in keep_pairs}
+    strongest: dict[str, tuple[str, str]] = {}
+    for pair in ranked:
+        for end in pair:
+            strongest.setdefault(end, pair)
+    kept |= set(strongest.values())
+    for pair in ranked:
+        if len(kept) >= most:
+            break
+        kept.add(pair)
+    return kept
+
+
+def _edge_between(
+    ctx: F.MapContext,
+    source: str,
+    target: str,
+    kinds: dict[LinkType, list[Link]],
+    counted: Counter[tuple[str, str, LinkType]],
+) -> MapEdge:
+    """One edge for every link between a group of organizations and another node: how many
+    of each type, one of them named; its style is that of the type most of them have."""
+    by_count = sorted(kinds, key=lambda kind: (-counted[source, target, kind], kind.value))
+    total = sum(counted[source, target, kind] for kind in by_count)
+    main = by_count[0]
+    style = LINK_STYLES[main]
+    label = f"{main.value} ×{total}" if len(by_count) == 1 else f"{F.thousands(total)} links"
+    if total == 1:
+        label = main.value
+    each = ", ".join(f"{F.thousands(counted[source, target, kind])} {kind.value}" for kind in by_count)
+    example = next((kinds[kind][0] for kind in by_count if kinds[kind]), None)
+    title = "\n".join(
+        [
+            f"{F.count(total, 'link')} between these nodes: {each}",
+            *([f"e.g. {F.link_text(ctx, example)}"] if example else []),
+            "Open a group to see each link and its evidence",
+        ]
+    )
+    return MapEdge(
+        id=f"{source}>{target}",
+        source=source,
+        target=target,
+        type=main,
+        label=label,
+        title=title,
+        color=style.color,
+        dashes=style.dashes,
+        width=round(min(style.width + math.log2(total), 8.0), 1),
+        count=total,
+    )
 
 
 def place(

@@ -86,10 +86,13 @@ def group_tooltip(ctx: MapContext, org_id: str, cohorts: list[Held]) -> str:
 
 
 def org_group_tooltip(ctx: MapContext, members: list[Organization], cohorts: list[Held], where: str) -> str:
+    tally = ctx.tally_of(m.id for m in members)  # the cohorts only counted
+    worst = max(ctx.worst_of(cohorts) or 0, tally.worst or 0) or None
+    total = ctx.workers_of(cohorts) + tally.workers
     return _lines(
         f"{count(len(members), 'organization')} in {members[0].country}, {where}",
-        f"{count(len(cohorts), 'cohort')}, {workers(ctx.workers_of(cohorts))}",
-        f"Worst risk: {severity_text(ctx.worst_of(cohorts))}",
+        f"{count(len(cohorts) + tally.cohorts, 'cohort')}, {workers(total)}",
+        f"Worst risk: {severity_text(worst)}",
         f"Among them: {_names(ctx, [m.id for m in members], 3)}",
         click=OPEN,
     )

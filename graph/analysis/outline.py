@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from laborgraph.graph.analysis import regions
 from laborgraph.graph.analysis.paths import reached_engagers, select_decisions, walk_groups
@@ -22,11 +22,22 @@ from laborgraph.graph.analysis.traverse import Scope
 from laborgraph.graph.errors import NotFound
 from laborgraph.graph.model import GraphData, Link, Organization, Unit
 from laborgraph.graph.scoring import ScoringConfig
-from laborgraph.graph.store import DEFAULT_DEPTH, EngagedCohort, GraphReader
+from laborgraph.graph.store import DEFAULT_DEPTH, EngagedCohort, EngagedTotal, GraphReader
 from laborgraph.graph.view import AnyEntity, GraphView
-from laborgraph.graph.vocabulary import SUPPLY_LINKS, EntityKind, LinkType
+from laborgraph.graph.vocabulary import SUPPLY_LINKS, Dimension, EntityKind, LinkType
 
 ENGAGES = (LinkType.ENGAGES,)
+
+
+@dataclass
+class Tally:
+    """The cohorts of one organization that a map counts without listing them: those no
+    other link engages (graph.store.EngagedTotal), over every project."""
+
+    cohorts: int = 0
+    small: int = 0  # below the privacy threshold
+    workers: int = 0  # of the others
+    worst: int | None = None  # worst severity the decisions reach among them
 
 
 @dataclass
@@ -35,6 +46,53 @@ class Outline:
     engaged: list[EngagedCohort]  # every ENGAGES link out of the organizations, in scope
     worst: dict[str, int]  # cohort id → worst severity of the risks the decisions reach there
     projects: list[str] | None  # the projects the chain's links may carry (None: every one)
+    # The map of every buyer: organization → the cohorts only it engages, counted, not in
+    # ``engaged`` (``list_cohorts`` reads them as rows).
+    counted: dict[str, Tally] = field(default_factory=dict)
+    reaching: dict[str, list[tuple[Scope, int]]] = field(default_factory=dict)
+    severity: dict[tuple[Dimension, str], int] = field(default_factory=dict)
+    _bits: dict[tuple[str, str], int] = field(default_factory=dict)  # what reaches along each link
+
+    def risk_of(self, organization_id: str, project: str, risks: Collection[tuple[Dimension, str]]) -> int:
+        """The worst severity among ``risks`` that the decisions reach along one link (0: none)."""
+        if not risks:
+            return 0
+        bits = self._bits.get((organization_id, project))
+        if bits is None:
+            bits = 0
+            for scope, reached in self.reaching.get(organization_id, ()):
+                if scope is None or not project or project in scope:
+                    bits |= reached
+            self._bits[organization_id, project] = bits
+        worst = 0
+        for risk in risks if bits else ():
+            found = self.severity.get(risk)
+            if found and bits & DIMENSION_BIT[risk[0]] and found > worst:
+                worst = found
+        return worst
+
+    def add(self, rows: Collection[EngagedCohort]) -> None:
+        self.engaged += rows
+        worst = self.worst
+        for org, cohort_id, project, _, _, risks in rows:
+            if risks and (found := self.risk_of(org, project, risks)) > worst.get(cohort_id, 0):
+                worst[cohort_id] = found
+
+    def list_cohorts(self, reader: GraphReader, organization_ids: Collection[str]) -> None:
+        """Read as rows the cohorts ``counted`` holds of these organizations."""
+        wanted = sorted(o for o in organization_ids if o in self.counted)
+        if not wanted:
+            return
+        listed = {(r.organization_id, r.cohort_id, r.project) for r in self.engaged}
+        self.add(
+            [
+                r
+                for r in reader.engaged(wanted, None)
+                if (r.organization_id, r.cohort_id, r.project) not in listed
+            ]
+        )
+        for org in wanted:
+            del self.counted[org]
 
 
 def chain_outline(
@@ -44,10 +102,13 @@ def chain_outline(
     depth: int = DEFAULT_DEPTH,
     *,
     near: str | None = None,
+    counted_below: int | None = None,
 ) -> Outline:
     """The outline of ``viewpoint``'s chain, or of the whole graph. With ``near``, an
     organization of the chain, only the cohorts it and its supply partners engage: all
     that a map of its neighbourhood one link deep shows (a group of cohorts, opened).
+    With ``counted_below`` (the privacy threshold; the whole graph only), the cohorts only
+    one link engages are counted per organization (``Outline.counted``), not listed.
     NotFound unless the viewpoint is an organization."""
     owners = reader.project_owners()
     projects: list[str] | None = None
@@ -72,27 +133,28 @@ def chain_outline(
     if near in organizations:
         partners = {k.to_id for k in view.out_links(near)} | {k.from_id for k in view.in_links(near)}
         organizations = {near} | (partners & organizations)
-    engaged = reader.engaged(organizations, projects)
     groups = walk_groups(view, select_decisions(view, viewpoint))
     reaching: dict[str, list[tuple[Scope, int]]] = defaultdict(list)
     for (org, scope), bits in reached_engagers(view, groups, depth, ALL_DIMENSIONS).items():
         reaching[org].append((scope, bits))
-    severity = config.severity_by_code
-    worst: dict[str, int] = {}
-    for row in engaged:
-        bits = 0
-        for scope, reached in reaching.get(row.organization_id, ()):
-            if scope is None or not row.project or row.project in scope:
-                bits |= reached
-        for risk in row.risks if bits else ():
-            found_severity = severity.get(risk)
-            if (
-                found_severity
-                and bits & DIMENSION_BIT[risk[0]]
-                and found_severity > worst.get(row.cohort_id, 0)
-            ):
-                worst[row.cohort_id] = found_severity
-    return Outline(view, engaged, worst, projects)
+    outline = Outline(view, [], {}, projects, reaching=reaching, severity=config.severity_by_code)
+    if counted_below is None or viewpoint is not None:
+        outline.add(reader.engaged(organizations, projects))
+        return outline
+    outline.add(reader.shared_engaged())
+    for total in reader.engaged_totals(counted_below):
+        _count(outline, total)
+    return outline
+
+
+def _count(outline: Outline, total: EngagedTotal) -> None:
+    tally = outline.counted.setdefault(total.organization_id, Tally())
+    tally.cohorts += total.cohorts
+    tally.small += total.small
+    tally.workers += total.workers
+    worst = outline.risk_of(total.organization_id, total.project, total.risks)
+    if worst and worst > (tally.worst or 0):
+        tally.worst = worst
 
 
 def details(

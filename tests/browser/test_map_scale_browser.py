@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.request import urlopen
 
 import pytest
 from playwright.sync_api import Browser
@@ -133,6 +134,46 @@ def test_a_top_risk_path_on_the_front_door_opens_on_its_workers_facts(browser: B
         panel = str(page.text_content("#panel"))
         assert "Conditions" in panel and "evidence:" in panel
         assert name.startswith(str(page.text_content("#panel h2")))
+        only_pages(visit, served)
+    finally:
+        page.close()
+
+
+def test_the_whole_map_merges_links_between_groups_and_a_group_opens_on_its_organizations(
+    browser: Browser, served: str
+) -> None:
+    """The map of every buyer stays within its size; a link of a group of organizations is
+    one edge counting what it merges; clicking a group opens its organizations."""
+    with urlopen(served + "/map") as reply:
+        assert len(reply.read()) < MAX_PAGE_BYTES
+    visit = open_map(browser, served + "/map")
+    page = visit.page
+    try:
+        merged = page.evaluate(
+            """() => window.laborgraph.data.edges
+                .filter(e => e.source.startsWith("#orgs:") || e.target.startsWith("#orgs:"))
+                .map(e => ({id: e.id, count: e.count, label: window.laborgraph.edges.get(e.id).label,
+                            pair: e.source + ">" + e.target}))"""
+        )
+        assert merged and all(e["count"] >= 1 for e in merged)
+        assert len({e["pair"] for e in merged}) == len(merged)
+        heavy = max(merged, key=lambda e: e["count"])
+        assert heavy["count"] > 1 and (f"{heavy['count']:,} links" in heavy["label"] or "×" in heavy["label"])
+        group = page.evaluate(
+            """() => window.laborgraph.data.nodes.filter(n => n.kind === "organization_group")
+                .sort((a, b) => b.organization_count - a.organization_count)[0]"""
+        )
+        page.evaluate("id => window.laborgraph.network.focus(id, {scale: 1.5})", group["id"])
+        x, y = visit.node_center(group["id"])
+        with page.expect_navigation():
+            page.mouse.click(x, y)
+        page.wait_for_selector("body[data-ready=true]", state="attached", timeout=30_000)
+        assert "Organizations in" in str(page.text_content("nav.trail [aria-current]"))
+        opened = page.evaluate(
+            """() => window.laborgraph.data.nodes.reduce((n, node) => n + (node.kind === "organization"
+                ? 1 : node.kind === "organization_group" ? node.organization_count : 0), 0)"""
+        )
+        assert opened == group["organization_count"]
         only_pages(visit, served)
     finally:
         page.close()

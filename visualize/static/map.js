@@ -253,7 +253,8 @@
     if (!e) return;
     var list = el("dl");
     e.title.split("\n").forEach(function (line) { list.appendChild(el("dd", line)); });
-    panel.replaceChildren(el("h2", e.type + " link"), el("div", "link between organizations or to workers", "kind"), list);
+    var heading = e.count > 1 ? e.count.toLocaleString("en") + " links" : e.type + " link";
+    panel.replaceChildren(el("h2", heading), el("div", "link between organizations or to workers", "kind"), list);
   }
 
   function showPath(p) {

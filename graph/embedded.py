@@ -426,7 +426,7 @@ GROUP BY to_id HAVING count(*) > 1
 ENGAGED_TOTALS = f"""
 SELECT l.from_id, l.project, count(*), total(c.headcount < ?),
        total(CASE WHEN c.headcount >= ? THEN c.headcount END)
-FROM entities c INDEXED BY entities_kind CROSS JOIN links l
+FROM entities c INDEXED BY cohort_facts CROSS JOIN links l
      ON l.to_id = c.id AND l.type = '{LinkType.ENGAGES.value}'
 WHERE c.kind = '{EntityKind.cohort.value}' AND c.id NOT IN ({_SHARED})
 GROUP BY l.from_id, l.project
@@ -437,7 +437,7 @@ WHERE cohort_id NOT IN ({_SHARED}) GROUP BY engager, project
 """
 SHARED_ENGAGED = f"""
 SELECT l.from_id, l.to_id, l.project, c.name, c.headcount
-FROM links l CROSS JOIN entities c ON c.id = l.to_id
+FROM links l CROSS JOIN entities c INDEXED BY cohort_facts ON c.id = l.to_id AND c.kind = 'cohort'
 WHERE l.type = '{LinkType.ENGAGES.value}' AND l.to_id IN ({_SHARED})
 """
 RISKS_OF_SHARED = f"SELECT cohort_id, dimension, code FROM risks WHERE cohort_id IN ({_SHARED})"

@@ -442,9 +442,10 @@ def _aimed(change: Change, versions: Mapping[str, list[FactVersion]]) -> set[str
 
 
 def _skeleton_view(records: Iterable[Record]) -> GraphView:
+    held = list(records)
     with collector_paused():
-        skeleton = GraphView.of(GraphData.of(records))
-    skeleton.project_owner = _project_owners(skeleton)
+        skeleton = GraphView.of(GraphData.of(held))
+    skeleton.project_owner = _project_owners(held)
     return skeleton
 
 
@@ -469,11 +470,12 @@ def _engages(record: Record, cohorts: set[str]) -> bool:
     return isinstance(record, Link) and record.type is LinkType.ENGAGES and record.to_id in cohorts
 
 
-def _project_owners(skeleton: GraphView) -> dict[str, str]:
-    """Each project and the buyer whose CONTRACTS link carries it (the smallest id if two)."""
+def _project_owners(records: Iterable[Record]) -> dict[str, str]:
+    """Each project and the buyer whose CONTRACTS link carries it (the smallest id if two),
+    from the records rather than the view's links: a view makes each link anew."""
     owners: dict[str, str] = {}
-    for link in skeleton.links():
-        if link.type is LinkType.CONTRACTS and link.project:
+    for link in records:
+        if isinstance(link, Link) and link.type is LinkType.CONTRACTS and link.project:
             owners[link.project] = min(owners.get(link.project, link.from_id), link.from_id)
     return owners
 

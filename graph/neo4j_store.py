@@ -465,26 +465,30 @@ MATCH (a:Entity)-[r:{"|".join(SUPPLY_LINKS)}]->(b:Entity)
 RETURN collect([a.id, type(r), b.id, {_props("r", Link)}]) AS rows
 """
 COHORT_FACTS = "MATCH (c:Cohort) RETURN c.id AS id, c.name AS name, c.headcount AS headcount ORDER BY c.id"
-_CONDITION_FACTS = f"""
-RETURN k.cohort_id AS cohort_id, k.dimension AS dimension, k.status AS status,
-       toString(k.observed_at) AS observed_at, coalesce(k.source_ids, []) AS source_ids,
-       coalesce(k.evidence_grade, "{DEFAULT_GRADE.value}") AS grade
-ORDER BY k.cohort_id, k.dimension
+_CONDITION_COLUMNS = f"""[k.cohort_id, k.dimension, k.status, toString(k.observed_at),
+    coalesce(k.source_ids, []), coalesce(k.evidence_grade, "{DEFAULT_GRADE.value}")]"""
+# The whole graph's conditions are streamed (millions of rows); a chain's (tens of thousands)
+# come as one list, which costs the driver one record rather than one per row.
+CONDITION_FACTS = f"MATCH (k:Condition) RETURN {_CONDITION_COLUMNS} AS row ORDER BY k.cohort_id, k.dimension"
+CONDITION_FACTS_OF = f"""
+UNWIND $ids AS id MATCH (k:Condition {{cohort_id: id}})
+WITH k ORDER BY k.cohort_id, k.dimension
+RETURN collect({_CONDITION_COLUMNS}) AS rows
 """
-CONDITION_FACTS = "MATCH (k:Condition)" + _CONDITION_FACTS
-CONDITION_FACTS_OF = "UNWIND $ids AS id MATCH (k:Condition {cohort_id: id})" + _CONDITION_FACTS
 ENGAGEMENTS = f"""
 MATCH (a:Entity)-[r:{LinkType.ENGAGES}]->(c:Entity)
 RETURN c.id AS cohort_id, a.id AS organization_id, r.project AS project
 ORDER BY cohort_id, organization_id, project
 """
+# A chain's ENGAGES rows, and the sources' dates, are tens of thousands of rows: each comes as
+# one list, which costs the driver one record rather than one per row.
+_ENGAGED_ROWS = f"""collect([a.id, c.id, coalesce(r.project, ""), c.name, c.headcount,
+    [{", ".join(f'["{d.value}", r.derived_{d.value}]' for d in Dimension)}]]) AS rows"""
 ENGAGED = f"""
 UNWIND $ids AS id
 MATCH (a:Entity {{id: id}})-[r:{LinkType.ENGAGES}]->(c:Entity) USING INDEX SEEK a:Entity(id)
 WHERE $projects IS NULL OR r.project = "" OR r.project IN $projects
-RETURN a.id AS organization_id, c.id AS cohort_id, coalesce(r.project, "") AS project, c.name AS name,
-       c.headcount AS headcount,
-       [{", ".join(f'["{d.value}", r.derived_{d.value}]' for d in Dimension)}] AS risks
+RETURN {_ENGAGED_ROWS}
 """
 _ONE_LINK = f"COUNT {{ ()-[:{LinkType.ENGAGES}]->(c) }} = 1"
 ENGAGED_TOTALS = f"""
@@ -499,11 +503,9 @@ RETURN organization_id, project, count(*) AS cohorts,
 SHARED_ENGAGED = f"""
 MATCH (c:Cohort) WHERE COUNT {{ ()-[:{LinkType.ENGAGES}]->(c) }} > 1
 MATCH (a:Entity)-[r:{LinkType.ENGAGES}]->(c)
-RETURN a.id AS organization_id, c.id AS cohort_id, coalesce(r.project, "") AS project, c.name AS name,
-       c.headcount AS headcount,
-       [{", ".join(f'["{d.value}", r.derived_{d.value}]' for d in Dimension)}] AS risks
+RETURN {_ENGAGED_ROWS}
 """
-SOURCE_DATES = "MATCH (s:Source) RETURN s.id AS id, toString(s.published_at) AS published_at"
+SOURCE_DATES = "MATCH (s:Source) RETURN collect([s.id, toString(s.published_at)]) AS rows"
 # What an export reads: every entity and link but small cohorts (a page's filter, with no
 # name search), their conditions and the links into them.
 ENTITY_RECORDS = f"""
@@ -657,18 +659,14 @@ def _entity_row(entity: AnyEntity, *, stored: bool) -> Props:
     return {"id": entity.id, "label": LABELS[entity.entity], "props": props}
 
 
-def _engaged_rows(records: Iterable[Neo4jRecord]) -> list[EngagedCohort]:
+def _engaged_rows(result: Result) -> list[EngagedCohort]:
     found = [
         EngagedCohort(
-            record["organization_id"],
-            record["cohort_id"],
-            record["project"],
-            record["name"],
-            record["headcount"],
-            tuple(sorted((Dimension(dim), code) for dim, code in record["risks"] if code is not None)),
+            org, cohort_id, project, name, headcount,
+            tuple(sorted((_DIMENSIONS[dim], code) for dim, code in risks if code is not None)),
         )
-        for record in records
-    ]
+        for org, cohort_id, project, name, headcount, risks in result.single(strict=True)["rows"]
+    ]  # fmt: skip
     return sorted(found)
 
 
@@ -807,6 +805,11 @@ def _graph_data(entities: Iterable[AnyEntity], links: list[Link]) -> GraphData:
         actions=sections[EntityKind.action],
         links=links,
     )
+
+
+_DIMENSIONS = {d.value: d for d in Dimension}  # a dict look-up: an Enum call costs ten times more
+_STATUSES = {s.value: s for s in Status}
+_GRADES = {g.value: g for g in EvidenceGrade}
 
 
 def _day(text: str | None) -> date | None:
@@ -1273,17 +1276,17 @@ class _Neo4jReader:
 
     def condition_facts(self, cohort_ids: Collection[str] | None = None) -> Iterator[ConditionFacts]:
         if cohort_ids is None:
-            found = self._tx.run(CONDITION_FACTS)
+            rows: Iterable[list[Any]] = (record["row"] for record in self._tx.run(CONDITION_FACTS))
         else:
-            found = self._tx.run(CONDITION_FACTS_OF, ids=sorted(cohort_ids))
-        for cohort_id, dimension, status, observed_at, source_ids, grade in found:
+            rows = self._tx.run(CONDITION_FACTS_OF, ids=sorted(cohort_ids)).single(strict=True)["rows"]
+        for cohort_id, dimension, status, observed_at, source_ids, grade in rows:
             yield ConditionFacts(
                 cohort_id,
-                Dimension(dimension),
-                Status(status),
+                _DIMENSIONS[dimension],
+                _STATUSES[status],
                 _day(observed_at),
                 tuple(source_ids),
-                EvidenceGrade(grade),
+                _GRADES[grade],
             )
 
     def engagements(self) -> Iterator[Engagement]:
@@ -1291,7 +1294,8 @@ class _Neo4jReader:
             yield Engagement(cohort_id, organization_id, project or "")
 
     def source_dates(self) -> dict[str, date | None]:
-        return {record["id"]: _day(record["published_at"]) for record in self._tx.run(SOURCE_DATES)}
+        rows = self._tx.run(SOURCE_DATES).single(strict=True)["rows"]
+        return {source_id: _day(published_at) for source_id, published_at in rows}
 
     # -- history (graph.revisions) ---------------------------------------------------
 

@@ -97,7 +97,15 @@ from laborgraph.graph.store import (
     best_hits,
 )
 from laborgraph.graph.view import AnyEntity
-from laborgraph.graph.vocabulary import DEFAULT_GRADE, Dimension, EntityKind, EvidenceGrade, LinkType, Status
+from laborgraph.graph.vocabulary import (
+    DEFAULT_GRADE,
+    DIMENSION_OF,
+    GRADE_OF,
+    STATUS_OF,
+    Dimension,
+    EntityKind,
+    LinkType,
+)
 
 DB_FILE = "laborgraph.sqlite"
 # PRAGMA user_version of the tables below: 0 is the first release's layout; 2 had no history
@@ -109,11 +117,8 @@ _E = TypeVar("_E", Unit, Decision, Condition, Action)
 _CHUNK = 20_000
 BUSY_WAIT_MS = 10_000  # how long a statement waits for another process's write to finish
 REMEMBER_WAIT_MS = 200
-_DIMENSIONS = {d.value: d for d in Dimension}  # a dict look-up: an Enum call costs ten times more
-_STATUSES = {s.value: s for s in Status}  # ids per query when a read or write names many
-_KINDS = {k.value: k for k in EntityKind}
+_KINDS = {k.value: k for k in EntityKind}  # members by value, as vocabulary.DIMENSION_OF
 _LINK_TYPES = {t.value: t for t in LinkType}
-_GRADES = {g.value: g for g in EvidenceGrade}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entities (
@@ -1157,7 +1162,7 @@ class _SQLiteReader:
         for chunk in _chunks(organization_ids):
             ids = json.dumps(chunk)
             for cohort_id, dimension, code in self._db.execute(RISKS_OF_ENGAGED, (ids,)):
-                risks[cohort_id].add((_DIMENSIONS[dimension], code))
+                risks[cohort_id].add((DIMENSION_OF[dimension], code))
             rows += self._db.execute(ENGAGED, (ids, scope, scope)).fetchall()
         return _engaged_rows(rows, risks)
 
@@ -1168,7 +1173,7 @@ class _SQLiteReader:
             found = parsed.get(joined)
             if found is None:
                 pairs = (code.split(" ", 1) for code in joined.split(","))
-                found = parsed[joined] = tuple(sorted((_DIMENSIONS[d], c) for d, c in pairs))
+                found = parsed[joined] = tuple(sorted((DIMENSION_OF[d], c) for d, c in pairs))
             codes[org, project] = found
         rows = self._db.execute(ENGAGED_TOTALS, (private_below, private_below)).fetchall()
         return [
@@ -1179,7 +1184,7 @@ class _SQLiteReader:
     def shared_engaged(self) -> list[EngagedCohort]:
         risks: dict[str, set[tuple[Dimension, str]]] = defaultdict(set)
         for cohort_id, dimension, code in self._db.execute(RISKS_OF_SHARED):
-            risks[cohort_id].add((_DIMENSIONS[dimension], code))
+            risks[cohort_id].add((DIMENSION_OF[dimension], code))
         return _engaged_rows(self._db.execute(SHARED_ENGAGED).fetchall(), risks)
 
     def everything(self) -> GraphData:
@@ -1217,11 +1222,11 @@ class _SQLiteReader:
             yield facts(
                 (
                     cohort_id,
-                    _DIMENSIONS[condition_id.rpartition("/")[2]],
-                    _STATUSES[status],
+                    DIMENSION_OF[condition_id.rpartition("/")[2]],
+                    STATUS_OF[status],
                     day,
                     tuple(cites.split("|")) if cites else (),
-                    _GRADES[grade],
+                    GRADE_OF[grade],
                 )
             )
 

@@ -139,12 +139,13 @@ from laborgraph.graph.store import (
 from laborgraph.graph.view import AnyEntity
 from laborgraph.graph.vocabulary import (
     DEFAULT_GRADE,
+    DIMENSION_OF,
+    GRADE_OF,
+    STATUS_OF,
     SUPPLY_LINKS,
     Dimension,
     EntityKind,
-    EvidenceGrade,
     LinkType,
-    Status,
 )
 
 BATCH_SIZE = 5_000  # rows per UNWIND; every batch of one write runs in the same transaction
@@ -438,11 +439,11 @@ RETURN a.id AS from_id, type(r) AS type, b.id AS to_id, {_props("r", Link)} AS p
 """
 
 
-# The skeleton is tens of thousands of rows on a large graph (the 1M-link one: 46k
-# organizations, units and decisions, 54k supply links), read whole by every question that
-# builds the chain's view (changes, maps, outlines). Sent as one list each, in the order the
-# rows come, they cost the driver one record, not one per row; dates come as ISO text
-# (see _props).
+# Reads of tens of thousands of rows (the skeleton: at 1M links 46k organizations, units and
+# decisions and 54k supply links; a chain's ENGAGES rows and conditions; the sources' dates)
+# return them as one list, `collect`ed in the order the rows come (``_collected``): the driver
+# then decodes one record, not one per row. Only the whole graph's streams, millions of rows,
+# come row by row. The skeleton's dates come as ISO text (see _props).
 _SKELETON_KINDS = (EntityKind.organization, EntityKind.unit, EntityKind.decision)
 
 
@@ -467,8 +468,6 @@ RETURN collect([a.id, type(r), b.id, {_props("r", Link)}]) AS rows
 COHORT_FACTS = "MATCH (c:Cohort) RETURN c.id AS id, c.name AS name, c.headcount AS headcount ORDER BY c.id"
 _CONDITION_COLUMNS = f"""[k.cohort_id, k.dimension, k.status, toString(k.observed_at),
     coalesce(k.source_ids, []), coalesce(k.evidence_grade, "{DEFAULT_GRADE.value}")]"""
-# The whole graph's conditions are streamed (millions of rows); a chain's (tens of thousands)
-# come as one list, which costs the driver one record rather than one per row.
 CONDITION_FACTS = f"MATCH (k:Condition) RETURN {_CONDITION_COLUMNS} AS row ORDER BY k.cohort_id, k.dimension"
 CONDITION_FACTS_OF = f"""
 UNWIND $ids AS id MATCH (k:Condition {{cohort_id: id}})
@@ -480,8 +479,6 @@ MATCH (a:Entity)-[r:{LinkType.ENGAGES}]->(c:Entity)
 RETURN c.id AS cohort_id, a.id AS organization_id, r.project AS project
 ORDER BY cohort_id, organization_id, project
 """
-# A chain's ENGAGES rows, and the sources' dates, are tens of thousands of rows: each comes as
-# one list, which costs the driver one record rather than one per row.
 _ENGAGED_ROWS = f"""collect([a.id, c.id, coalesce(r.project, ""), c.name, c.headcount,
     [{", ".join(f'["{d.value}", r.derived_{d.value}]' for d in Dimension)}]]) AS rows"""
 ENGAGED = f"""
@@ -663,11 +660,16 @@ def _engaged_rows(result: Result) -> list[EngagedCohort]:
     found = [
         EngagedCohort(
             org, cohort_id, project, name, headcount,
-            tuple(sorted((_DIMENSIONS[dim], code) for dim, code in risks if code is not None)),
+            tuple(sorted((DIMENSION_OF[dim], code) for dim, code in risks if code is not None)),
         )
-        for org, cohort_id, project, name, headcount, risks in result.single(strict=True)["rows"]
+        for org, cohort_id, project, name, headcount, risks in _collected(result)
     ]  # fmt: skip
     return sorted(found)
+
+
+def _collected(result: Result) -> list[list[Any]]:
+    """The rows a query `collect`ed into one list ``rows``."""
+    return result.single(strict=True)["rows"]  # type: ignore[no-any-return]
 
 
 def _link_row(link: Link, risks: dict[LinkKey, Props], *, stored: bool) -> Props:
@@ -805,11 +807,6 @@ def _graph_data(entities: Iterable[AnyEntity], links: list[Link]) -> GraphData:
         actions=sections[EntityKind.action],
         links=links,
     )
-
-
-_DIMENSIONS = {d.value: d for d in Dimension}  # a dict look-up: an Enum call costs ten times more
-_STATUSES = {s.value: s for s in Status}
-_GRADES = {g.value: g for g in EvidenceGrade}
 
 
 def _day(text: str | None) -> date | None:
@@ -1264,10 +1261,8 @@ class _Neo4jReader:
 
     def skeleton(self) -> GraphData:
         with collector_paused():  # as the embedded store: a hundred thousand records kept
-            rows = self._tx.run(SKELETON_ENTITIES).single(strict=True)["rows"]
-            entities = [_entity(labels, props) for labels, props in rows]
-            rows = self._tx.run(ALL_SUPPLY_LINKS).single(strict=True)["rows"]
-            links = [_link(from_id, link_type, to_id, props) for from_id, link_type, to_id, props in rows]
+            entities = [_entity(*row) for row in _collected(self._tx.run(SKELETON_ENTITIES))]
+            links = [_link(*row) for row in _collected(self._tx.run(ALL_SUPPLY_LINKS))]
             return GraphData.of([*entities, *links])
 
     def cohort_facts(self) -> Iterator[CohortFacts]:
@@ -1278,15 +1273,15 @@ class _Neo4jReader:
         if cohort_ids is None:
             rows: Iterable[list[Any]] = (record["row"] for record in self._tx.run(CONDITION_FACTS))
         else:
-            rows = self._tx.run(CONDITION_FACTS_OF, ids=sorted(cohort_ids)).single(strict=True)["rows"]
+            rows = _collected(self._tx.run(CONDITION_FACTS_OF, ids=sorted(cohort_ids)))
         for cohort_id, dimension, status, observed_at, source_ids, grade in rows:
             yield ConditionFacts(
                 cohort_id,
-                _DIMENSIONS[dimension],
-                _STATUSES[status],
+                DIMENSION_OF[dimension],
+                STATUS_OF[status],
                 _day(observed_at),
                 tuple(source_ids),
-                _GRADES[grade],
+                GRADE_OF[grade],
             )
 
     def engagements(self) -> Iterator[Engagement]:
@@ -1294,7 +1289,7 @@ class _Neo4jReader:
             yield Engagement(cohort_id, organization_id, project or "")
 
     def source_dates(self) -> dict[str, date | None]:
-        rows = self._tx.run(SOURCE_DATES).single(strict=True)["rows"]
+        rows = _collected(self._tx.run(SOURCE_DATES))
         return {source_id: _day(published_at) for source_id, published_at in rows}
 
     # -- history (graph.revisions) ---------------------------------------------------

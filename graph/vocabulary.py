@@ -188,3 +188,10 @@ class Effect(StrEnum):
     unchanged = "unchanged"
     worsened = "worsened"
     not_measured = "not_measured"
+
+
+# Members by value, for the stores that read them by the million: a dict look-up costs a
+# tenth of an Enum call.
+DIMENSION_OF = {d.value: d for d in Dimension}
+STATUS_OF = {s.value: s for s in Status}
+GRADE_OF = {g.value: g for g in EvidenceGrade}

@@ -214,6 +214,7 @@ def path_changes(
     """Each risk path of either side, classed by its severity and likelihood then and now;
     ``unchanged`` ones listed only when asked (most of a large review), always counted."""
     found = []
+    buyers: list[frozenset[str]] = []
     same: Counter[str] = Counter()
     for key in sorted(set(before) | set(after)):
         old, new = before.get(key), after.get(key)
@@ -223,6 +224,7 @@ def path_changes(
         if change == "unchanged" and not unchanged:
             same[shown.buyer_id] += 1
             continue
+        buyers.append(frozenset({shown.buyer_id}))
         found.append(
             Change.model_construct(  # a few hundred thousand on a large review: built as checked here
                 change=change,
@@ -240,7 +242,7 @@ def path_changes(
                 evidence=shown.evidence,
             )
         )
-    return Found(found, [frozenset({c.buyer_id}) for c in found], same)  # type: ignore[arg-type]
+    return Found(found, buyers, same)
 
 
 def _path_class(old: PathRisk | None, new: PathRisk | None) -> ChangeClass:
@@ -325,6 +327,7 @@ def between(
     risk paths compared and found unchanged too."""
     versions = reader.versions(reader.changed_after(start))
     facts = fact_changes(versions, start, end)
+    named = set().union(*map(_named, facts))
     touched = [v.record for held in versions.values() for v in held
                if v.since <= end and (v.until is None or v.until > start)]  # fmt: skip
     cohorts, organizations = affected_cohorts(touched)
@@ -356,13 +359,19 @@ def between(
     engaged_now = reader.links_into(ordered, ENGAGES, None)
     conditions_now = reader.conditions_of(ordered)
     cohorts_now = [e for e in reader.entities(ordered) if isinstance(e, Cohort)]
+    # Whose chain a fact is in: its cohort's engagers too when no risk path needed it (an action's).
+    beyond = named - below
+    engaged_beyond_now = reader.links_into(sorted(beyond), ENGAGES, None)
     risks: list[dict[PathKey, PathRisk]] = []
+    chains: list[BuyerChains] = []
     hidden: set[str] = set()
     for revision, skeleton in sides:
         if not revision:
             risks.append({})
             continue
         engaged = as_of(engaged_now, versions, revision, lambda r: _engages(r, below))
+        engaged_beyond = as_of(engaged_beyond_now, versions, revision, lambda r: _engages(r, beyond))
+        chains.append(BuyerChains(skeleton, [*engaged, *engaged_beyond]))
         shown = as_of(cohorts_now, versions, revision, lambda r: isinstance(r, Cohort) and r.id in below)
         hidden |= {c.id for c in shown if hides(c.headcount)}
         engagements = sorted(Engagement(link.to_id, link.from_id, link.project or "") for link in engaged)
@@ -370,7 +379,6 @@ def between(
         conditions = as_of(conditions_now, versions, revision,
                            lambda r: isinstance(r, Condition) and r.cohort_id in below)  # fmt: skip
         risks.append(path_risks(reach, conditions, config, hidden))
-    named = set().union(*map(_named, facts))
     then = [v.record for i in named for v in versions.get(i, ()) if isinstance(v.record, Cohort)]
     now = [e for e in reader.entities(named) if isinstance(e, Cohort)]
     hidden |= {c.id for c in [*then, *now] if hides(c.headcount)}  # small at either revision
@@ -378,14 +386,6 @@ def between(
     before, after = ({k: r for k, r in side.items() if k[1] not in hidden} for side in risks)
     paths = path_changes(before, after, start, end, end, unchanged)
     facts = [f for f in facts if not (_named(f) & hidden)]
-    # Whose chain each fact is in: its cohort's engagers too when no risk path needed it (an action's).
-    looked_at = below | named
-    engaged_named = [*engaged_now, *reader.links_into(sorted(named - below), ENGAGES, None)]
-    chains = [
-        BuyerChains(view, as_of(engaged_named, versions, revision, lambda r: _engages(r, looked_at)))
-        for revision, view in sides
-        if revision
-    ]
     holders = [
         frozenset().union(*(side.holding(_named(f) | _aimed(f, versions)) for side in chains)) for f in facts
     ]

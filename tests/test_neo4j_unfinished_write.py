@@ -20,10 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from neo4j import Session
 from neo4j.exceptions import ServiceUnavailable
 
 from bench.generate import generate, write_csv
+from laborgraph.app.main import create_app
 from laborgraph.graph import neo4j_store
 from laborgraph.graph.errors import IngestIncomplete, StoreUnavailable
 from laborgraph.graph.model import GraphData
@@ -31,6 +33,7 @@ from laborgraph.graph.neo4j_store import Neo4jStore
 from laborgraph.graph.unfinished import SETTLE_COMMAND
 from laborgraph.ingest.load import ingest_path
 from tests.conftest import EXAMPLE_BUNDLE
+from tests.test_api import make_settings
 
 REVIEW_BUNDLE = EXAMPLE_BUNDLE.parent / "ai-supply-chain-review-2"
 BOOKKEEPING = ("undo_revision", "undo_body")  # what a correction replaced; see UNDO_* in neo4j_store
@@ -201,7 +204,7 @@ def large_bundle(tmp_path: Path) -> Iterator[Path]:
 
 
 def test_an_ingest_killed_mid_write_is_reported_refused_and_settled_back(
-    neo4j: Neo4jStore, cli_env: dict[str, str], large_bundle: Path, monkeypatch: pytest.MonkeyPatch
+    neo4j: Neo4jStore, cli_env: dict[str, str], large_bundle: Path, neo4j_uri: str, tmp_path: Path
 ) -> None:
     ingest_path(neo4j, EXAMPLE_BUNDLE)
     before, links_before = every_fact(neo4j), neo4j.counts()["links"]
@@ -225,6 +228,9 @@ def test_an_ingest_killed_mid_write_is_reported_refused_and_settled_back(
     assert neo4j.unfinished_write() is not None
     assert neo4j.counts()["links"] > links_before  # part of the bundle is there: the mark says so
 
+    with TestClient(create_app(make_settings("neo4j", tmp_path, neo4j_uri))) as api:
+        health = api.get("/health")
+    assert health.status_code == 200 and health.json()["unfinished_write"]["revision"] == 2
     asked = laborgraph(cli_env, "gaps", "--json")
     assert asked.returncode == 0, asked.stderr
     assert "warning:" in asked.stderr and "revision 2" in asked.stderr and SETTLE_COMMAND in asked.stderr
@@ -238,4 +244,6 @@ def test_an_ingest_killed_mid_write_is_reported_refused_and_settled_back(
     assert every_fact(neo4j) == before
     asked = laborgraph(cli_env, "gaps", "--json")
     assert asked.returncode == 0 and "warning:" not in asked.stderr
+    with TestClient(create_app(make_settings("neo4j", tmp_path, neo4j_uri))) as api:
+        assert api.get("/health").json()["unfinished_write"] is None
     assert "nothing to settle" in laborgraph(cli_env, "settle").stdout

@@ -214,6 +214,25 @@ def ingest(
 
 
 @cli.command()
+def settle() -> None:
+    """Undo an ingest that was interrupted (the Neo4j store writes a bundle in batches).
+
+    Run it only when no ingest is running. The graph is left as it was before that ingest;
+    ingest the bundle again afterwards."""
+    with opened_store() as store:
+        undone = store.settle()
+    if undone is None:
+        out.print("nothing to settle: no ingest was left unfinished", highlight=False)
+    else:
+        label = f" ({plain(undone.label)})" if undone.label else ""
+        out.print(
+            f"undid revision {undone.revision}{label}, started {undone.started:%Y-%m-%d %H:%M:%S} UTC:"
+            " the graph is as it was before it; ingest its bundle again to load it",
+            highlight=False,
+        )
+
+
+@cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
@@ -356,7 +375,14 @@ def _page_note(shown: int, offset: int, total: int, what: str) -> None:
 def questions(show_small: bool = False, as_of: int | None = None) -> Iterator[Questions]:
     settings = load_settings()
     with opened_store(settings) as store:
+        _warn_if_unfinished(store)
         yield Questions(store, settings, show_small=show_small).as_of(as_of)
+
+
+def _warn_if_unfinished(store: GraphStore) -> None:
+    """A question asked while a write is unfinished answers, and says it may hold part of it."""
+    if (mark := store.unfinished_write()) is not None:
+        err.print(f"[yellow]warning:[/] {plain(mark.describe())}", highlight=False)
 
 
 def _print_json(model: BaseModel) -> None:

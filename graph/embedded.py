@@ -96,6 +96,7 @@ from laborgraph.graph.store import (
     StoredLink,
     best_hits,
 )
+from laborgraph.graph.unfinished import UnfinishedWrite
 from laborgraph.graph.view import AnyEntity
 from laborgraph.graph.vocabulary import (
     DEFAULT_GRADE,
@@ -706,6 +707,12 @@ class EmbeddedStore:
     def read(self) -> Iterator[_SQLiteReader]:
         with self._reading() as db:
             yield _SQLiteReader(db)
+
+    def unfinished_write(self) -> UnfinishedWrite | None:
+        return None  # every write is one SQLite transaction: it is there whole, or not at all
+
+    def settle(self) -> UnfinishedWrite | None:
+        return None
 
     def recall(self, key: str) -> str | None:
         with self._reading() as db:

@@ -67,3 +67,8 @@ class StoreUnavailable(GraphError):
 
 class ConfigError(GraphError):
     pass
+
+
+class IngestIncomplete(GraphError):
+    """A write was started and never finished (another is running, or it was interrupted):
+    the store refuses a new one until it ends or ``laborgraph settle`` undoes it."""

@@ -20,6 +20,9 @@ Beside the model, the store keeps for itself, and never reads back as a record:
     (:LaborgraphState {key: "graph", version, risk_keys, history})
                                      a new version token on every write, and the layouts
                                      of the risk keys and of the history
+    (:LaborgraphWriting {key: "graph", mark})
+                                     while a write is under way, or was cut short: its
+                                     mark (graph.unfinished.UnfinishedWrite), as JSON
     (:LaborgraphDerived {key, value}) what GraphStore.remember keeps; every write deletes them
     (:LaborgraphRevision {number, at, label, digest, writer, counts})
                                      one per write that changed something; counts as JSON
@@ -27,8 +30,9 @@ Beside the model, the store keeps for itself, and never reads back as a record:
                                      a value a fact (an entity id, or a link's link_key) held
                                      from revision since until revision until, as JSON; the
                                      reason when a retraction ended it
-    (:LaborgraphObservation {condition_id, observed_at, revision, body})
-                                     each observation of a condition ("" when undated), as JSON
+    (:LaborgraphObservation {condition_id, observed_at, revision, body, undo_revision, undo_body})
+                                     each observation of a condition ("" when undated), as JSON;
+                                     undo_*: what a correction replaced, for ``settle``
 
 Every query below is written once, with values passed only as parameters; labels and
 relationship types come from the vocabulary, never from data.
@@ -44,7 +48,7 @@ from datetime import UTC, date, datetime
 from enum import Enum
 from functools import cache
 from itertools import islice
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from neo4j import (
@@ -80,6 +84,7 @@ from laborgraph.graph.errors import (
     ConfigError,
     GraphChanged,
     GraphError,
+    IngestIncomplete,
     InvalidBundle,
     InvalidQuery,
     NotFound,
@@ -136,6 +141,7 @@ from laborgraph.graph.store import (
     StoredLink,
     best_hits,
 )
+from laborgraph.graph.unfinished import UnfinishedWrite
 from laborgraph.graph.view import AnyEntity
 from laborgraph.graph.vocabulary import (
     DEFAULT_GRADE,
@@ -148,7 +154,7 @@ from laborgraph.graph.vocabulary import (
     LinkType,
 )
 
-BATCH_SIZE = 5_000  # rows per UNWIND; every batch of one write runs in the same transaction
+BATCH_SIZE = 5_000  # rows per UNWIND; each batch of a write runs in its own transaction
 EXTRA_PREFIX = "extra_"  # kept bundle columns never collide with core properties
 _ENTITY = TypeAdapter(Entity)
 
@@ -160,6 +166,7 @@ DERIVED = "LaborgraphDerived"  # values derived from one version of the graph (G
 REVISION = "LaborgraphRevision"
 EARLIER = "LaborgraphEarlier"
 OBSERVATION = "LaborgraphObservation"
+WRITING = "LaborgraphWriting"  # the mark of a write under way (graph.unfinished)
 ACTION_REF = f"{DERIVED_PREFIX}ref"  # an action's Target.ref, for the actions on some entities
 # A fact's first and last revision: no model field starts with this, and extras are "extra_".
 HISTORY_PREFIX = "history_"
@@ -180,6 +187,7 @@ SCHEMA: tuple[str, ...] = (
     f"CREATE INDEX laborgraph_action_ref IF NOT EXISTS FOR (n:Action) ON (n.{ACTION_REF})",
     *ENGAGES_RISK_INDEXES,
     f"CREATE CONSTRAINT laborgraph_state_key IF NOT EXISTS FOR (s:{STATE}) REQUIRE s.key IS UNIQUE",
+    f"CREATE CONSTRAINT laborgraph_writing_key IF NOT EXISTS FOR (w:{WRITING}) REQUIRE w.key IS UNIQUE",
     f"CREATE CONSTRAINT laborgraph_derived_key IF NOT EXISTS FOR (d:{DERIVED}) REQUIRE d.key IS UNIQUE",
     f"CREATE CONSTRAINT laborgraph_revision_number IF NOT EXISTS FOR (r:{REVISION})"
     " REQUIRE r.number IS UNIQUE",
@@ -187,6 +195,7 @@ SCHEMA: tuple[str, ...] = (
     f"CREATE INDEX laborgraph_earlier_until IF NOT EXISTS FOR (e:{EARLIER}) ON (e.until)",
     f"CREATE CONSTRAINT laborgraph_observation_key IF NOT EXISTS FOR (o:{OBSERVATION})"
     " REQUIRE (o.condition_id, o.observed_at) IS UNIQUE",
+    f"CREATE INDEX laborgraph_observation_revision IF NOT EXISTS FOR (o:{OBSERVATION}) ON (o.revision)",
     f"CREATE INDEX laborgraph_entity_last IF NOT EXISTS FOR (n:Entity) ON (n.{LAST})",
     *(
         f"CREATE INDEX laborgraph_{link_type.lower()}_last IF NOT EXISTS"
@@ -197,13 +206,17 @@ SCHEMA: tuple[str, ...] = (
 
 # -- writes ---------------------------------------------------------------------------
 #
-# A write is planned once for both stores (graph.revisions.plan_write), inside its own
-# transaction, and stores only what the plan says is new or changed, each as its merged
-# value, with the write's revision. An entity or link that is new is CREATEd: no index seek
-# and no lock on a missing key, a quarter to a third less server work than MERGE. The
-# uniqueness constraints still fail the whole write if another writer took the id
-# meanwhile. A changed one goes through MERGE. Every statement returns how many rows it
-# wrote, so a link whose end has gone is never dropped silently.
+# A write takes the write turn and marks the write (TAKE_WRITE_TURN, MARK_WRITE), is
+# planned once for both stores (graph.revisions.plan_write) from one read transaction, and
+# stores only what the plan says is new or changed, each as its merged value, with the
+# write's revision, one transaction per batch; _finish_write then adds the revision, a new
+# version, and removes the mark. A write cut short leaves the mark, and everything it
+# stored carries its revision, so ``Neo4jStore.settle`` can undo it (see UNDO_* below).
+# An entity or link that is new is CREATEd: no index seek and no lock on a missing key,
+# a quarter to a third less server work than MERGE. The uniqueness constraints still fail
+# a batch if another writer took the id meanwhile (the write is then left unfinished).
+# A changed one goes through MERGE. Every statement returns how many rows it wrote, so a
+# link whose end has gone is never dropped silently.
 #
 # New entities of every kind go through one statement, and new links of every type
 # through another: each distinct statement costs the server a plan, which on a small
@@ -241,12 +254,17 @@ RETURN count(n) AS written
 """
 
 
-def _merge_link_query(link_type: LinkType) -> str:
+def _link_of_row(link_type: LinkType) -> str:
+    """The stored link (made if missing) of each $rows row, as ``r``, between ``a`` and ``b``."""
     return f"""
 UNWIND $rows AS row
 MATCH (a:Entity {{id: row.from_id}})
 MATCH (b:Entity {{id: row.to_id}})
-MERGE (a)-[r:{link_type} {{project: row.project}}]->(b)
+MERGE (a)-[r:{link_type} {{project: row.project}}]->(b)"""
+
+
+def _merge_link_query(link_type: LinkType) -> str:
+    return f"""{_link_of_row(link_type)}
 ON CREATE SET r.{FIRST} = $revision
 SET r += row.props, r.{LAST} = $revision
 RETURN count(r) AS written
@@ -292,6 +310,7 @@ CREATE (:{OBSERVATION} {{
 KEEP_OBSERVATIONS = f"""
 UNWIND $rows AS row
 MERGE (o:{OBSERVATION} {{condition_id: row.condition_id, observed_at: row.observed_at}})
+SET o.undo_revision = o.revision, o.undo_body = o.body
 SET o.revision = $revision, o.body = row.body
 """
 # Read once the write turn is taken, so two writers never take the same number.
@@ -318,15 +337,37 @@ RISK_KEYS_LAYOUT = 1
 NEW_VERSION = f"""
 MERGE (s:{STATE} {{key: 'graph'}}) SET s.version = randomUUID()
 WITH s
+OPTIONAL MATCH (w:{WRITING})
+DELETE w
+WITH DISTINCT s
 OPTIONAL MATCH (d:{DERIVED})
 DELETE d
 """
+# A writer (or settle) holds the state node's lock in one transaction, open from its start
+# to its end (the "turn"): another writer waits for it there, as before. The mark of the
+# write is a node of its own, committed at once by another transaction, so that readers
+# see it and it outlives a writer killed mid-way; the turn's transaction deletes it when it
+# commits the revision (NEW_VERSION). A writer that gets the turn and finds a mark knows
+# its writer died.
 TAKE_WRITE_TURN = f"""
-MERGE (s:{STATE} {{key: 'graph'}}) SET s.writing = timestamp() RETURN coalesce(s.version, '') AS version
+MERGE (s:{STATE} {{key: 'graph'}}) SET s.writing = timestamp()
+WITH s
+OPTIONAL MATCH (w:{WRITING})
+RETURN coalesce(s.version, '') AS version, w.mark AS unfinished
 """
+MARK_WRITE = f"MERGE (w:{WRITING} {{key: 'graph'}}) SET w.mark = $mark"
+UNMARK_WRITE = f"MATCH (w:{WRITING}) DELETE w"
+# Found by label, not by key: a seek of a unique key would lock it, and the turn's
+# transaction, open for the whole write, would keep MARK_WRITE waiting.
+UNFINISHED = f"OPTIONAL MATCH (w:{WRITING}) RETURN w.mark AS unfinished"
 VERSION = f"OPTIONAL MATCH (s:{STATE} {{key: 'graph'}}) RETURN coalesce(s.version, '') AS version"
 RECALL = f"MATCH (d:{DERIVED} {{key: $key}}) RETURN d.value AS value"
-REMEMBER = f"MERGE (d:{DERIVED} {{key: $key}}) SET d.value = $value"
+# Nothing is kept while a write is marked: it would be derived from part of a revision.
+REMEMBER = f"""
+OPTIONAL MATCH (w:{WRITING})
+WITH w WHERE w IS NULL
+MERGE (d:{DERIVED} {{key: $key}}) SET d.value = $value
+"""
 STATE_OF_GRAPH = f"""
 OPTIONAL MATCH (s:{STATE} {{key: 'graph'}}) RETURN s.risk_keys AS layout, s.history AS history
 """
@@ -358,6 +399,91 @@ MERGE (r:{REVISION} {{number: 1}})
 ON CREATE SET r.at = $at, r.label = $label, r.digest = '', r.writer = 'upgrade', r.counts = $counts
 """
 HISTORY_DONE = f"MERGE (s:{STATE} {{key: 'graph'}}) SET s.history = $layout"
+
+# -- undoing an unfinished write (Neo4jStore.settle) ----------------------------------
+#
+# Write N left: facts it created (first and last revision N), facts it changed or
+# retracted (each with a LaborgraphEarlier until N holding the value before), and
+# observations it kept (revision N; undo_* when it replaced one). Each query below does a
+# chunk per transaction and is safe to repeat, so a settle cut short is run again.
+
+UNDO_CHUNK = 10_000
+UNDO_TOUCHED_COHORTS = f"""
+CALL () {{
+    MATCH (k:Condition) WHERE k.{LAST} = $revision RETURN k.cohort_id AS id
+    UNION
+    MATCH (c:Cohort) WHERE c.{LAST} = $revision RETURN c.id AS id
+    UNION
+    MATCH ()-[r:{LinkType.ENGAGES}]->(c:Cohort) WHERE r.{LAST} = $revision RETURN c.id AS id
+}}
+RETURN collect(DISTINCT id) AS ids
+"""
+
+
+def _undo_new_links_query(link_type: LinkType) -> str:
+    return f"""
+MATCH ()-[r:{link_type}]->() WHERE r.{LAST} = $revision AND r.{FIRST} = $revision
+WITH r LIMIT {UNDO_CHUNK}
+DELETE r
+RETURN count(*) AS done
+"""
+
+
+UNDO_NEW_LINKS = tuple(_undo_new_links_query(link_type) for link_type in LinkType)
+UNDO_NEW_ENTITIES = f"""
+MATCH (n:Entity) WHERE n.{LAST} = $revision AND n.{FIRST} = $revision
+WITH n LIMIT {UNDO_CHUNK}
+DETACH DELETE n
+RETURN count(*) AS done
+"""
+EARLIER_ENDED_AT = f"""
+MATCH (e:{EARLIER}) WHERE e.until = $revision
+RETURN e.kind AS kind, e.since AS since, e.body AS body
+"""
+
+
+def _restore_entity_query(label: str) -> str:
+    # The value before, whole: a property the write added goes too; the first revision stays.
+    return f"""
+UNWIND $rows AS row
+MERGE (n:{label} {{id: row.id}})
+ON CREATE SET n:Entity, n.{FIRST} = row.since
+WITH n, row, n.{FIRST} AS first
+SET n = row.props
+SET n.id = row.id, n.{FIRST} = first, n.{LAST} = row.since
+"""
+
+
+def _restore_link_query(link_type: LinkType) -> str:
+    return f"""{_link_of_row(link_type)}
+ON CREATE SET r.{FIRST} = row.since
+WITH r, row, r.{FIRST} AS first
+SET r = row.props
+SET r.{FIRST} = first, r.{LAST} = row.since
+"""
+
+
+RESTORE_ENTITY: dict[EntityKind, str] = {kind: _restore_entity_query(LABELS[kind]) for kind in EntityKind}
+RESTORE_LINK: dict[LinkType, str] = {link_type: _restore_link_query(link_type) for link_type in LinkType}
+UNDO_EARLIER = f"""
+MATCH (e:{EARLIER}) WHERE e.until = $revision
+WITH e LIMIT {UNDO_CHUNK}
+DELETE e
+RETURN count(*) AS done
+"""
+UNDO_CORRECTED_OBSERVATIONS = f"""
+MATCH (o:{OBSERVATION}) WHERE o.revision = $revision AND o.undo_body IS NOT NULL
+WITH o LIMIT {UNDO_CHUNK}
+SET o.revision = o.undo_revision, o.body = o.undo_body
+REMOVE o.undo_revision, o.undo_body
+RETURN count(*) AS done
+"""
+UNDO_NEW_OBSERVATIONS = f"""
+MATCH (o:{OBSERVATION}) WHERE o.revision = $revision
+WITH o LIMIT {UNDO_CHUNK}
+DELETE o
+RETURN count(*) AS done
+"""
 
 # -- reads ----------------------------------------------------------------------------
 
@@ -823,6 +949,14 @@ _OUT_OF_TRANSACTION_MEMORY = "Neo.TransientError.General.MemoryPoolOutOfMemoryEr
 _DATABASE_NOT_FOUND = "Neo.ClientError.Database.DatabaseNotFound"
 
 
+class _PlannedWrite(NamedTuple):
+    plan: WritePlan
+    observed: dict[tuple[str, str], Condition]  # the stored observations of the bundle's conditions
+    earlier: list[Props]  # the value each changed or retracted fact holds now (KEEP_EARLIER rows)
+    created: list[str]  # the cohorts it creates, each named once in the bundle
+    orphans: set[str]  # those of them whose conditions were stored before them
+
+
 # -- the store -------------------------------------------------------------------------
 
 
@@ -937,55 +1071,104 @@ class Neo4jStore:
         retractions: Sequence[Retraction] = (),
         note: WriteNote | None = None,
     ) -> Written:
+        """Write a bundle in batches, a transaction each: take the turn and mark the write,
+        plan it, store it, then finish it (the revision, a new version, no mark) in the
+        turn's transaction.
+
+        A write that fails part-way is undone at once if the server answers; one cut short
+        otherwise (the process killed, the server gone) leaves its mark
+        (``unfinished_write``) until ``settle`` undoes it, and every later write is refused
+        meanwhile (IngestIncomplete)."""
         note = note or WriteNote()
         times_named = Counter(entity.id for entity in data.entities())
+        mark: UnfinishedWrite | None = None
+        storing = False  # once true, the graph may hold part of the write
+        with self._translated("write to"), self._session() as session, session.begin_transaction() as turn:
+            try:
+                mark = self._take_write_turn(turn, expect_version, note)
+                self._run_write(MARK_WRITE, mark=mark.model_dump_json())
+                with self._session(READ_ACCESS) as planning:
+                    planned = planning.execute_read(self._plan, data, retractions, times_named)
+                if planned.plan.is_empty():  # no revision, the same version, nothing derived forgotten
+                    turn.run(UNMARK_WRITE).consume()
+                    turn.commit()
+                    return Written(revision=None)
+                storing = True
+                with self._session() as batches:
+                    self._write_batches(batches, data, planned, mark.revision)
+                made = planned.plan.revision(mark.revision, note)
+                turn.run(
+                    ADD_REVISION, made.model_dump(exclude={"counts"}), counts=json.dumps(made.counts)
+                ).consume()
+                turn.run(NEW_VERSION).consume()  # and the mark goes
+                turn.commit()
+            except BaseException as exc:
+                if storing and mark is not None:
+                    self._undo_failed_write(exc, turn, mark)
+                elif mark is not None:  # refused before it stored anything: the same version
+                    self._run_write(UNMARK_WRITE)
+                raise
+        return Written(revision=made, orphaned_cohorts=tuple(planned.plan.orphaned_cohorts))
+
+    @staticmethod
+    def _take_write_turn(tx: Transaction, expect_version: str | None, note: WriteNote) -> UnfinishedWrite:
+        # Writers take turns: this holds the state node's lock until ``tx`` ends.
+        state = tx.run(TAKE_WRITE_TURN).single(strict=True)
+        if state["unfinished"] is not None:
+            died = UnfinishedWrite.model_validate_json(state["unfinished"])
+            raise IngestIncomplete(f"an earlier write was cut short: {died.describe()}")
+        if expect_version is not None and state["version"] != expect_version:
+            raise GraphChanged("another write committed since this bundle was validated")
+        return UnfinishedWrite(
+            revision=tx.run(NEXT_REVISION).single(strict=True)["number"],
+            started=datetime.now(UTC).replace(microsecond=0),
+            digest=note.digest,
+            writer=note.writer,
+            label=note.label,
+        )
+
+    def _undo_failed_write(self, exc: BaseException, turn: Transaction, mark: UnfinishedWrite) -> None:
+        """A write that failed part-way is undone at once, still in its turn, if the server
+        answers; if not, IngestIncomplete says so, and how to settle it later."""
+        try:
+            with self._translated("undo a write to"):
+                self._undo(mark.revision)
+                turn.run(NEW_VERSION).consume()
+                turn.commit()
+        except GraphError as undo_failed:
+            raise IngestIncomplete(
+                f"{exc}. The write stopped part-way and could not be undone"
+                f" ({undo_failed}): {mark.describe()}"
+            ) from exc
+
+    @staticmethod
+    def _plan(
+        tx: ManagedTransaction, data: GraphData, retractions: Sequence[Retraction], times_named: Counter[str]
+    ) -> _PlannedWrite:
+        """What the write stores, read in one transaction once the write turn is taken."""
         named = set(times_named)
         ends = {entity_id for link in data.links for entity_id in (link.from_id, link.to_id)}
         ids = sorted(named | ends)
-
-        def work(tx: ManagedTransaction) -> Written:
-            # Writers take turns: this holds the state node's lock until the commit.
-            version = tx.run(TAKE_WRITE_TURN).single(strict=True)["version"]
-            if expect_version is not None and version != expect_version:
-                raise GraphChanged("another write committed since this bundle was validated")
-            stored = {record["id"] for batch in _batches(ids) for record in tx.run(KINDS_BY_ID, ids=batch)}
-            missing = sorted(ends - named - stored)
-            if missing:  # raising here rolls the whole transaction back
-                raise InvalidBundle(
-                    [
-                        BundleIssue(
-                            file="links.csv",
-                            message=f"{entity_id!r} is neither in the bundle nor in the graph",
-                        )
-                        for entity_id in missing
-                    ]
-                )
-            reader = _Neo4jReader(tx)
-            observed = reader.observed({c.id for c in data.conditions})
-            plan = plan_write(reader, data, retractions, observed)
-            if plan.is_empty():  # no revision, the same version, nothing derived forgotten
-                return Written(revision=None)
-            revision = tx.run(NEXT_REVISION).single(strict=True)["number"]
-            self._end_values(tx, reader, plan, revision)
-            self._store(tx, data, times_named, plan, observed, revision)
-            made = plan.revision(revision, note)
-            tx.run(
-                ADD_REVISION, made.model_dump(exclude={"counts"}), counts=json.dumps(made.counts)
-            ).consume()
-            tx.run(NEW_VERSION).consume()
-            return Written(revision=made, orphaned_cohorts=tuple(plan.orphaned_cohorts))
-
-        with self._translated("write to"), self._session() as session:
-            return session.execute_write(work)
-
-    @staticmethod
-    def _end_values(tx: ManagedTransaction, reader: _Neo4jReader, plan: WritePlan, revision: int) -> None:
-        """Keep the current value of every fact the plan changes or retracts as an earlier
-        value; then delete the retracted ones."""
+        stored = {record["id"] for batch in _batches(ids) for record in tx.run(KINDS_BY_ID, ids=batch)}
+        missing = sorted(ends - named - stored)
+        if missing:
+            raise InvalidBundle(
+                [
+                    BundleIssue(
+                        file="links.csv", message=f"{entity_id!r} is neither in the bundle nor in the graph"
+                    )
+                    for entity_id in missing
+                ]
+            )
+        reader = _Neo4jReader(tx)
+        observed = reader.observed({c.id for c in data.conditions})
+        plan = plan_write(reader, data, retractions, observed)
+        if plan.is_empty():
+            return _PlannedWrite(plan=plan, observed=observed, earlier=[], created=[], orphans=set())
         ending: dict[str, str | None] = {e.id: None for e in plan.changed_entities} | plan.retracted_entities
         ending_links = {link.key: None for link in plan.changed_links} | plan.retracted_links
         reasons = ending | {link_key(key): reason for key, reason in ending_links.items()}
-        rows = [
+        earlier = [
             {
                 "key": version.key,
                 "kind": version.kind,
@@ -995,56 +1178,119 @@ class Neo4jStore:
             }
             for version in reader.current_versions(ending, ending_links)
         ]
-        for batch in _batches(rows):
-            tx.run(KEEP_EARLIER, rows=batch, revision=revision).consume()
-        for keys in _batches(map(_key_row, plan.retracted_links)):
-            tx.run(DROP_LINKS, keys=keys).consume()
-        for ids in _batches(plan.retracted_entities):
-            tx.run(DROP_ENTITIES, ids=ids).consume()
-
-    def _store(
-        self,
-        tx: ManagedTransaction,
-        data: GraphData,
-        times_named: Counter[str],
-        plan: WritePlan,
-        observed: Collection[tuple[str, str]],
-        revision: int,
-    ) -> None:
-        """Store the plan's new and changed facts and observations (``observed``: the keys of
-        those stored already), and refresh the risk keys of the cohorts it touches."""
         created = [
             e.id for e in plan.new_entities if e.entity is EntityKind.cohort and times_named[e.id] == 1
         ]
         orphans = {r["id"] for batch in _batches(created) for r in tx.run(COHORTS_WITH_CONDITIONS, ids=batch)}
-        risks, keyed = new_link_risks(data, set(created) - orphans)
-        # Each result is read only once the next batch is sent, so the next rows are
-        # built while the server still writes the last ones.
-        sent: list[tuple[Result, int]] = []
+        return _PlannedWrite(plan=plan, observed=observed, earlier=earlier, created=created, orphans=orphans)
+
+    def _write_batches(
+        self, session: Session, data: GraphData, planned: _PlannedWrite, revision: int
+    ) -> None:
+        """Every batch of the plan, each in its own transaction (retried alone if it fails
+        transiently): earlier values kept, retracted facts dropped, new and changed facts
+        stored, observations kept, then the risk keys of the cohorts touched refreshed."""
+        plan = planned.plan
+
+        def run(query: str, **parameters: Any) -> None:
+            session.execute_write(lambda tx: tx.run(query, parameters, revision=revision).consume())
+
+        def run_counted(query: str, rows: list[Props]) -> None:
+            def work(tx: ManagedTransaction) -> None:
+                self._check_written(tx.run(query, rows=rows, revision=revision), len(rows))
+
+            session.execute_write(work)
+
+        for batch in _batches(planned.earlier):
+            run(KEEP_EARLIER, rows=batch)
+        for keys in _batches(map(_key_row, plan.retracted_links)):
+            run(DROP_LINKS, keys=keys)
+        for ids in _batches(plan.retracted_entities):
+            run(DROP_ENTITIES, ids=ids)
+        risks, keyed = new_link_risks(data, set(planned.created) - planned.orphans)
         for query, rows in _write_statements(plan, risks):
             for batch in _batches(rows):
-                sent.append((tx.run(query, rows=batch, revision=revision), len(batch)))
-                if len(sent) > 1:
-                    self._check_written(*sent.pop(0))
-        for result, rows_sent in sent:
-            self._check_written(result, rows_sent)
+                run_counted(query, batch)
         for stored in (False, True):
-            rows = (
-                _observation_row(o) for o in plan.observations if (observation_key(o) in observed) is stored
+            observations = (
+                _observation_row(o)
+                for o in plan.observations
+                if (observation_key(o) in planned.observed) is stored
             )
-            for batch in _batches(rows):
-                tx.run(
-                    KEEP_OBSERVATIONS if stored else ADD_OBSERVATIONS, rows=batch, revision=revision
-                ).consume()
+            for batch in _batches(observations):
+                run(KEEP_OBSERVATIONS if stored else ADD_OBSERVATIONS, rows=batch)
         for cohorts in _batches(cohort for cohort in sorted(plan.touched_cohorts) if cohort not in keyed):
-            tx.run(REFRESH_RISKS, ids=cohorts).consume()
+            run(REFRESH_RISKS, ids=cohorts)
+
+    def unfinished_write(self) -> UnfinishedWrite | None:
+        mark = self._run_read(UNFINISHED)[0]["unfinished"]
+        return None if mark is None else UnfinishedWrite.model_validate_json(mark)
+
+    def settle(self) -> UnfinishedWrite | None:
+        """Undo the write the mark names, in a turn of its own (so it waits for a write
+        under way to end, and then finds nothing to settle): what that write created is
+        deleted, what it changed or retracted gets its value before back, the observations
+        it kept go (a corrected one gets the one it replaced), the risk keys of the cohorts
+        touched are refreshed, and a new version ends the mark. Safe to repeat if cut
+        short. Returns the mark undone, or None."""
+        with (
+            self._translated("settle a write to"),
+            self._session() as session,
+            session.begin_transaction() as turn,
+        ):
+            found = turn.run(TAKE_WRITE_TURN).single(strict=True)["unfinished"]
+            if found is None:
+                return None
+            mark = UnfinishedWrite.model_validate_json(found)
+            self._undo(mark.revision)
+            turn.run(NEW_VERSION).consume()  # answers kept before are forgotten, and the mark goes
+            turn.commit()
+        return mark
+
+    def _undo(self, revision: int) -> None:
+        """Everything write ``revision`` stored, taken back (see UNDO_*), a chunk per transaction."""
+
+        def repeat(query: str) -> None:
+            while self._run_write(query, revision=revision)[0]["done"]:
+                pass
+
+        touched = set(self._run_read(UNDO_TOUCHED_COHORTS, revision=revision)[0]["ids"])
+        for query in UNDO_NEW_LINKS:
+            repeat(query)
+        repeat(UNDO_NEW_ENTITIES)
+        entities: dict[tuple[EntityKind, int], list[Props]] = defaultdict(list)
+        links: dict[tuple[LinkType, int], list[Props]] = defaultdict(list)
+        for record in self._run_read(EARLIER_ENDED_AT, revision=revision):
+            before = _earlier_record(record["kind"], record["body"])
+            since = record["since"]
+            if isinstance(before, Link):
+                links[before.type, since].append(_link_row(before, {}, stored=False))
+                if before.type is LinkType.ENGAGES:
+                    touched.add(before.to_id)
+            else:
+                entities[before.entity, since].append(_entity_row(before, stored=False))
+                if isinstance(before, Condition):
+                    touched.add(before.cohort_id)
+                elif before.entity is EntityKind.cohort:
+                    touched.add(before.id)
+        for (kind, since), rows in entities.items():
+            for batch in _batches(rows):
+                self._run_write(RESTORE_ENTITY[kind], rows=[row | {"since": since} for row in batch])
+        for (link_type, since), rows in links.items():
+            for batch in _batches(rows):
+                self._run_write(RESTORE_LINK[link_type], rows=[row | {"since": since} for row in batch])
+        repeat(UNDO_EARLIER)
+        repeat(UNDO_CORRECTED_OBSERVATIONS)
+        repeat(UNDO_NEW_OBSERVATIONS)
+        for cohorts in _batches(sorted(touched)):
+            self._run_write(REFRESH_RISKS, ids=cohorts)
 
     def _check_written(self, result: Result, rows_sent: int) -> None:
         written = result.single(strict=True)["written"]
         if written != rows_sent:  # only a link can miss: an end deleted during the write
             raise GraphError(
                 f"Neo4j at {self.describe()} found the ends of only {written} of {rows_sent} links:"
-                " an entity was deleted during the write, so nothing was written"
+                " an entity was deleted during the write"
             )
 
     def get(self, entity_id: str) -> AnyEntity:
@@ -1139,9 +1385,9 @@ class Neo4jStore:
         except (ServiceUnavailable, SessionExpired, TransientError) as exc:
             if getattr(exc, "code", None) == _OUT_OF_TRANSACTION_MEMORY:
                 raise GraphError(
-                    f"Neo4j at {where} has too little transaction memory for this write, which"
-                    " runs as one transaction: raise dbms.memory.transaction.total.max or write"
-                    f" the bundle in parts ({exc.message})"
+                    f"Neo4j at {where} has too little transaction memory for one batch of"
+                    f" {BATCH_SIZE:,} rows of this write: raise dbms.memory.transaction.total.max"
+                    f" (or the heap, server.memory.heap.max_size) and restart it ({exc.message})"
                 ) from exc
             raise StoreUnavailable(f"cannot {action} Neo4j at {where}: {exc}") from exc
         except (AuthError, Forbidden) as exc:

@@ -20,6 +20,7 @@ from pydantic import BaseModel
 
 from laborgraph.graph.model import Action, Benchmark, Condition, Decision, GraphData, Link, LinkKey, Unit
 from laborgraph.graph.revisions import FactVersion, Observation, Retraction, Revision, WriteNote, Written
+from laborgraph.graph.unfinished import UnfinishedWrite
 from laborgraph.graph.view import AnyEntity
 from laborgraph.graph.vocabulary import Dimension, EntityKind, EvidenceGrade, LinkType, Status
 
@@ -324,4 +325,13 @@ class GraphStore(Protocol):
 
         The store knows nothing of what it holds; keys should name the graph version the
         value was derived from (GraphReader.version), so a value derived from a snapshot
-        older than a write that raced it is never recalled as current."""
+        older than a write that raced it is never recalled as current. Nothing is kept while a write is
+        unfinished (``unfinished_write``)."""
+
+    def unfinished_write(self) -> UnfinishedWrite | None:
+        """The mark of a write started and not finished (in progress, or interrupted), if
+        any. A store whose every write is one transaction (embedded) never has one."""
+
+    def settle(self) -> UnfinishedWrite | None:
+        """Undo an unfinished write, leaving the graph as it was before it; the mark it
+        undid, or None when there was none. Run it only when no ingest is running."""

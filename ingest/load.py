@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from laborgraph.graph.errors import BundleIssue, GraphChanged, InvalidBundle, InvalidQuery
+from laborgraph.graph.errors import BundleIssue, GraphChanged, IngestIncomplete, InvalidBundle, InvalidQuery
 from laborgraph.graph.model import GraphData
 from laborgraph.graph.revisions import Retraction, Revision, WriteNote, Written, is_link_key, parse_link_key
 from laborgraph.graph.store import GraphStore
@@ -60,6 +60,8 @@ def ingest_raw(
     Validation and write are one step against what is committed: when another ingest
     commits in between, the bundle is validated again against the graph it made."""
     progress = progress or Progress()
+    if (unfinished := store.unfinished_write()) is not None:  # validating against part of it would mislead
+        raise IngestIncomplete(f"the graph holds an unfinished write: {unfinished.describe()}")
     for _ in range(VALIDATION_ROUNDS):
         with store.read() as snapshot:
             version = snapshot.version()

@@ -6,10 +6,13 @@ from typing import Any, Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from laborgraph.app.deps import HolderDep
+from laborgraph.app.holder import StoreHolder
 from laborgraph.app.routes import examples
+from laborgraph.graph.errors import StoreUnavailable
+from laborgraph.graph.unfinished import UnfinishedWrite
 
 router = APIRouter(tags=["health"])
 
@@ -19,6 +22,11 @@ class Health(BaseModel):
     store: str
     reachable: bool
     detail: str
+    unfinished_write: UnfinishedWrite | None = Field(
+        default=None,
+        description="a write started and not finished (in progress, or interrupted: `laborgraph settle`"
+        " undoes it); answers meanwhile may hold part of it",
+    )
 
 
 UNAVAILABLE: dict[int | str, dict[str, Any]] = {
@@ -52,5 +60,13 @@ def health(holder: HolderDep) -> JSONResponse:
         store=holder.backend,
         reachable=reachable,
         detail=message,
+        unfinished_write=_unfinished_write(holder) if reachable else None,
     )
-    return JSONResponse(body.model_dump(), status_code=200 if reachable else 503)
+    return JSONResponse(body.model_dump(mode="json"), status_code=200 if reachable else 503)
+
+
+def _unfinished_write(holder: StoreHolder) -> UnfinishedWrite | None:
+    try:
+        return holder.get().unfinished_write()
+    except StoreUnavailable:
+        return None

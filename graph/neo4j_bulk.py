@@ -23,6 +23,7 @@ from typing import Any
 
 from laborgraph.graph.errors import ConfigError, GraphError
 from laborgraph.graph.model import GraphData
+from laborgraph.graph.neo4j_risk import new_link_risks
 from laborgraph.graph.neo4j_store import (
     CREATE_ENTITIES,
     CREATE_LINKS,
@@ -36,7 +37,6 @@ from laborgraph.graph.neo4j_store import (
     _observation_row,
     _write_statements,
 )
-from laborgraph.graph.neo4j_risk import new_link_risks
 from laborgraph.graph.revisions import Revision, WriteNote, WritePlan
 from laborgraph.graph.vocabulary import EntityKind
 
@@ -56,20 +56,19 @@ class ImportFiles:
     rows: int
 
 
+# Import header types of the values _write_statements sends (enums come as their values).
+IMPORT_TYPES: dict[type, str] = {
+    bool: "boolean", int: "long", float: "double", datetime: "datetime", date: "date", str: "string",
+}  # fmt: skip
+
+
 def _type_of(value: object) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "long"
-    if isinstance(value, float):
-        return "double"
-    if isinstance(value, datetime):
-        return "datetime"
-    if isinstance(value, date):
-        return "date"
-    if isinstance(value, str):
-        return "string"
-    raise BulkRefused(f"a property value of type {type(value).__name__} cannot go into an import file")
+    try:
+        return IMPORT_TYPES[type(value)]
+    except KeyError:
+        raise BulkRefused(
+            f"a property value of type {type(value).__name__} cannot go into an import file"
+        ) from None
 
 
 def _column_type(name: str, value: object) -> str:
@@ -166,9 +165,12 @@ def write_import_files(data: GraphData, plan: WritePlan, note: WriteNote, folder
             elif query is CREATE_LINKS:
                 link_type = row["type"]
                 file = links.get(link_type) or links.setdefault(
-                    link_type, _TypedFile(folder / f"links-{link_type}.csv", [":START_ID", ":END_ID", ":TYPE"])
+                    link_type,
+                    _TypedFile(folder / f"links-{link_type}.csv", [":START_ID", ":END_ID", ":TYPE"]),
                 )
-                file.add([_quoted(row["from_id"]), _quoted(row["to_id"]), link_type], {**row["props"], **history})
+                file.add(
+                    [_quoted(row["from_id"]), _quoted(row["to_id"]), link_type], {**row["props"], **history}
+                )
             else:
                 raise BulkRefused("a bulk import only creates: the plan changes stored facts")
     meta = [":LABEL"]  # no ID: nothing links to these nodes
@@ -177,7 +179,9 @@ def write_import_files(data: GraphData, plan: WritePlan, note: WriteNote, folder
         observations.add([OBSERVATION], {**_observation_row(condition), "revision": FIRST_REVISION})
     revision = plan.revision(FIRST_REVISION, note)
     revisions = _TypedFile(folder / f"nodes-{REVISION}.csv", meta)
-    revisions.add([REVISION], {**revision.model_dump(exclude={"counts"}), "counts": json.dumps(revision.counts)})
+    revisions.add(
+        [REVISION], {**revision.model_dump(exclude={"counts"}), "counts": json.dumps(revision.counts)}
+    )
     # Cohorts new_link_risks could not key (named twice) are keyed by the store when it
     # first opens the database: a state without the risk keys' layout asks it to.
     untouched = sorted(plan.touched_cohorts - keyed)

@@ -27,7 +27,9 @@ def admin_command() -> str:
     """How the assembled server runs neo4j-admin: its entry point class, from the jars."""
     java, _ = neo4j_server.find_java()
     lib = neo4j_server.build()
-    return shlex.join([str(java), "-cp", f"{lib}/*", "-XX:+UseSerialGC", "org.neo4j.server.startup.Neo4jAdminCommand"])
+    return shlex.join(
+        [str(java), "-cp", f"{lib}/*", "-XX:+UseSerialGC", "org.neo4j.server.startup.Neo4jAdminCommand"]
+    )
 
 
 @pytest.fixture
@@ -187,7 +189,9 @@ def test_bulk_example_answers_as_a_normal_ingest_and_then_refuses(
 def test_bulk_generated_bundle_answers_as_a_normal_ingest(
     workdir: Path, tmp_path: Path, started: list, generated: Path, neo4j: Neo4jStore
 ) -> None:
-    buyer = next(line.split(",")[0] for line in (generated / "organizations.csv").read_text().splitlines()[1:])
+    buyer = next(
+        line.split(",")[0] for line in (generated / "organizations.csv").read_text().splitlines()[1:]
+    )
     _same_as_normal_ingest(generated, workdir, tmp_path, started, buyer, neo4j)
 
 

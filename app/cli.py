@@ -86,12 +86,19 @@ def load_settings() -> Settings:
 @contextmanager
 def opened_store(settings: Settings | None = None) -> Iterator[GraphStore]:
     """Open the configured store and turn laborgraph's errors into messages and exit codes."""
-    try:
+    with _translated_errors():
         store = open_store(settings or load_settings())
         try:
             yield store
         finally:
             store.close()
+
+
+@contextmanager
+def _translated_errors() -> Iterator[None]:
+    """laborgraph's errors as messages and exit codes."""
+    try:
+        yield
     except OSError as exc:  # an output file that cannot be written, a bundle that cannot be read
         err.print(f"[red]error:[/] {plain(str(exc))}")
         raise typer.Exit(EXIT_INVALID) from None
@@ -165,8 +172,9 @@ def _write_atomically(target: Path, chunks: Iterable[str]) -> None:
         sink.writelines(chunks)
 
 
-def _ingest(store: GraphStore, path: Path, settings: Settings, label: str | None = None) -> load.IngestReport:
-    """Load the bundle, then work out the whole-graph answers users ask first."""
+@contextmanager
+def _progress() -> Iterator[load.Progress]:
+    """An ingest's stages and rows, on a terminal's stderr."""
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task("reading", total=None)
@@ -174,10 +182,15 @@ def _ingest(store: GraphStore, path: Path, settings: Settings, label: str | None
         def start(stage: str, total: int | None) -> None:
             bar.update(task, description=stage, total=total, completed=0)
 
-        progress = load.Progress(start=start, advance=lambda n: bar.advance(task, n))
+        yield load.Progress(start=start, advance=lambda n: bar.advance(task, n))
+
+
+def _ingest(store: GraphStore, path: Path, settings: Settings, label: str | None = None) -> load.IngestReport:
+    """Load the bundle, then work out the whole-graph answers users ask first."""
+    with _progress() as progress:
         note = WriteNote(label=label, writer="cli")
         report = load.ingest_path(store, path, progress, settings.bundle_limits("cli"), note)
-        start("summarising gaps and fragmentation", None)
+        progress.start("summarising gaps and fragmentation", None)
         try:
             Questions(store, settings).warm()
         except GraphError as exc:  # the bundle is written: the first question works it out instead
@@ -203,14 +216,52 @@ def _print_report(report: load.IngestReport) -> None:
 def ingest(
     path: Annotated[Path, typer.Argument(help="A bundle: folder of CSV files, .zip or .json.")],
     label: Annotated[str | None, typer.Option(help='Name the revision, e.g. "2026-Q3 review".')] = None,
+    bulk: Annotated[
+        bool,
+        typer.Option(
+            "--bulk",
+            help="Into a new Neo4j database, with neo4j-admin import; the server must be stopped.",
+        ),
+    ] = False,
+    neo4j_home: Annotated[
+        str | None, typer.Option(help="With --bulk: the Neo4j installation (default $NEO4J_HOME).")
+    ] = None,
 ) -> None:
     """Load a bundle; prints counts, warnings and every error. Writes nothing if any error."""
     if label is not None and not 0 < len(label.strip()) <= MAX_LABEL:
         err.print(f"[red]error:[/] --label takes 1 to {MAX_LABEL} characters")
         raise typer.Exit(EXIT_INVALID)
     settings = load_settings()
+    if bulk:
+        _bulk_ingest(path, settings, label, neo4j_home or settings.neo4j_home)
+        return
     with opened_store(settings) as store:
         _print_report(_ingest(store, path, settings, label))
+
+
+def _bulk_ingest(path: Path, settings: Settings, label: str | None, home: str) -> None:
+    from laborgraph.graph.neo4j_bulk import find_install, server_answers
+    from laborgraph.ingest.bulk import bulk_ingest
+
+    if settings.store != "neo4j":
+        err.print("[red]error:[/] --bulk loads a Neo4j database: set LABORGRAPH_STORE=neo4j (and NEO4J_HOME)")
+        raise typer.Exit(EXIT_INVALID)
+    with _translated_errors():
+        install = find_install(home, settings.neo4j_admin)
+        running = server_answers(settings.neo4j_uri)
+        with _progress() as progress:
+            report = bulk_ingest(
+                path,
+                install,
+                settings.neo4j_database,
+                server_answers=running,
+                uri=settings.neo4j_uri,
+                progress=progress,
+                limits=settings.bundle_limits("cli"),
+                note=WriteNote(label=label, writer="cli"),
+            )
+        _print_report(report)
+        out.print("start the Neo4j server now; its first connection creates the indexes", highlight=False)
 
 
 @cli.command()

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     neo4j_user: str = Field("neo4j", validation_alias="NEO4J_USER")
     neo4j_password: SecretStr = Field(SecretStr(""), validation_alias="NEO4J_PASSWORD")
     neo4j_database: str = Field("neo4j", validation_alias="NEO4J_DATABASE")
+    # `ingest --bulk` only: the Neo4j installation, and the command running its neo4j-admin.
+    neo4j_home: str = Field("", validation_alias="NEO4J_HOME")
+    neo4j_admin: str = Field("", validation_alias="LABORGRAPH_NEO4J_ADMIN")
     # Comma-separated "name:scope:sha256-hex" entries; make one with `laborgraph keys new`.
     api_keys: str = Field("", validation_alias="LABORGRAPH_API_KEYS")
     # Without API keys: the token uploads need (`laborgraph serve` makes one when unset).

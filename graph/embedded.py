@@ -711,6 +711,9 @@ class EmbeddedStore:
     def unfinished_write(self) -> UnfinishedWrite | None:
         return None  # every write is one SQLite transaction: it is there whole, or not at all
 
+    def interrupted_write(self) -> UnfinishedWrite | None:
+        return None
+
     def settle(self) -> UnfinishedWrite | None:
         return None
 

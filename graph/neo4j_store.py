@@ -1226,6 +1226,13 @@ class Neo4jStore:
         mark = self._run_read(UNFINISHED)[0]["unfinished"]
         return None if mark is None else UnfinishedWrite.model_validate_json(mark)
 
+    def interrupted_write(self) -> UnfinishedWrite | None:
+        # Taking the write turn waits for the writer holding it; the turn is then given back.
+        with self._translated("read from"), self._session() as session, session.begin_transaction() as turn:
+            mark = turn.run(TAKE_WRITE_TURN).single(strict=True)["unfinished"]
+            turn.rollback()
+        return None if mark is None else UnfinishedWrite.model_validate_json(mark)
+
     def settle(self) -> UnfinishedWrite | None:
         """Undo the write the mark names, in a turn of its own (so it waits for a write
         under way to end, and then finds nothing to settle): what that write created is

@@ -332,6 +332,10 @@ class GraphStore(Protocol):
         """The mark of a write started and not finished (in progress, or interrupted), if
         any. A store whose every write is one transaction (embedded) never has one."""
 
+    def interrupted_write(self) -> UnfinishedWrite | None:
+        """The mark of a write that was cut short, if any: waits first for a write under
+        way to end (it then leaves no mark)."""
+
     def settle(self) -> UnfinishedWrite | None:
         """Undo an unfinished write, leaving the graph as it was before it; the mark it
         undid, or None when there was none. Run it only when no ingest is running."""

@@ -60,8 +60,10 @@ def ingest_raw(
     Validation and write are one step against what is committed: when another ingest
     commits in between, the bundle is validated again against the graph it made."""
     progress = progress or Progress()
-    if (unfinished := store.unfinished_write()) is not None:  # validating against part of it would mislead
-        raise IngestIncomplete(f"the graph holds an unfinished write: {unfinished.describe()}")
+    if store.unfinished_write() is not None:  # validating against part of a write would mislead
+        progress.start("waiting for the write under way", None)
+        if (interrupted := store.interrupted_write()) is not None:
+            raise IngestIncomplete(f"the graph holds an unfinished write: {interrupted.describe()}")
     for _ in range(VALIDATION_ROUNDS):
         with store.read() as snapshot:
             version = snapshot.version()

@@ -14,8 +14,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +32,9 @@ from laborgraph.graph import neo4j_store
 from laborgraph.graph.errors import IngestIncomplete, StoreUnavailable
 from laborgraph.graph.model import GraphData
 from laborgraph.graph.neo4j_store import Neo4jStore
-from laborgraph.graph.unfinished import SETTLE_COMMAND
-from laborgraph.ingest.load import ingest_path
+from laborgraph.graph.unfinished import SETTLE_COMMAND, UnfinishedWrite
+from laborgraph.graph.vocabulary import EntityKind
+from laborgraph.ingest.load import Progress, ingest_path
 from tests.conftest import EXAMPLE_BUNDLE
 from tests.test_api import make_settings
 
@@ -169,6 +172,41 @@ def test_a_review_failing_part_way_on_a_reachable_server_is_undone_at_once(
 
     assert neo4j.unfinished_write() is None
     assert every_fact(neo4j) == before
+
+
+def test_an_ingest_during_a_write_waits_for_it_then_is_validated_against_it(neo4j: Neo4jStore) -> None:
+    """A mark whose writer still holds the write turn is a write under way, not one cut
+    short: the next ingest waits for it instead of being refused."""
+    waiting = threading.Event()
+    outcome: list[object] = []
+
+    def ingest() -> None:
+        try:
+            outcome.append(
+                ingest_path(
+                    neo4j,
+                    EXAMPLE_BUNDLE,
+                    Progress(start=lambda stage, _: stage.startswith("waiting") and waiting.set()),
+                )
+            )
+        except Exception as exc:  # noqa: BLE001 - the test reports it
+            outcome.append(exc)
+
+    with neo4j._session() as session, session.begin_transaction() as turn:  # a write under way
+        turn.run(neo4j_store.TAKE_WRITE_TURN).consume()
+        mark = UnfinishedWrite(revision=1, started=datetime.now(UTC), writer="another ingest")
+        neo4j._run_write(neo4j_store.MARK_WRITE, mark=mark.model_dump_json())
+        waiter = threading.Thread(target=ingest)
+        waiter.start()
+        assert waiting.wait(timeout=60)
+        waiter.join(timeout=1)
+        assert waiter.is_alive() and not outcome  # it waits while the writer holds the turn
+        neo4j._run_write(neo4j_store.UNMARK_WRITE)
+        turn.commit()
+    waiter.join(timeout=120)
+
+    assert len(outcome) == 1 and not isinstance(outcome[0], Exception), outcome
+    assert neo4j.unfinished_write() is None and neo4j.counts()[EntityKind.cohort] == 26
 
 
 def _version(store: Neo4jStore) -> str:

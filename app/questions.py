@@ -71,6 +71,18 @@ class PathPage(BaseModel):
     limit: int | None = Field(description="the page size asked for; null: every path")
     next_offset: int | None = Field(description="offset of the next page; null on the last page")
 
+    def cut(self, offset: int, limit: int) -> PathPage:
+        """The page of ``limit`` paths from ``offset`` of this one, which starts at 0 and holds them."""
+        stop = offset + limit
+        more = len(self.items) > stop or self.next_offset is not None
+        return PathPage(
+            items=self.items[offset:stop],
+            total=None if more else self.total,
+            offset=offset,
+            limit=limit,
+            next_offset=stop if more else None,
+        )
+
 
 class EntityList(EntityPage):
     next_offset: int | None = Field(description="offset of the next page; null on the last page")
@@ -269,10 +281,17 @@ class Questions:
         limit: int | None = DEFAULT_PAGE,
         today: date | None = None,
     ) -> PathPage:
-        """One page of ranked risk paths (``limit`` None: all of them), and whether another follows."""
+        """One page of ranked risk paths (``limit`` None: all of them), and whether another follows.
+
+        A page within the first DEFAULT_PAGE paths (the CLI's, the API's and the front
+        page's first) is cut from those, worked out and kept once for all of them."""
         self._refuse_hidden(query.origin, query.target)
         today = today or date.today()
+        if limit is not None and offset + limit <= DEFAULT_PAGE:
+            return self._path_page(query, 0, DEFAULT_PAGE, today).cut(offset, limit)
+        return self._path_page(query, offset, limit, today)
 
+    def _path_page(self, query: paths.PathQuery, offset: int, limit: int | None, today: date) -> PathPage:
         def answer() -> PathPage:
             asked = query.model_copy(update={"offset": offset, "limit": None if limit is None else limit + 1})
             found = list(self._traced(asked, today))
@@ -281,7 +300,8 @@ class Questions:
                 return PathPage(items=found[:limit], total=None, next_offset=offset + limit, **page)
             return PathPage(items=found, total=offset + len(found), next_offset=None, **page)
 
-        asked = {"query": query.model_dump(mode="json"), "offset": offset, "limit": limit, "today": today}
+        filters = query.model_dump(mode="json", exclude={"offset", "limit"})  # the page is asked below
+        asked = {"query": filters, "offset": offset, "limit": limit, "today": today}
         return self.remembered("paths", asked, PathPage, answer)
 
     def tiers(self, org_id: str, offset: int = 0, limit: int | None = None) -> tiers.TierMap:

@@ -11,6 +11,7 @@ from laborgraph.app.questions import Questions
 from laborgraph.app.settings import Settings
 from laborgraph.graph.analysis import changes
 from laborgraph.graph.analysis.gaps import GapKind
+from laborgraph.graph.analysis.paths import PathQuery
 from laborgraph.graph.model import Cohort, Condition, GraphData, Link
 from laborgraph.graph.store import GraphStore
 from laborgraph.graph.vocabulary import Dimension, LinkType, Status
@@ -94,3 +95,27 @@ def test_the_warm_up_keeps_every_change_since_the_last_review_for_any_page_of_it
     page = Questions(store, ask.settings).changes(offset=2, limit=2)  # another asker, another page
     assert page.items == every.items[2:4]
     assert (page.total, page.counts, page.next_offset) == (every.total, every.counts, 4)
+
+
+@pytest.mark.parametrize("origin", [None, "org-halcyon"])
+def test_pages_of_the_first_hundred_paths_are_cut_from_one_kept_page(
+    store: GraphStore, origin: str | None
+) -> None:
+    ingest_path(store, EXAMPLE_BUNDLE)
+    ask = Questions(store, Settings())
+    every = list(ask.risk_paths(PathQuery(origin=origin, limit=None), TODAY))
+    assert len(every) > 25
+
+    for offset, limit in [
+        (0, 25),
+        (0, 100),
+        (10, 5),
+        (20, len(every) - 20),
+        (20, 80),
+        (len(every), 10),
+    ]:
+        page = ask.path_page(PathQuery(origin=origin), offset, limit, TODAY)
+        assert page.items == every[offset : offset + limit], (offset, limit)
+        last = offset + limit >= len(every)
+        assert page.next_offset == (None if last else offset + limit)
+        assert page.total == (len(every) if last else None)

@@ -528,17 +528,17 @@ class Questions:
     def warm(self) -> None:
         """Work out the answers users ask first of a whole graph (the first page of gaps, of
         fragmentation and of scorecards, what the front page shows: the changes since the last
-        review among them, when the newest is small enough to list, and its map when it draws
-        one), so that no one waits for them after a write. Raises GraphError if it cannot (a
-        bad scoring file, say): the graph is written all the same."""
+        review among them, when the newest is small enough to list; and the map of every
+        buyer, which a small graph's front page draws, `laborgraph map` writes), so that no one waits for them after a
+        write. Raises GraphError if it cannot (a bad scoring file, say): the graph is written
+        all the same."""
         self.gaps(limit=DEFAULT_PAGE)
         self.fragmentation(limit=DEFAULT_PAGE)
         self.overview()
         self.path_page(paths.PathQuery(), 0, FRONT_PAGE_PATHS)
         self.scorecards(limit=DEFAULT_PAGE)
         self.since_last_review()
-        if self.fits_one_map():  # the front page draws it; on a large graph no page needs it first
-            self.chain_map()
+        self.chain_map()
 
     def entities(
         self, kind: EntityKind | None = None, offset: int = 0, limit: int = 50, text: str | None = None

@@ -1105,7 +1105,7 @@ def map_command(
     with questions(show_small) as ask:
         region = map_region(tier, country)
         model = ask.chain_map(viewpoint=viewpoint, focus=focus, depth=depth, path_rank=path, region=region)
-        _write_atomically(output, [render_map_html(model)])
+        _write_atomically(output, [render_map_html(model, notice=ask.unfinished_notice())])
     out.print(f"wrote {output} ({len(model.nodes)} nodes, {len(model.edges)} links)", highlight=False)
 
 
@@ -1118,7 +1118,8 @@ def report_command(
     """Write a buyer's due-diligence report: one printable, self-contained HTML page (no script)."""
     with questions(show_small) as ask:
         found = buyer_report(ask, buyer)
-    _write_atomically(output, [render_report_html(found)])
+        notice = ask.unfinished_notice()
+    _write_atomically(output, [render_report_html(found, notice=notice)])
     shown = f"{len(found.top_paths)} top risk paths, {len(found.scorecards)} scorecards"
     out.print(f"wrote {output} (the report of {found.buyer.buyer_name}: {shown})", highlight=False)
 

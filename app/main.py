@@ -13,6 +13,7 @@ from laborgraph.app.guard import RequestGuard, allowed_host_names
 from laborgraph.app.holder import StoreHolder
 from laborgraph.app.routes import api_router, docs, health, pages
 from laborgraph.app.settings import Settings
+from laborgraph.app.unfinished_header import UnfinishedWriteHeader
 from laborgraph.graph.errors import StoreUnavailable
 from laborgraph.visualize import render
 
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     allowed_hosts = allowed_host_names(settings.allowed_hosts)
     app.add_middleware(RequestGuard, keyless=keys.open, allowed_hosts=allowed_hosts)
+    app.add_middleware(UnfinishedWriteHeader)
     app.include_router(health.router)
     app.include_router(docs.router)
     app.mount(docs.ASSETS_URL, docs.assets(), name="docs-assets")

@@ -510,6 +510,11 @@ class Questions:
         ages = {"stale_after_days": self.scoring.evidence.stale_after_days}
         return self.remembered("scorecard-summary", {}, ScorecardSummary, answer, settings=ages)
 
+    def unfinished_notice(self) -> str | None:
+        """What every answer says while a write is unfinished (graph.unfinished), or None."""
+        mark = self.store.unfinished_write()
+        return None if mark is None else mark.describe()
+
     def fits_one_map(self) -> bool:
         """Whether every organization and cohort can be drawn on one map, none grouped."""
         kinds = (EntityKind.organization, EntityKind.cohort)
@@ -529,9 +534,9 @@ class Questions:
         """Work out the answers users ask first of a whole graph (the first page of gaps, of
         fragmentation and of scorecards, what the front page shows: the changes since the last
         review among them, when the newest is small enough to list; and the map of every
-        buyer, which a small graph's front page draws, `laborgraph map` writes), so that no one waits for them after a
-        write. Raises GraphError if it cannot (a bad scoring file, say): the graph is written
-        all the same."""
+        buyer, which a small graph's front page draws and `laborgraph map` writes), so that no
+        one waits for them after a write. Raises GraphError if it cannot (a bad scoring file,
+        say): the graph is written all the same."""
         self.gaps(limit=DEFAULT_PAGE)
         self.fragmentation(limit=DEFAULT_PAGE)
         self.overview()

@@ -28,6 +28,7 @@ from neo4j.exceptions import ServiceUnavailable
 
 from bench.generate import generate, write_csv
 from laborgraph.app.main import create_app
+from laborgraph.app.unfinished_header import UNFINISHED_HEADER
 from laborgraph.graph import neo4j_store
 from laborgraph.graph.errors import IngestIncomplete, StoreUnavailable
 from laborgraph.graph.model import GraphData
@@ -207,6 +208,31 @@ def test_an_ingest_during_a_write_waits_for_it_then_is_validated_against_it(neo4
 
     assert len(outcome) == 1 and not isinstance(outcome[0], Exception), outcome
     assert neo4j.unfinished_write() is None and neo4j.counts()[EntityKind.cohort] == 26
+
+
+def test_every_answer_served_during_an_unfinished_write_says_so(
+    neo4j: Neo4jStore, neo4j_uri: str, tmp_path: Path
+) -> None:
+    ingest_path(neo4j, EXAMPLE_BUNDLE)
+    mark = UnfinishedWrite(revision=2, started=datetime.now(UTC), writer="cli", label="2026-Q1 review")
+    neo4j._run_write(neo4j_store.MARK_WRITE, mark=mark.model_dump_json())  # a write cut short
+
+    with TestClient(create_app(make_settings("neo4j", tmp_path, neo4j_uri))) as api:
+        answers = [
+            api.get(url)
+            for url in ("/api/v1/gaps", "/api/v1/paths.csv?limit=3", "/", "/report?buyer=org-nimbus")
+        ]
+        assert [a.status_code for a in answers] == [200] * 4
+        for answer in answers:
+            notice = answer.headers[UNFINISHED_HEADER]
+            assert "revision 2 (2026-Q1 review) by cli" in notice and SETTLE_COMMAND in notice
+        for page in answers[2:]:
+            assert "Unfinished write." in page.text and "revision 2 (2026-Q1 review)" in page.text
+
+        neo4j._run_write(neo4j_store.UNMARK_WRITE)
+        answers = [api.get(url) for url in ("/api/v1/gaps", "/")]
+        assert [UNFINISHED_HEADER in a.headers for a in answers] == [False, False]
+        assert "Unfinished write." not in answers[1].text
 
 
 def _version(store: Neo4jStore) -> str:

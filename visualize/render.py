@@ -180,9 +180,9 @@ def _compact(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def render_map_html(model: MapModel) -> str:
-    """The map as one self-contained HTML page."""
-    return _page("map.html.j2", model)
+def render_map_html(model: MapModel, *, notice: str | None = None) -> str:
+    """The map as one self-contained HTML page; ``notice`` (an unfinished write) shown on top."""
+    return _page("map.html.j2", model, notice=notice)
 
 
 def render_home_html(
@@ -195,6 +195,7 @@ def render_home_html(
     api_prefix: str = "/api/v1",
     docs_url: str = "/docs",
     max_paths: int = 25,
+    notice: str | None = None,
 ) -> str:
     """The analyst's front page: the map, the top risk paths, the visibility gaps, the API.
 
@@ -204,6 +205,7 @@ def render_home_html(
     return _page(
         "home.html.j2",
         model,
+        notice=notice,
         since=since,
         reports=reports,
         paths=model.paths[:max_paths],
@@ -224,6 +226,7 @@ def render_summary_html(
     limit: int = 50,
     api_prefix: str = "/api/v1",
     docs_url: str = "/docs",
+    notice: str | None = None,
 ) -> str:
     """The front page of a graph too large to draw at once: every buyer (a page of them)
     with the workers it reaches and its worst risk, each opening its chain's map; the top
@@ -233,6 +236,7 @@ def render_summary_html(
         .get_template("summary.html.j2")
         .render(
             title="AI data-work supply chains",
+            notice=notice,
             overview=overview,
             buyers=overview.buyers[offset : offset + limit],
             offset=offset,

@@ -87,13 +87,15 @@ def tier_bars(tiers: Sequence[TierCount]) -> list[TierBar]:
     ]
 
 
-def render_report_html(report: ReportLike, *, api_prefix: str = "/api/v1") -> str:
-    """The report of one buyer as one self-contained, printable HTML page."""
+def render_report_html(report: ReportLike, *, api_prefix: str = "/api/v1", notice: str | None = None) -> str:
+    """The report of one buyer as one self-contained, printable HTML page; ``notice`` (an
+    unfinished write) printed on top."""
     return (
         environment()
         .get_template("report.html.j2")
         .render(
             r=report,
+            notice=notice,
             csp=CSP,
             css=Markup(_css()),
             heat=heat_rows(report.risks),

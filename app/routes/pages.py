@@ -51,11 +51,22 @@ def home(
     if viewpoint is None and not ask.fits_one_map():
         top = ask.path_page(PathQuery(), 0, FRONT_PAGE_PATHS).items
         return HTMLResponse(
-            render_summary_html(ask.overview(), top, gap_totals=totals, since=since, offset=offset)
+            render_summary_html(
+                ask.overview(),
+                top,
+                gap_totals=totals,
+                since=since,
+                offset=offset,
+                notice=ask.unfinished_notice(),
+            )
         )
     model = ask.chain_map(viewpoint=viewpoint, path_rank=path, served=True)
     reports = [(b.buyer_id, b.buyer_name) for b in ask.overview().buyers]
-    return HTMLResponse(render_home_html(model, gaps.items, gap_totals=totals, since=since, reports=reports))
+    return HTMLResponse(
+        render_home_html(
+            model, gaps.items, gap_totals=totals, since=since, reports=reports, notice=ask.unfinished_notice()
+        )
+    )
 
 
 @router.get("/map", responses=ERRORS)
@@ -84,7 +95,7 @@ def chain_map(
         region=map_region(tier, country),
         served=True,
     )
-    return HTMLResponse(render_map_html(model))
+    return HTMLResponse(render_map_html(model, notice=ask.unfinished_notice()))
 
 
 @router.get("/report", responses=ERRORS)
@@ -96,4 +107,4 @@ def report(
     the top risk paths with their evidence, changes since the previous revision, open
     actions, visibility gaps, fragmentation and supplier scorecards, on one printable page
     that needs no script."""
-    return HTMLResponse(render_report_html(buyer_report(ask, buyer)))
+    return HTMLResponse(render_report_html(buyer_report(ask, buyer), notice=ask.unfinished_notice()))

@@ -18,8 +18,19 @@ import typer
 from pydantic import BaseModel, SecretStr, ValidationError
 from rich.console import Console
 from rich.markup import escape as escape_markup
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
+from rich.text import Text
 
 from laborgraph.app.auth import Scope, new_key, new_write_token
 from laborgraph.app.questions import DEFAULT_PAGE, Questions
@@ -172,10 +183,26 @@ def _write_atomically(target: Path, chunks: Iterable[str]) -> None:
         sink.writelines(chunks)
 
 
+class RowsPerSecond(ProgressColumn):
+    """How fast a stage that counts rows goes."""
+
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.speed:,.0f} rows/s" if task.speed else "", style="progress.data.speed")
+
+
 @contextmanager
 def _progress() -> Iterator[load.Progress]:
     """An ingest's stages and rows, on a terminal's stderr."""
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RowsPerSecond(),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task("reading", total=None)
 
@@ -203,6 +230,8 @@ def _print_report(report: load.IngestReport) -> None:
         err.print(f"[yellow]warning[/] {plain(str(issue))}", highlight=False)
     counts = ", ".join(f"{n} {section}" for section, n in report.counts.items() if n)
     out.print(f"ingested into the {report.store} store: {counts or 'nothing'}", highlight=False)
+    pace = f" ({report.rows_per_second():,.0f} rows/s)" if report.seconds >= 1 else ""
+    out.print(f"{report.rows:,} rows validated and written in {report.seconds:,.1f} s{pace}", highlight=False)
     made = report.revision
     if made is None:
         out.print("nothing changed: the graph already holds all of it (no new revision)", highlight=False)

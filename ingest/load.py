@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,6 +27,11 @@ class IngestReport(BaseModel):
     revision: Revision | None = Field(
         description="the revision the ingest made; null when the bundle changed nothing"
     )
+    rows: int = Field(0, description="the data rows of the bundle's files (records of a JSON bundle)")
+    seconds: float = Field(0.0, description="from the start of validation to the end of the write")
+
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
 
 
 class Progress:
@@ -64,11 +70,19 @@ def ingest_raw(
         progress.start("waiting for the write under way", None)
         if (interrupted := store.interrupted_write()) is not None:
             raise IngestIncomplete(f"the graph holds an unfinished write: {interrupted.describe()}")
+    began = time.monotonic()
     for _ in range(VALIDATION_ROUNDS):
         with store.read() as snapshot:
             version = snapshot.version()
         progress.start("validating", raw.row_count())
-        checked = validate_bundle(raw, store, progress.advance)
+        rows = 0
+
+        def advance(n: int) -> None:
+            nonlocal rows
+            rows += n
+            progress.advance(n)
+
+        checked = validate_bundle(raw, store, advance)
         if checked.errors:
             raise InvalidBundle(checked.errors, checked.warnings)
         progress.start("writing", None)
@@ -82,7 +96,14 @@ def ingest_raw(
         if checked.retractions:
             counts["retractions"] = len(checked.retractions)
         warnings = checked.warnings + [orphan_warning(c) for c in written.orphaned_cohorts]
-        return IngestReport(store=store.backend, counts=counts, warnings=warnings, revision=written.revision)
+        return IngestReport(
+            store=store.backend,
+            counts=counts,
+            warnings=warnings,
+            revision=written.revision,
+            rows=rows,
+            seconds=round(time.monotonic() - began, 3),
+        )
     raise GraphChanged(
         f"other writes committed while this bundle was validated, {VALIDATION_ROUNDS} times;"
         " nothing was written: try again when they are done"

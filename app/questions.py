@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from datetime import date
-from functools import cache
+from functools import cache, partial
 from itertools import islice
 from typing import TypeVar
 
@@ -29,7 +29,7 @@ from laborgraph.graph import snapshots
 from laborgraph.graph.analysis import changes, gaps, influence, paths, privacy, regions, tiers
 from laborgraph.graph.analysis.actions import TrackedAction, tracked_actions, with_open_actions
 from laborgraph.graph.analysis.changes import Change, Found
-from laborgraph.graph.analysis.gaps import GapReport
+from laborgraph.graph.analysis.gaps import GapKind, GapReport, VisibilityGaps
 from laborgraph.graph.analysis.overview import Overview, buyers_overview
 from laborgraph.graph.analysis.scorecards import (
     Scorecard,
@@ -340,20 +340,33 @@ class Questions:
         offset: int = 0,
         limit: int | None = None,
         today: date | None = None,
-    ) -> gaps.GapReport:
+    ) -> GapReport:
         """How many gaps of each kind, and the page of them asked for, small cohorts suppressed."""
         today = today or date.today()
 
-        def answer() -> gaps.GapReport:
-            tracked = self.tracked(today)
-            with regions.whole_graph(self.store) as whole:
-                found = gaps.VisibilityGaps(whole, self.scoring, today, actions=tracked).report(
-                    kind, dimension, offset, limit
-                )
-            return self.masked_gaps(found)
+        def answer() -> GapReport:
+            with self._visibility_gaps(today) as found:
+                page = found.report(kind, dimension, offset, limit)
+            return self.masked_gaps(page)
 
-        asked = {"kind": kind, "dimension": dimension, "offset": offset, "limit": limit, "today": today}
-        return self.remembered("gaps", asked, gaps.GapReport, answer)
+        return self.remembered("gaps", _gaps_asked(kind, dimension, offset, limit, today), GapReport, answer)
+
+    @contextmanager
+    def _visibility_gaps(self, today: date) -> Iterator[VisibilityGaps]:
+        """The gaps of the whole graph, counted, for reports while the block reads them."""
+        tracked = self.tracked(today)
+        with regions.whole_graph(self.store) as whole:
+            yield VisibilityGaps(whole, self.scoring, today, actions=tracked)
+
+    def _warm_gaps(self, today: date) -> None:
+        """The first page of gaps of any kind and dimension, as ``gaps`` gives them, all from
+        one count of the whole graph's gaps."""
+        with self._visibility_gaps(today) as found:
+            kinds, dimensions = (None, *GapKind), (None, *Dimension)
+            pages = {(k, d): found.report(k, d, 0, DEFAULT_PAGE) for k in kinds for d in dimensions}
+        for (kind, dimension), page in pages.items():
+            asked = _gaps_asked(kind, dimension, 0, DEFAULT_PAGE, today)
+            self.remembered("gaps", asked, GapReport, partial(self.masked_gaps, page))
 
     def actions(
         self,
@@ -531,13 +544,13 @@ class Questions:
         return self.remembered("overview", {}, Overview, answer)
 
     def warm(self) -> None:
-        """Work out the answers users ask first of a whole graph (the first page of gaps, of
-        fragmentation and of scorecards, what the front page shows: the changes since the last
-        review among them, when the newest is small enough to list; and the map of every
-        buyer, which a small graph's front page draws and `laborgraph map` writes), so that no
-        one waits for them after a write. Raises GraphError if it cannot (a bad scoring file,
-        say): the graph is written all the same."""
-        self.gaps(limit=DEFAULT_PAGE)
+        """Work out the answers users ask first of a whole graph (the first page of gaps of
+        every kind and dimension, of fragmentation and of scorecards, what the front page
+        shows: the changes since the last review among them, when the newest is small enough
+        to list; and the map of every buyer, which a small graph's front page draws and
+        `laborgraph map` writes), so that no one waits for them after a write. Raises
+        GraphError if it cannot (a bad scoring file, say): the graph is written all the same."""
+        self._warm_gaps(date.today())
         self.fragmentation(limit=DEFAULT_PAGE)
         self.overview()
         self.path_page(paths.PathQuery(), 0, FRONT_PAGE_PATHS)
@@ -698,3 +711,9 @@ def _dimension(name: str) -> Dimension:
         return Dimension(name)
     except ValueError:
         raise InvalidQuery(f"{name!r} is not a dimension; use one of {', '.join(Dimension)}") from None
+
+
+def _gaps_asked(
+    kind: gaps.GapKind | None, dimension: Dimension | None, offset: int, limit: int | None, today: date
+) -> dict[str, object]:
+    return {"kind": kind, "dimension": dimension, "offset": offset, "limit": limit, "today": today}

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import NoReturn
 
 import pytest
 
-from laborgraph.app.questions import Questions
+from laborgraph.app import questions
+from laborgraph.app.questions import DEFAULT_PAGE, Questions
 from laborgraph.app.settings import Settings
 from laborgraph.graph.analysis import changes
 from laborgraph.graph.analysis.gaps import GapKind
 from laborgraph.graph.analysis.paths import PathQuery
+from laborgraph.graph.embedded import EmbeddedStore
 from laborgraph.graph.model import Cohort, Condition, GraphData, Link
 from laborgraph.graph.store import GraphStore
 from laborgraph.graph.vocabulary import Dimension, LinkType, Status
@@ -95,6 +98,28 @@ def test_the_warm_up_keeps_every_change_since_the_last_review_for_any_page_of_it
     page = Questions(store, ask.settings).changes(offset=2, limit=2)  # another asker, another page
     assert page.items == every.items[2:4]
     assert (page.total, page.counts, page.next_offset) == (every.total, every.counts, 4)
+
+
+def test_the_warm_up_keeps_the_first_page_of_gaps_of_every_kind_and_dimension(
+    store: GraphStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings.model_validate({"min_headcount": 5})
+    unwarmed = EmbeddedStore(tmp_path / "unwarmed")
+    for each in (store, unwarmed):
+        ingest_path(each, EXAMPLE_BUNDLE)
+    Questions(store, settings).warm()
+    worked_out = Questions(unwarmed, settings)
+    asks = [(kind, None) for kind in GapKind] + [(None, dim) for dim in Dimension]
+    asks += [(GapKind.unknown_condition, Dimension.pay), (GapKind.unrecorded_condition, Dimension.workload)]
+    expected = {ask: worked_out.gaps(*ask, limit=DEFAULT_PAGE) for ask in asks}
+    assert sum(e.total > 0 for e in expected.values()) > 8
+
+    def counted_again(*args: object, **kwargs: object) -> NoReturn:
+        raise AssertionError("the gaps were counted again")
+
+    monkeypatch.setattr(questions, "VisibilityGaps", counted_again)
+    ask = Questions(store, settings)
+    assert {a: ask.gaps(*a, limit=DEFAULT_PAGE) for a in asks} == expected
 
 
 @pytest.mark.parametrize("origin", [None, "org-halcyon"])

@@ -268,6 +268,8 @@ INGEST_REPORT = {
             "message": "status 'at_risk' contradicts the derived 'violates'",
         }
     ],
+    "rows": 271,
+    "seconds": 0.12,
 }
 
 REVISION = {
@@ -279,7 +281,6 @@ REVISION = {
     "counts": {"added": 14, "changed": 6, "retracted": 1, "observations": 6},
 }
 INGEST_REPORT["revision"] = REVISION
-INGEST_REPORT |= {"rows": 271, "seconds": 0.12}
 BETTER_PATH = {
     "change": "better",
     "kind": "risk_path",

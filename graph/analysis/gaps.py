@@ -96,9 +96,16 @@ class VisibilityGaps:
         self.today = today or date.today()
         self.stale_before = self.today - timedelta(days=config.evidence.stale_after_days)
         self.actions = sorted(actions, key=lambda a: a.id)
+        self._counted: list[GapCount] | None = None
 
     def counts(self) -> list[GapCount]:
-        """How many gaps of each kind, and of each kind on each dimension (where it has one)."""
+        """How many gaps of each kind, and of each kind on each dimension (where it has one):
+        counted once (a pass over every condition), then reused by every report."""
+        if self._counted is None:
+            self._counted = self._count()
+        return self._counted
+
+    def _count(self) -> list[GapCount]:
         found: Counter[tuple[GapKind, Dimension | None]] = Counter()
         found[GapKind.organization_without_cohorts, None] = sum(1 for _ in self._dead_ends())
         with collector_paused():  # millions of short-lived tuples, no cycles

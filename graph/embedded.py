@@ -22,7 +22,8 @@ Nothing is loaded when the store opens: each question reads its region through i
 region, not the graph. Every write is one SQLite transaction (WAL, synchronous=FULL) that
 also refreshes the risk rows of every cohort it touches, so a process killed in the
 middle of an ingest leaves the previous graph intact, and every reader sees a committed
-write at its next question.
+write at its next question. A write as large as a table it writes into (a first ingest)
+builds that table's indexes after its rows, inside the same transaction.
 """
 
 from __future__ import annotations
@@ -499,14 +500,6 @@ def _entity_row(entity: AnyEntity, revision: int) -> tuple[object, ...]:
         revision,
         revision,
     )
-
-
-def _fully_planned(created: dict[str, Cohort], plan: WritePlan) -> dict[str, Cohort]:
-    """The cohorts of ``created`` whose every condition and engagement the plan adds: all of
-    them in a consistent store (nothing stored can refer to a cohort not stored yet)."""
-    stale = {c.cohort_id for c in plan.changed_entities if isinstance(c, Condition)}
-    stale |= {link.to_id for link in plan.changed_links if link.type is LinkType.ENGAGES}
-    return {i: c for i, c in created.items() if i not in stale} if stale & created.keys() else created
 
 
 RiskRow = tuple[str, str, str, int, str, str, str]  # as the risks table's columns
@@ -996,8 +989,11 @@ class EmbeddedStore:
         engagements it changed, and only a written condition's own rows otherwise. A cohort
         this write creates has all its conditions and engagements in the plan: its rows are
         made from them, not read back from what was just stored."""
-        created = {e.id: e for e in plan.new_entities if isinstance(e, Cohort)}
-        created = _fully_planned(created, plan)
+        # In a consistent store nothing stored refers to a cohort not stored yet; a changed
+        # condition or link into one (a store that is not) leaves it to the SQL below.
+        stale = {c.cohort_id for c in plan.changed_entities if isinstance(c, Condition)}
+        stale |= {link.to_id for link in plan.changed_links if link.type is LinkType.ENGAGES}
+        created = {e.id: e for e in plan.new_entities if isinstance(e, Cohort) and e.id not in stale}
         added = _risk_rows(created, plan)
         alone = [c for c in plan.conditions_to_store() if c.cohort_id not in plan.whole_cohorts]
         for table, columns in TOUCHED_TABLES.items():

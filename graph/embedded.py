@@ -898,19 +898,8 @@ class EmbeddedStore:
         write transaction; a write that changes nothing makes no revision."""
         with collector_paused():
             reader = _SQLiteReader(db)
-            named = {e.id for e in data.entities()}
-            ends = {end for link in data.links for end in (link.from_id, link.to_id)}
-            missing = ends - named - set(self._known(db, ends - named)) if check_ends else set()
-            if missing:
-                raise InvalidBundle(
-                    [
-                        BundleIssue(
-                            file="links.csv",
-                            message=f"{entity_id!r} is neither in the bundle nor in the graph",
-                        )
-                        for entity_id in sorted(missing)
-                    ]
-                )
+            if check_ends:
+                self._refuse_links_to_nothing(db, data)
             stored_observations = reader.stored_observations({c.id for c in data.conditions})
             plan = plan_write(reader, data, retractions, stored_observations)
             if plan.is_empty():
@@ -1012,6 +1001,20 @@ class EmbeddedStore:
             db.executemany(ADD_RISK, added)
         for table in TOUCHED_TABLES:
             db.execute(f"DELETE FROM temp.{table}")
+
+    @classmethod
+    def _refuse_links_to_nothing(cls, db: sqlite3.Connection, data: GraphData) -> None:
+        """InvalidBundle if a link ends at an id neither written nor stored. (Its own
+        function: the sets of ids it makes are gone before the write's plan is made.)"""
+        ends = {end for link in data.links for end in (link.from_id, link.to_id)}
+        # Links join organizations and cohorts: no condition's id (made anew per call) is needed.
+        ends -= {e.id for e in data.entities() if not isinstance(e, Condition)}
+        missing = ends - set(cls._known(db, ends))
+        if missing:
+            said = "{!r} is neither in the bundle nor in the graph"
+            raise InvalidBundle(
+                [BundleIssue(file="links.csv", message=said.format(end)) for end in sorted(missing)]
+            )
 
     @staticmethod
     def _known(db: sqlite3.Connection, ids: Collection[str]) -> list[str]:

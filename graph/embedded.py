@@ -22,7 +22,8 @@ Nothing is loaded when the store opens: each question reads its region through i
 region, not the graph. Every write is one SQLite transaction (WAL, synchronous=FULL) that
 also refreshes the risk rows of every cohort it touches, so a process killed in the
 middle of an ingest leaves the previous graph intact, and every reader sees a committed
-write at its next question.
+write at its next question. A write as large as a table it writes into (a first ingest)
+builds that table's indexes after its rows, inside the same transaction.
 """
 
 from __future__ import annotations
@@ -116,6 +117,7 @@ LAYOUT = 4
 _ENTITY = TypeAdapter(Entity)
 _E = TypeVar("_E", Unit, Decision, Condition, Action)
 _CHUNK = 20_000
+BULK_ROWS = 10_000  # a write of at least this many rows into a table no larger builds its indexes after
 BUSY_WAIT_MS = 10_000  # how long a statement waits for another process's write to finish
 REMEMBER_WAIT_MS = 200
 _KINDS = {k.value: k for k in EntityKind}  # members by value, as vocabulary.DIMENSION_OF
@@ -275,6 +277,11 @@ INSERT INTO temp.ending (key, from_id, type, to_id, project, reason) VALUES (?, 
 KEEP_OBSERVATION = """
 INSERT OR REPLACE INTO observations (condition_id, observed_at, revision, body) VALUES (?, ?, ?, ?)
 """
+KEEP_STORED_OBSERVATIONS = f"""
+INSERT OR REPLACE INTO observations (condition_id, observed_at, revision, body)
+SELECT id, coalesce(dated, ''), last_rev, body FROM entities INDEXED BY entities_by_last_rev
+WHERE last_rev = ? AND kind = '{EntityKind.condition.value}'
+"""
 FIRST_OBSERVATIONS = f"""
 INSERT INTO observations (condition_id, observed_at, revision, body)
 SELECT id, coalesce(dated, ''), 1, body FROM entities WHERE kind = '{EntityKind.condition.value}'
@@ -334,6 +341,11 @@ FROM temp.touched_conditions t
 CROSS JOIN entities k ON k.id = t.id AND k.risk IS NOT NULL
 CROSS JOIN entities c ON c.id = t.cohort_id AND c.kind = '{EntityKind.cohort.value}'
 CROSS JOIN links l ON l.to_id = c.id AND l.type = '{LinkType.ENGAGES.value}'
+"""
+# A table's indexes as created (not the primary key's, which has no statement).
+INDEXES_OF = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL"
+ADD_RISK = """
+INSERT INTO risks (engager, dimension, code, rank, cohort_id, project, country) VALUES (?, ?, ?, ?, ?, ?, ?)
 """
 TOUCHED_TABLES = {
     "touched": "(id TEXT PRIMARY KEY)",
@@ -490,6 +502,29 @@ def _entity_row(entity: AnyEntity, revision: int) -> tuple[object, ...]:
     )
 
 
+RiskRow = tuple[str, str, str, int, str, str, str]  # as the risks table's columns
+
+
+def _risk_rows(cohorts: Mapping[str, Cohort], plan: WritePlan) -> list[RiskRow]:
+    """The risk rows of ``cohorts`` from the plan's new conditions and links, as ADD_RISKS
+    would read them once stored; in key order, which the table's primary key takes fastest."""
+    risks: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for entity in plan.new_entities:
+        if isinstance(entity, Condition) and entity.cohort_id in cohorts:
+            code = risk_code_of(entity)
+            if code is not None:
+                risks[entity.cohort_id].append((entity.dimension.value, code))
+    rows = [
+        (link.from_id, dimension, code, -(cohort.headcount or 0), cohort.id, link.key[3], cohort.country)
+        for link in plan.new_links
+        if link.type is LinkType.ENGAGES and link.to_id in risks
+        for cohort in (cohorts[link.to_id],)
+        for dimension, code in risks[link.to_id]
+    ]
+    rows.sort()
+    return rows
+
+
 _engaged_cohort = partial(tuple.__new__, EngagedCohort)  # in C: tens of thousands of rows
 
 
@@ -521,6 +556,23 @@ def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
     remaining = iter(sorted(values))
     while chunk := list(islice(remaining, _CHUNK)):
         yield chunk
+
+
+@contextmanager
+def _indexes_built_after(db: sqlite3.Connection, table: str, rows: int) -> Iterator[None]:
+    """Drop ``table``'s own indexes while ``rows`` rows go in, and build them again after,
+    when that is at least as many rows as it holds: building an index sorts once, where
+    keeping it up to date seeks a page per row. Its primary key stays, for the upserts.
+    All inside the caller's transaction, so a reader never sees the table without them."""
+    if rows < BULK_ROWS or rows < db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]:
+        yield
+        return
+    indexes = db.execute(INDEXES_OF, (table,)).fetchall()
+    for name, _ in indexes:
+        db.execute(f'DROP INDEX "{name}"')
+    yield
+    for _, statement in indexes:
+        db.execute(statement)
 
 
 def _use_wal(db: sqlite3.Connection) -> None:
@@ -846,19 +898,8 @@ class EmbeddedStore:
         write transaction; a write that changes nothing makes no revision."""
         with collector_paused():
             reader = _SQLiteReader(db)
-            named = {e.id for e in data.entities()}
-            ends = {end for link in data.links for end in (link.from_id, link.to_id)}
-            missing = ends - named - set(self._known(db, ends - named)) if check_ends else set()
-            if missing:
-                raise InvalidBundle(
-                    [
-                        BundleIssue(
-                            file="links.csv",
-                            message=f"{entity_id!r} is neither in the bundle nor in the graph",
-                        )
-                        for entity_id in sorted(missing)
-                    ]
-                )
+            if check_ends:
+                self._refuse_links_to_nothing(db, data)
             stored_observations = reader.stored_observations({c.id for c in data.conditions})
             plan = plan_write(reader, data, retractions, stored_observations)
             if plan.is_empty():
@@ -888,22 +929,32 @@ class EmbeddedStore:
             db.execute("DELETE FROM temp.ending")
             in_place = [e for e in plan.changed_entities if isinstance(e, _REFS_FIXED)]
             others = [e for e in plan.changed_entities if not isinstance(e, _REFS_FIXED)]
-            db.executemany(UPSERT_ENTITY, (_entity_row(e, revision) for e in [*plan.new_entities, *others]))
+            added = [*plan.new_entities, *others]
+            with _indexes_built_after(db, "entities", len(added)):
+                db.executemany(UPSERT_ENTITY, (_entity_row(e, revision) for e in added))
             db.executemany(UPDATE_IN_PLACE, (_entity_row(e, revision) for e in in_place))
-            db.executemany(
-                UPSERT_LINK,
-                (
-                    (*link.key, link.model_dump_json(exclude_none=True), revision, revision)
-                    for link in plan.links_to_store()
-                ),
-            )
+            with _indexes_built_after(db, "links", len(plan.new_links)):
+                db.executemany(
+                    UPSERT_LINK,
+                    (
+                        (*link.key, link.model_dump_json(exclude_none=True), revision, revision)
+                        for link in plan.links_to_store()
+                    ),
+                )
+            # The conditions this write stores are observations too, body and all: copied rather
+            # than serialised again, when every one of them is (WritePlan.observations_current).
+            stored = sum(isinstance(e, Condition) for e in [*added, *in_place])
+            copied = sum(plan.observations_current) == stored
             db.executemany(
                 KEEP_OBSERVATION,
                 (
                     (*observation_key(c), revision, c.model_dump_json(exclude_none=True))
-                    for c in plan.observations
+                    for c, current in zip(plan.observations, plan.observations_current, strict=True)
+                    if not (copied and current)
                 ),
             )
+            if copied:
+                db.execute(KEEP_STORED_OBSERVATIONS, (revision,))
             self._refresh_risks(db, plan)
             made = plan.revision(revision, note)
             db.execute(
@@ -924,20 +975,46 @@ class EmbeddedStore:
     @staticmethod
     def _refresh_risks(db: sqlite3.Connection, plan: WritePlan) -> None:
         """Work out again the risk rows a write changes: every row of a cohort whose record or
-        engagements it changed, and only a written condition's own rows otherwise."""
+        engagements it changed, and only a written condition's own rows otherwise. A cohort
+        this write creates has all its conditions and engagements in the plan: its rows are
+        made from them, not read back from what was just stored."""
+        # In a consistent store nothing stored refers to a cohort not stored yet; a changed
+        # condition or link into one (a store that is not) leaves it to the SQL below.
+        stale = {c.cohort_id for c in plan.changed_entities if isinstance(c, Condition)}
+        stale |= {link.to_id for link in plan.changed_links if link.type is LinkType.ENGAGES}
+        created = {e.id: e for e in plan.new_entities if isinstance(e, Cohort) and e.id not in stale}
+        added = _risk_rows(created, plan)
         alone = [c for c in plan.conditions_to_store() if c.cohort_id not in plan.whole_cohorts]
         for table, columns in TOUCHED_TABLES.items():
             db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} {columns}")
             db.execute(f"DELETE FROM temp.{table}")
-        db.executemany("INSERT INTO temp.touched (id) VALUES (?)", ((c,) for c in plan.whole_cohorts))
+        db.executemany(
+            "INSERT INTO temp.touched (id) VALUES (?)", ((c,) for c in plan.whole_cohorts if c not in created)
+        )
         db.executemany(
             "INSERT INTO temp.touched_conditions (id, cohort_id, dimension) VALUES (?, ?, ?)",
             ((c.id, c.cohort_id, c.dimension.value) for c in alone),
         )
         for statement in (DROP_RISKS, ADD_RISKS, DROP_CONDITION_RISKS, ADD_CONDITION_RISKS):
             db.execute(statement)
+        with _indexes_built_after(db, "risks", len(added)):
+            db.executemany(ADD_RISK, added)
         for table in TOUCHED_TABLES:
             db.execute(f"DELETE FROM temp.{table}")
+
+    @classmethod
+    def _refuse_links_to_nothing(cls, db: sqlite3.Connection, data: GraphData) -> None:
+        """InvalidBundle if a link ends at an id neither written nor stored. (Its own
+        function: the sets of ids it makes are gone before the write's plan is made.)"""
+        ends = {end for link in data.links for end in (link.from_id, link.to_id)}
+        # Links join organizations and cohorts: no condition's id (made anew per call) is needed.
+        ends -= {e.id for e in data.entities() if not isinstance(e, Condition)}
+        missing = ends - set(cls._known(db, ends))
+        if missing:
+            said = "{!r} is neither in the bundle nor in the graph"
+            raise InvalidBundle(
+                [BundleIssue(file="links.csv", message=said.format(end)) for end in sorted(missing)]
+            )
 
     @staticmethod
     def _known(db: sqlite3.Connection, ids: Collection[str]) -> list[str]:

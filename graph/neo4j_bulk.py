@@ -191,12 +191,12 @@ def write_import_files(data: GraphData, plan: WritePlan, note: WriteNote, folder
     states = _TypedFile(folder / f"nodes-{STATE}.csv", meta)
     states.add([STATE], state)
     node_files = [*nodes.values(), observations, revisions, states]
-    rows = sum(file.write() for file in [*node_files, *links.values()])
+    written = sum(file.write() for file in [*node_files, *links.values()])
     return ImportFiles(
         nodes=[f.path for f in node_files],
         relationships=[f.path for f in links.values()],
         revision=revision,
-        rows=rows,
+        rows=written,
     )
 
 

@@ -154,6 +154,9 @@ class WritePlan:
     new_links: list[Link] = field(default_factory=list)
     changed_links: list[Link] = field(default_factory=list)
     observations: list[Condition] = field(default_factory=list)  # to keep in the series, by date
+    # One flag an observation: True when it is the current condition this plan stores (the
+    # same record), which a store may then keep as an observation without writing it twice.
+    observations_current: list[bool] = field(default_factory=list)
     retracted_entities: dict[str, str] = field(default_factory=dict)  # id -> reason
     retracted_links: dict[LinkKey, str] = field(default_factory=dict)
     touched_cohorts: set[str] = field(default_factory=set)  # whose risk rows must be refreshed...
@@ -230,23 +233,27 @@ def plan_write(
     plan = WritePlan()
     retractions = list(retractions)
     incoming = data.entities()
-    before = {e.id: e for e in stored.entities({e.id for e in incoming})}
+    ids = [e.id for e in incoming]  # a condition's id is made anew on every call: once here
+    before = {e.id: e for e in stored.entities(set(ids))}
+    observed = stored_observations or {}
     merged: dict[str, AnyEntity] = {}
     by_date: dict[tuple[str, str], Condition] = {}
-    for entity in sorted(incoming, key=_observation_order):
-        current = merged.get(entity.id) or before.get(entity.id)
+    for at in sorted(range(len(incoming)), key=lambda i: _observation_order(incoming[i])):
+        entity, entity_id = incoming[at], ids[at]
+        current = merged.get(entity_id) or before.get(entity_id)
         if isinstance(entity, Condition):
             placed = place_observation(current, entity)  # type: ignore[arg-type]
             if placed is not None:
-                merged[entity.id] = placed
-            seen = (entity.id, _iso(entity.observed_at if placed is None else placed.observed_at))
-            earlier = by_date.get(seen) or (stored_observations or {}).get(seen)
+                merged[entity_id] = placed
+            seen = (entity_id, _iso(entity.observed_at if placed is None else placed.observed_at))
+            earlier = by_date.get(seen) or observed.get(seen)
             by_date[seen] = placed if placed is not None else merge(earlier, entity)
         else:
-            merged[entity.id] = merge(current, entity)
+            merged[entity_id] = merge(current, entity)
     # In the bundle's order, not the date order merged in: a store lays rows out as written,
     # and a cohort's conditions read back together when written together.
-    for entity_id in dict.fromkeys(e.id for e in incoming):
+    stored_conditions: set[str] = set()
+    for entity_id in dict.fromkeys(ids):
         value, old = merged.get(entity_id), before.get(entity_id)
         if value is None:
             continue  # older observations only: the stored condition stays as it is
@@ -254,12 +261,17 @@ def plan_write(
             plan.new_entities.append(value)
         elif old != value:
             plan.changed_entities.append(value)
+        else:
+            continue
+        if isinstance(value, Condition):
+            stored_conditions.add(entity_id)
     for seen, observation in by_date.items():
-        if (stored_observations or {}).get(seen) != observation:
+        if observed.get(seen) != observation:
             plan.observations.append(observation)
+            plan.observations_current.append(seen[0] in stored_conditions and merged[seen[0]] is observation)
 
     # A link with an end this write creates cannot be stored yet: no need to look it up.
-    created = {e.id for e in incoming} - set(before)
+    created = set(ids) - set(before)
     keys = {link.key for link in data.links if link.from_id not in created and link.to_id not in created}
     stored_links = {link.key: link for link in stored.links_by_key(keys)}
     merged_links: dict[LinkKey, Link] = {}

@@ -71,6 +71,12 @@ MODELS: dict[str, type[Record]] = {
 MULTI_VALUED = frozenset({"kinds", "task_types", "dimensions", "source_ids"})
 # Model fields no bundle column may set: a taken benchmark's id is set by ingest alone.
 NOT_COLUMNS = frozenset({"entity", "extra", "benchmark_id"})
+# Columns whose cells name ids (or places) that other rows name too: read as one string each.
+SHARED_CELLS = frozenset(
+    {"id", "cohort_id", "from_id", "to_id", "organization_id", "unit_id", "applies_to", "owner_unit_id",
+     "project", "country", "value_unit"}
+)  # fmt: skip
+NO_EXTRA: dict[str, object] = {}  # the extra properties of every record that has none (never changed)
 MAX_ISSUES = 1000  # errors, and warnings, listed for one bundle
 TICK_ROWS = 10_000  # rows between progress reports
 LONG_QUOTED = re.compile(rf"'([^']{{{SHOWN},}})'")
@@ -192,6 +198,7 @@ class _Checker:
     records: dict[str, list[tuple[Where, Record]]] = field(default_factory=dict)
     fields_sets: dict[frozenset[str], set[str]] = field(default_factory=dict)
     last_fields: set[str] = field(default_factory=set)
+    strings: dict[str, str] = field(default_factory=dict)  # ids as first read (shared)
     first_seen: dict[object, Where] = field(default_factory=dict)  # by id, or a link's key
     pending_status: set[str] = field(default_factory=set)  # conditions whose status a benchmark gives
     stored_kinds: dict[str, EntityKind] = field(default_factory=dict)  # of the ids the bundle names
@@ -199,16 +206,25 @@ class _Checker:
     retractions: list[tuple[RawRow, Retraction]] = field(default_factory=list)
 
     def shared_fields_set(self, record: Record) -> None:
-        """Let records that set the same fields share one set of their names.
+        """Let records that set the same fields share one set of their names, and records
+        with no extra properties one empty dict.
 
         Rows of one file mostly set the same fields, and the set pydantic keeps per record is
         about half of a record's memory. Frozen records never change theirs in place
-        (``model_copy`` copies it first), so sharing it is safe.
+        (``model_copy`` copies it first; ``view.merge`` makes a new ``extra``), so sharing
+        them is safe.
         """
         given = record.model_fields_set
         if given != self.last_fields:  # rows of a file come with the same fields, mostly
             self.last_fields = self.fields_sets.setdefault(frozenset(given), given)
         object.__setattr__(record, "__pydantic_fields_set__", self.last_fields)
+        if not record.extra:
+            record.__dict__["extra"] = NO_EXTRA
+
+    def shared(self, text: str) -> str:
+        """One string for every cell that names the same id: a million-link bundle names
+        each cohort three times or more, each source thousands of times."""
+        return self.strings.setdefault(text, text)
 
     def error(self, row: RawRow | Where, column: str | None, message: str) -> None:
         self.add_error(
@@ -327,7 +343,10 @@ def _parse_row(
             if not cell:
                 continue  # an empty cell carries nothing: upserts keep what is stored
             if column in core:
-                payload[column] = _split(cell) if column in MULTI_VALUED else cell
+                if column in MULTI_VALUED:
+                    payload[column] = [check.shared(part) for part in _split(cell)]
+                else:
+                    payload[column] = check.shared(cell) if column in SHARED_CELLS else cell
                 continue
         elif _is_empty(cell):
             continue

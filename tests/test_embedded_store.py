@@ -13,6 +13,7 @@ import pytest
 
 from laborgraph.app.questions import Questions
 from laborgraph.app.settings import Settings
+from laborgraph.graph import embedded
 from laborgraph.graph.analysis import regions
 from laborgraph.graph.analysis.paths import PathQuery, trace_risk_paths
 from laborgraph.graph.embedded import ADD_RISKS, DB_FILE, LAYOUT, EmbeddedStore
@@ -223,4 +224,39 @@ def test_a_write_of_conditions_alone_leaves_the_risk_rows_a_full_refresh_would(t
     db.execute(ADD_RISKS)
     assert kept == sorted(db.execute("SELECT * FROM risks"))
     assert any(row[4] == "coh-taskhive-ke-gig" and row[1] == "pay" for row in kept)
+    db.close()
+
+
+def _tables(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every stored row but the revisions' times, and the tables' indexes."""
+    db = sqlite3.connect(path / DB_FILE)
+    found = {
+        table: db.execute(f"SELECT * FROM {table} ORDER BY 1, 2, 3, 4").fetchall()
+        for table in ("entities", "links", "risks", "observations", "earlier")
+    }
+    found["order"] = db.execute("SELECT id FROM entities ORDER BY rowid").fetchall()
+    found["indexes"] = sorted(db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'"))
+    db.close()
+    return found
+
+
+def test_bulk_writes_store_what_row_by_row_writes_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A large write builds indexes after its rows go in, makes new cohorts' risk rows from
+    # the bundle and copies stored conditions as observations: the file must come out the same.
+    bundles = [EXAMPLE_BUNDLE, FIXTURES / "update-bundle", EXAMPLE_BUNDLE.parent / "ai-supply-chain-review-2"]
+    for name, bulk_rows in (("row_by_row", 10**9), ("bulk", 1)):
+        monkeypatch.setattr(embedded, "BULK_ROWS", bulk_rows)
+        store = EmbeddedStore(tmp_path / name)
+        for bundle in bundles:
+            ingest_path(store, bundle)
+        store.close()
+    bulk = _tables(tmp_path / "bulk")
+    assert bulk == _tables(tmp_path / "row_by_row")
+    assert bulk["risks"] and bulk["observations"]
+    db = sqlite3.connect(tmp_path / "bulk" / DB_FILE)
+    db.execute("CREATE TEMP TABLE touched (id TEXT PRIMARY KEY)")
+    db.execute("INSERT INTO temp.touched SELECT id FROM entities WHERE kind = 'cohort'")
+    db.execute("DELETE FROM risks")
+    db.execute(ADD_RISKS)  # the risk rows worked out afresh from everything stored
+    assert sorted(db.execute("SELECT * FROM risks")) == sorted(bulk["risks"])
     db.close()

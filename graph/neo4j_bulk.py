@@ -153,8 +153,9 @@ def write_import_files(data: GraphData, plan: WritePlan, note: WriteNote, folder
     history = {FIRST: FIRST_REVISION, LAST: FIRST_REVISION}
     nodes: dict[str, _TypedFile] = {}
     links: dict[str, _TypedFile] = {}
-    for query, rows in _write_statements(plan, risks):
-        for row in rows:
+    entity_statements, link_statements = _write_statements(plan, risks)
+    for query, statement_rows in [*entity_statements, *link_statements]:
+        for row in statement_rows:
             if query is CREATE_ENTITIES:
                 label = row["label"]
                 file = nodes.get(label) or nodes.setdefault(

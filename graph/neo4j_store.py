@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from enum import Enum
@@ -103,6 +103,7 @@ from laborgraph.graph.model import (
     Record,
     Unit,
 )
+from laborgraph.graph.neo4j_pipeline import BatchPipeline
 from laborgraph.graph.neo4j_risk import (
     COHORTS_WITH_CONDITIONS,
     DERIVED_PREFIX,
@@ -155,6 +156,7 @@ from laborgraph.graph.vocabulary import (
 )
 
 BATCH_SIZE = 5_000  # rows per UNWIND; each batch of a write runs in its own transaction
+PIPELINE = 2  # batches of a write at the server at once (graph.neo4j_pipeline)
 EXTRA_PREFIX = "extra_"  # kept bundle columns never collide with core properties
 _ENTITY = TypeAdapter(Entity)
 
@@ -816,17 +818,23 @@ def _key_row(key: LinkKey) -> Props:
     return {"from_id": from_id, "type": LinkType(link_type).value, "to_id": to_id, "project": project}
 
 
-def _write_statements(plan: WritePlan, risks: dict[LinkKey, Props]) -> Iterator[tuple[str, Iterator[Props]]]:
-    """Each statement that stores a plan's new and changed facts, with its rows, which are
-    built only as they are sent."""
-    yield CREATE_ENTITIES, (_entity_row(entity, stored=False) for entity in plan.new_entities)
+Statements = list[tuple[str, Iterator[Props]]]
+
+
+def _write_statements(plan: WritePlan, risks: dict[LinkKey, Props]) -> tuple[Statements, Statements]:
+    """Each statement that stores a plan's new and changed entities, then links, with its
+    rows, which are built only as they are sent."""
+    entities: Statements = [
+        (CREATE_ENTITIES, (_entity_row(entity, stored=False) for entity in plan.new_entities))
+    ]
     for kind in EntityKind:
-        changed = (entity for entity in plan.changed_entities if entity.entity is kind)
-        yield MERGE_ENTITY[kind], (_entity_row(entity, stored=True) for entity in changed)
-    yield CREATE_LINKS, (_link_row(link, risks, stored=False) for link in plan.new_links)
+        changed = [entity for entity in plan.changed_entities if entity.entity is kind]
+        entities.append((MERGE_ENTITY[kind], (_entity_row(entity, stored=True) for entity in changed)))
+    links: Statements = [(CREATE_LINKS, (_link_row(link, risks, stored=False) for link in plan.new_links))]
     for link_type in LinkType:
-        changed_links = (link for link in plan.changed_links if link.type is link_type)
-        yield MERGE_LINK[link_type], (_link_row(link, {}, stored=True) for link in changed_links)
+        changed_links = [link for link in plan.changed_links if link.type is link_type]
+        links.append((MERGE_LINK[link_type], (_link_row(link, {}, stored=True) for link in changed_links)))
+    return entities, links
 
 
 _NOT_FIELDS = (EXTRA_PREFIX, DERIVED_PREFIX, HISTORY_PREFIX)
@@ -1094,8 +1102,7 @@ class Neo4jStore:
                     turn.commit()
                     return Written(revision=None)
                 storing = True
-                with self._session() as batches:
-                    self._write_batches(batches, data, planned, mark.revision)
+                self._write_batches(data, planned, mark.revision)
                 made = planned.plan.revision(mark.revision, note)
                 turn.run(
                     ADD_REVISION, made.model_dump(exclude={"counts"}), counts=json.dumps(made.counts)
@@ -1160,7 +1167,7 @@ class Neo4jStore:
                     for entity_id in missing
                 ]
             )
-        reader = _Neo4jReader(tx)
+        reader = _PlanningReader(tx, absent=set(ids) - stored)
         observed = reader.observed({c.id for c in data.conditions})
         plan = plan_write(reader, data, retractions, observed)
         if plan.is_empty():
@@ -1184,43 +1191,56 @@ class Neo4jStore:
         orphans = {r["id"] for batch in _batches(created) for r in tx.run(COHORTS_WITH_CONDITIONS, ids=batch)}
         return _PlannedWrite(plan=plan, observed=observed, earlier=earlier, created=created, orphans=orphans)
 
-    def _write_batches(
-        self, session: Session, data: GraphData, planned: _PlannedWrite, revision: int
-    ) -> None:
+    def _write_batches(self, data: GraphData, planned: _PlannedWrite, revision: int) -> None:
         """Every batch of the plan, each in its own transaction (retried alone if it fails
-        transiently): earlier values kept, retracted facts dropped, new and changed facts
-        stored, observations kept, then the risk keys of the cohorts touched refreshed."""
+        transiently), sent through a pipeline (graph.neo4j_pipeline) so the next batch is
+        built while the server writes the last: earlier values kept, retracted facts
+        dropped, new and changed entities and the observations stored, then the links (once
+        their ends are), then the risk keys of the cohorts touched refreshed.
+
+        Batches of entities and observations, which lock nothing another batch of the same
+        write locks, go PIPELINE at a time; the rest one at a time, in order."""
         plan = planned.plan
 
-        def run(query: str, **parameters: Any) -> None:
-            session.execute_write(lambda tx: tx.run(query, parameters, revision=revision).consume())
-
-        def run_counted(query: str, rows: list[Props]) -> None:
+        def run(query: str, **parameters: Any) -> Callable[[ManagedTransaction], None]:
             def work(tx: ManagedTransaction) -> None:
-                self._check_written(tx.run(query, rows=rows, revision=revision), len(rows))
+                tx.run(query, parameters, revision=revision).consume()
 
-            session.execute_write(work)
+            return work
 
-        for batch in _batches(planned.earlier):
-            run(KEEP_EARLIER, rows=batch)
-        for keys in _batches(map(_key_row, plan.retracted_links)):
-            run(DROP_LINKS, keys=keys)
-        for ids in _batches(plan.retracted_entities):
-            run(DROP_ENTITIES, ids=ids)
-        risks, keyed = new_link_risks(data, set(planned.created) - planned.orphans)
-        for query, rows in _write_statements(plan, risks):
-            for batch in _batches(rows):
-                run_counted(query, batch)
-        for stored in (False, True):
-            observations = (
-                _observation_row(o)
-                for o in plan.observations
-                if (observation_key(o) in planned.observed) is stored
-            )
-            for batch in _batches(observations):
-                run(KEEP_OBSERVATIONS if stored else ADD_OBSERVATIONS, rows=batch)
-        for cohorts in _batches(cohort for cohort in sorted(plan.touched_cohorts) if cohort not in keyed):
-            run(REFRESH_RISKS, ids=cohorts)
+        def run_counted(query: str, rows: list[Props]) -> Callable[[ManagedTransaction], None]:
+            return lambda tx: self._check_written(tx.run(query, rows=rows, revision=revision), len(rows))
+
+        with BatchPipeline(self._session, PIPELINE) as pipeline:
+            for batch in _batches(planned.earlier):
+                pipeline.send(run(KEEP_EARLIER, rows=batch), concurrent=False)
+            for keys in _batches(map(_key_row, plan.retracted_links)):
+                pipeline.send(run(DROP_LINKS, keys=keys), concurrent=False)
+            for ids in _batches(plan.retracted_entities):
+                pipeline.send(run(DROP_ENTITIES, ids=ids), concurrent=False)
+            pipeline.barrier()
+            risks, keyed = new_link_risks(data, set(planned.created) - planned.orphans)
+            entities, links = _write_statements(plan, risks)
+            for query, rows in entities:
+                for batch in _batches(rows):
+                    pipeline.send(run_counted(query, batch))
+            for stored in (False, True):
+                observations = (
+                    _observation_row(o)
+                    for o in plan.observations
+                    if (observation_key(o) in planned.observed) is stored
+                )
+                for batch in _batches(observations):
+                    pipeline.send(run(KEEP_OBSERVATIONS if stored else ADD_OBSERVATIONS, rows=batch))
+            pipeline.barrier()
+            for query, rows in links:
+                for batch in _batches(rows):
+                    pipeline.send(run_counted(query, batch), concurrent=False)
+            pipeline.barrier()
+            touched = (cohort for cohort in sorted(plan.touched_cohorts) if cohort not in keyed)
+            for cohorts in _batches(touched):
+                pipeline.send(run(REFRESH_RISKS, ids=cohorts), concurrent=False)
+            pipeline.barrier()
 
     def unfinished_write(self) -> UnfinishedWrite | None:
         mark = self._run_read(UNFINISHED)[0]["unfinished"]
@@ -1665,3 +1685,15 @@ class _Neo4jReader:
             if isinstance(condition, Condition):  # always: the query matches conditions only
                 takers.append(PayAtPlace(condition, record["country"], record["region"]))
         return takers
+
+
+class _PlanningReader(_Neo4jReader):
+    """The reader a write is planned with: the ids it already looked up and did not find
+    are not read again (most of a first load's)."""
+
+    def __init__(self, tx: Transaction | ManagedTransaction, absent: set[str]) -> None:
+        super().__init__(tx)
+        self._absent = absent
+
+    def entities(self, ids: Collection[str]) -> list[AnyEntity]:
+        return super().entities([entity_id for entity_id in ids if entity_id not in self._absent])

@@ -155,7 +155,11 @@ from laborgraph.graph.vocabulary import (
     LinkType,
 )
 
-BATCH_SIZE = 5_000  # rows per UNWIND; each batch of a write runs in its own transaction
+# Rows per UNWIND of a write; each batch runs in its own transaction. Larger batches cost
+# the server more per row (a 1 GB heap at 5,000 rows: a third more CPU than at 2,000, at
+# 10,000 half more): each transaction's state is collected and copied as it grows.
+BATCH_SIZE = 2_000
+READ_BATCH = 5_000  # ids per UNWIND of a read: a round trip each, nothing to commit
 PIPELINE = 2  # batches of a write at the server at once (graph.neo4j_pipeline)
 EXTRA_PREFIX = "extra_"  # kept bundle columns never collide with core properties
 _ENTITY = TypeAdapter(Entity)
@@ -920,9 +924,10 @@ def _links(records: Iterable[Neo4jRecord]) -> list[Link]:
     return [_link(record["from_id"], record["type"], record["to_id"], record["props"]) for record in records]
 
 
-def _batches(rows: Iterable[_T]) -> Iterator[list[_T]]:
+def _batches(rows: Iterable[_T], size: int | None = None) -> Iterator[list[_T]]:
+    """Lists of ``size`` rows (BATCH_SIZE: a write's)."""
     remaining = iter(rows)
-    while batch := list(islice(remaining, BATCH_SIZE)):
+    while batch := list(islice(remaining, size or BATCH_SIZE)):
         yield batch
 
 
@@ -1156,7 +1161,7 @@ class Neo4jStore:
         named = set(times_named)
         ends = {entity_id for link in data.links for entity_id in (link.from_id, link.to_id)}
         ids = sorted(named | ends)
-        stored = {record["id"] for batch in _batches(ids) for record in tx.run(KINDS_BY_ID, ids=batch)}
+        stored = {r["id"] for batch in _batches(ids, READ_BATCH) for r in tx.run(KINDS_BY_ID, ids=batch)}
         missing = sorted(ends - named - stored)
         if missing:
             raise InvalidBundle(
@@ -1188,7 +1193,11 @@ class Neo4jStore:
         created = [
             e.id for e in plan.new_entities if e.entity is EntityKind.cohort and times_named[e.id] == 1
         ]
-        orphans = {r["id"] for batch in _batches(created) for r in tx.run(COHORTS_WITH_CONDITIONS, ids=batch)}
+        orphans = {
+            r["id"]
+            for batch in _batches(created, READ_BATCH)
+            for r in tx.run(COHORTS_WITH_CONDITIONS, ids=batch)
+        }
         return _PlannedWrite(plan=plan, observed=observed, earlier=earlier, created=created, orphans=orphans)
 
     def _write_batches(self, data: GraphData, planned: _PlannedWrite, revision: int) -> None:
@@ -1440,14 +1449,14 @@ class _Neo4jReader:
     def entities(self, ids: Collection[str]) -> list[AnyEntity]:
         return [
             found
-            for batch in _batches(sorted(ids))
+            for batch in _batches(sorted(ids), READ_BATCH)
             for found in _entities(self._tx.run(ENTITIES_BY_ID, ids=batch))
         ]
 
     def links_by_key(self, keys: Collection[LinkKey]) -> list[Link]:
         return [
             found
-            for batch in _batches(map(_key_row, sorted(keys)))
+            for batch in _batches(map(_key_row, sorted(keys)), READ_BATCH)
             for found in _links(self._tx.run(LINKS_BY_KEY, keys=batch))
         ]
 
@@ -1593,7 +1602,7 @@ class _Neo4jReader:
         """Every stored observation of these conditions, by (condition id, date) key
         (graph.revisions.observation_key): what planning a write of them needs."""
         found = {}
-        for batch in _batches(sorted(condition_ids)):
+        for batch in _batches(sorted(condition_ids), READ_BATCH):
             for record in self._tx.run(OBSERVATIONS_OF, ids=batch):
                 condition = Condition.model_validate_json(record["body"])
                 found[observation_key(condition)] = condition
@@ -1604,7 +1613,7 @@ class _Neo4jReader:
     ) -> list[FactVersion]:
         """The value each of these facts holds now, since the revision that last set it."""
         versions = []
-        for batch in _batches(sorted(entity_ids)):
+        for batch in _batches(sorted(entity_ids), READ_BATCH):
             for labels, props in self._tx.run(ENTITIES_BY_ID, ids=batch):
                 entity = _entity(labels, props)
                 versions.append(
@@ -1612,7 +1621,7 @@ class _Neo4jReader:
                         key=entity.id, kind="entity", since=_last_revision(props), until=None, record=entity
                     )
                 )
-        for keys in _batches(map(_key_row, sorted(link_keys))):
+        for keys in _batches(map(_key_row, sorted(link_keys)), READ_BATCH):
             for from_id, link_type, to_id, props in self._tx.run(LINKS_BY_KEY, keys=keys):
                 found = _link(from_id, link_type, to_id, props)
                 versions.append(
@@ -1632,7 +1641,7 @@ class _Neo4jReader:
         found: dict[str, list[FactVersion]] = defaultdict(list)
         for version in self.current_versions(entity_ids, link_keys):
             found[version.key].append(version)
-        for batch in _batches(sorted(keys)):
+        for batch in _batches(sorted(keys), READ_BATCH):
             for record in self._tx.run(EARLIER_OF, keys=batch):
                 found[record["key"]].append(
                     FactVersion(

@@ -153,7 +153,8 @@ def write_import_files(data: GraphData, plan: WritePlan, note: WriteNote, folder
     history = {FIRST: FIRST_REVISION, LAST: FIRST_REVISION}
     nodes: dict[str, _TypedFile] = {}
     links: dict[str, _TypedFile] = {}
-    for query, statement_rows in _write_statements(plan, risks):
+    entity_statements, link_statements = _write_statements(plan, risks)
+    for query, statement_rows in [*entity_statements, *link_statements]:
         for row in statement_rows:
             if query is CREATE_ENTITIES:
                 label = row["label"]

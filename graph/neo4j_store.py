@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from enum import Enum
@@ -103,6 +103,7 @@ from laborgraph.graph.model import (
     Record,
     Unit,
 )
+from laborgraph.graph.neo4j_pipeline import BatchPipeline
 from laborgraph.graph.neo4j_risk import (
     COHORTS_WITH_CONDITIONS,
     DERIVED_PREFIX,
@@ -154,7 +155,12 @@ from laborgraph.graph.vocabulary import (
     LinkType,
 )
 
-BATCH_SIZE = 5_000  # rows per UNWIND; each batch of a write runs in its own transaction
+# Rows per UNWIND of a write; each batch runs in its own transaction. Larger batches cost
+# the server more per row (a 1 GB heap at 5,000 rows: a third more CPU than at 2,000, at
+# 10,000 half more): each transaction's state is collected and copied as it grows.
+BATCH_SIZE = 2_000
+READ_BATCH = 5_000  # ids per UNWIND of a read: a round trip each, nothing to commit
+PIPELINE = 2  # batches of a write at the server at once (graph.neo4j_pipeline)
 EXTRA_PREFIX = "extra_"  # kept bundle columns never collide with core properties
 _ENTITY = TypeAdapter(Entity)
 
@@ -816,17 +822,23 @@ def _key_row(key: LinkKey) -> Props:
     return {"from_id": from_id, "type": LinkType(link_type).value, "to_id": to_id, "project": project}
 
 
-def _write_statements(plan: WritePlan, risks: dict[LinkKey, Props]) -> Iterator[tuple[str, Iterator[Props]]]:
-    """Each statement that stores a plan's new and changed facts, with its rows, which are
-    built only as they are sent."""
-    yield CREATE_ENTITIES, (_entity_row(entity, stored=False) for entity in plan.new_entities)
+Statements = list[tuple[str, Iterator[Props]]]
+
+
+def _write_statements(plan: WritePlan, risks: dict[LinkKey, Props]) -> tuple[Statements, Statements]:
+    """Each statement that stores a plan's new and changed entities, then links, with its
+    rows, which are built only as they are sent."""
+    entities: Statements = [
+        (CREATE_ENTITIES, (_entity_row(entity, stored=False) for entity in plan.new_entities))
+    ]
     for kind in EntityKind:
-        changed = (entity for entity in plan.changed_entities if entity.entity is kind)
-        yield MERGE_ENTITY[kind], (_entity_row(entity, stored=True) for entity in changed)
-    yield CREATE_LINKS, (_link_row(link, risks, stored=False) for link in plan.new_links)
+        changed = [entity for entity in plan.changed_entities if entity.entity is kind]
+        entities.append((MERGE_ENTITY[kind], (_entity_row(entity, stored=True) for entity in changed)))
+    links: Statements = [(CREATE_LINKS, (_link_row(link, risks, stored=False) for link in plan.new_links))]
     for link_type in LinkType:
-        changed_links = (link for link in plan.changed_links if link.type is link_type)
-        yield MERGE_LINK[link_type], (_link_row(link, {}, stored=True) for link in changed_links)
+        changed_links = [link for link in plan.changed_links if link.type is link_type]
+        links.append((MERGE_LINK[link_type], (_link_row(link, {}, stored=True) for link in changed_links)))
+    return entities, links
 
 
 _NOT_FIELDS = (EXTRA_PREFIX, DERIVED_PREFIX, HISTORY_PREFIX)
@@ -912,9 +924,10 @@ def _links(records: Iterable[Neo4jRecord]) -> list[Link]:
     return [_link(record["from_id"], record["type"], record["to_id"], record["props"]) for record in records]
 
 
-def _batches(rows: Iterable[_T]) -> Iterator[list[_T]]:
+def _batches(rows: Iterable[_T], size: int | None = None) -> Iterator[list[_T]]:
+    """Lists of ``size`` rows (BATCH_SIZE: a write's)."""
     remaining = iter(rows)
-    while batch := list(islice(remaining, BATCH_SIZE)):
+    while batch := list(islice(remaining, size or BATCH_SIZE)):
         yield batch
 
 
@@ -1094,8 +1107,7 @@ class Neo4jStore:
                     turn.commit()
                     return Written(revision=None)
                 storing = True
-                with self._session() as batches:
-                    self._write_batches(batches, data, planned, mark.revision)
+                self._write_batches(data, planned, mark.revision)
                 made = planned.plan.revision(mark.revision, note)
                 turn.run(
                     ADD_REVISION, made.model_dump(exclude={"counts"}), counts=json.dumps(made.counts)
@@ -1149,7 +1161,7 @@ class Neo4jStore:
         named = set(times_named)
         ends = {entity_id for link in data.links for entity_id in (link.from_id, link.to_id)}
         ids = sorted(named | ends)
-        stored = {record["id"] for batch in _batches(ids) for record in tx.run(KINDS_BY_ID, ids=batch)}
+        stored = {r["id"] for batch in _batches(ids, READ_BATCH) for r in tx.run(KINDS_BY_ID, ids=batch)}
         missing = sorted(ends - named - stored)
         if missing:
             raise InvalidBundle(
@@ -1160,7 +1172,7 @@ class Neo4jStore:
                     for entity_id in missing
                 ]
             )
-        reader = _Neo4jReader(tx)
+        reader = _PlanningReader(tx, absent=set(ids) - stored)
         observed = reader.observed({c.id for c in data.conditions})
         plan = plan_write(reader, data, retractions, observed)
         if plan.is_empty():
@@ -1181,46 +1193,63 @@ class Neo4jStore:
         created = [
             e.id for e in plan.new_entities if e.entity is EntityKind.cohort and times_named[e.id] == 1
         ]
-        orphans = {r["id"] for batch in _batches(created) for r in tx.run(COHORTS_WITH_CONDITIONS, ids=batch)}
+        orphans = {
+            r["id"]
+            for batch in _batches(created, READ_BATCH)
+            for r in tx.run(COHORTS_WITH_CONDITIONS, ids=batch)
+        }
         return _PlannedWrite(plan=plan, observed=observed, earlier=earlier, created=created, orphans=orphans)
 
-    def _write_batches(
-        self, session: Session, data: GraphData, planned: _PlannedWrite, revision: int
-    ) -> None:
+    def _write_batches(self, data: GraphData, planned: _PlannedWrite, revision: int) -> None:
         """Every batch of the plan, each in its own transaction (retried alone if it fails
-        transiently): earlier values kept, retracted facts dropped, new and changed facts
-        stored, observations kept, then the risk keys of the cohorts touched refreshed."""
+        transiently), sent through a pipeline (graph.neo4j_pipeline) so the next batch is
+        built while the server writes the last: earlier values kept, retracted facts
+        dropped, new and changed entities and the observations stored, then the links (once
+        their ends are), then the risk keys of the cohorts touched refreshed.
+
+        Batches of entities and observations, which lock nothing another batch of the same
+        write locks, go PIPELINE at a time; the rest one at a time, in order."""
         plan = planned.plan
 
-        def run(query: str, **parameters: Any) -> None:
-            session.execute_write(lambda tx: tx.run(query, parameters, revision=revision).consume())
-
-        def run_counted(query: str, rows: list[Props]) -> None:
+        def run(query: str, **parameters: Any) -> Callable[[ManagedTransaction], None]:
             def work(tx: ManagedTransaction) -> None:
-                self._check_written(tx.run(query, rows=rows, revision=revision), len(rows))
+                tx.run(query, parameters, revision=revision).consume()
 
-            session.execute_write(work)
+            return work
 
-        for batch in _batches(planned.earlier):
-            run(KEEP_EARLIER, rows=batch)
-        for keys in _batches(map(_key_row, plan.retracted_links)):
-            run(DROP_LINKS, keys=keys)
-        for ids in _batches(plan.retracted_entities):
-            run(DROP_ENTITIES, ids=ids)
-        risks, keyed = new_link_risks(data, set(planned.created) - planned.orphans)
-        for query, rows in _write_statements(plan, risks):
-            for batch in _batches(rows):
-                run_counted(query, batch)
-        for stored in (False, True):
-            observations = (
-                _observation_row(o)
-                for o in plan.observations
-                if (observation_key(o) in planned.observed) is stored
-            )
-            for batch in _batches(observations):
-                run(KEEP_OBSERVATIONS if stored else ADD_OBSERVATIONS, rows=batch)
-        for cohorts in _batches(cohort for cohort in sorted(plan.touched_cohorts) if cohort not in keyed):
-            run(REFRESH_RISKS, ids=cohorts)
+        def run_counted(query: str, rows: list[Props]) -> Callable[[ManagedTransaction], None]:
+            return lambda tx: self._check_written(tx.run(query, rows=rows, revision=revision), len(rows))
+
+        with BatchPipeline(self._session, PIPELINE) as pipeline:
+            for batch in _batches(planned.earlier):
+                pipeline.send(run(KEEP_EARLIER, rows=batch), concurrent=False)
+            for keys in _batches(map(_key_row, plan.retracted_links)):
+                pipeline.send(run(DROP_LINKS, keys=keys), concurrent=False)
+            for ids in _batches(plan.retracted_entities):
+                pipeline.send(run(DROP_ENTITIES, ids=ids), concurrent=False)
+            pipeline.barrier()
+            risks, keyed = new_link_risks(data, set(planned.created) - planned.orphans)
+            entities, links = _write_statements(plan, risks)
+            for query, rows in entities:
+                for batch in _batches(rows):
+                    pipeline.send(run_counted(query, batch))
+            for stored in (False, True):
+                observations = (
+                    _observation_row(o)
+                    for o in plan.observations
+                    if (observation_key(o) in planned.observed) is stored
+                )
+                for batch in _batches(observations):
+                    pipeline.send(run(KEEP_OBSERVATIONS if stored else ADD_OBSERVATIONS, rows=batch))
+            pipeline.barrier()
+            for query, rows in links:
+                for batch in _batches(rows):
+                    pipeline.send(run_counted(query, batch), concurrent=False)
+            pipeline.barrier()
+            touched = (cohort for cohort in sorted(plan.touched_cohorts) if cohort not in keyed)
+            for cohorts in _batches(touched):
+                pipeline.send(run(REFRESH_RISKS, ids=cohorts), concurrent=False)
+            pipeline.barrier()
 
     def unfinished_write(self) -> UnfinishedWrite | None:
         mark = self._run_read(UNFINISHED)[0]["unfinished"]
@@ -1420,14 +1449,14 @@ class _Neo4jReader:
     def entities(self, ids: Collection[str]) -> list[AnyEntity]:
         return [
             found
-            for batch in _batches(sorted(ids))
+            for batch in _batches(sorted(ids), READ_BATCH)
             for found in _entities(self._tx.run(ENTITIES_BY_ID, ids=batch))
         ]
 
     def links_by_key(self, keys: Collection[LinkKey]) -> list[Link]:
         return [
             found
-            for batch in _batches(map(_key_row, sorted(keys)))
+            for batch in _batches(map(_key_row, sorted(keys)), READ_BATCH)
             for found in _links(self._tx.run(LINKS_BY_KEY, keys=batch))
         ]
 
@@ -1573,7 +1602,7 @@ class _Neo4jReader:
         """Every stored observation of these conditions, by (condition id, date) key
         (graph.revisions.observation_key): what planning a write of them needs."""
         found = {}
-        for batch in _batches(sorted(condition_ids)):
+        for batch in _batches(sorted(condition_ids), READ_BATCH):
             for record in self._tx.run(OBSERVATIONS_OF, ids=batch):
                 condition = Condition.model_validate_json(record["body"])
                 found[observation_key(condition)] = condition
@@ -1584,7 +1613,7 @@ class _Neo4jReader:
     ) -> list[FactVersion]:
         """The value each of these facts holds now, since the revision that last set it."""
         versions = []
-        for batch in _batches(sorted(entity_ids)):
+        for batch in _batches(sorted(entity_ids), READ_BATCH):
             for labels, props in self._tx.run(ENTITIES_BY_ID, ids=batch):
                 entity = _entity(labels, props)
                 versions.append(
@@ -1592,7 +1621,7 @@ class _Neo4jReader:
                         key=entity.id, kind="entity", since=_last_revision(props), until=None, record=entity
                     )
                 )
-        for keys in _batches(map(_key_row, sorted(link_keys))):
+        for keys in _batches(map(_key_row, sorted(link_keys)), READ_BATCH):
             for from_id, link_type, to_id, props in self._tx.run(LINKS_BY_KEY, keys=keys):
                 found = _link(from_id, link_type, to_id, props)
                 versions.append(
@@ -1612,7 +1641,7 @@ class _Neo4jReader:
         found: dict[str, list[FactVersion]] = defaultdict(list)
         for version in self.current_versions(entity_ids, link_keys):
             found[version.key].append(version)
-        for batch in _batches(sorted(keys)):
+        for batch in _batches(sorted(keys), READ_BATCH):
             for record in self._tx.run(EARLIER_OF, keys=batch):
                 found[record["key"]].append(
                     FactVersion(
@@ -1665,3 +1694,15 @@ class _Neo4jReader:
             if isinstance(condition, Condition):  # always: the query matches conditions only
                 takers.append(PayAtPlace(condition, record["country"], record["region"]))
         return takers
+
+
+class _PlanningReader(_Neo4jReader):
+    """The reader a write is planned with: the ids it already looked up and did not find
+    are not read again (most of a first load's)."""
+
+    def __init__(self, tx: Transaction | ManagedTransaction, absent: set[str]) -> None:
+        super().__init__(tx)
+        self._absent = absent
+
+    def entities(self, ids: Collection[str]) -> list[AnyEntity]:
+        return super().entities([entity_id for entity_id in ids if entity_id not in self._absent])

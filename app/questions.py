@@ -29,7 +29,7 @@ from laborgraph.graph import snapshots
 from laborgraph.graph.analysis import changes, gaps, influence, paths, privacy, regions, tiers
 from laborgraph.graph.analysis.actions import TrackedAction, tracked_actions, with_open_actions
 from laborgraph.graph.analysis.changes import Change, Found
-from laborgraph.graph.analysis.gaps import GapKind, GapReport, VisibilityGaps
+from laborgraph.graph.analysis.gaps import GapReport, VisibilityGaps
 from laborgraph.graph.analysis.overview import Overview, buyers_overview
 from laborgraph.graph.analysis.scorecards import (
     Scorecard,
@@ -360,10 +360,9 @@ class Questions:
 
     def _warm_gaps(self, today: date) -> None:
         """The first page of gaps of any kind and dimension, as ``gaps`` gives them, all from
-        one count of the whole graph's gaps."""
+        one count of the whole graph's gaps and one walk over its cohorts."""
         with self._visibility_gaps(today) as found:
-            kinds, dimensions = (None, *GapKind), (None, *Dimension)
-            pages = {(k, d): found.report(k, d, 0, DEFAULT_PAGE) for k in kinds for d in dimensions}
+            pages = found.first_pages(DEFAULT_PAGE)
         for (kind, dimension), page in pages.items():
             asked = _gaps_asked(kind, dimension, 0, DEFAULT_PAGE, today)
             self.remembered("gaps", asked, GapReport, partial(self.masked_gaps, page))

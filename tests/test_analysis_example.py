@@ -7,12 +7,13 @@ from datetime import date
 import pytest
 
 from laborgraph.graph.analysis import regions
-from laborgraph.graph.analysis.gaps import GapKind, visibility_gaps
+from laborgraph.graph.analysis.gaps import GapKind, VisibilityGaps, visibility_gaps
 from laborgraph.graph.analysis.influence import fragmentation, influencers
 from laborgraph.graph.analysis.paths import PathQuery, RiskPath, trace_risk_paths
 from laborgraph.graph.analysis.tiers import tier_map
 from laborgraph.graph.scoring import load_scoring
 from laborgraph.graph.store import GraphStore
+from laborgraph.graph.vocabulary import Dimension
 from laborgraph.ingest.load import ingest_path
 from tests.conftest import EXAMPLE_BUNDLE
 
@@ -177,6 +178,17 @@ def test_gaps_show_what_cannot_be_seen(example: GraphStore) -> None:
     assert "coh-savanna-ke-moderators/management" in by_kind[GapKind.unsourced_condition]
     assert "coh-taskhive-ke-gig/pay" in by_kind[GapKind.unknown_condition]
     assert len(by_kind[GapKind.stale_evidence]) == 16
+
+
+@pytest.mark.parametrize("limit", [1, 3, 100])
+def test_the_first_pages_of_gaps_are_the_pages_each_report_gives(example: GraphStore, limit: int) -> None:
+    with regions.whole_graph(example) as whole:
+        found = VisibilityGaps(whole, SCORING, today=date(2026, 11, 22))
+        first = found.first_pages(limit)
+        one_by_one = {ask: found.report(*ask, 0, limit) for ask in first}
+    assert len(first) == (len(GapKind) + 1) * (len(Dimension) + 1)
+    assert first == one_by_one
+    assert any(page.total > limit for page in first.values())  # pages cut short, not whole
 
 
 def test_fragmentation_counts_decision_makers(example: GraphStore) -> None:

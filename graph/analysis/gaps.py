@@ -8,10 +8,11 @@ an action overdue, and one whose condition worsened.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import partial
 from itertools import chain, compress, islice, repeat
 from operator import and_, is_, itemgetter, not_
 from typing import cast
@@ -42,6 +43,12 @@ class GapKind(StrEnum):
 
 
 ACTION_GAPS = (GapKind.overdue_action, GapKind.worsened_after_action)
+# The gaps of cohorts and their conditions: found walking every cohort's records.
+COHORT_GAPS = frozenset(GapKind) - {
+    GapKind.organization_without_cohorts,
+    GapKind.decision_reaches_no_cohort,
+    *ACTION_GAPS,
+}
 
 
 class Gap(BaseModel):
@@ -196,6 +203,42 @@ class VisibilityGaps:
 
         Kinds wholly before the page are skipped by their counts; within a kind, a gap is
         built only once it is on the page."""
+        return self._page(kind, dimension, offset, limit, lambda each: self._rows(each, dimension))
+
+    def first_pages(self, limit: int) -> dict[tuple[GapKind | None, Dimension | None], GapReport]:
+        """``report(kind, dimension, 0, limit)`` for every kind and every dimension (each
+        also None), from one walk over the cohorts where ``report`` walks them once a page."""
+        wanted = {(c.kind, c.dimension): min(c.count, limit) for c in self.counts() if c.kind in COHORT_GAPS}
+        found: dict[tuple[GapKind, Dimension | None], list[_Row]] = defaultdict(list)
+        missing = sum(wanted.values())
+        cohorts = self.whole.per_cohort() if missing else iter(())
+        for records in cohorts:
+            for each, dim in self._of_cohort(records):
+                for key in ((each, None), (each, dim)):
+                    if len(found[key]) < wanted.get(key, 0):
+                        found[key].append((records.cohort_id, dim, records))
+                        missing -= 1
+            if not missing:
+                break
+
+        def rows_of(dimension: Dimension | None, each: GapKind) -> Iterator[_Row]:
+            return iter(found[each, dimension]) if each in COHORT_GAPS else self._rows(each, dimension)
+
+        return {
+            (kind, dimension): self._page(kind, dimension, 0, limit, partial(rows_of, dimension))
+            for kind in (None, *GapKind)
+            for dimension in (None, *Dimension)
+        }
+
+    def _page(
+        self,
+        kind: GapKind | None,
+        dimension: Dimension | None,
+        offset: int,
+        limit: int | None,
+        rows_of: Callable[[GapKind], Iterator[_Row]],
+    ) -> GapReport:
+        """A report's page, each kind's gaps on ``dimension`` coming in order from ``rows_of``."""
         counts = self.counts()
         wanted = [c for c in counts if c.kind in (kind or c.kind,) and c.dimension == dimension]
         total = sum(c.count for c in wanted)
@@ -207,9 +250,7 @@ class VisibilityGaps:
                 skip -= count.count
                 continue
             room = None if limit is None else skip + limit - len(items)
-            items.extend(
-                self._gap(count.kind, row) for row in islice(self._rows(count.kind, dimension), skip, room)
-            )
+            items.extend(self._gap(count.kind, row) for row in islice(rows_of(count.kind), skip, room))
             skip = 0
             if limit is not None and len(items) >= limit:
                 break

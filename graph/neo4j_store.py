@@ -1420,10 +1420,11 @@ class Neo4jStore:
             ) from exc
         except (ServiceUnavailable, SessionExpired, TransientError) as exc:
             if getattr(exc, "code", None) == _OUT_OF_TRANSACTION_MEMORY:
+                what = f"one batch of {BATCH_SIZE:,} rows of this write" if "write" in action else "this read"
                 raise GraphError(
-                    f"Neo4j at {where} has too little transaction memory for one batch of"
-                    f" {BATCH_SIZE:,} rows of this write: raise dbms.memory.transaction.total.max"
-                    f" (or the heap, server.memory.heap.max_size) and restart it ({exc.message})"
+                    f"Neo4j at {where} has too little transaction memory for {what}: raise"
+                    " dbms.memory.transaction.total.max (or the heap, server.memory.heap.max_size)"
+                    f" and restart it ({exc.message})"
                 ) from exc
             raise StoreUnavailable(f"cannot {action} Neo4j at {where}: {exc}") from exc
         except (AuthError, Forbidden) as exc:

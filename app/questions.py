@@ -33,6 +33,7 @@ from laborgraph.graph.analysis.gaps import GapReport, VisibilityGaps
 from laborgraph.graph.analysis.overview import Overview, buyers_overview
 from laborgraph.graph.analysis.scorecards import (
     Scorecard,
+    ScorecardFacts,
     ScorecardPage,
     ScorecardSummary,
     organization_scorecards,
@@ -506,21 +507,25 @@ class Questions:
                 )
 
     def scorecard_summary(self) -> ScorecardSummary:
-        """Every scored organization and its points, from the whole graph read once."""
+        """Every scored organization and its points, under the scoring file's evidence age."""
+        days = self.scoring.evidence.stale_after_days
 
         def answer() -> ScorecardSummary:
-            with self.store.read() as reader:
-                return summarize(
-                    reader.condition_facts(),
-                    reader.engagements(),
-                    reader.source_dates(),
-                    self.scoring.evidence.stale_after_days,
-                )
+            return self.scorecard_facts().summary(days)
 
-        # Points count every cohort, small ones too, and only the evidence's age depends on
-        # the scoring file: another privacy threshold or scoring file keeps the same summary.
-        ages = {"stale_after_days": self.scoring.evidence.stale_after_days}
+        ages = {"stale_after_days": days}
         return self.remembered("scorecard-summary", {}, ScorecardSummary, answer, settings=ages)
+
+    def scorecard_facts(self) -> ScorecardFacts:
+        """What every scored organization's points rest on, from the whole graph read once.
+        Points count every cohort, small ones too, and the evidence's age is applied after
+        (``ScorecardFacts.summary``): no setting changes these facts."""
+
+        def answer() -> ScorecardFacts:
+            with self.store.read() as reader:
+                return summarize(reader.condition_facts(), reader.engagements(), reader.source_dates())
+
+        return self.remembered("scorecard-facts", {}, ScorecardFacts, answer, settings={})
 
     def unfinished_notice(self) -> str | None:
         """What every answer says while a write is unfinished (graph.unfinished), or None."""

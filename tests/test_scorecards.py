@@ -28,6 +28,7 @@ from laborgraph.graph.analysis.scorecards import (
 )
 from laborgraph.graph.embedded import EmbeddedStore
 from laborgraph.graph.model import GraphData, Source
+from laborgraph.graph.scoring import DEFAULT_SCORING_FILE
 from laborgraph.graph.store import GraphStore
 from laborgraph.graph.vocabulary import Principle
 from laborgraph.ingest.load import ingest_path
@@ -200,6 +201,29 @@ def test_evidence_is_fresh_for_two_years_before_the_review_day(
         )
 
 
+def test_a_shorter_evidence_age_takes_the_advanced_points_of_evidence_now_too_old(
+    ask: Questions, tmp_path: Path
+) -> None:
+    """Scored once under the default two years (as an ingest's warm-up does), then under 30
+    days: every advanced point rests on evidence older than that, so each is taken away,
+    and the two years still score as before."""
+    ask.scorecards()  # what the default age keeps
+    scoring = tmp_path / "scoring.toml"
+    default = DEFAULT_SCORING_FILE.read_text()
+    scoring.write_text(default.replace("stale_after_days = 730", "stale_after_days = 30"))
+    short = Questions(ask.store, Settings.model_validate({"min_headcount": 5, "scoring_file": scoring}))
+
+    page = short.scorecards(limit=None)
+
+    earned = {card.organization_id: awarded(card) for card in page.items}
+    assert earned["org-kora"] == (1, 1, 1, 1, 1)  # its audit is older than 30 days: basic only
+    assert earned == {org: tuple(min(n, 1) for n in points) for org, points in HAND_SCORED.items()}
+    assert {c.points: c.organizations for c in page.by_points} == {0: 9, 1: 2, 2: 2, 5: 1}
+    assert [c.advanced for c in page.principles] == [0, 0, 0, 0, 0]
+    assert ask.scorecards(limit=None).by_points == ask.scorecards().by_points  # two years: as before
+    assert {card.organization_id: awarded(card) for card in ask.scorecards(limit=None).items} == HAND_SCORED
+
+
 def test_advanced_needs_strong_grades_and_a_source(store: GraphStore) -> None:
     chain = Chain().org("org-v").cohort("coh-a").cohort("coh-b").cohort("coh-c")
     for cohort in ("coh-a", "coh-b", "coh-c"):
@@ -223,9 +247,10 @@ def test_advanced_needs_strong_grades_and_a_source(store: GraphStore) -> None:
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-@given(data=random_chains(), age=st.integers(0, 1500))
-def test_the_whole_graph_summary_and_each_scorecard_agree(data: GraphData, age: int) -> None:
-    """Points worked out streaming the whole graph equal those read for each organization."""
+@given(data=random_chains(), age=st.integers(0, 1500), window=st.integers(0, 1500))
+def test_the_whole_graph_summary_and_each_scorecard_agree(data: GraphData, age: int, window: int) -> None:
+    """Points worked out streaming the whole graph once, then scored for any evidence age,
+    equal those read for each organization under that age."""
     sources = [Source(id="s", title="Report", published_at=date(2025, 1, 1) - timedelta(days=age))]
     graded = [
         c.model_copy(update={"source_ids": ("s",), "observed_at": date(2024, 6, 1)}) if n % 2 else c
@@ -237,16 +262,19 @@ def test_the_whole_graph_summary_and_each_scorecard_agree(data: GraphData, age: 
         try:
             store.write(data)
             with store.read() as reader:
-                summary = summarize(
-                    reader.condition_facts(), reader.engagements(), reader.source_dates(), 730
-                )
+                facts = summarize(reader.condition_facts(), reader.engagements(), reader.source_dates())
+                summary = facts.summary(window)
                 cards = organization_scorecards(
-                    reader, summary.organizations, summary.review_day, 730, SHOW_ALL
+                    reader, summary.organizations, summary.review_day, window, SHOW_ALL
                 )
         finally:
             store.close()
     assert [c.organization_id for c in cards] == summary.organizations
     assert [c.points for c in cards] == summary.points
+    assert [[(p.basic, p.advanced) for p in c.principles] for c in cards] == [
+        [(bool(bits >> 2 * k & 1), bool(bits >> 2 * k + 1 & 1)) for k in range(len(Principle))]
+        for bits in summary.earned
+    ]
     engaging = {link.from_id for link in data.links if link.type.value == "ENGAGES"}
     assert set(summary.organizations) == engaging
 

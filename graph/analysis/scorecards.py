@@ -14,8 +14,9 @@ No evidence, no point: a dimension with no condition costs the basic point. A sm
 counts like any other but is never named to a caller who may not see it.
 
 Every rule is applied once per cohort (``marks``) and folded per organization (``Tally``),
-whether the facts come streamed from the whole graph (``summarize``: which organizations
-score how many points, and the review day, read once) or read for a page of organizations
+whether the facts come streamed from the whole graph (``summarize``: each organization's
+tally and the review day, read once, from which ``ScorecardFacts.summary`` scores every
+organization for any evidence age) or read for a page of organizations
 (``organization_scorecards``: the conditions and sources each point rests on, or what is
 missing).
 """
@@ -110,6 +111,67 @@ class PrincipleCount(BaseModel):
     principle: Principle
     basic: int = Field(description="organizations earning its basic point")
     advanced: int = Field(description="organizations earning its advanced point")
+
+
+class ScorecardFacts(BaseModel):
+    """What every organization's points rest on, whatever the evidence's age: each one's
+    marks folded over the cohorts it engages (``Tally``), by organization id. Points for any
+    ``stale_after_days`` follow from it (``summary``) without reading the graph again."""
+
+    review_day: date | None
+    organizations: list[str]
+    cohorts: list[int]  # of each organization, the cohorts it engages
+    basic: list[int]  # of each organization, ``Tally.basic``
+    exemplary: list[int]  # of each organization, ``Tally.exemplary``
+    oldest: list[list[int]]  # of each organization, per dimension (in ``Dimension`` order), the
+    # ordinal of the oldest exemplary evidence; 0 where some is undated or none is exemplary
+
+    @classmethod
+    def of(cls, review: date | None, tallies: Mapping[str, Tally]) -> ScorecardFacts:
+        organizations = sorted(tallies)
+        folded = [tallies[org_id] for org_id in organizations]
+        return cls(
+            review_day=review,
+            organizations=organizations,
+            cohorts=[t.cohorts for t in folded],
+            basic=[t.basic for t in folded],
+            exemplary=[t.exemplary for t in folded],
+            oldest=[[_ordinal(t.oldest.get(d)) for d in Dimension] for t in folded],
+        )
+
+    def summary(self, window_days: int) -> ScorecardSummary:
+        """Every organization's points, evidence older than ``window_days`` before the
+        review day being stale."""
+        since = fresh_from(self.review_day, window_days)
+        folded = zip(self.cohorts, self.basic, self.exemplary, self.oldest, strict=True)
+        scored = [
+            Tally(n, basic, exemplary, dict(zip(Dimension, map(_day, oldest), strict=True))).points(since)
+            for n, basic, exemplary, oldest in folded
+        ]
+        principles = [
+            PrincipleCount(
+                principle=p,
+                basic=sum(points[p][0] for points in scored),
+                advanced=sum(points[p][1] for points in scored),
+            )
+            for p in Principle
+        ]
+        return ScorecardSummary(
+            review_day=self.review_day,
+            organizations=self.organizations,
+            points=[_total(s) for s in scored],
+            earned=[earned_bits(s) for s in scored],
+            cohorts=self.cohorts,
+            principles=principles,
+        )
+
+
+def _ordinal(day: date | None) -> int:
+    return 0 if day is None else day.toordinal()
+
+
+def _day(ordinal: int) -> date | None:
+    return None if ordinal == 0 else date.fromordinal(ordinal)
 
 
 class ScorecardSummary(BaseModel):
@@ -284,9 +346,8 @@ def summarize(
     conditions: Iterable[ConditionFacts],
     engagements: Iterable[Engagement],
     source_dates: Mapping[str, date | None],
-    window_days: int,
-) -> ScorecardSummary:
-    """Every organization that engages cohorts and its points, from the graph's conditions
+) -> ScorecardFacts:
+    """What every organization that engages cohorts scores on, from the graph's conditions
     and ENGAGES links (both by cohort id), each read once."""
     newest = _NewestObservation()
     by_cohort = _cohort_marks(newest.watch(conditions), source_dates)
@@ -304,26 +365,7 @@ def summarize(
             tally.add(found)
     for _ in by_cohort:  # the rest still dates the review day
         pass
-    review = review_day(newest.day, source_dates)
-    since = fresh_from(review, window_days)
-    organizations = sorted(tallies)
-    scored = [tallies[org_id].points(since) for org_id in organizations]
-    principles = [
-        PrincipleCount(
-            principle=p,
-            basic=sum(points[p][0] for points in scored),
-            advanced=sum(points[p][1] for points in scored),
-        )
-        for p in Principle
-    ]
-    return ScorecardSummary(
-        review_day=review,
-        organizations=organizations,
-        points=[_total(s) for s in scored],
-        earned=[earned_bits(s) for s in scored],
-        cohorts=[tallies[org_id].cohorts for org_id in organizations],
-        principles=principles,
-    )
+    return ScorecardFacts.of(review_day(newest.day, source_dates), tallies)
 
 
 class _NewestObservation:

@@ -29,7 +29,7 @@ from laborgraph.graph import snapshots
 from laborgraph.graph.analysis import changes, gaps, influence, paths, privacy, regions, tiers
 from laborgraph.graph.analysis.actions import TrackedAction, tracked_actions, with_open_actions
 from laborgraph.graph.analysis.changes import Change, Found
-from laborgraph.graph.analysis.gaps import GapReport, VisibilityGaps
+from laborgraph.graph.analysis.gaps import GapCounts, GapReport, VisibilityGaps
 from laborgraph.graph.analysis.overview import Overview, buyers_overview
 from laborgraph.graph.analysis.scorecards import (
     Scorecard,
@@ -57,6 +57,7 @@ FRONT_PAGE_PATHS = 25  # the top risk paths the front page lists
 SINCE_LISTED = 12  # changes the front page lists since the last review...
 SINCE_AT_MOST = 10_000  # ...when the newest revision changed at most this many facts
 SNAPSHOTS = "revisions"  # the folder under the data dir that keeps the graph of earlier revisions
+KEPT_FRAGMENTATION = 500  # cohorts of the most fragmented a page within is cut from (5 MB at 1M links)
 SCORECARDS_PER_READ = 200  # organizations whose cohorts one read of a scorecard page takes
 KEEP_AT_MOST = 8 * 2**20  # characters of JSON: larger answers (every row of a big graph) are not kept
 ACTIONS_PER_READ = 500  # risk paths whose open actions are read at once, as they stream
@@ -354,10 +355,16 @@ class Questions:
 
     @contextmanager
     def _visibility_gaps(self, today: date) -> Iterator[VisibilityGaps]:
-        """The gaps of the whole graph, counted, for reports while the block reads them."""
+        """The gaps of the whole graph, for reports while the block reads them; their counts
+        are kept, so that a page past the first reads only the cohorts up to it."""
         tracked = self.tracked(today)
+
+        def counted(count: Callable[[], list[gaps.GapCount]]) -> list[gaps.GapCount]:
+            asked = {"today": today}
+            return self.remembered("gap-counts", asked, GapCounts, lambda: GapCounts(counts=count())).counts
+
         with regions.whole_graph(self.store) as whole:
-            yield VisibilityGaps(whole, self.scoring, today, actions=tracked)
+            yield VisibilityGaps(whole, self.scoring, today, actions=tracked, counted=counted)
 
     def _warm_gaps(self, today: date) -> None:
         """The first page of gaps of any kind and dimension, as ``gaps`` gives them, all from
@@ -433,8 +440,15 @@ class Questions:
             return tracked_actions(reader, today, self.privacy, every)
 
     def fragmentation(self, offset: int = 0, limit: int | None = None) -> influence.Fragmentation:
-        """Decision-makers per cohort (a page, most first) and buyer units' reach."""
+        """Decision-makers per cohort (a page, most first) and buyer units' reach.
 
+        A page within the first KEPT_FRAGMENTATION cohorts is cut from those, worked out and
+        kept once for all of them: ranking five hundred costs what ranking a hundred does."""
+        if limit is not None and offset + limit <= KEPT_FRAGMENTATION:
+            return self._fragmentation(0, KEPT_FRAGMENTATION).cut(offset, limit)
+        return self._fragmentation(offset, limit)
+
+    def _fragmentation(self, offset: int, limit: int | None) -> influence.Fragmentation:
         def answer() -> influence.Fragmentation:
             with regions.whole_graph(self.store) as whole:
                 return self.fragmentation_of(whole, offset, limit)

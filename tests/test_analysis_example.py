@@ -191,6 +191,32 @@ def test_the_first_pages_of_gaps_are_the_pages_each_report_gives(example: GraphS
     assert any(page.total > limit for page in first.values())  # pages cut short, not whole
 
 
+@pytest.mark.parametrize(
+    ("kind", "dimension"),
+    [(None, None), (GapKind.unknown_condition, None), (GapKind.unrecorded_condition, None),
+     (None, Dimension.workload), (GapKind.stale_evidence, None)],
+)  # fmt: skip
+def test_any_page_of_gaps_is_that_slice_of_them_all_when_only_the_counts_are_known_before(
+    example: GraphStore, kind: GapKind | None, dimension: Dimension | None
+) -> None:
+    """A page past the first, from kept counts: the cohorts' links are read only up to the
+    page, and it still lists what the whole list lists there."""
+    today = date(2026, 11, 22)
+    with regions.whole_graph(example) as whole:
+        every = VisibilityGaps(whole, SCORING, today=today)
+        listed = list(every.iter(kind, dimension))
+        counts = every.counts()
+    assert len(listed) > 8
+    for offset, limit in [(0, 5), (3, 4), (7, 100), (len(listed) - 2, 5), (len(listed), 3)]:
+        with regions.whole_graph(example) as whole:
+            page = VisibilityGaps(whole, SCORING, today=today, counted=lambda count: counts).report(
+                kind, dimension, offset, limit
+            )
+        assert page.items == listed[offset : offset + limit], (offset, limit)
+        assert page.total == len(listed)
+        assert page.next_offset == (offset + limit if offset + limit < len(listed) else None)
+
+
 def test_fragmentation_counts_decision_makers(example: GraphStore) -> None:
     with regions.whole_graph(example) as whole:
         found = fragmentation(whole)

@@ -144,3 +144,28 @@ def test_pages_of_the_first_hundred_paths_are_cut_from_one_kept_page(
         last = offset + limit >= len(every)
         assert page.next_offset == (None if last else offset + limit)
         assert page.total == (len(every) if last else None)
+
+
+def test_pages_of_the_most_fragmented_cohorts_are_cut_from_one_kept_page(
+    store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingest_path(store, EXAMPLE_BUNDLE)
+    ask = Questions(store, Settings.model_validate({"min_headcount": 5}))
+    every = ask.fragmentation()  # every cohort, worked out whole
+    assert every.total > 20
+    ask.warm()
+
+    def ranked_again(*args: object, **kwargs: object) -> NoReturn:
+        raise AssertionError("fragmentation was worked out again")
+
+    monkeypatch.setattr(questions.influence, "fragmentation", ranked_again)
+    for offset, limit in [(0, 100), (0, 5), (5, 10), (every.total - 3, 10), (every.total, 5)]:
+        page = Questions(store, ask.settings).fragmentation(offset, limit)
+        assert page.cohorts == every.cohorts[offset : offset + limit], (offset, limit)
+        assert (page.offset, page.limit) == (offset, limit)
+        assert page.next_offset == (offset + limit if offset + limit < every.total else None)
+        assert (page.total, page.units_per_cohort, page.buyers) == (
+            every.total,
+            every.units_per_cohort,
+            every.buyers,
+        )

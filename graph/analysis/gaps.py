@@ -66,6 +66,12 @@ class GapCount(BaseModel):
     count: int
 
 
+class GapCounts(BaseModel):
+    """How many gaps of each kind, and of each kind on each dimension, as a whole."""
+
+    counts: list[GapCount]
+
+
 class GapReport(BaseModel):
     """How many gaps there are, and one page of them."""
 
@@ -94,7 +100,10 @@ class VisibilityGaps:
         today: date | None = None,
         depth: int = DEFAULT_DEPTH,
         actions: Sequence[TrackedAction] = (),
+        counted: Callable[[Callable[[], list[GapCount]]], list[GapCount]] | None = None,
     ) -> None:
+        """``counted``, when given, is asked for the counts with the means to count them, and
+        may give back ones counted before (as Questions keeps them) instead."""
         self.whole = whole
         self.skeleton = whole.skeleton
         self.depth = depth
@@ -104,12 +113,13 @@ class VisibilityGaps:
         self.stale_before = self.today - timedelta(days=config.evidence.stale_after_days)
         self.actions = sorted(actions, key=lambda a: a.id)
         self._counted: list[GapCount] | None = None
+        self._counter = counted
 
     def counts(self) -> list[GapCount]:
         """How many gaps of each kind, and of each kind on each dimension (where it has one):
         counted once (a pass over every condition), then reused by every report."""
         if self._counted is None:
-            self._counted = self._count()
+            self._counted = self._count() if self._counter is None else self._counter(self._count)
         return self._counted
 
     def _count(self) -> list[GapCount]:

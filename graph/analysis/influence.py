@@ -167,6 +167,18 @@ class Fragmentation(BaseModel):
     cohorts: list[CohortFragmentation] = Field(description="most fragmented first")
     buyers: list[BuyerFragmentation]
 
+    def cut(self, offset: int, limit: int) -> Fragmentation:
+        """The page of ``limit`` cohorts from ``offset`` of this one, which starts at 0 and holds them."""
+        stop = offset + limit
+        return self.model_copy(
+            update={
+                "offset": offset,
+                "limit": limit,
+                "next_offset": stop if stop < self.total else None,
+                "cohorts": self.cohorts[offset:stop],
+            }
+        )
+
 
 def fragmentation(
     whole: WholeGraph,

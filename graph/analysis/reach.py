@@ -74,42 +74,49 @@ class Reach:
     """Who reaches each cohort within ``depth`` links, for every decision of the skeleton.
 
     ``engagements`` are every ENGAGES link, by cohort id then organization id (as
-    graph.analysis.whole.WholeGraph gives them); they are read once, as they come.
+    graph.analysis.whole.WholeGraph gives them); they are read once, as they come, and only
+    as far as asked: ``of`` a cohort reads the links up to it, so a walk over the first
+    cohorts (a page of gaps) does not read the rest. ``reached``, ``engagers`` and
+    ``reaching_decisions`` read them all.
     """
 
     def __init__(
         self, skeleton: GraphView, engagements: Iterable[Engagement], depth: int = DEFAULT_DEPTH
     ) -> None:
         check_depth(depth)
-        with collector_paused():  # a million cohorts' entries, next to no cycles
-            self._reach(skeleton, engagements, depth)
-
-    def _reach(self, skeleton: GraphView, engagements: Iterable[Engagement], depth: int) -> None:
         groups = walk_groups(skeleton, sorted(skeleton.decisions.values(), key=lambda d: d.id))
-        walks = list(groups.values())
         walks_at: dict[str, list[tuple[int, Scope]]] = defaultdict(list)  # organization → walks reaching it
         for walk, (start, scope) in enumerate(groups):
             for org in memo_org_distances(skeleton, start, scope, depth - 1):
                 walks_at[org].append((walk, scope))
         self._organization_of = {unit.id: unit.organization_id for unit in skeleton.units.values()}
-        self._walks, self._walks_at = walks, walks_at
+        self._walks, self._walks_at = list(groups.values()), walks_at
         # (organization, projects of its links to a cohort) → the walks that see the cohort
         self._seeing: dict[tuple[str, frozenset[str]], frozenset[int]] = {}
         self._reachers: dict[frozenset[int], Reachers] = {}  # one per set of walks
         # A cohort's ENGAGES links as (organization, project) pairs → who reaches it: most
         # cohorts are engaged as many others are, so each such set is worked out once.
-        by_links: dict[tuple[tuple[str, str], ...], Reachers] = {}
+        self._by_links: dict[tuple[tuple[str, str], ...], Reachers] = {}
         self._of: dict[str, Reachers] = {}
+        self._unread = groupby(engagements, itemgetter(0))
+        self._read_up_to = ""  # the last cohort whose links were read
+        self._read_all = False
+
+    def _read(self, until: str | None = None) -> None:
+        """Read the links of the cohorts up to ``until`` (None: of every cohort)."""
         pair = itemgetter(1, 2)
-        for cohort_id, links in groupby(engagements, itemgetter(0)):
-            key = tuple(map(pair, links))
-            found = by_links.get(key)
-            if found is None:
-                found = by_links[key] = self._reachers_of(key)
-            if found is not NOBODY:
-                self._of[cohort_id] = found
-        self.engagers: set[str] = {org for key in by_links for org, _ in key}  # engaging some cohort
-        self.reaching_decisions = {d.id for found in self._reachers.values() for d in found.decisions}
+        with collector_paused():  # a million cohorts' entries, next to no cycles
+            for cohort_id, links in self._unread:
+                key = tuple(map(pair, links))
+                found = self._by_links.get(key)
+                if found is None:
+                    found = self._by_links[key] = self._reachers_of(key)
+                if found is not NOBODY:
+                    self._of[cohort_id] = found
+                self._read_up_to = cohort_id
+                if until is not None and cohort_id >= until:
+                    return
+        self._read_all = True
 
     def _reachers_of(self, links: tuple[tuple[str, str], ...]) -> Reachers:
         """Who reaches a cohort engaged along these (organization, project) links, by
@@ -134,8 +141,24 @@ class Reach:
     @property
     def reached(self) -> Mapping[str, Reachers]:
         """Who reaches each cohort some decision reaches, by cohort id."""
+        if not self._read_all:
+            self._read()
         return self._of
+
+    @cached_property
+    def engagers(self) -> set[str]:
+        """The organizations engaging some cohort."""
+        self.reached  # noqa: B018 -- reads every link
+        return {org for key in self._by_links for org, _ in key}
+
+    @cached_property
+    def reaching_decisions(self) -> set[str]:
+        """The ids of the decisions reaching some cohort."""
+        self.reached  # noqa: B018 -- reads every link
+        return {d.id for found in self._reachers.values() for d in found.decisions}
 
     def of(self, cohort_id: str) -> Reachers:
         """Who reaches the cohort (NOBODY if no decision does)."""
+        if not self._read_all and cohort_id > self._read_up_to:
+            self._read(cohort_id)
         return self._of.get(cohort_id, NOBODY)

@@ -101,6 +101,10 @@ class Reach:
         self._unread = groupby(engagements, itemgetter(0))
         self._read_up_to = ""  # the last cohort whose links were read
         self._read_all = False
+        # The first cohort's links now: the stream opens before any other its caller opens
+        # beside it, so a store serving one stream at a time (a Neo4j transaction) holds the
+        # rest of this one while the others are read, not the rest of those.
+        self._read(until="")
 
     def _read(self, until: str | None = None) -> None:
         """Read the links of the cohorts up to ``until`` (None: of every cohort)."""

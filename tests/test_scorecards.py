@@ -271,9 +271,9 @@ def test_the_whole_graph_summary_and_each_scorecard_agree(data: GraphData, age: 
             store.close()
     assert [c.organization_id for c in cards] == summary.organizations
     assert [c.points for c in cards] == summary.points
+    names = {c.organization_id: c.organization_name for c in cards}
     assert [[(p.basic, p.advanced) for p in c.principles] for c in cards] == [
-        [(bool(bits >> 2 * k & 1), bool(bits >> 2 * k + 1 & 1)) for k in range(len(Principle))]
-        for bits in summary.earned
+        [(basic, advanced) for _, basic, advanced in line.earned] for line in summary.lines(names)
     ]
     engaging = {link.from_id for link in data.links if link.type.value == "ENGAGES"}
     assert set(summary.organizations) == engaging

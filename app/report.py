@@ -25,7 +25,7 @@ from laborgraph.graph.analysis.overview import BuyerOverview
 from laborgraph.graph.analysis.paths import PathQuery, RiskPath
 from laborgraph.graph.analysis.scorecards import ScoreLine
 from laborgraph.graph.analysis.tiers import TierCount, tier_counts
-from laborgraph.graph.errors import NotFound
+from laborgraph.graph.errors import NotFound, TooManyChanges
 from laborgraph.graph.model import Source
 from laborgraph.graph.revisions import Revision
 from laborgraph.graph.vocabulary import OPEN_STATUSES
@@ -52,7 +52,12 @@ class BuyerReport(BaseModel):
     scorecards: list[ScoreLine] = Field(
         description="the points of the chain's organizations that engage cohorts"
     )
-    changes: ChangeReport | None = Field(description="since the previous revision; null before a second one")
+    changes: ChangeReport | None = Field(
+        description="since the previous revision; null before a second one, or when it changed too much"
+    )
+    changes_untold: str | None = Field(
+        None, description="why no changes are shown: the newest revision changed too much to compare"
+    )
     actions: list[TrackedAction] = Field(description="the open actions of the chain, overdue first")
     sources: list[Source] = Field(description="the sources the top paths and the actions cite, by id")
 
@@ -71,7 +76,12 @@ def _gather(ask: Questions, buyer_id: str, today: date) -> BuyerReport:
     if buyer is None:
         raise NotFound(buyer_id, "buyer")
     revisions = ask.revisions()
-    changes = ask.changes(buyer=buyer_id, limit=CHANGES_LISTED) if len(revisions) >= 2 else None
+    changes, untold = None, None
+    if len(revisions) >= 2:
+        try:
+            changes = ask.changes(buyer=buyer_id, limit=CHANGES_LISTED)
+        except TooManyChanges as exc:
+            untold = str(exc)
     top = ask.path_page(PathQuery(origin=buyer_id), 0, TOP_PATHS, today).items
     summary = ask.scorecard_summary()
     with ask.store.read() as reader:
@@ -98,6 +108,7 @@ def _gather(ask: Questions, buyer_id: str, today: date) -> BuyerReport:
         review_day=summary.review_day,
         scorecards=summary.lines({o.id: o.name for o in chain.skeleton.organizations()}),
         changes=changes,
+        changes_untold=untold,
         actions=actions,
         sources=sorted(sources, key=lambda s: s.id),
     )

@@ -49,6 +49,10 @@ class InvalidQuery(GraphError):
     pass
 
 
+class TooManyChanges(InvalidQuery):
+    """Two revisions between which more facts changed than a comparison holds in memory."""
+
+
 class InvalidBundle(GraphError):
     def __init__(self, errors: list[BundleIssue], warnings: list[BundleIssue] | None = None):
         self.errors = errors

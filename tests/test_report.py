@@ -168,3 +168,14 @@ def test_served_at_report(tmp_path: Path) -> None:
         assert "Quillmind AI" in page.text and "<script" not in page.text
         assert client.get("/report", params={"buyer": "org-nope"}).status_code == 404
         assert client.get("/report").status_code == 422
+
+
+def test_a_review_that_changed_too_much_to_compare_says_so_in_the_report(
+    reviewed: GraphStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("laborgraph.app.questions.CHANGES_AT_MOST", 1)
+    report = buyer_report(Questions(reviewed, make_settings("embedded", tmp_path)), "org-nimbus")
+    assert report.changes is None
+    changes = section(render_report_html(report), "changes")
+    assert changes.startswith("Changes since the previous revision")
+    assert "Not compared: revision 2 changed" in changes and "compare nearer revisions" in changes

@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from laborgraph.app import questions as questions_module
 from laborgraph.app.auth import Scope, new_key
 from laborgraph.app.main import create_app
 from laborgraph.app.questions import Questions
 from laborgraph.graph.analysis.changes import Change
 from laborgraph.graph.analysis.paths import PathQuery
 from laborgraph.graph.analysis.traverse import org_distances
-from laborgraph.graph.errors import InvalidBundle, InvalidQuery, NotFound
+from laborgraph.graph.errors import InvalidBundle, InvalidQuery, NotFound, TooManyChanges
 from laborgraph.graph.revisions import WriteNote
 from laborgraph.graph.store import MAX_DEPTH, GraphStore
 from laborgraph.graph.view import GraphView
@@ -321,3 +322,24 @@ def test_changes_from_nothing_list_every_risk_path_the_tracer_finds(
             for d, c, dim, after in new  # type: ignore[union-attr]
         }
         assert len(new) > 100
+
+
+def test_revisions_that_changed_more_than_a_comparison_holds_are_refused_before_anything_is_read(
+    store: GraphStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    two_reviews(store)
+    questions = ask(store, tmp_path)
+    first, second = (
+        sum(n for what, n in r.counts.items() if what != "observations") for r in questions.revisions()
+    )
+    monkeypatch.setattr(questions_module, "CHANGES_AT_MOST", second - 1)
+    with pytest.raises(TooManyChanges, match=f"built the graph from nothing: all {first:,} of its facts"):
+        questions.changes(0, 1)
+    with pytest.raises(TooManyChanges, match=f"revision 2 changed {second:,} facts, more than"):
+        questions.changes()
+    with pytest.raises(
+        TooManyChanges, match=f"revisions 1 to 2 built the graph from nothing: all {first + second:,}"
+    ):
+        questions.changes(0, 2, buyer="org-nimbus")
+    monkeypatch.setattr(questions_module, "CHANGES_AT_MOST", second)
+    assert questions.changes().total > 0  # exactly at the bound, compared

@@ -123,27 +123,35 @@ def test_the_warm_up_keeps_the_first_page_of_gaps_of_every_kind_and_dimension(
 
 
 @pytest.mark.parametrize("origin", [None, "org-halcyon"])
-def test_pages_of_the_first_hundred_paths_are_cut_from_one_kept_page(
-    store: GraphStore, origin: str | None
+def test_pages_of_the_first_paths_are_cut_from_one_kept_page(
+    store: GraphStore, origin: str | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ingest_path(store, EXAMPLE_BUNDLE)
     ask = Questions(store, Settings())
     every = list(ask.risk_paths(PathQuery(origin=origin, limit=None), TODAY))
-    assert len(every) > 25
+    assert 25 < len(every) < questions.KEPT_PATHS
+    ask.path_page(PathQuery(origin=origin), 0, 25, TODAY)  # the first page keeps the first KEPT_PATHS
 
+    def traced_again(*args: object, **kwargs: object) -> NoReturn:
+        raise AssertionError("the paths were traced again")
+
+    monkeypatch.setattr(Questions, "_traced", traced_again)
     for offset, limit in [
         (0, 25),
         (0, 100),
         (10, 5),
         (20, len(every) - 20),
         (20, 80),
+        (100, questions.KEPT_PATHS - 100),
         (len(every), 10),
     ]:
-        page = ask.path_page(PathQuery(origin=origin), offset, limit, TODAY)
+        page = Questions(store, Settings()).path_page(PathQuery(origin=origin), offset, limit, TODAY)
         assert page.items == every[offset : offset + limit], (offset, limit)
         last = offset + limit >= len(every)
         assert page.next_offset == (None if last else offset + limit)
         assert page.total == (len(every) if last else None)
+    with pytest.raises(AssertionError, match="traced again"):  # past the kept page, traced
+        ask.path_page(PathQuery(origin=origin), 0, questions.KEPT_PATHS + 1, TODAY)
 
 
 def test_pages_of_the_most_fragmented_cohorts_are_cut_from_one_kept_page(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import re
@@ -1219,6 +1220,19 @@ def _write_graph_in_two(
         pass  # the partial file is gone, an older one kept
     with ask.graph_elements() as elements:
         return _write_graph(elements, graph_format, output)
+
+
+def _one_line_summaries(*apps: typer.Typer) -> None:
+    """Each command's summary in `--help` lists: its docstring's first paragraph as one line,
+    which the list wraps to the terminal, not at the docstring's own line breaks."""
+    for app in apps:
+        for command in app.registered_commands:
+            if command.short_help is None and command.callback is not None and command.callback.__doc__:
+                first = inspect.cleandoc(command.callback.__doc__).split("\n\n")[0]
+                command.short_help = " ".join(first.split())
+
+
+_one_line_summaries(cli, keys_cli, actions_cli)
 
 
 def main() -> None:

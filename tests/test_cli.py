@@ -38,6 +38,10 @@ def test_help_everywhere() -> None:
     for command in ([], ["ingest"], ["paths"], ["tiers"], ["influencers"], ["gaps"], ["serve"], ["demo"]):
         result = run(*command, "--help", data_dir=Path("/tmp"))
         assert result.returncode == 0 and "Usage" in result.stdout
+    # The list of commands wraps each summary to the terminal, not where its docstring breaks.
+    listed = run("--help", data_dir=Path("/tmp")).stdout
+    assert "then the first ones (unknown or unrecorded conditions, stale or missing evidence" in listed
+    assert "Actions on risks and their measured effect: list them (the default), add one" in listed
 
 
 def test_invalid_bundle_lists_every_error_without_traceback(tmp_path: Path) -> None:

@@ -256,12 +256,12 @@ class Questions:
             told = (
                 f"{span} built the graph from nothing: all {changed:,} of its facts are new, more than"
                 f" the {CHANGES_AT_MOST:,} a comparison holds. `paths` and `gaps` show the graph as it"
-                f" is; compare the revisions later ingests make (--from {end})."
+                f" is; compare the revisions later ingests make, from revision {end} on."
             )
         else:
             told = (
                 f"{span} changed {changed:,} facts, more than the {CHANGES_AT_MOST:,} a comparison"
-                " holds: compare nearer revisions (--from, --to)."
+                " holds: compare nearer revisions (CLI --from and --to, API from and to)."
             )
         raise TooManyChanges(told)
 

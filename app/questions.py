@@ -27,9 +27,9 @@ from pydantic import BaseModel, Field, ValidationError
 from laborgraph.app.settings import Settings
 from laborgraph.graph import snapshots
 from laborgraph.graph.analysis import changes, gaps, influence, paths, privacy, regions, tiers
-from laborgraph.graph.analysis.actions import TrackedAction, tracked_actions, with_open_actions
+from laborgraph.graph.analysis.actions import TrackedAction, is_overdue, tracked_actions, with_open_actions
 from laborgraph.graph.analysis.changes import Change, Found
-from laborgraph.graph.analysis.gaps import GapCounts, GapReport, VisibilityGaps
+from laborgraph.graph.analysis.gaps import GapReport, GapTally, VisibilityGaps
 from laborgraph.graph.analysis.overview import Overview, buyers_overview
 from laborgraph.graph.analysis.scorecards import (
     Scorecard,
@@ -336,7 +336,7 @@ class Questions:
             return PathPage(items=found, total=offset + len(found), next_offset=None, **page)
 
         filters = query.model_dump(mode="json", exclude={"offset", "limit"})  # the page is asked below
-        asked = {"query": filters, "offset": offset, "limit": limit, "today": today}
+        asked = {"query": filters, "offset": offset, "limit": limit, "overdue": self.overdue_on(today)}
         return self.remembered("paths", asked, PathPage, answer)
 
     def tiers(self, org_id: str, offset: int = 0, limit: int | None = None) -> tiers.TierMap:
@@ -388,13 +388,13 @@ class Questions:
 
     @contextmanager
     def _visibility_gaps(self, today: date) -> Iterator[VisibilityGaps]:
-        """The gaps of the whole graph, for reports while the block reads them; their counts
-        are kept, so that a page past the first reads only the cohorts up to it."""
+        """The gaps of the whole graph, for reports while the block reads them. Their tally is
+        kept for any day, so that a page past the first, or the first of another day, reads
+        only the cohorts up to it."""
         tracked = self.tracked(today)
 
-        def counted(count: Callable[[], list[gaps.GapCount]]) -> list[gaps.GapCount]:
-            asked = {"today": today}
-            return self.remembered("gap-counts", asked, GapCounts, lambda: GapCounts(counts=count())).counts
+        def counted(count: Callable[[], GapTally]) -> GapTally:
+            return self.remembered("gap-tally", {}, GapTally, count)
 
         with regions.whole_graph(self.store) as whole:
             yield VisibilityGaps(whole, self.scoring, today, actions=tracked, counted=counted)
@@ -460,6 +460,14 @@ class Questions:
             raise NotFound(action_id, EntityKind.action)
         with self.store.read() as reader:
             return tracked_actions(reader, today or date.today(), self.privacy, [found])[0]
+
+    def overdue_on(self, today: date) -> str:
+        """All that risk paths and maps take of ``today``: which open actions are overdue (a
+        digest of their ids). Their answers are kept under it, so that one worked out
+        yesterday still answers today, unless an action has fallen due since."""
+        with self.store.read() as reader:
+            due = sorted(a.id for a in reader.actions() if is_overdue(a, today))
+        return hashlib.sha256("\n".join(due).encode()).hexdigest()[:16]
 
     def tracked(self, today: date, chain: Collection[str] | None = None) -> list[TrackedAction]:
         """Every action (of a buyer's ``chain``: the ids of its region) with its effect, as the
@@ -660,7 +668,7 @@ class Questions:
             return KeptMap(map=found, suppressed_ids=sorted(found.suppressed_ids))
 
         asked = {"viewpoint": viewpoint, "focus": focus, "depth": depth, "path": path_rank,
-                 "region": region, "today": today}  # fmt: skip
+                 "region": region, "overdue": self.overdue_on(today)}  # fmt: skip
         kept = self.remembered("map", asked, KeptMap, answer)
         model = kept.map
         model.suppressed_ids = set(kept.suppressed_ids)

@@ -205,11 +205,11 @@ def test_any_page_of_gaps_is_that_slice_of_them_all_when_only_the_counts_are_kno
     with regions.whole_graph(example) as whole:
         every = VisibilityGaps(whole, SCORING, today=today)
         listed = list(every.iter(kind, dimension))
-        counts = every.counts()
+        tally = every.tally()
     assert len(listed) > 8
     for offset, limit in [(0, 5), (3, 4), (7, 100), (len(listed) - 2, 5), (len(listed), 3)]:
         with regions.whole_graph(example) as whole:
-            page = VisibilityGaps(whole, SCORING, today=today, counted=lambda count: counts).report(
+            page = VisibilityGaps(whole, SCORING, today=today, counted=lambda count: tally).report(
                 kind, dimension, offset, limit
             )
         assert page.items == listed[offset : offset + limit], (offset, limit)

@@ -122,6 +122,61 @@ def test_the_warm_up_keeps_the_first_page_of_gaps_of_every_kind_and_dimension(
     assert {a: ask.gaps(*a, limit=DEFAULT_PAGE) for a in asks} == expected
 
 
+def test_on_a_later_day_gaps_are_listed_as_of_that_day_without_counting_the_graph_again(
+    store: GraphStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the gaps count holds whatever the day; only stale evidence and the actions'
+    gaps change with it, and they are counted from what was kept."""
+    settings = Settings.model_validate({"min_headcount": 5})
+    unwarmed = EmbeddedStore(tmp_path / "unwarmed")
+    for each in (store, unwarmed):
+        ingest_path(each, EXAMPLE_BUNDLE)
+    Questions(store, settings).gaps(today=TODAY)  # counted today
+    later = date(2027, 9, 1)
+    asks = [
+        (None, None),
+        (GapKind.stale_evidence, None),
+        (GapKind.overdue_action, None),
+        (None, Dimension.pay),
+    ]
+    expected = {ask: Questions(unwarmed, settings).gaps(*ask, today=later) for ask in asks}
+    stale = [
+        Questions(unwarmed, settings).gaps(GapKind.stale_evidence, today=day).total for day in (TODAY, later)
+    ]
+    assert stale[0] < stale[1]  # evidence has aged meanwhile
+
+    def counted_again(*args: object, **kwargs: object) -> NoReturn:
+        raise AssertionError("the whole graph's gaps were counted again")
+
+    monkeypatch.setattr(questions.gaps.VisibilityGaps, "_cohort_counts", counted_again)
+    assert {a: Questions(store, settings).gaps(*a, today=later) for a in asks} == expected
+
+
+def test_paths_and_maps_kept_one_day_answer_the_next_unless_an_action_has_fallen_due(
+    store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingest_path(store, EXAMPLE_BUNDLE)
+    ask = Questions(store, Settings())
+    first, second, due = date(2025, 12, 1), date(2025, 12, 20), date(2026, 1, 2)  # two actions fall due 12-31
+    before = ask.path_page(PathQuery(), 0, 100, first)
+    drawn = ask.chain_map(viewpoint="org-nimbus", today=first)
+    overdue_after = {
+        a.id for p in ask.path_page(PathQuery(), 0, 100, due).items for a in p.actions if a.overdue
+    }
+    assert overdue_after >= {"act-meridian-paid-rework"}
+
+    def traced_again(*args: object, **kwargs: object) -> NoReturn:
+        raise AssertionError("traced again")
+
+    monkeypatch.setattr(Questions, "_traced", traced_again)
+    monkeypatch.setattr(questions, "chain_map", traced_again)
+    assert Questions(store, Settings()).path_page(PathQuery(), 0, 100, second) == before
+    assert Questions(store, Settings()).chain_map(viewpoint="org-nimbus", today=second) == drawn
+    assert not any(a.overdue for p in before.items for a in p.actions if a.id in overdue_after)
+    with pytest.raises(AssertionError, match="traced again"):  # an action fell due: overdue now
+        Questions(store, Settings()).chain_map(viewpoint="org-nimbus", today=due)
+
+
 @pytest.mark.parametrize("origin", [None, "org-halcyon"])
 def test_pages_of_the_first_paths_are_cut_from_one_kept_page(
     store: GraphStore, origin: str | None, monkeypatch: pytest.MonkeyPatch

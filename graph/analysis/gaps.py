@@ -14,10 +14,10 @@ from datetime import date, timedelta
 from enum import StrEnum
 from functools import partial
 from itertools import chain, compress, islice, repeat
-from operator import and_, is_, itemgetter, not_
+from operator import is_, itemgetter, not_
 from typing import cast
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from laborgraph.graph.analysis.actions import TrackedAction
 from laborgraph.graph.analysis.ranking import DIMENSION_BIT
@@ -66,10 +66,32 @@ class GapCount(BaseModel):
     count: int
 
 
-class GapCounts(BaseModel):
-    """How many gaps of each kind, and of each kind on each dimension, as a whole."""
+class EvidenceAge(BaseModel):
+    """How many conditions on a dimension have their newest evidence from one day."""
 
-    counts: list[GapCount]
+    dimension: Dimension
+    newest: date | None  # None: no dated evidence at all
+    conditions: int
+
+
+class GapTally(BaseModel):
+    """What the gap counts of any day are made of, counted once for a version of the graph:
+    every kind but the ones that change with the day, and how old each dimension's evidence
+    is, which gives the stale evidence on any day. The actions' gaps are counted anew: they
+    are few."""
+
+    counts: list[GapCount] = Field(description="by kind and dimension; no stale evidence, no actions")
+    evidence: list[EvidenceAge]
+    dead_ends: list[str] = Field(description="the organizations without cohorts, by id")
+    idle: list[str] = Field(description="the decisions reaching no cohort, by id")
+
+    def stale(self, stale_before: date) -> Counter[Dimension]:
+        """The conditions on each dimension whose evidence is older than ``stale_before``."""
+        found: Counter[Dimension] = Counter()
+        for age in self.evidence:
+            if age.newest is None or age.newest < stale_before:
+                found[age.dimension] += age.conditions
+        return found
 
 
 class GapReport(BaseModel):
@@ -88,6 +110,7 @@ _FIRST, _DIMENSION, _STATUS, _OBSERVED, _SOURCES = map(itemgetter, range(5))  # 
 _Row = tuple[str, Dimension | None, object]  # entity id, dimension, what the gap is built from
 
 DIMENSIONS = sorted(Dimension, key=lambda d: d.value)  # the order gaps of one entity come in
+_UNDATED = date.min  # the newest evidence of a condition with none dated, while counting
 
 
 class VisibilityGaps:
@@ -100,10 +123,10 @@ class VisibilityGaps:
         today: date | None = None,
         depth: int = DEFAULT_DEPTH,
         actions: Sequence[TrackedAction] = (),
-        counted: Callable[[Callable[[], list[GapCount]]], list[GapCount]] | None = None,
+        counted: Callable[[Callable[[], GapTally]], GapTally] | None = None,
     ) -> None:
-        """``counted``, when given, is asked for the counts with the means to count them, and
-        may give back ones counted before (as Questions keeps them) instead."""
+        """``counted``, when given, is asked for the tally with the means to count it, and
+        may give back one counted before (as Questions keeps them) instead."""
         self.whole = whole
         self.skeleton = whole.skeleton
         self.depth = depth
@@ -112,41 +135,57 @@ class VisibilityGaps:
         self.today = today or date.today()
         self.stale_before = self.today - timedelta(days=config.evidence.stale_after_days)
         self.actions = sorted(actions, key=lambda a: a.id)
+        self._tally: GapTally | None = None
         self._counted: list[GapCount] | None = None
         self._counter = counted
 
     def counts(self) -> list[GapCount]:
         """How many gaps of each kind, and of each kind on each dimension (where it has one):
-        counted once (a pass over every condition), then reused by every report."""
+        from the tally (a pass over every condition, once) and the actions, then reused by
+        every report."""
         if self._counted is None:
-            self._counted = self._count() if self._counter is None else self._counter(self._count)
+            found: Counter[tuple[GapKind, Dimension | None]] = Counter()
+            tally = self.tally()
+            for count in tally.counts:
+                found[count.kind, count.dimension] = count.count
+            for dimension, n in tally.stale(self.stale_before).items():
+                found[GapKind.stale_evidence, None] += n
+                found[GapKind.stale_evidence, dimension] += n
+            for kind in ACTION_GAPS:
+                for action in self._of_actions(kind):
+                    found[kind, None] += 1
+                    if (dim := _dimension_of(kind, action)) is not None:
+                        found[kind, dim] += 1
+            self._counted = _in_order(found)
         return self._counted
 
-    def _count(self) -> list[GapCount]:
+    def tally(self) -> GapTally:
+        """The counts that hold whatever the day (``counted`` may keep them)."""
+        if self._tally is None:
+            self._tally = self._count() if self._counter is None else self._counter(self._count)
+        return self._tally
+
+    def _count(self) -> GapTally:
         found: Counter[tuple[GapKind, Dimension | None]] = Counter()
-        found[GapKind.organization_without_cohorts, None] = sum(1 for _ in self._dead_ends())
+        dead_ends = self._find_dead_ends()
+        found[GapKind.organization_without_cohorts, None] = len(dead_ends)
         with collector_paused():  # millions of short-lived tuples, no cycles
-            cohort_counts = self._cohort_counts()
+            cohort_counts, ages = self._cohort_counts()
         for (kind, dimension), n in cohort_counts.items():
             found[kind, None] += n
             found[kind, dimension] += n
-        found[GapKind.decision_reaches_no_cohort, None] = sum(1 for _ in self._idle())
-        for kind in ACTION_GAPS:
-            for action in self._of_actions(kind):
-                found[kind, None] += 1
-                if (dim := _dimension_of(kind, action)) is not None:
-                    found[kind, dim] += 1
-        order = list(GapKind)
-        return [
-            GapCount(kind=kind, dimension=dimension, count=n)
-            for (kind, dimension), n in sorted(
-                found.items(), key=lambda item: (order.index(item[0][0]), item[0][1] or "")
-            )
-            if n
+        idle = self._find_idle()
+        found[GapKind.decision_reaches_no_cohort, None] = len(idle)
+        evidence = [
+            EvidenceAge(dimension=dim, newest=None if day is _UNDATED else day, conditions=n)
+            for (dim, day), n in sorted(ages.items())
         ]
+        return GapTally(counts=_in_order(found), evidence=evidence, dead_ends=dead_ends, idle=idle)
 
-    def _cohort_counts(self) -> Counter[tuple[GapKind, Dimension]]:
-        """The gaps ``_of_cohort`` finds, counted over every cohort and condition at once.
+    def _cohort_counts(self) -> tuple[Counter[tuple[GapKind, Dimension]], Counter[tuple[Dimension, date]]]:
+        """The gaps ``_of_cohort`` finds, counted over every cohort and condition at once,
+        but for stale evidence: how many conditions on each dimension have their newest
+        evidence from each day (``_UNDATED`` for none).
 
         A large graph has millions of conditions, so each chunk of them is counted by
         itertools and Counter (C loops) rather than one by one. Unrecorded conditions are
@@ -158,18 +197,19 @@ class VisibilityGaps:
         by_reachers: Counter[Reachers] = Counter()
         unknown: Counter[Dimension] = Counter()
         unsourced: Counter[Dimension] = Counter()
-        stale: Counter[Dimension] = Counter()
+        ages: Counter[tuple[Dimension, date]] = Counter()
         recorded: Counter[tuple[Dimension, Reachers]] = Counter()
-        stale_before = self.stale_before
-        fresh = frozenset(s for s, day in self.source_dates.items() if day and day >= stale_before)
+        dated = {s: day for s, day in self.source_dates.items() if day is not None}
+
+        def newest(observed: date | None, sources: tuple[str, ...]) -> date:
+            return max((observed or _UNDATED, *map(dated.get, sources, repeat(_UNDATED))))
+
         conditions = self.whole.conditions()
         while chunk := list(islice(conditions, 1 << 16)):
             dims = list(map(_DIMENSION, chunk))
             sources = list(map(_SOURCES, chunk))
             unsourced.update(compress(dims, map(not_, sources)))
-            old = {day: day is None or day < stale_before for day in set(map(_OBSERVED, chunk))}
-            undated = map(old.__getitem__, map(_OBSERVED, chunk))
-            stale.update(compress(dims, map(and_, undated, map(fresh.isdisjoint, sources))))
+            ages.update(zip(dims, map(newest, map(_OBSERVED, chunk), sources), strict=True))
             window: list[str] = []  # the cohorts up to this chunk's last
             while next_cohort is not None and next_cohort <= chunk[-1][0]:
                 window.append(next_cohort)
@@ -196,11 +236,10 @@ class VisibilityGaps:
         for kind, per_dimension in (
             (GapKind.unknown_condition, unknown),
             (GapKind.unsourced_condition, unsourced),
-            (GapKind.stale_evidence, stale),
         ):
             for dim, n in per_dimension.items():
                 found[kind, dim] += n
-        return found
+        return found, ages
 
     def report(
         self,
@@ -335,24 +374,35 @@ class VisibilityGaps:
 
     # -- organizations and decisions -----------------------------------------------------
 
+    # Both are found from what every cohort's links reach (a read of them all), so they are
+    # kept in the tally: a page of them then reads none.
+
     def _dead_ends(self) -> Iterator[tuple[str, list[str]]]:
         """Organizations in the chain (taking or passing work on) that reach no cohort within
         MAX_DEPTH links, whatever the project, with where they pass work on to."""
+        found = self._find_dead_ends() if self._tally is None else self._tally.dead_ends
+        for org_id in found:
+            yield org_id, sorted({link.to_id for link in self.skeleton.out_links(org_id)})
+
+    def _find_dead_ends(self) -> list[str]:
         view = self.skeleton
         # Reaching a cohort within MAX_DEPTH links: engaging one, or within MAX_DEPTH - 1
         # supply links above an organization that does.
         reaching = orgs_above(view, self.reach.engagers, MAX_DEPTH - 1)
-        for org in sorted(view.organizations(), key=lambda o: o.id):
-            if org.id in reaching:
-                continue
-            onward = sorted({link.to_id for link in view.out_links(org.id)})
-            if onward or any(True for _ in view.in_links(org.id)):
-                yield org.id, onward
+        return [
+            org.id
+            for org in sorted(view.organizations(), key=lambda o: o.id)
+            if org.id not in reaching
+            and (any(True for _ in view.out_links(org.id)) or any(True for _ in view.in_links(org.id)))
+        ]
 
     def _idle(self) -> Iterator[Decision]:
-        for decision in sorted(self.skeleton.decisions.values(), key=lambda d: d.id):
-            if decision.id not in self.reach.reaching_decisions:
-                yield decision
+        found = self._find_idle() if self._tally is None else self._tally.idle
+        return (self.skeleton.decisions[decision_id] for decision_id in found)
+
+    def _find_idle(self) -> list[str]:
+        reaching = self.reach.reaching_decisions
+        return sorted(decision_id for decision_id in self.skeleton.decisions if decision_id not in reaching)
 
     # -- actions -------------------------------------------------------------------------
 
@@ -426,6 +476,18 @@ class VisibilityGaps:
         return f"{dim.value}: {when} (older than {self.stale_before} counts as stale)", list(
             condition.source_ids
         )
+
+
+def _in_order(found: Counter[tuple[GapKind, Dimension | None]]) -> list[GapCount]:
+    """The counts that are not 0, by kind, then dimension (the kind's total first)."""
+    order = list(GapKind)
+    return [
+        GapCount(kind=kind, dimension=dimension, count=n)
+        for (kind, dimension), n in sorted(
+            found.items(), key=lambda item: (order.index(item[0][0]), item[0][1] or "")
+        )
+        if n
+    ]
 
 
 def _dimension_of(kind: GapKind, action: TrackedAction) -> Dimension | None:

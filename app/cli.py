@@ -43,6 +43,7 @@ from laborgraph.graph.analysis.changes import describe_evidence, describe_fact
 from laborgraph.graph.analysis.gaps import DIMENSIONS, GapKind
 from laborgraph.graph.analysis.paths import PathQuery, RiskPath
 from laborgraph.graph.analysis.scorecards import PrincipleScore, Scorecard
+from laborgraph.graph.collector import collect_less_often
 from laborgraph.graph.errors import ConfigError, GraphError, InvalidBundle, StoreUnavailable
 from laborgraph.graph.revisions import MAX_LABEL, MAX_REASON, WriteNote
 from laborgraph.graph.store import DEFAULT_DEPTH, MAX_DEPTH, GraphStore
@@ -1236,6 +1237,7 @@ _one_line_summaries(cli, keys_cli, actions_cli)
 
 
 def main() -> None:
+    collect_less_often()
     cli(prog_name="laborgraph")
 
 

@@ -14,6 +14,7 @@ from laborgraph.app.holder import StoreHolder
 from laborgraph.app.routes import api_router, docs, health, pages
 from laborgraph.app.settings import Settings
 from laborgraph.app.unfinished_header import UnfinishedWriteHeader
+from laborgraph.graph.collector import collect_less_often
 from laborgraph.graph.errors import StoreUnavailable
 from laborgraph.visualize import render
 
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        collect_less_often()
         holder = StoreHolder(settings)
         app.state.holder = holder
         # Open now if possible; if the store is down, /health says so, requests get 503

@@ -62,7 +62,7 @@ SINCE_AT_MOST = 10_000  # ...when the newest revision changed at most this many 
 # paths: 6.5 s and 570 MB; a first ingest of 1M links, 4M facts, outgrew 24 GB).
 CHANGES_AT_MOST = 40_000
 SNAPSHOTS = "revisions"  # the folder under the data dir that keeps the graph of earlier revisions
-KEPT_FRAGMENTATION = 500  # cohorts of the most fragmented a page within is cut from (5 MB at 1M links)
+KEPT_FRAGMENTATION = 20_000  # most fragmented cohorts a page within is cut from (1.6 MB at 1M links)
 SCORECARDS_PER_READ = 200  # organizations whose cohorts one read of a scorecard page takes
 KEEP_AT_MOST = 8 * 2**20  # characters of JSON: larger answers (every row of a big graph) are not kept
 ACTIONS_PER_READ = 500  # risk paths whose open actions are read at once, as they stream
@@ -483,19 +483,19 @@ class Questions:
     def fragmentation(self, offset: int = 0, limit: int | None = None) -> influence.Fragmentation:
         """Decision-makers per cohort (a page, most first) and buyer units' reach.
 
-        A page within the first KEPT_FRAGMENTATION cohorts is cut from those, worked out and
-        kept once for all of them: ranking five hundred costs what ranking a hundred does."""
-        if limit is not None and offset + limit <= KEPT_FRAGMENTATION:
-            return self._fragmentation(0, KEPT_FRAGMENTATION).cut(offset, limit)
-        return self._fragmentation(offset, limit)
+        A page within the first KEPT_FRAGMENTATION cohorts is cut from one ranking of those,
+        worked out and kept once for all of them: ranking 20,000 costs about what ranking a
+        hundred does, since every cohort is read either way."""
+        held = None if limit is None else offset + limit
+        if held is not None and held <= KEPT_FRAGMENTATION:
+            held = KEPT_FRAGMENTATION
 
-    def _fragmentation(self, offset: int, limit: int | None) -> influence.Fragmentation:
-        def answer() -> influence.Fragmentation:
+        def answer() -> influence.FragmentationRanking:
             with regions.whole_graph(self.store) as whole:
-                return self.fragmentation_of(whole, offset, limit)
+                return influence.ranking(whole, private_below=self.privacy.min_headcount, held=held)
 
-        asked = {"offset": offset, "limit": limit}
-        return self.remembered("fragmentation", asked, influence.Fragmentation, answer)
+        ranked = self.remembered("fragmentation", {"held": held}, influence.FragmentationRanking, answer)
+        return self._masked_fragmentation(ranked.page(offset, limit))
 
     def masked_gaps(self, found: GapReport) -> GapReport:
         """``found`` with the gaps of cohorts outputs hide masked."""
@@ -508,10 +508,13 @@ class Questions:
     def fragmentation_of(
         self, whole: WholeGraph, offset: int = 0, limit: int | None = None
     ) -> influence.Fragmentation:
-        """Fragmentation of the whole graph or of a region read as one, small cohorts masked."""
+        """Fragmentation of a region read as one, small cohorts masked."""
         found = influence.fragmentation(
             whole, private_below=self.privacy.min_headcount, offset=offset, limit=limit
         )
+        return self._masked_fragmentation(found)
+
+    def _masked_fragmentation(self, found: influence.Fragmentation) -> influence.Fragmentation:
         for cohort in found.cohorts:
             cohort.cohort_id, cohort.cohort_name, cohort.headcount, _ = self.privacy.cohort(
                 cohort.cohort_id, cohort.cohort_name, cohort.headcount

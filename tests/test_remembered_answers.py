@@ -221,14 +221,25 @@ def test_pages_of_the_most_fragmented_cohorts_are_cut_from_one_kept_page(
     def ranked_again(*args: object, **kwargs: object) -> NoReturn:
         raise AssertionError("fragmentation was worked out again")
 
-    monkeypatch.setattr(questions.influence, "fragmentation", ranked_again)
-    for offset, limit in [(0, 100), (0, 5), (5, 10), (every.total - 3, 10), (every.total, 5)]:
-        page = Questions(store, ask.settings).fragmentation(offset, limit)
-        assert page.cohorts == every.cohorts[offset : offset + limit], (offset, limit)
-        assert (page.offset, page.limit) == (offset, limit)
-        assert page.next_offset == (offset + limit if offset + limit < every.total else None)
-        assert (page.total, page.units_per_cohort, page.buyers) == (
-            every.total,
-            every.units_per_cohort,
-            every.buyers,
-        )
+    with monkeypatch.context() as patched:
+        patched.setattr(questions.influence, "ranking", ranked_again)
+        for offset, limit in [(0, 100), (0, 5), (5, 10), (every.total - 3, 10), (every.total, 5)]:
+            page = Questions(store, ask.settings).fragmentation(offset, limit)
+            assert page.cohorts == every.cohorts[offset : offset + limit], (offset, limit)
+            assert (page.offset, page.limit) == (offset, limit)
+            assert page.next_offset == (offset + limit if offset + limit < every.total else None)
+            assert (page.total, page.units_per_cohort, page.buyers) == (
+                every.total,
+                every.units_per_cohort,
+                every.buyers,
+            )
+
+    # A ranking kept of fewer cohorts than the graph holds: a page running past it is ranked anew.
+    monkeypatch.setattr(questions, "KEPT_FRAGMENTATION", 12)
+    assert Questions(store, ask.settings).fragmentation(0, 5).cohorts == every.cohorts[:5]
+    past = Questions(store, ask.settings).fragmentation(10, 5)
+    assert past.cohorts == every.cohorts[10:15] and past.next_offset == 15
+    monkeypatch.setattr(questions.influence, "ranking", ranked_again)
+    assert Questions(store, ask.settings).fragmentation(5, 7).cohorts == every.cohorts[5:12]
+    with pytest.raises(AssertionError, match="worked out again"):
+        Questions(store, ask.settings).fragmentation(10, 3)

@@ -167,16 +167,45 @@ class Fragmentation(BaseModel):
     cohorts: list[CohortFragmentation] = Field(description="most fragmented first")
     buyers: list[BuyerFragmentation]
 
-    def cut(self, offset: int, limit: int) -> Fragmentation:
-        """The page of ``limit`` cohorts from ``offset`` of this one, which starts at 0 and holds them."""
-        stop = offset + limit
-        return self.model_copy(
-            update={
-                "offset": offset,
-                "limit": limit,
-                "next_offset": stop if stop < self.total else None,
-                "cohorts": self.cohorts[offset:stop],
-            }
+
+class FragmentationRanking(BaseModel):
+    """The first ``held`` cohorts of the ranking, and what fragmentation says of the whole
+    graph: any page within them is cut from it. The units reaching a cohort are listed once
+    per set of units reaching some (the cohorts a platform engages share one): the 20,000
+    most fragmented cohorts of a 1M-link chain name 63 sets."""
+
+    held: int | None = Field(description="the cohorts ranked here; null: every one")
+    total: int
+    units_per_cohort: list[UnitsPerCohort]
+    buyers: list[BuyerFragmentation]
+    unit_sets: list[list[str]] = Field(description="each set of units reaching some ranked cohort")
+    organizations: list[int] = Field(description="the organizations of each set's units")
+    ranked: list[tuple[str, str, int | None, int]] = Field(
+        description="cohort id, name, headcount and its set of units, most fragmented first"
+    )
+
+    def page(self, offset: int, limit: int | None) -> Fragmentation:
+        """The page of ``limit`` cohorts from ``offset``, which the ranking must hold."""
+        stop = None if limit is None else offset + limit
+        assert self.held is None or (stop is not None and stop <= self.held), (self.held, offset, limit)
+        return Fragmentation(
+            total=self.total,
+            units_per_cohort=self.units_per_cohort,
+            offset=offset,
+            limit=limit,
+            next_offset=stop if stop is not None and stop < self.total else None,
+            cohorts=[
+                CohortFragmentation(
+                    cohort_id=cohort_id,
+                    cohort_name=name,
+                    headcount=headcount,
+                    units=len(self.unit_sets[units]),
+                    organizations=self.organizations[units],
+                    unit_ids=list(self.unit_sets[units]),
+                )
+                for cohort_id, name, headcount, units in self.ranked[offset:stop]
+            ],
+            buyers=self.buyers,
         )
 
 
@@ -193,12 +222,19 @@ def fragmentation(
     Workers in cohorts smaller than ``private_below`` are left out of a unit's total, which
     could otherwise give a suppressed cohort's headcount away.
     """
+    held = None if limit is None else offset + limit
+    return ranking(whole, depth, private_below, held).page(offset, limit)
+
+
+def ranking(
+    whole: WholeGraph, depth: int = DEFAULT_DEPTH, private_below: int = 0, held: int | None = None
+) -> FragmentationRanking:
+    """The ``held`` most fragmented cohorts (every one if None), as ``fragmentation`` pages them."""
     reach = Reach(whole.skeleton, whole.engagements(), depth)
     reached = reach.reached
     cohorts_of: Counter[Reachers] = Counter()  # cohorts reached by each set of reachers
     workers_of: Counter[Reachers] = Counter()
-    stop = None if limit is None else offset + limit
-    contenders = _contenders(Counter(reached.values()), stop)
+    contenders = _contenders(Counter(reached.values()), held)
     rows: list[tuple[int, int, int, str, str, int | None]] = []
     with collector_paused():  # a million cohorts' rows, no cycles
         for cohort_id, name, headcount in whole.cohorts():
@@ -210,7 +246,7 @@ def fragmentation(
             if found in contenders:
                 rank = (-len(found.unit_ids), -found.organizations, -workers)
                 rows.append((*rank, cohort_id, name, headcount))
-    if stop is not None and len(rows) < stop and NOBODY not in contenders:
+    if held is not None and len(rows) < held and NOBODY not in contenders:
         # Fewer cohorts than ``reached`` named (an ENGAGES link into another kind of node,
         # outside a validated ingest): rank every cohort.
         rows = [
@@ -221,27 +257,24 @@ def fragmentation(
     spread: Counter[int] = Counter()
     for found, n in cohorts_of.items():
         spread[len(found.unit_ids)] += n
-    ranked = sorted(rows) if stop is None else heapq.nsmallest(stop, rows)
-    cohorts = [
-        CohortFragmentation(
-            cohort_id=cohort_id,
-            cohort_name=name,
-            headcount=headcount,
-            units=-units,
-            organizations=-organizations,
-            unit_ids=list(reached.get(cohort_id, NOBODY).unit_ids),
-        )
-        for units, organizations, _, cohort_id, name, headcount in ranked[offset:stop]
-    ]
-    total = sum(spread.values())
-    return Fragmentation(
-        total=total,
+    first = sorted(rows) if held is None else heapq.nsmallest(held, rows)
+    sets: dict[tuple[str, ...], int] = {}  # each set of units → its place in unit_sets
+    organizations: list[int] = []
+    ranked = []
+    for _, _, _, cohort_id, name, headcount in first:
+        found = reached.get(cohort_id, NOBODY)
+        if found.unit_ids not in sets:
+            sets[found.unit_ids] = len(sets)
+            organizations.append(found.organizations)
+        ranked.append((cohort_id, name, headcount, sets[found.unit_ids]))
+    return FragmentationRanking(
+        held=held,
+        total=sum(spread.values()),
         units_per_cohort=[UnitsPerCohort(units=n, cohorts=spread[n]) for n in sorted(spread)],
-        offset=offset,
-        limit=limit,
-        next_offset=stop if stop is not None and stop < total else None,
-        cohorts=cohorts,
         buyers=_buyers(whole.skeleton, cohorts_of, workers_of),
+        unit_sets=[list(unit_ids) for unit_ids in sets],
+        organizations=organizations,
+        ranked=ranked,
     )
 
 

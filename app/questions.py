@@ -62,7 +62,7 @@ SINCE_AT_MOST = 10_000  # ...when the newest revision changed at most this many 
 # paths: 6.5 s and 570 MB; a first ingest of 1M links, 4M facts, outgrew 24 GB).
 CHANGES_AT_MOST = 40_000
 SNAPSHOTS = "revisions"  # the folder under the data dir that keeps the graph of earlier revisions
-KEPT_FRAGMENTATION = 20_000  # most fragmented cohorts a page within is cut from (1.6 MB at 1M links)
+KEPT_FRAGMENTATION = 20_000  # most fragmented cohorts a page within is cut from (1.3 MB at 1M links)
 SCORECARDS_PER_READ = 200  # organizations whose cohorts one read of a scorecard page takes
 KEEP_AT_MOST = 8 * 2**20  # characters of JSON: larger answers (every row of a big graph) are not kept
 ACTIONS_PER_READ = 500  # risk paths whose open actions are read at once, as they stream

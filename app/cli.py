@@ -41,6 +41,7 @@ from laborgraph.app.stores import open_store
 from laborgraph.examples import AI_SUPPLY_CHAIN, AI_SUPPLY_CHAIN_REVIEW_2
 from laborgraph.graph.analysis.changes import describe_evidence, describe_fact
 from laborgraph.graph.analysis.gaps import DIMENSIONS, GapKind
+from laborgraph.graph.analysis.influence import BuyerFragmentation, UnitsPerCohort
 from laborgraph.graph.analysis.paths import PathQuery, RiskPath
 from laborgraph.graph.analysis.scorecards import PrincipleScore, Scorecard
 from laborgraph.graph.collector import collect_less_often
@@ -68,6 +69,7 @@ from laborgraph.visualize.render import render_map_html
 from laborgraph.visualize.report import render_report_html
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+BUYERS_SHOWN = 5  # buyers whose units fragmentation prints, those reaching most workers first
 SHOWN_PER_PRINCIPLE = 5  # conditions, and shortfalls, a scorecard's table shows of each principle
 
 cli = typer.Typer(
@@ -690,7 +692,7 @@ def fragmentation_command(
     if as_json:
         _print_json(found)
         return
-    spread = ", ".join(f"{s.units}: {s.cohorts:,}" for s in found.units_per_cohort)
+    spread = ", ".join(f"{units}: {cohorts:,}" for units, cohorts in _spread(found.units_per_cohort))
     out.print(
         plain(f"{found.total:,} cohorts; cohorts by how many units reach them: {spread}"), highlight=False
     )
@@ -707,13 +709,38 @@ def fragmentation_command(
         )
     out.print(cohorts)
     _page_note(len(found.cohorts), offset, found.total, "cohorts")
-    for buyer in found.buyers:
+    reaching_most = sorted(found.buyers, key=_most_workers_reached)
+    for buyer in reaching_most[:BUYERS_SHOWN]:
         units = Table(title=plain(f"{buyer.buyer_name}: workers reached per unit"), title_justify="left")
         for column in ("unit", "function", "cohorts", "workers"):
             units.add_column(column)
         for u in buyer.units:
             _add_row(units, u.unit_name, u.function.value, f"{u.cohorts:,}", f"{u.workers:,}")
         out.print(units)
+    if len(found.buyers) > BUYERS_SHOWN:
+        more = len(found.buyers) - BUYERS_SHOWN
+        out.print(f"and {more:,} more buyers, whose units reach fewer workers; --json lists every one")
+
+
+def _most_workers_reached(buyer: BuyerFragmentation) -> tuple[int, str]:
+    return -max((u.workers for u in buyer.units), default=0), buyer.buyer_id
+
+
+def _spread(counts: list[UnitsPerCohort]) -> list[tuple[str, int]]:
+    """How many cohorts that many units reach: each count, or past a dozen, in ranges
+    (0, 1, 2, 3-5, 6-10, 11-20, 21-50, ...) that a line can hold."""
+    if len(counts) <= 12:
+        return [(str(c.units), c.cohorts) for c in counts]
+    bounds = [0, 1, 2, 3, 6, 11, 21, 51]
+    while bounds[-1] <= counts[-1].units:
+        bounds.append((bounds[-3] - 1) * 10 + 1)  # 101, 201, 501, 1001, ...
+    ranges: dict[str, int] = {}
+    for c in counts:
+        low = max(b for b in bounds if b <= c.units)
+        high = bounds[bounds.index(low) + 1] - 1
+        name = str(low) if low == high else f"{low}-{high}"
+        ranges[name] = ranges.get(name, 0) + c.cohorts
+    return list(ranges.items())
 
 
 # -- reviews -------------------------------------------------------------------------

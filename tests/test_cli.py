@@ -107,6 +107,39 @@ def test_questions_answer(loaded: Path) -> None:
     assert run("fragmentation", data_dir=loaded).returncode == 0
 
 
+def test_fragmentation_prints_the_buyers_whose_units_reach_most_workers_first(tmp_path: Path) -> None:
+    more = tmp_path / "more-buyers"
+    more.mkdir()
+    (more / "organizations.csv").write_text(
+        "id,name,kinds,country\n" + "".join(f"org-new-{n},New Buyer {n},buyer,US\n" for n in range(6))
+    )
+    (more / "units.csv").write_text(
+        "id,organization_id,name,function\n"
+        + "".join(f"unit-new-{n},org-new-{n},Sourcing {n},procurement\n" for n in range(6))
+    )
+    for bundle in (EXAMPLE_BUNDLE, more):
+        assert run("ingest", str(bundle), data_dir=tmp_path).returncode == 0
+    printed = run("fragmentation", "--limit", "3", data_dir=tmp_path).stdout
+    titles = [line.split(":")[0] for line in printed.splitlines() if "workers reached per unit" in line]
+    assert titles == ["Nimbus Intelligence", "Halcyon Labs", "Quillmind AI", "New Buyer 0", "New Buyer 1"]
+    assert "and 4 more buyers, whose units reach fewer workers; --json lists every one" in printed
+    every = json.loads(run("fragmentation", "--json", data_dir=tmp_path).stdout)["buyers"]
+    assert len(every) == 9
+
+
+def test_fragmentation_groups_how_many_units_reach_cohorts_when_a_line_cannot_hold_each_count() -> None:
+    from laborgraph.app.cli import _spread
+    from laborgraph.graph.analysis.influence import UnitsPerCohort
+
+    few = [UnitsPerCohort(units=n, cohorts=10 * n + 1) for n in (0, 1, 2, 7)]
+    assert _spread(few) == [("0", 1), ("1", 11), ("2", 21), ("7", 71)]
+    many = [UnitsPerCohort(units=n, cohorts=1) for n in [0, 1, 2, 3, 4, 5, 6, 10, 11, 20, 48, 51, 99, 667]]
+    assert _spread(many) == [
+        ("0", 1), ("1", 1), ("2", 1), ("3-5", 3), ("6-10", 2), ("11-20", 2), ("21-50", 1), ("51-100", 2),
+        ("501-1000", 1),
+    ]  # fmt: skip
+
+
 def test_an_unknown_id_is_rejected_input_and_a_bad_depth_a_usage_error(loaded: Path) -> None:
     missing = run("tiers", "org-nowhere", data_dir=loaded)
     assert missing.returncode == 1 and "with id 'org-nowhere'" in missing.stderr

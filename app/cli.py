@@ -605,6 +605,8 @@ def tiers_command(
 def influencers_command(
     target: Annotated[str, typer.Argument(help="A cohort id, or cohort_id/dimension for one condition.")],
     depth: Depth = DEFAULT_DEPTH,
+    limit: PageLimit = DEFAULT_PAGE,
+    offset: Offset = 0,
     as_json: AsJson = False,
     show_small: ShowSmall = False,
     as_of: AsOf = None,
@@ -612,8 +614,9 @@ def influencers_command(
     """Which units, in which organizations, through which decisions and chains, affect a cohort."""
     with questions(show_small, as_of) as ask:
         found = ask.influencers(target, depth)
+    listed = found.influencers[offset : offset + limit if limit else None]
     if as_json:
-        _print_json(found)
+        _print_json(found.model_copy(update={"influencers": listed}))
         return
     table = Table(
         title=plain(f"{found.units} units in {found.organizations} organizations affect {found.cohort_name}"),
@@ -622,7 +625,7 @@ def influencers_command(
     )
     for column in ("worst sev", "unit (organization)", "decision", "chain", "dimensions"):
         table.add_column(column, overflow="fold")
-    for i in found.influencers:
+    for i in listed:
         for r in i.routes:
             effects = ", ".join(
                 f"{e.dimension.value}: {e.status.value if e.status else 'unrecorded'}" for e in r.effects
@@ -636,6 +639,7 @@ def influencers_command(
                 effects,
             )
     out.print(table)
+    _page_note(len(listed), offset, found.units, "units")
 
 
 @cli.command("gaps")

@@ -89,6 +89,13 @@ def test_questions_answer(loaded: Path) -> None:
         run("influencers", "coh-savanna-ke-moderators/pay", "--json", data_dir=loaded).stdout
     )
     assert influencers["units"] == 3
+    first = json.loads(
+        run("influencers", "coh-savanna-ke-moderators/pay", "--limit", "2", "--json", data_dir=loaded).stdout
+    )
+    assert first["units"] == 3 and first["influencers"] == influencers["influencers"][:2]
+    listed = run("influencers", "coh-savanna-ke-moderators/pay", "--offset", "2", data_dir=loaded).stdout
+    assert influencers["influencers"][2]["unit_name"] in listed and "units 3-3 of 3" in listed
+    assert influencers["influencers"][0]["unit_name"] not in listed
     every = json.loads(run("gaps", "--json", "--limit", "0", data_dir=loaded).stdout)
     assert any(g["entity_id"] == "org-greyline" for g in every["items"])
     assert (

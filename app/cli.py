@@ -11,9 +11,9 @@ import shutil
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from pydantic import BaseModel, SecretStr, ValidationError
@@ -21,14 +21,12 @@ from rich.console import Console
 from rich.markup import escape as escape_markup
 from rich.progress import (
     BarColumn,
-    MofNCompleteColumn,
     Progress,
     ProgressColumn,
     SpinnerColumn,
     Task,
     TextColumn,
     TimeElapsedColumn,
-    TimeRemainingColumn,
 )
 from rich.table import Table
 from rich.text import Text
@@ -187,11 +185,68 @@ def _write_atomically(target: Path, chunks: Iterable[str]) -> None:
         sink.writelines(chunks)
 
 
-class RowsPerSecond(ProgressColumn):
-    """How fast a stage that counts rows goes."""
+_Item = TypeVar("_Item")
+
+
+@contextmanager
+def _counting(what: str, total: int | None = None) -> Iterator[Callable[[Iterable[_Item]], Iterator[_Item]]]:
+    """A bar on a terminal's stderr for the items of a long export as they pass: how many (of
+    how many), how fast and, when the total is known, the time left. Nothing elsewhere."""
+    columns = (
+        SpinnerColumn(),
+        TextColumn(f"writing {what}"),
+        *((BarColumn(),) if total else ()),
+        Counted(),
+        PerSecond(""),
+        TimeElapsedColumn(),
+        TimeLeft(),
+    )
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task(what, total=total)
+
+        def counted(items: Iterable[_Item]) -> Iterator[_Item]:
+            if bar.disable:  # counting adds a step to each of millions: only where someone watches
+                yield from items
+                return
+            n = 0
+            for n, item in enumerate(items, 1):
+                if n % 1_000 == 0:
+                    bar.update(task, completed=n)
+                yield item
+            bar.update(task, completed=n)
+
+        yield counted
+
+
+class Counted(ProgressColumn):
+    """How many a stage has done, of how many when it knows."""
 
     def render(self, task: Task) -> Text:
-        return Text(f"{task.speed:,.0f} rows/s" if task.speed else "", style="progress.data.speed")
+        if task.total is None:
+            return Text(f"{task.completed:,.0f}" if task.completed else "")
+        return Text(f"{task.completed:,.0f}/{task.total:,.0f}", style="progress.download")
+
+
+class TimeLeft(ProgressColumn):
+    """The time a stage has left, once it knows how much it has to do."""
+
+    def render(self, task: Task) -> Text:
+        if task.total is None or task.time_remaining is None:
+            return Text("")
+        return Text(f"{timedelta(seconds=round(task.time_remaining))} left", style="progress.remaining")
+
+
+class PerSecond(ProgressColumn):
+    """How fast a stage that counts rows (or other items) goes."""
+
+    def __init__(self, items: str = "rows") -> None:
+        super().__init__()
+        self.items = items
+
+    def render(self, task: Task) -> Text:
+        if not task.speed:
+            return Text("")
+        return Text(f"{task.speed:,.0f} {self.items}/s".replace(" /s", "/s"), style="progress.data.speed")
 
 
 @contextmanager
@@ -201,19 +256,19 @@ def _progress() -> Iterator[load.Progress]:
         SpinnerColumn(),
         TextColumn("{task.description}"),
         BarColumn(),
-        MofNCompleteColumn(),
-        RowsPerSecond(),
+        Counted(),
+        PerSecond(),
         TimeElapsedColumn(),
-        TextColumn("left"),
-        TimeRemainingColumn(),
+        TimeLeft(),
     )
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
-        task = bar.add_task("reading", total=None)
+        stage = [bar.add_task("reading", total=None)]
 
-        def start(stage: str, total: int | None) -> None:
-            bar.update(task, description=stage, total=total, completed=0)
+        def start(description: str, total: int | None) -> None:
+            bar.remove_task(stage[0])  # each stage its own count, speed and time
+            stage[0] = bar.add_task(description, total=total)
 
-        yield load.Progress(start=start, advance=lambda n: bar.advance(task, n))
+        yield load.Progress(start=start, advance=lambda n: bar.advance(stage[0], n))
 
 
 def _ingest(store: GraphStore, path: Path, settings: Settings, label: str | None = None) -> load.IngestReport:
@@ -552,7 +607,8 @@ def _export_paths(paths: Iterator[RiskPath], csv_file: Path | None, xlsx_file: P
             exporters.append(CsvExporter(sink))
         if xlsx_file:
             exporters.append(XlsxExporter(files.enter_context(_atomic_target(xlsx_file))))
-        return export_paths(paths, exporters)
+        with _counting("paths") as counted:
+            return export_paths(counted(paths), exporters)
 
 
 @cli.command("tiers")
@@ -886,17 +942,18 @@ def changes_command(
 
 
 def _export_scorecards(
-    cards: Callable[[], Iterator[Scorecard]], csv_file: Path | None, xlsx_file: Path | None
+    cards: Callable[[], Iterator[Scorecard]], total: int, csv_file: Path | None, xlsx_file: Path | None
 ) -> tuple[int, str]:
-    """The scorecards to each file given, each whole or not at all; how many, and the files."""
+    """The ``total`` scorecards to each file given, each whole or not at all; how many, and the files."""
     written = 0
 
     def counted() -> Iterator[Scorecard]:
         nonlocal written
         written = 0
-        for card in cards():
-            written += 1
-            yield card
+        with _counting("scorecards", total) as shown:
+            for card in shown(cards()):
+                written += 1
+                yield card
 
     if csv_file:
         _write_atomically(csv_file, stream_scorecards_csv(counted()))
@@ -926,7 +983,7 @@ def scorecard_command(
         if org_id is not None:
             card = ask.scorecard(org_id)
             if csv_file or xlsx_file:
-                files = _export_scorecards(lambda: iter([card]), csv_file, xlsx_file)[1]
+                files = _export_scorecards(lambda: iter([card]), 1, csv_file, xlsx_file)[1]
                 out.print(f"wrote the scorecard of {org_id} to {files}", highlight=False)
             elif as_json:
                 _print_json(card)
@@ -934,8 +991,9 @@ def scorecard_command(
                 _print_scorecard(card)
             return
         if csv_file or xlsx_file:
+            scored = ask.scorecard_summary().organizations[offset : offset + limit if limit else None]
             written, files = _export_scorecards(
-                lambda: ask.iter_scorecards(offset, limit or None), csv_file, xlsx_file
+                lambda: ask.iter_scorecards(offset, limit or None), len(scored), csv_file, xlsx_file
             )
             out.print(f"wrote {written} scorecards to {files}", highlight=False)
             return
@@ -1216,22 +1274,8 @@ def export_command(
 
 def _write_graph(elements: Iterator[Element], graph_format: GraphFormat, output: Path) -> tuple[int, int]:
     """Write the elements to ``output``, whole or not at all; how many nodes and edges."""
-    columns = (SpinnerColumn(), TextColumn("writing {task.completed:,} nodes and edges"))
-    with (
-        _atomic_target(output) as path,
-        open(path, "wb") as sink,
-        Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar,
-    ):
-        task = bar.add_task("export", total=None)
-
-        def counted() -> Iterator[Element]:
-            for n, element in enumerate(elements, 1):
-                if n % 10_000 == 0:
-                    bar.update(task, completed=n)
-                yield element
-
-        # Counting adds a step to each of millions of elements: only where someone watches.
-        return write_graph(elements if bar.disable else counted(), graph_format, sink, path.parent)
+    with _atomic_target(output) as path, open(path, "wb") as sink, _counting("nodes and edges") as counted:
+        return write_graph(counted(elements), graph_format, sink, path.parent)
 
 
 def _write_graph_in_two(

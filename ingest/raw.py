@@ -89,11 +89,16 @@ class RawBundle:
 class StreamedBundle:
     """A bundle read from its bytes as validation asks for its rows; each ``parts()`` reads anew."""
 
-    def __init__(self, parts: Callable[[], Iterator[Part]]) -> None:
+    def __init__(
+        self, parts: Callable[[], Iterator[Part]], rows: Callable[[], int | None] = lambda: None
+    ) -> None:
+        """``rows`` says about how many rows ``parts`` will give, before they are read."""
         self._parts = parts
+        self._rows = rows
 
     def parts(self) -> Iterator[Part]:
         return self._parts()
 
-    def row_count(self) -> None:
-        return None  # known once read
+    def row_count(self) -> int | None:
+        """About how many rows (a progress bar's total), or None where it takes reading them."""
+        return self._rows()

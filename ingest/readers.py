@@ -39,7 +39,7 @@ def read_bundle(path: Path, limits: ReadLimits | None = None) -> BundleParts:
     """Whatever form the bundle at ``path`` takes, read within ``limits``."""
     path, limits = Path(path), limits or ReadLimits()
     if path.is_dir():
-        return StreamedBundle(lambda: _folder_parts(path, Budget(limits, path.name)))
+        return StreamedBundle(lambda: _folder_parts(path, Budget(limits, path.name)), lambda: _lines(path))
     if not path.exists():
         return _failed(str(path), "no such file or folder")
     if not path.is_file():  # a device or a pipe (/dev/zero) would be read without end
@@ -59,7 +59,7 @@ def bundle_digest(path: Path) -> str:
     if not path.is_dir():
         return ""
     folder = hashlib.sha256()
-    for file in sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() == ".csv"):
+    for file in _csv_files(path):
         folder.update(f"{file.name}\0{_sha256(file)}\n".encode())
     return folder.hexdigest()
 
@@ -96,9 +96,22 @@ UNPACK_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError
 
 
 def _folder_parts(folder: Path, budget: Budget) -> Iterator[Part]:
-    files = [p for p in sorted(folder.iterdir()) if p.is_file() and p.suffix.lower() == ".csv"]
-    found = [(p.name, p.name, p.stat().st_size, _opener(p)) for p in files]
+    found = [(p.name, p.name, p.stat().st_size, _opener(p)) for p in _csv_files(folder)]
     yield from _csv_bundle(found, budget)
+
+
+def _csv_files(folder: Path) -> list[Path]:
+    return [p for p in sorted(folder.iterdir()) if p.is_file() and p.suffix.lower() == ".csv"]
+
+
+def _lines(folder: Path) -> int:
+    """The lines of a folder's CSV files past their headers: its rows, but for a cell that
+    holds a line break (a tenth of a second for a million-link bundle)."""
+    lines = 0
+    for file in _csv_files(folder):
+        with file.open("rb") as handle:
+            lines += sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b"")) - 1
+    return max(lines, 0)
 
 
 def _opener(path: Path) -> Opener:

@@ -22,7 +22,7 @@ from laborgraph.graph.model import GraphData, Link
 from laborgraph.graph.store import GraphStore
 from laborgraph.graph.view import GraphView
 from laborgraph.ingest.limits import ReadingStopped, ReadLimits
-from laborgraph.ingest.load import ingest_path
+from laborgraph.ingest.load import Progress, ingest_path
 from laborgraph.ingest.raw import BundleParts, Note, RawBundle, RawSection
 from laborgraph.ingest.readers import read_bundle, read_json, read_zip
 from laborgraph.ingest.validate import NoGraph, validate_bundle
@@ -117,6 +117,16 @@ def test_reingesting_changes_nothing(store: GraphStore) -> None:
     first = snapshot(store)
     ingest_path(store, EXAMPLE_BUNDLE)
     assert snapshot(store) == first
+
+
+def test_a_folders_ingest_tells_its_progress_how_many_rows_it_will_validate(store: GraphStore) -> None:
+    stages: list[tuple[str, int | None]] = []
+    advanced: list[int] = []
+    ingest_path(
+        store, EXAMPLE_BUNDLE, Progress(start=lambda *stage: stages.append(stage), advance=advanced.append)
+    )
+    assert ("validating", 271) in stages  # a bar with a total, and so an estimate of the time left
+    assert sum(advanced) == 271
 
 
 def test_zip_and_json_bundles_load_the_same_graph(store: GraphStore, tmp_path: Path) -> None:

@@ -177,7 +177,7 @@ class VisibilityGaps:
         idle = self._find_idle()
         found[GapKind.decision_reaches_no_cohort, None] = len(idle)
         evidence = [
-            EvidenceAge(dimension=dim, newest=None if day is _UNDATED else day, conditions=n)
+            EvidenceAge(dimension=dim, newest=None if day == _UNDATED else day, conditions=n)
             for (dim, day), n in sorted(ages.items())
         ]
         return GapTally(counts=_in_order(found), evidence=evidence, dead_ends=dead_ends, idle=idle)

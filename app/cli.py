@@ -197,7 +197,7 @@ def _counting(what: str, total: int | None = None) -> Iterator[Callable[[Iterabl
         TextColumn(f"writing {what}"),
         *((BarColumn(),) if total else ()),
         Counted(),
-        PerSecond(""),
+        PerSecond(None),
         TimeElapsedColumn(),
         TimeLeft(),
     )
@@ -239,14 +239,15 @@ class TimeLeft(ProgressColumn):
 class PerSecond(ProgressColumn):
     """How fast a stage that counts rows (or other items) goes."""
 
-    def __init__(self, items: str = "rows") -> None:
+    def __init__(self, items: str | None = "rows") -> None:
+        """``items`` names what is counted: "rows/s", or "/s" alone after a stage that names them."""
         super().__init__()
-        self.items = items
+        self.per_second = f" {items}/s" if items else "/s"
 
     def render(self, task: Task) -> Text:
         if not task.speed:
             return Text("")
-        return Text(f"{task.speed:,.0f} {self.items}/s".replace(" /s", "/s"), style="progress.data.speed")
+        return Text(f"{task.speed:,.0f}{self.per_second}", style="progress.data.speed")
 
 
 @contextmanager

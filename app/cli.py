@@ -192,17 +192,8 @@ _Item = TypeVar("_Item")
 def _counting(what: str, total: int | None = None) -> Iterator[Callable[[Iterable[_Item]], Iterator[_Item]]]:
     """A bar on a terminal's stderr for the items of a long export as they pass: how many (of
     how many), how fast and, when the total is known, the time left. Nothing elsewhere."""
-    columns = (
-        SpinnerColumn(),
-        TextColumn(f"writing {what}"),
-        *((BarColumn(),) if total else ()),
-        Counted(),
-        PerSecond(None),
-        TimeElapsedColumn(),
-        TimeLeft(),
-    )
-    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
-        task = bar.add_task(what, total=total)
+    with _stderr_bar(per_second=None) as bar:
+        task = bar.add_task(f"writing {what}", total=total)
 
         def counted(items: Iterable[_Item]) -> Iterator[_Item]:
             if bar.disable:  # counting adds a step to each of millions: only where someone watches
@@ -216,6 +207,21 @@ def _counting(what: str, total: int | None = None) -> Iterator[Callable[[Iterabl
             bar.update(task, completed=n)
 
         yield counted
+
+
+def _stderr_bar(per_second: str | None) -> Progress:
+    """A progress display on a terminal's stderr (none elsewhere): each task's description,
+    bar, count, speed, elapsed time and time left."""
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        Counted(),
+        PerSecond(per_second),
+        TimeElapsedColumn(),
+        TimeLeft(),
+    )
+    return Progress(*columns, console=err, transient=True, disable=not err.is_terminal)
 
 
 class Counted(ProgressColumn):
@@ -253,16 +259,7 @@ class PerSecond(ProgressColumn):
 @contextmanager
 def _progress() -> Iterator[load.Progress]:
     """An ingest's stages and rows, on a terminal's stderr."""
-    columns = (
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        Counted(),
-        PerSecond(),
-        TimeElapsedColumn(),
-        TimeLeft(),
-    )
-    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+    with _stderr_bar(per_second="rows") as bar:
         stage = [bar.add_task("reading", total=None)]
 
         def start(description: str, total: int | None) -> None:
